@@ -1,0 +1,10 @@
+using FlMicroservices.Contracts.V1;
+using MassTransit;
+
+namespace FlMicroservices.Aggregation.Consumers;
+
+/// <summary>Takes a client's update manifest into its round.</summary>
+public sealed class UpdateSubmittedConsumer(AggregationRounds rounds) : IConsumer<UpdateSubmitted>
+{
+    public Task Consume(ConsumeContext<UpdateSubmitted> context) => rounds.OnManifestAsync(context.Message, context.CancellationToken);
+}

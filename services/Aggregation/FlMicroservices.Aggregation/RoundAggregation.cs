@@ -1,0 +1,183 @@
+using System.Numerics.Tensors;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Core.Aggregation;
+
+namespace FlMicroservices.Aggregation;
+
+/// <summary>One round's aggregation: checks each slice, folds it into the strategy, tracks participants, closes the round.</summary>
+/// <remarks>
+/// Not thread-safe; <see cref="AggregationRounds"/> serialises access. A client is rejected as soon as one of its
+/// slices fails a check; slices of it that were already folded stay in the aggregate (the stream is never
+/// read twice), and the report says so.
+/// </remarks>
+public sealed class RoundAggregation
+{
+    private readonly IRoundAggregator _aggregator;
+    private readonly Dictionary<string, ClientProgress> _clients = new(StringComparer.Ordinal);
+    private readonly List<RejectedUpdate> _outsiders = [];
+
+    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        ArgumentNullException.ThrowIfNull(strategy);
+        Started = started;
+        ParameterCount = parameterCount;
+        SliceCount = UpdateSliceCodec.SliceCountFor(parameterCount, started.SliceElements);
+        _aggregator = strategy.BeginRound(parameterCount, started.SliceElements);
+        foreach (var id in started.Participants) _clients[id] = new ClientProgress(SliceCount);
+    }
+
+    public RoundStarted Started { get; }
+    public int ParameterCount { get; }
+    public int SliceCount { get; }
+    public int DuplicateSlices { get; private set; }
+    public bool IsClosed { get; private set; }
+
+    /// <summary>True when every participant has delivered (slices and manifest) or been rejected.</summary>
+    public bool IsComplete => _clients.Values.All(c => c.Rejection is not null || (c.Manifest is not null && c.Received == SliceCount));
+
+    public SliceOutcome Fold(UpdateSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (IsClosed) return SliceOutcome.Late;
+        if (!_clients.TryGetValue(slice.ClientId, out var client))
+        {
+            if (_outsiders.All(o => o.ClientId != slice.ClientId))
+                _outsiders.Add(new RejectedUpdate(slice.ClientId, "not selected for this round"));
+            return SliceOutcome.Rejected;
+        }
+        if (client.Rejection is not null) return SliceOutcome.Rejected;
+        if (client.Has(slice.SliceIndex))
+        {
+            DuplicateSlices++;
+            return SliceOutcome.Duplicate;
+        }
+        var problem = Check(slice, client);
+        if (problem is not null)
+        {
+            client.Reject(problem);
+            return SliceOutcome.Rejected;
+        }
+        var values = slice.ToFloats();
+        var squares = TensorPrimitives.SumOfSquares<float>(values);
+        if (!float.IsFinite(squares))
+        {
+            client.Reject($"slice {slice.SliceIndex} contains NaN or infinite values");
+            return SliceOutcome.Rejected;
+        }
+        _aggregator.Fold(slice.SliceIndex, values, slice.Weight);
+        client.Record(slice, squares);
+        return SliceOutcome.Folded;
+    }
+
+    public void AcceptManifest(UpdateSubmitted manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (IsClosed) return;
+        if (!_clients.TryGetValue(manifest.ClientId, out var client))
+        {
+            if (_outsiders.All(o => o.ClientId != manifest.ClientId))
+                _outsiders.Add(new RejectedUpdate(manifest.ClientId, "not selected for this round"));
+            return;
+        }
+        if (client.Rejection is not null || client.Manifest is not null) return;
+        client.Manifest = manifest;
+        if (manifest.SliceCount != SliceCount)
+            client.Reject($"manifest announces {manifest.SliceCount} slices, the model needs {SliceCount}");
+        else if (manifest.ElementCount != ParameterCount)
+            client.Reject($"manifest announces {manifest.ElementCount} parameters, the model has {ParameterCount}");
+        else if (manifest.ExampleCount <= 0)
+            client.Reject($"manifest announces {manifest.ExampleCount} examples");
+        else if (client.Weight is { } w && w != manifest.ExampleCount)
+            client.Reject($"slices are weighted {w} but the manifest announces {manifest.ExampleCount} examples");
+        else if (client.Received == SliceCount && client.Digest() != manifest.Digest)
+            client.Reject("manifest digest does not match the slices received");
+    }
+
+    /// <summary>Closes the round; when enough clients contributed, writes the next global model into <paramref name="result"/>.</summary>
+    public RoundOutcome Close(ReadOnlySpan<float> global, Span<float> result)
+    {
+        if (IsClosed) throw new InvalidOperationException($"Round {Started.Round} of task {Started.TaskId} is already closed.");
+        IsClosed = true;
+        var contributors = new List<Contribution>();
+        var rejected = new List<RejectedUpdate>(_outsiders);
+        var dropouts = new List<string>();
+        foreach (var (id, client) in _clients.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (client.Manifest is not null && client.Rejection is null && client.Received == SliceCount && client.Digest() != client.Manifest.Digest)
+                client.Reject("manifest digest does not match the slices received");
+            if (client.Rejection is not null)
+                rejected.Add(new RejectedUpdate(id, client.Received > 0 ? $"{client.Rejection} ({client.Received} of its slices were already folded)" : client.Rejection));
+            else if (client.Manifest is not null && client.Received == SliceCount)
+                contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss));
+            else
+                dropouts.Add(id);
+        }
+        var needed = Math.Max(1, (int)Math.Ceiling(Started.Participants.Length * QuorumShare - 1e-9));
+        if (contributors.Count < needed || _aggregator.FoldedSlices == 0)
+            return new RoundOutcome(false, contributors, rejected, dropouts,
+                $"quorum not reached: {contributors.Count} complete updates, {needed} needed");
+        _aggregator.Finish(global, result);
+        return new RoundOutcome(true, contributors, rejected, dropouts, null);
+    }
+
+    /// <summary>Share of the participants that must contribute; set from the task's quorum.</summary>
+    public double QuorumShare { get; init; } = 0.5;
+
+    private string? Check(UpdateSlice slice, ClientProgress client)
+    {
+        if (slice.ElementType != ElementType.Float32) return $"slice {slice.SliceIndex} holds {slice.ElementType}, expected Float32";
+        if (slice.SliceCount != SliceCount) return $"slice {slice.SliceIndex} announces {slice.SliceCount} slices, the model needs {SliceCount}";
+        var expectedOffset = (long)slice.SliceIndex * Started.SliceElements;
+        var expectedLength = (int)Math.Min(Started.SliceElements, ParameterCount - expectedOffset);
+        if (slice.ElementOffset != expectedOffset) return $"slice {slice.SliceIndex} starts at {slice.ElementOffset}, expected {expectedOffset}";
+        if (slice.ElementCount != expectedLength) return $"slice {slice.SliceIndex} holds {slice.ElementCount} values, expected {expectedLength}";
+        if (client.Weight is { } w && w != slice.Weight) return $"slice {slice.SliceIndex} is weighted {slice.Weight}, earlier slices {w}";
+        return null;
+    }
+
+    private sealed class ClientProgress(int sliceCount)
+    {
+        private readonly uint[] _checksums = new uint[sliceCount];
+        private readonly bool[] _seen = new bool[sliceCount];
+
+        public int Received { get; private set; }
+        public double? Weight { get; private set; }
+        public double SumOfSquares { get; private set; }
+        public string? Rejection { get; private set; }
+        public UpdateSubmitted? Manifest { get; set; }
+
+        public bool Has(int index) => (uint)index < (uint)_seen.Length && _seen[index];
+
+        public void Record(UpdateSlice slice, float squares)
+        {
+            _seen[slice.SliceIndex] = true;
+            _checksums[slice.SliceIndex] = UpdateDigest.SliceChecksum(slice.Payload.Span);
+            Weight = slice.Weight;
+            SumOfSquares += squares;
+            Received++;
+        }
+
+        public void Reject(string reason) => Rejection ??= reason;
+
+        public string Digest() => UpdateDigest.FromChecksums(_checksums);
+    }
+}
+
+/// <summary>What happened to one slice.</summary>
+public enum SliceOutcome
+{
+    Folded,
+    Duplicate,
+    Rejected,
+    Late,
+}
+
+/// <summary>The result of closing a round.</summary>
+public sealed record RoundOutcome(
+    bool Succeeded,
+    IReadOnlyList<Contribution> Contributors,
+    IReadOnlyList<RejectedUpdate> Rejected,
+    IReadOnlyList<string> Dropouts,
+    string? FailureReason);

@@ -1,0 +1,89 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Training;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace FlMicroservices.ModelRegistry;
+
+/// <summary>Creates initial models, validates round candidates, stores versions, rolls back, publishes the outcome.</summary>
+public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidationSetProvider validation, TimeProvider clock, ILogger<ModelPublisher> logger)
+{
+    public async Task CreateInitialAsync(TaskCreated created, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var entry = tasks.GetOrAdd(created.TaskId, created.Spec);
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            var existing = await store.GetVersionAsync(created.TaskId, 0, cancellationToken);
+            if (existing is null)
+            {
+                var spec = created.Spec;
+                var weights = ModelFactory.InitialParameters(spec.ModelName, spec.SampleShape, spec.ClassCount, spec.Seed);
+                var (accuracy, loss) = Evaluate(created.TaskId, entry, weights);
+                existing = new ModelVersionInfo(created.TaskId, 0, 0, null, weights.Length, WeightsFile.Digest(weights), accuracy, loss, false, clock.GetUtcNow());
+                await store.SaveVersionAsync(existing, weights, cancellationToken);
+                await store.SetCurrentVersionAsync(created.TaskId, 0, cancellationToken);
+            }
+            entry.BestAccuracy = existing.Accuracy;
+            await publish.Publish(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest, existing.Accuracy, existing.Loss, false), cancellationToken);
+        }
+        finally { entry.Gate.Release(); }
+    }
+
+    public async Task PublishRoundAsync(RoundAggregated aggregated, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var entry = tasks.Find(aggregated.TaskId) ?? throw new InvalidOperationException($"Model registry has not seen TaskCreated for task '{aggregated.TaskId}'.");
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!entry.RoundsDone.Add(aggregated.Round)) return; // redelivered
+            var participants = aggregated.Contributors.Select(c => c.ClientId)
+                .Concat(aggregated.Rejected.Select(r => r.ClientId)).Concat(aggregated.Dropouts)
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (!aggregated.Succeeded || aggregated.AggregateRef is null)
+            {
+                var current = await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken);
+                await publish.Publish(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
+                    current?.Accuracy, current?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
+                    aggregated.FailureReason ?? "round failed", clock.GetUtcNow()), cancellationToken);
+                return;
+            }
+
+            var weights = await store.LoadCandidateAsync(aggregated.AggregateRef, cancellationToken);
+            var (accuracy, loss) = Evaluate(aggregated.TaskId, entry, weights);
+            var nonFinite = weights.Any(w => !float.IsFinite(w));
+            var rolledBack = nonFinite || (accuracy is { } a && entry.BestAccuracy is { } best && a < best - entry.Spec.RollbackThreshold);
+            var version = ++entry.LatestVersion;
+            var info = new ModelVersionInfo(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion, weights.Length,
+                WeightsFile.Digest(weights), accuracy, loss, rolledBack, clock.GetUtcNow());
+            await store.SaveVersionAsync(info, weights, cancellationToken);
+            if (rolledBack)
+            {
+                logger.LogWarning("Task {Task} round {Round}: version {Version} (accuracy {Accuracy}) rolled back; version {Current} stays current",
+                    aggregated.TaskId, aggregated.Round, version, accuracy, entry.CurrentVersion);
+            }
+            else
+            {
+                await store.SetCurrentVersionAsync(aggregated.TaskId, version, cancellationToken);
+                entry.CurrentVersion = version;
+                if (accuracy is { } acc && (entry.BestAccuracy is null || acc > entry.BestAccuracy)) entry.BestAccuracy = acc;
+            }
+            await publish.Publish(new ModelVersionPublished(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion,
+                weights.Length, info.Digest, accuracy, loss, rolledBack), cancellationToken);
+            var currentInfo = rolledBack ? await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken) : info;
+            await publish.Publish(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, true, rolledBack,
+                currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
+                rolledBack ? $"version {version} rolled back (accuracy {accuracy:F4})" : null, clock.GetUtcNow()), cancellationToken);
+        }
+        finally { entry.Gate.Release(); }
+    }
+
+    private (double? Accuracy, double? Loss) Evaluate(string taskId, TaskModels.Entry entry, float[] weights)
+    {
+        var data = validation.Find(taskId);
+        if (data is null) return (null, null);
+        var result = entry.Evaluator.Evaluate(weights, data);
+        return (result.Accuracy, double.IsFinite(result.Loss) ? result.Loss : null);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Training;
+
+namespace FlMicroservices.ModelRegistry;
+
+/// <summary>The registry's view of each task: its spec, the current and best versions, and an evaluator.</summary>
+public sealed class TaskModels : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Entry> _tasks = new(StringComparer.Ordinal);
+
+    public Entry GetOrAdd(string taskId, TaskSpec spec) => _tasks.GetOrAdd(taskId, _ => new Entry(spec));
+
+    public Entry? Find(string taskId) => _tasks.GetValueOrDefault(taskId);
+
+    public void Dispose()
+    {
+        foreach (var entry in _tasks.Values) entry.Dispose();
+    }
+
+    /// <summary>One task's model history; <see cref="Gate"/> serialises its updates.</summary>
+    public sealed class Entry(TaskSpec spec) : IDisposable
+    {
+        private LocalTrainer? _evaluator;
+
+        public TaskSpec Spec { get; } = spec;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public int CurrentVersion { get; set; }
+        public int LatestVersion { get; set; }
+        public double? BestAccuracy { get; set; }
+        public HashSet<int> RoundsDone { get; } = [];
+
+        public LocalTrainer Evaluator => _evaluator ??= new LocalTrainer(Spec.ModelName, Spec.SampleShape, Spec.ClassCount);
+
+        public void Dispose()
+        {
+            _evaluator?.Dispose();
+            Gate.Dispose();
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using FlMicroservices.Core.Data;
+
+namespace FlMicroservices.Node;
+
+/// <summary>A client this node process trains for: its id and its local data, which never leaves the node.</summary>
+public sealed record HostedClient(string ClientId, InMemoryDataset Data);
+
+/// <summary>The clients hosted by this node process (one real client, or many virtual ones).</summary>
+public sealed class HostedClients
+{
+    private readonly Dictionary<string, HostedClient> _clients;
+
+    public HostedClients(IEnumerable<HostedClient> clients)
+    {
+        ArgumentNullException.ThrowIfNull(clients);
+        _clients = new Dictionary<string, HostedClient>(StringComparer.Ordinal);
+        foreach (var client in clients)
+        {
+            if (!_clients.TryAdd(client.ClientId, client))
+                throw new ArgumentException($"Client id '{client.ClientId}' is hosted twice.", nameof(clients));
+        }
+    }
+
+    public IReadOnlyCollection<HostedClient> All => _clients.Values;
+
+    public HostedClient? Find(string clientId) => _clients.GetValueOrDefault(clientId);
+}

@@ -1,0 +1,31 @@
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Node.Consumers;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlMicroservices.Node;
+
+/// <summary>Registration of a node: its hosted clients, their training and their membership.</summary>
+public static class NodeExtensions
+{
+    public static IServiceCollection AddNode(this IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
+    {
+        var options = new NodeOptions();
+        configuration.GetSection(NodeOptions.Section).Bind(options);
+        OptionsValidation.ThrowIfInvalid(options, NodeOptions.Section);
+        services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.Section));
+        services.AddSingleton(new HostedClients(clients));
+        services.AddSingleton<TrainerPool>();
+        services.AddSingleton<NodeStatistics>();
+        services.AddSingleton<RoundParticipation>();
+        services.AddHostedService<NodeMembershipService>();
+        return services;
+    }
+
+    public static IBusRegistrationConfigurator AddNodeConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<RoundStartedConsumer>();
+        return bus;
+    }
+}

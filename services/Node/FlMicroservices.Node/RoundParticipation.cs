@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.UpdateStream;
+using FlMicroservices.Training;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlMicroservices.Node;
+
+/// <summary>What a node does when a round starts: each selected hosted client trains, then streams its update and manifest.</summary>
+/// <remarks>
+/// Clients train in parallel but submit in participant order, so a simulation with a given seed folds updates
+/// in the same order every time and its results repeat exactly.
+/// </remarks>
+public sealed class RoundParticipation(
+    HostedClients clients,
+    TrainerPool trainers,
+    NodeStatistics statistics,
+    IModelStore models,
+    IUpdateStreamProducer stream,
+    IOptions<NodeOptions> options,
+    ILogger<RoundParticipation> logger)
+{
+    public async Task RunAsync(RoundStarted round, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var mine = round.Participants.Select(clients.Find).OfType<HostedClient>().ToArray();
+        if (mine.Length == 0) return;
+        var dropoutRng = new Random(ClientSeeds.For(round.Seed, round.Round, "dropout"));
+        var active = mine.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate).ToArray();
+        if (active.Length < mine.Length)
+            logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length);
+
+        var global = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
+        var watch = Stopwatch.StartNew();
+        using var gate = new SemaphoreSlim(options.Value.Parallelism);
+        var training = active.Select(client => Task.Run(async () =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try { return Train(round, client, global, cancellationToken); }
+            finally { gate.Release(); }
+        }, cancellationToken)).ToArray();
+
+        var results = await Task.WhenAll(training);
+        statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
+        for (var i = 0; i < active.Length; i++)
+            await SubmitAsync(round, active[i].ClientId, global, results[i].Result, results[i].Seconds, publish, cancellationToken);
+    }
+
+    private (TrainResult Result, double Seconds) Train(RoundStarted round, HostedClient client, float[] global, CancellationToken cancellationToken)
+    {
+        var shape = client.Data.Shape;
+        var trainer = trainers.Rent(round.ModelName, shape, client.Data.ClassCount);
+        try
+        {
+            var settings = new TrainingSettings(round.Training.LocalEpochs, round.Training.BatchSize, round.Training.LearningRate)
+            {
+                ProximalMu = round.Training.ProximalMu,
+            };
+            var watch = Stopwatch.StartNew();
+            var result = trainer.Train(global, client.Data, settings, ClientSeeds.For(round.Seed, round.Round, client.ClientId), cancellationToken);
+            return (result, watch.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            trainers.Return(round.ModelName, shape, client.Data.ClassCount, trainer);
+        }
+    }
+
+    private async Task SubmitAsync(RoundStarted round, string clientId, float[] global, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var delta = new float[global.Length];
+        TensorPrimitives.Subtract(result.Parameters, global, delta);
+        var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, result.ExampleCount, round.SliceElements).ToList();
+        foreach (var slice in slices)
+            await stream.ProduceAsync(slice, cancellationToken);
+        await publish.Publish(new UpdateSubmitted(round.TaskId, round.Round, clientId, result.ExampleCount, slices.Count, delta.Length,
+            UpdateDigest.Of(slices), null, new LocalMetrics(result.MeanLoss, seconds, result.Steps)), cancellationToken);
+    }
+}

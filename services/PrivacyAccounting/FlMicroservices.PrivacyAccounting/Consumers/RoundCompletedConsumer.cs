@@ -1,0 +1,17 @@
+using FlMicroservices.Contracts.V1;
+using MassTransit;
+
+namespace FlMicroservices.PrivacyAccounting.Consumers;
+
+/// <summary>Records a completed round against the task's privacy account and publishes the new balance.</summary>
+public sealed class RoundCompletedConsumer(PrivacyLedger ledger) : IConsumer<RoundCompleted>
+{
+    public async Task Consume(ConsumeContext<RoundCompleted> context)
+    {
+        var round = context.Message;
+        var task = ledger.Find(round.TaskId) ?? throw new InvalidOperationException($"Task '{round.TaskId}' has no privacy account.");
+        task.RoundsAccounted++;
+        await context.Publish(new PrivacyBudgetUpdated(round.TaskId, round.Round, task.Config.Enabled, task.EpsilonSpent,
+            task.Config.EpsilonBudget, task.Config.Delta));
+    }
+}

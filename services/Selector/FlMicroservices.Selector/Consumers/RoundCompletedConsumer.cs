@@ -1,0 +1,14 @@
+using FlMicroservices.Contracts.V1;
+using MassTransit;
+
+namespace FlMicroservices.Selector.Consumers;
+
+/// <summary>Starts the next round (or ends the task) when a round completes.</summary>
+public sealed class RoundCompletedConsumer(RoundStarter starter) : IConsumer<RoundCompleted>
+{
+    public Task Consume(ConsumeContext<RoundCompleted> context)
+    {
+        var completed = context.Message;
+        return starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, completed.ModelVersion, completed.Accuracy, context.CancellationToken);
+    }
+}

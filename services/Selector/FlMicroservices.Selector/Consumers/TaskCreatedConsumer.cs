@@ -1,0 +1,14 @@
+using FlMicroservices.Contracts.V1;
+using MassTransit;
+
+namespace FlMicroservices.Selector.Consumers;
+
+/// <summary>Remembers a new task; its first round starts once its initial model is published.</summary>
+public sealed class TaskCreatedConsumer(TaskSchedule schedule) : IConsumer<TaskCreated>
+{
+    public Task Consume(ConsumeContext<TaskCreated> context)
+    {
+        schedule.Add(context.Message.TaskId, context.Message.Spec);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,32 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Selector.Consumers;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlMicroservices.Selector;
+
+/// <summary>Registration of the selector service's logic and consumers.</summary>
+public static class SelectorExtensions
+{
+    public static IServiceCollection AddSelectorService(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = new SelectorOptions();
+        configuration.GetSection(SelectorOptions.Section).Bind(options);
+        OptionsValidation.ThrowIfInvalid(options, SelectorOptions.Section);
+        services.AddOptions<SelectorOptions>().Bind(configuration.GetSection(SelectorOptions.Section));
+        services.AddSingleton<TaskSchedule>();
+        services.AddScoped<RoundStarter>();
+        return services;
+    }
+
+    public static IBusRegistrationConfigurator AddSelectorConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<TaskCreatedConsumer>();
+        bus.AddConsumer<InitialModelPublishedConsumer>();
+        bus.AddConsumer<RoundCompletedConsumer>();
+        bus.AddRequestClient<CheckPrivacyBudget>();
+        return bus;
+    }
+}

@@ -1,0 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FlMicroservices.Selector;
+
+/// <summary>Selector settings; bound from the "Selector" configuration section.</summary>
+public sealed class SelectorOptions
+{
+    public const string Section = "Selector";
+
+    /// <summary>A client whose last heartbeat is older than this is not selected.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan HealthyWithin { get; set; } = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,29 @@
+using System.Collections.Concurrent;
+using FlMicroservices.Contracts.V1;
+
+namespace FlMicroservices.Selector;
+
+/// <summary>The selector's memory of each task: its spec and the last round it started.</summary>
+public sealed class TaskSchedule
+{
+    private readonly ConcurrentDictionary<string, Entry> _tasks = new(StringComparer.Ordinal);
+
+    public void Add(string taskId, TaskSpec spec) => _tasks.TryAdd(taskId, new Entry(spec));
+
+    public Entry? Find(string taskId) => _tasks.GetValueOrDefault(taskId);
+
+    /// <summary>One task's schedule; <see cref="TryClaimRound"/> makes starting a round idempotent under redelivery.</summary>
+    public sealed class Entry(TaskSpec spec)
+    {
+        private int _lastStarted;
+        private int _completed;
+
+        public TaskSpec Spec { get; } = spec;
+        public int LastStartedRound => Volatile.Read(ref _lastStarted);
+        public bool IsCompleted => Volatile.Read(ref _completed) == 1;
+
+        public bool TryClaimRound(int round) => Interlocked.CompareExchange(ref _lastStarted, round, round - 1) == round - 1;
+
+        public bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
+    }
+}

@@ -1,0 +1,16 @@
+namespace FlMicroservices.Contracts.V1;
+
+/// <summary>Ask the registry to create a task; answered by <see cref="TaskCreated"/> or <see cref="TaskRejected"/>.</summary>
+public sealed record CreateTask(string TaskId, TaskSpec Spec);
+
+/// <summary>Ask the registry to admit a client; answered by <see cref="ClientRegistered"/> or <see cref="ClientRejected"/>.</summary>
+public sealed record RegisterClient(string ClientId, ClientCapabilities Capabilities);
+
+/// <summary>A client's periodic sign of life, with its current load.</summary>
+public sealed record ClientHeartbeat(string ClientId, double CpuLoad, long FreeMemoryBytes, DateTimeOffset SentAt);
+
+/// <summary>Request to the privacy accountant: may round <see cref="Round"/> of the task run?</summary>
+public sealed record CheckPrivacyBudget(string TaskId, int Round, double SampleRate);
+
+/// <summary>The accountant's answer to <see cref="CheckPrivacyBudget"/>.</summary>
+public sealed record PrivacyBudgetDecision(string TaskId, int Round, bool Allowed, double EpsilonIfRun, string Reason);

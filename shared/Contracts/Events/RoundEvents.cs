@@ -1,0 +1,110 @@
+namespace FlMicroservices.Contracts.V1;
+
+/// <summary>A round began: the selected participants should train <see cref="ModelVersion"/> and stream their updates.</summary>
+public sealed record RoundStarted(
+    string TaskId,
+    int Round,
+    int ModelVersion,
+    string[] Participants,
+    DateTimeOffset Deadline,
+    TrainingConfig Training,
+    PrivacyConfig Privacy,
+    int SliceElements,
+    string ModelName,
+    string Strategy,
+    double Quorum,
+    int Seed);
+
+/// <summary>A participant finished streaming its update; this is the manifest of its slices.</summary>
+public sealed record UpdateSubmitted(
+    string TaskId,
+    int Round,
+    string ClientId,
+    int ExampleCount,
+    int SliceCount,
+    int ElementCount,
+    string Digest,
+    string? Signature,
+    LocalMetrics Metrics);
+
+/// <summary>What a client measured while training locally.</summary>
+public sealed record LocalMetrics(
+    double TrainLoss,
+    double TrainSeconds,
+    int Steps);
+
+/// <summary>The aggregation service closed a round; when <see cref="Succeeded"/>, the new global weights are at <see cref="AggregateRef"/>.</summary>
+public sealed record RoundAggregated(
+    string TaskId,
+    int Round,
+    int BaseModelVersion,
+    bool Succeeded,
+    string? AggregateRef,
+    Contribution[] Contributors,
+    RejectedUpdate[] Rejected,
+    string[] Dropouts,
+    string? FailureReason,
+    double AggregationSeconds);
+
+/// <summary>One client's accepted part in a round.</summary>
+public sealed record Contribution(
+    string ClientId,
+    int ExampleCount,
+    double UpdateNorm,
+    double TrainLoss);
+
+/// <summary>An update the aggregation service refused, with the reason; the round went on without it.</summary>
+public sealed record RejectedUpdate(
+    string ClientId,
+    string Reason);
+
+/// <summary>The model registry stored a model version (round 0 is the task's initial model).</summary>
+public sealed record ModelVersionPublished(
+    string TaskId,
+    int Version,
+    int Round,
+    int? ParentVersion,
+    int ParameterCount,
+    string Digest,
+    double? Accuracy,
+    double? Loss,
+    bool RolledBack);
+
+/// <summary>The public end-of-round event for outside systems: what the round produced and which model is now current.</summary>
+public sealed record RoundCompleted(
+    string TaskId,
+    int Round,
+    int ModelVersion,
+    bool Succeeded,
+    bool RolledBack,
+    double? Accuracy,
+    double? Loss,
+    string[] Participants,
+    Contribution[] Contributors,
+    RejectedUpdate[] Rejected,
+    string[] Dropouts,
+    string? FailureReason,
+    DateTimeOffset CompletedAt);
+
+/// <summary>The privacy accountant recorded what a round spent.</summary>
+public sealed record PrivacyBudgetUpdated(
+    string TaskId,
+    int Round,
+    bool DifferentialPrivacy,
+    double EpsilonSpent,
+    double EpsilonBudget,
+    double Delta);
+
+/// <summary>The reward service scored a round's contributors and credited their ledger accounts.</summary>
+public sealed record RewardsIssued(
+    string TaskId,
+    int Round,
+    ClientReward[] Rewards,
+    decimal TotalTokens);
+
+/// <summary>One client's reward for one round.</summary>
+public sealed record ClientReward(
+    string ClientId,
+    double Score,
+    decimal Tokens,
+    decimal Balance);

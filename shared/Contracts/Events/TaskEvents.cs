@@ -1,0 +1,22 @@
+namespace FlMicroservices.Contracts.V1;
+
+/// <summary>A federated training task was accepted by the registry; every service prepares its state for it.</summary>
+public sealed record TaskCreated(
+    string TaskId,
+    TaskSpec Spec,
+    DateTimeOffset CreatedAt);
+
+/// <summary>A task request was refused; <see cref="Reason"/> names the bad setting.</summary>
+public sealed record TaskRejected(
+    string TaskId,
+    string Reason,
+    DateTimeOffset RejectedAt);
+
+/// <summary>A task has run its last round (or was stopped); no further rounds start.</summary>
+public sealed record TaskCompleted(
+    string TaskId,
+    int RoundsCompleted,
+    int FinalModelVersion,
+    double? FinalAccuracy,
+    string Reason,
+    DateTimeOffset CompletedAt);

@@ -1,0 +1,33 @@
+namespace FlMicroservices.Contracts.Wire;
+
+/// <summary>One fixed-size piece of a client's update as it travels on the update stream.</summary>
+/// <remarks>
+/// Slice i of every client covers the same element range, so keying the stream by slice index puts
+/// the same parameters of all clients in one partition and an aggregator owns a shard of the model.
+/// </remarks>
+public sealed record UpdateSlice(
+    string TaskId,
+    int Round,
+    string ClientId,
+    int SliceIndex,
+    int SliceCount,
+    long ElementOffset,
+    double Weight,
+    ElementType ElementType,
+    ReadOnlyMemory<byte> Payload)
+{
+    public int ElementCount => Payload.Length / 4;
+
+    /// <summary>The key that routes this slice to its partition: slice i of every client lands together.</summary>
+    public int PartitionKey => SliceIndex;
+
+    /// <summary>Reads a Float32 payload as floats (a copy).</summary>
+    public float[] ToFloats()
+    {
+        if (ElementType != ElementType.Float32)
+            throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} holds {ElementType}, not Float32.");
+        var result = new float[ElementCount];
+        UpdateSliceCodec.CopyFloats(Payload.Span, result);
+        return result;
+    }
+}

@@ -1,0 +1,30 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlMicroservices.Infrastructure.Messaging;
+
+/// <summary>Wires MassTransit for a service (or, in embedded mode, for every service of the process).</summary>
+public static class MessagingExtensions
+{
+    /// <summary>Adds the bus with the transport named in configuration and the consumers that <paramref name="addConsumers"/> registers.</summary>
+    public static IServiceCollection AddFlMessaging(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers)
+    {
+        ArgumentNullException.ThrowIfNull(addConsumers);
+        var options = new MessagingOptions();
+        configuration.GetSection(MessagingOptions.Section).Bind(options);
+        OptionsValidation.ThrowIfInvalid(options, MessagingOptions.Section);
+        services.AddMassTransit(bus =>
+        {
+            // Services share consumer class names (every service has a RoundCompletedConsumer): the namespace keeps their queues apart.
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(includeNamespace: true));
+            addConsumers(bus);
+            bus.UsingInMemory((context, cfg) =>
+            {
+                cfg.UseMessageRetry(r => r.Interval(options.RetryCount, TimeSpan.FromMilliseconds(200)));
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        return services;
+    }
+}

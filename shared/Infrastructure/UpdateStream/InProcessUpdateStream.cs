@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using FlMicroservices.Contracts.Wire;
+
+namespace FlMicroservices.Infrastructure.UpdateStream;
+
+/// <summary>The embedded update stream: an in-memory partitioned log with Kafka's keying, ordering and commit semantics.</summary>
+/// <remarks>
+/// Slice i goes to partition i mod N, records keep their order within a partition, each consumer group
+/// resumes from its committed offsets, and records below every group's committed offset are released
+/// (as retention would) so long simulations run in bounded memory. The embedded mode has one consumer
+/// per group, which owns every partition.
+/// </remarks>
+public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStreamConsumerFactory
+{
+    private readonly object _gate = new();
+    private readonly List<byte[]?>[] _partitions;
+    private readonly long[] _released;
+    private readonly Dictionary<string, long[]> _committed = new(StringComparer.Ordinal);
+    private TaskCompletionSource _changed = NewSignal();
+
+    public InProcessUpdateStream(int partitionCount = 4)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitionCount);
+        _partitions = Enumerable.Range(0, partitionCount).Select(_ => new List<byte[]?>()).ToArray();
+        _released = new long[partitionCount];
+    }
+
+    public int PartitionCount => _partitions.Length;
+
+    /// <summary>Bytes currently held (not yet released by every group's commits).</summary>
+    public long RetainedBytes
+    {
+        get { lock (_gate) return _partitions.Sum(p => p.Sum(r => (long)(r?.Length ?? 0))); }
+    }
+
+    public Task ProduceAsync(UpdateSlice slice, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var bytes = UpdateSliceCodec.Encode(slice);
+        return ProduceRawAsync(slice.PartitionKey, bytes, cancellationToken);
+    }
+
+    /// <summary>Writes already-encoded bytes; used to test how consumers treat malformed records.</summary>
+    public Task ProduceRawAsync(int key, byte[] bytes, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            _partitions[(int)((uint)key % (uint)_partitions.Length)].Add(bytes);
+            signal = _changed;
+            _changed = NewSignal();
+        }
+        signal.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public IUpdateStreamConsumer Create(string groupId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupId);
+        lock (_gate)
+        {
+            if (!_committed.ContainsKey(groupId)) _committed[groupId] = new long[_partitions.Length];
+        }
+        return new Consumer(this, groupId);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Commit(string group, int partition, long offset)
+    {
+        lock (_gate)
+        {
+            var offsets = _committed[group];
+            offsets[partition] = Math.Max(offsets[partition], offset + 1);
+            var floor = _committed.Values.Min(o => o[partition]);
+            var log = _partitions[partition];
+            for (var i = _released[partition]; i < floor; i++) log[(int)i] = null;
+            _released[partition] = Math.Max(_released[partition], floor);
+        }
+    }
+
+    private sealed class Consumer(InProcessUpdateStream stream, string group) : IUpdateStreamConsumer
+    {
+        public async IAsyncEnumerable<StreamRecord> ConsumeAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            long[] position;
+            lock (stream._gate) position = (long[])stream._committed[group].Clone();
+            var batch = new List<StreamRecord>();
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                Task changed;
+                lock (stream._gate)
+                {
+                    changed = stream._changed.Task;
+                    for (var p = 0; p < stream._partitions.Length; p++)
+                    {
+                        var log = stream._partitions[p];
+                        position[p] = Math.Max(position[p], stream._released[p]);
+                        for (; position[p] < log.Count; position[p]++)
+                            batch.Add(new StreamRecord(p, position[p], log[(int)position[p]]!));
+                    }
+                }
+                foreach (var record in batch) yield return record;
+                if (batch.Count == 0)
+                {
+                    try { await changed.WaitAsync(cancellationToken).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { yield break; }
+                }
+                batch.Clear();
+            }
+        }
+
+        public ValueTask CommitAsync(StreamRecord record, CancellationToken cancellationToken)
+        {
+            stream.Commit(group, record.Partition, record.Offset);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+
+namespace FlMicroservices.Simulation;
+
+/// <summary>The outcome of a simulation, as written to summary.json.</summary>
+public sealed record SimulationResult(
+    [property: JsonPropertyName("task_id")] string TaskId,
+    [property: JsonPropertyName("dataset")] string Dataset,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("clients")] int Clients,
+    [property: JsonPropertyName("rounds")] int Rounds,
+    [property: JsonPropertyName("final_accuracy")] double? FinalAccuracy,
+    [property: JsonPropertyName("final_loss")] double? FinalLoss,
+    [property: JsonPropertyName("best_accuracy")] double? BestAccuracy,
+    [property: JsonPropertyName("accuracy_per_round")] double?[] AccuracyPerRound,
+    [property: JsonPropertyName("loss_per_round")] double?[] LossPerRound,
+    [property: JsonPropertyName("participants_per_round")] int[] ParticipantsPerRound,
+    [property: JsonPropertyName("rounds_to_target")] int? RoundsToTarget,
+    [property: JsonPropertyName("target_accuracy")] double TargetAccuracy,
+    [property: JsonPropertyName("mean_overhead_share")] double MeanOverheadShare,
+    [property: JsonPropertyName("wall_seconds")] double WallSeconds,
+    [property: JsonPropertyName("completion_reason")] string CompletionReason,
+    [property: JsonPropertyName("seed")] int Seed)
+{
+    [JsonIgnore]
+    public IReadOnlyList<RoundMetrics> PerRound { get; init; } = [];
+}

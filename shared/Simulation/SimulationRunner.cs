@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Globalization;
+using FlMicroservices.Aggregation;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.ModelRegistry;
+using FlMicroservices.Node;
+using FlMicroservices.PrivacyAccounting;
+using FlMicroservices.Registry;
+using FlMicroservices.Reward;
+using FlMicroservices.Selector;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlMicroservices.Simulation;
+
+/// <summary>Runs all six services and a node of virtual clients in one process (embedded mode) for one federated task.</summary>
+public static class SimulationRunner
+{
+    public static async Task<SimulationResult> RunAsync(SimulationOptions options, ISimulationProgress? progress = null, EventLog? events = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
+        progress ??= NoProgress.Instance;
+        events ??= new EventLog();
+        var wall = Stopwatch.StartNew();
+
+        var data = FederatedData.Load(options);
+        progress.DataLoaded(data.Description, data.ClientTrain.Count);
+        var clients = data.ClientTrain.Select((d, i) => new HostedClient($"client-{i:D4}", d)).ToArray();
+        var taskId = $"sim-{DateTime.UtcNow:yyyyMMddHHmmss}-{options.Seed}-{Guid.NewGuid():N}"[..40];
+
+        using var host = BuildHost(options, clients, data, events);
+        await host.StartAsync(cancellationToken);
+        try
+        {
+            var bus = host.Services.GetRequiredService<IBus>();
+            await WaitForRegistrationsAsync(events, clients.Length, cancellationToken);
+            var spec = new TaskSpec
+            {
+                ModelName = options.Model,
+                SampleShape = data.Test.Shape,
+                ClassCount = data.Test.ClassCount,
+                Rounds = options.Rounds,
+                ClientFraction = options.Fraction,
+                MinClientsPerRound = 1,
+                RoundTimeout = options.RoundTimeout,
+                Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate),
+                Seed = options.Seed,
+            };
+            await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
+            return await FollowAsync(taskId, options, data, events, progress, host.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
+        }
+        finally
+        {
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await host.StopAsync(stopping.Token);
+        }
+    }
+
+    private static IHost BuildHost(SimulationOptions options, HostedClient[] clients, FederatedData data, EventLog events)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ModelStoreRoot"] = Path.Combine(options.OutDir, "models"),
+            ["Node:Parallelism"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
+            ["Node:DropoutRate"] = options.DropoutRate.ToString(CultureInfo.InvariantCulture),
+            ["Node:HeartbeatInterval"] = "00:00:15",
+        });
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Error);
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        services.AddSingleton(events);
+        services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
+        services.AddFlInfrastructure(configuration);
+        services.AddRegistryService();
+        services.AddSelectorService(configuration);
+        services.AddAggregationService();
+        services.AddPrivacyAccountingService();
+        services.AddModelRegistryService();
+        services.AddRewardService(configuration);
+        services.AddNode(configuration, clients);
+        services.AddFlMessaging(configuration, bus =>
+        {
+            bus.AddRegistryConsumers();
+            bus.AddSelectorConsumers();
+            bus.AddAggregationConsumers();
+            bus.AddPrivacyAccountingConsumers();
+            bus.AddModelRegistryConsumers();
+            bus.AddRewardConsumers();
+            bus.AddNodeConsumers();
+            bus.AddConsumer<EventObserver, EventObserverDefinition>();
+        });
+        return builder.Build();
+    }
+
+    private static async Task WaitForRegistrationsAsync(EventLog events, int expected, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var registered = 0;
+        try
+        {
+            while (registered < expected)
+            {
+                var observed = await events.Live.ReadAsync(timeout.Token);
+                if (observed.Message is ClientRegistered) registered++;
+                if (observed.Message is ClientRejected rejected) throw new InvalidOperationException($"Client {rejected.ClientId} was rejected: {rejected.Reason}");
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Only {registered} of {expected} virtual clients registered within 60 s.");
+        }
+    }
+
+    private static async Task<SimulationResult> FollowAsync(string taskId, SimulationOptions options, FederatedData data, EventLog events,
+        ISimulationProgress progress, NodeStatistics nodeStats, Stopwatch wall, CancellationToken cancellationToken)
+    {
+        var perRound = new List<RoundMetrics>();
+        var started = new Dictionary<int, (DateTimeOffset At, int Participants)>();
+        var received = new Dictionary<int, int>();
+        int? roundsToTarget = null;
+        var reason = "unknown";
+        var silence = options.RoundTimeout + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(silence);
+            ObservedEvent observed;
+            try { observed = await events.Live.ReadAsync(wait.Token); }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"No platform event for {silence.TotalSeconds:F0} s; the simulation is stuck after round {perRound.Count}.");
+            }
+            switch (observed.Message)
+            {
+                case TaskRejected rejected when rejected.TaskId == taskId:
+                    throw new InvalidOperationException($"The platform rejected the task: {rejected.Reason}");
+                case RoundStarted round when round.TaskId == taskId:
+                    started[round.Round] = (observed.SeenAt, round.Participants.Length);
+                    received[round.Round] = 0;
+                    progress.RoundStarted(round.Round, round.Participants.Length);
+                    break;
+                case UpdateSubmitted update when update.TaskId == taskId:
+                    received[update.Round] = received.GetValueOrDefault(update.Round) + 1;
+                    progress.UpdateReceived(update.Round, received[update.Round], started.GetValueOrDefault(update.Round).Participants);
+                    break;
+                case RoundCompleted completed when completed.TaskId == taskId:
+                    var metrics = Measure(completed, observed.SeenAt, started, nodeStats);
+                    perRound.Add(metrics);
+                    progress.RoundCompleted(metrics);
+                    if (options.TargetAccuracy > 0 && roundsToTarget is null && completed.Accuracy >= options.TargetAccuracy)
+                    {
+                        roundsToTarget = completed.Round;
+                        reason = $"target accuracy {options.TargetAccuracy:P1} reached in round {completed.Round}";
+                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall);
+                    }
+                    break;
+                case TaskCompleted done when done.TaskId == taskId:
+                    reason = done.Reason;
+                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall);
+            }
+        }
+    }
+
+    private static RoundMetrics Measure(RoundCompleted completed, DateTimeOffset seenAt, Dictionary<int, (DateTimeOffset At, int Participants)> started,
+        NodeStatistics nodeStats)
+    {
+        var begin = started.GetValueOrDefault(completed.Round);
+        var roundWall = begin.At == default ? 0 : (seenAt - begin.At).TotalSeconds;
+        var training = nodeStats.TrainingSeconds(completed.TaskId, completed.Round) ?? 0;
+        var overhead = roundWall > 0 ? Math.Clamp((roundWall - training) / roundWall, 0, 1) : 0;
+        var trainLoss = completed.Contributors.Length > 0 ? completed.Contributors.Average(c => c.TrainLoss) : double.NaN;
+        return new RoundMetrics(completed.Round, completed.ModelVersion, completed.Participants.Length, completed.Contributors.Length,
+            completed.Dropouts.Length, completed.Rejected.Length, completed.Accuracy, completed.Loss, trainLoss, completed.RolledBack,
+            completed.Succeeded, roundWall, training, overhead);
+    }
+
+    private static SimulationResult Summarise(string taskId, SimulationOptions options, FederatedData data, List<RoundMetrics> rounds,
+        int? roundsToTarget, string reason, Stopwatch wall)
+    {
+        var accuracies = rounds.Select(r => r.Accuracy).ToArray();
+        return new SimulationResult(taskId, data.Description, options.Model, data.ClientTrain.Count, rounds.Count,
+            accuracies.LastOrDefault(), rounds.LastOrDefault()?.Loss, accuracies.Max(),
+            accuracies, rounds.Select(r => r.Loss).ToArray(), rounds.Select(r => r.Participants).ToArray(),
+            roundsToTarget, options.TargetAccuracy, rounds.Count > 0 ? rounds.Average(r => r.OverheadShare) : 0,
+            wall.Elapsed.TotalSeconds, reason, options.Seed)
+        {
+            PerRound = rounds,
+        };
+    }
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using FlMicroservices.Simulation;
+using Spectre.Console;
+
+namespace FlMicroservices.Cli.Commands;
+
+/// <summary>`fl simulate`: one federated task in embedded mode with virtual clients, with live progress and a run report.</summary>
+public static class SimulateCommand
+{
+    public static Command Create()
+    {
+        var defaults = new SimulationOptions();
+        var dataset = new Option<string>("--dataset") { Description = $"Data set: {DatasetSpec.ValidForms}", DefaultValueFactory = _ => defaults.Dataset };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the MNIST IDX files (gzip or raw), for --dataset mnist" };
+        var model = new Option<string>("--model") { Description = "Model: logreg, mlp (McMahan's 2NN), cnn", DefaultValueFactory = _ => defaults.Model };
+        var clients = new Option<int>("--clients") { Description = "Number of virtual clients (synthetic: devices)", DefaultValueFactory = _ => defaults.Clients };
+        var fraction = new Option<double>("--fraction") { Description = "Share of clients selected per round (C)", DefaultValueFactory = _ => defaults.Fraction };
+        var rounds = new Option<int>("--rounds") { Description = "Number of rounds", DefaultValueFactory = _ => defaults.Rounds };
+        var epochs = new Option<int>("--local-epochs") { Description = "Local epochs per round (E)", DefaultValueFactory = _ => defaults.LocalEpochs };
+        var batch = new Option<int>("--batch-size") { Description = "Local mini-batch size (B)", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Local SGD learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var partition = new Option<string?>("--partition") { Description = "iid | shards | dirichlet:ALPHA (default: the data set's natural split for synthetic, iid for mnist)" };
+        var seed = new Option<int>("--seed") { Description = "Seed: the same seed gives the same results", DefaultValueFactory = _ => defaults.Seed };
+        var outDir = new Option<string>("--out") { Description = "Folder for summary.json, metrics.jsonl, accuracy.png and the model store", DefaultValueFactory = _ => defaults.OutDir };
+        var trainSamples = new Option<int>("--train-samples") { Description = "Use only the first N training samples (0 = all)", DefaultValueFactory = _ => 0 };
+        var testSamples = new Option<int>("--test-samples") { Description = "Evaluate on the first N test samples (0 = all)", DefaultValueFactory = _ => 0 };
+        var parallelism = new Option<int>("--parallelism") { Description = "Clients trained at once", DefaultValueFactory = _ => defaults.Parallelism };
+        var dropout = new Option<double>("--dropout") { Description = "Share of selected clients that drop out of each round", DefaultValueFactory = _ => 0 };
+        var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
+
+        var command = new Command("simulate", "Run a federated training task with virtual clients, every service in this process")
+        {
+            dataset, dataDir, model, clients, fraction, rounds, epochs, batch, lr, partition, seed, outDir,
+            trainSamples, testSamples, parallelism, dropout, target,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new SimulationOptions
+            {
+                Dataset = parse.GetValue(dataset)!,
+                DataDir = parse.GetValue(dataDir),
+                Model = parse.GetValue(model)!,
+                Clients = parse.GetValue(clients),
+                Fraction = parse.GetValue(fraction),
+                Rounds = parse.GetValue(rounds),
+                LocalEpochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Partition = parse.GetValue(partition),
+                Seed = parse.GetValue(seed),
+                OutDir = parse.GetValue(outDir)!,
+                TrainSamples = parse.GetValue(trainSamples),
+                TestSamples = parse.GetValue(testSamples),
+                Parallelism = parse.GetValue(parallelism),
+                DropoutRate = parse.GetValue(dropout),
+                TargetAccuracy = parse.GetValue(target),
+            };
+            return await RunAsync(options, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(SimulationOptions options, CancellationToken cancellationToken)
+    {
+        var problems = options.Validate().ToList();
+        if (options.DataDir is { } dir && !Directory.Exists(dir)) problems.Add($"--data-dir '{dir}' does not exist");
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems) Console.Error.WriteLine($"fl simulate: {problem}");
+            return CommandLine.InvalidOption;
+        }
+
+        SimulationResult? result = null;
+        try
+        {
+            await AnsiConsole.Progress()
+                .AutoClear(false)
+                .HideCompleted(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async context =>
+                {
+                    var progress = new ConsoleProgress(context, options.Rounds);
+                    result = await SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken);
+                    progress.Finish();
+                });
+        }
+        catch (InvalidDataException e)
+        {
+            Console.Error.WriteLine($"fl simulate: bad data: {e.Message}");
+            return CommandLine.Failed;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or ArgumentException)
+        {
+            Console.Error.WriteLine($"fl simulate: {e.Message}");
+            return CommandLine.Failed;
+        }
+
+        var files = RunReport.Write(options.OutDir, result!);
+        RunReport.PrintTable(result!);
+        AnsiConsole.MarkupLine($"[green]Done[/]: {result!.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
+        foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");
+        return CommandLine.Ok;
+    }
+
+    internal static string Format(double? accuracy) => accuracy is { } a ? $"{a:P2}" : "n/a";
+}
