@@ -22,7 +22,7 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
         var key = (started.TaskId, started.Round);
         var info = await models.GetVersionAsync(started.TaskId, started.ModelVersion, cancellationToken)
             ?? throw new InvalidOperationException($"Round {started.Round} of task {started.TaskId} names model version {started.ModelVersion}, which the model store does not have.");
-        var round = new RoundAggregation(started, info.ParameterCount, StrategyCatalog.Create(started.Strategy)) { QuorumShare = started.Quorum };
+        var round = new RoundAggregation(started, info.ParameterCount, StrategyCatalog.Create(started.Strategy));
         await _gate.WaitAsync(cancellationToken);
         try
         {

@@ -122,8 +122,8 @@ public sealed class RoundAggregation
         return new RoundOutcome(true, contributors, rejected, dropouts, null);
     }
 
-    /// <summary>Share of the participants that must contribute; set from the task's quorum.</summary>
-    public double QuorumShare { get; init; } = 0.5;
+    /// <summary>Share of the participants that must contribute (the task's quorum).</summary>
+    public double QuorumShare => Started.Quorum;
 
     private string? Check(UpdateSlice slice, ClientProgress client)
     {
@@ -134,6 +134,8 @@ public sealed class RoundAggregation
         if (slice.ElementOffset != expectedOffset) return $"slice {slice.SliceIndex} starts at {slice.ElementOffset}, expected {expectedOffset}";
         if (slice.ElementCount != expectedLength) return $"slice {slice.SliceIndex} holds {slice.ElementCount} values, expected {expectedLength}";
         if (client.Weight is { } w && w != slice.Weight) return $"slice {slice.SliceIndex} is weighted {slice.Weight}, earlier slices {w}";
+        if (client.Manifest is { } m && m.ExampleCount != slice.Weight)
+            return $"slice {slice.SliceIndex} is weighted {slice.Weight} but the manifest announces {m.ExampleCount} examples";
         return null;
     }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test project. On a fresh Debian 12 machine this is the whole set-up:
+# it needs only the .NET SDK (NuGet restores the packages; the TorchSharp fix is a build step).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+configuration="${CONFIGURATION:-Release}"
+results="$(pwd)/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "== build ($configuration)"
+dotnet build FlMicroservices.sln -c "$configuration" -nologo -v quiet
+
+status=0
+for project in tests/*/*.csproj; do
+  name="$(basename "$project" .csproj)"
+  echo "== $name"
+  if ! dotnet test "$project" -c "$configuration" --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      --logger "console;verbosity=normal" 2>&1 | tee "$results/$name.log" | grep -E '^\s*(Passed|Failed|Skipped) |Passed!|Failed!|error|Total tests'; then
+    :
+  fi
+  if ! grep -qE 'Passed!' "$results/$name.log"; then status=1; fi
+done
+
+# One closing line for every runner: the counts over all test projects.
+python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    if c is None: continue
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,114 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Registry;
+
+namespace FlMicroservices.Services.Tests.Registry;
+
+public class TaskSpecValidatorTests
+{
+    private static readonly TaskSpec Valid = new()
+    {
+        ModelName = "mlp",
+        SampleShape = [1, 28, 28],
+        ClassCount = 10,
+        Rounds = 5,
+        Training = new TrainingConfig(1, 10, 0.1),
+    };
+
+    private static string SingleProblem(TaskSpec spec, string taskId = "mnist-1") => Assert.Single(TaskSpecValidator.Validate(taskId, spec));
+
+    [Fact]
+    public void A_valid_spec_has_no_problems()
+    {
+        Assert.Empty(TaskSpecValidator.Validate("mnist-1", Valid));
+        Assert.Empty(TaskSpecValidator.Validate("a", Valid with { ModelName = "cnn", ClientFraction = 1, Quorum = 1, SliceElements = 65_536 }));
+        Assert.Empty(TaskSpecValidator.Validate("A.b_c-9", Valid with { ModelName = "logreg", SliceElements = 1 }));
+    }
+
+    [Theory]
+    [InlineData("../evil")]
+    [InlineData("")]
+    [InlineData("-starts-with-dash")]
+    [InlineData("has space")]
+    public void A_bad_task_id_is_a_problem_naming_the_task_id(string taskId)
+    {
+        var problem = SingleProblem(Valid, taskId);
+
+        Assert.StartsWith("TaskId", problem);
+        Assert.Contains($"'{taskId}'", problem);
+    }
+
+    [Fact]
+    public void A_task_id_longer_than_64_characters_is_a_problem()
+    {
+        Assert.Empty(TaskSpecValidator.Validate(new string('x', 64), Valid));
+        Assert.StartsWith("TaskId", SingleProblem(Valid, new string('x', 65)));
+    }
+
+    [Fact]
+    public void An_unknown_model_is_a_problem_naming_the_model_and_the_known_ones()
+    {
+        var problem = SingleProblem(Valid with { ModelName = "resnet50" });
+
+        Assert.Contains("ModelName 'resnet50' is unknown", problem);
+        Assert.Contains("logreg, mlp, cnn", problem);
+    }
+
+    public static TheoryData<string, Func<TaskSpec, TaskSpec>> Defects => new()
+    {
+        { "Rounds 0", s => s with { Rounds = 0 } },
+        { "ClientFraction 0", s => s with { ClientFraction = 0 } },
+        { "ClientFraction 1.5", s => s with { ClientFraction = 1.5 } },
+        { "ClientFraction NaN", s => s with { ClientFraction = double.NaN } },
+        { "Training.LearningRate NaN", s => s with { Training = s.Training with { LearningRate = double.NaN } } },
+        { "Training.LearningRate Infinity", s => s with { Training = s.Training with { LearningRate = double.PositiveInfinity } } },
+        { "Training.LearningRate 0", s => s with { Training = s.Training with { LearningRate = 0 } } },
+        { "Training.BatchSize 0", s => s with { Training = s.Training with { BatchSize = 0 } } },
+        { "Training.LocalEpochs 0", s => s with { Training = s.Training with { LocalEpochs = 0 } } },
+        { "Training.ProximalMu -0.1", s => s with { Training = s.Training with { ProximalMu = -0.1 } } },
+        { "SliceElements 0", s => s with { SliceElements = 0 } },
+        { "SliceElements 70000", s => s with { SliceElements = 70_000 } },
+        { "SliceElements 65537", s => s with { SliceElements = 65_537 } },
+        { "Privacy.Enabled", s => s with { Privacy = new PrivacyConfig(true, 1.1, 1.0, 8, 1e-5) } },
+        { "Quorum 0", s => s with { Quorum = 0 } },
+        { "MinClientsPerRound 0", s => s with { MinClientsPerRound = 0 } },
+        { "ClassCount 1", s => s with { ClassCount = 1 } },
+        { "SampleShape", s => s with { SampleShape = [1, 0, 28] } },
+        { "RoundTimeout", s => s with { RoundTimeout = TimeSpan.Zero } },
+        { "Strategy 'fedprox'", s => s with { Strategy = "fedprox" } },
+        { "RollbackThreshold NaN", s => s with { RollbackThreshold = double.NaN } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Defects))]
+    public void Each_invalid_setting_gives_one_problem_that_names_it(string expected, Func<TaskSpec, TaskSpec> defect)
+    {
+        var problem = SingleProblem(defect(Valid));
+
+        Assert.StartsWith(expected, problem);
+    }
+
+    [Fact]
+    public void The_slice_size_problem_states_the_limit()
+    {
+        Assert.Contains("[1, 65536]", SingleProblem(Valid with { SliceElements = 70_000 }));
+    }
+
+    [Fact]
+    public void Several_problems_are_all_reported()
+    {
+        var problems = TaskSpecValidator.Validate("../evil", Valid with { Rounds = 0, Training = new TrainingConfig(0, 0, -1) });
+
+        Assert.Equal(5, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("TaskId", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Rounds", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Training.LocalEpochs", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Training.BatchSize", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Training.LearningRate", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_spec_is_a_problem()
+    {
+        Assert.Equal(["Spec is missing"], TaskSpecValidator.Validate("mnist-1", null));
+    }
+}

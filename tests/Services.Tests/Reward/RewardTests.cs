@@ -1,0 +1,112 @@
+using FlMicroservices.Core.Contribution;
+using FlMicroservices.Reward;
+
+namespace FlMicroservices.Services.Tests.Reward;
+
+public class DataShareScorerTests
+{
+    [Fact]
+    public void Scores_are_each_contributors_share_of_the_examples_and_sum_to_one()
+    {
+        var scores = DataShareScorer.Score([100, 300, 600]);
+
+        Assert.Equal(3, scores.Length);
+        Assert.Equal(0.1, scores[0], 12);
+        Assert.Equal(0.3, scores[1], 12);
+        Assert.Equal(0.6, scores[2], 12);
+        Assert.Equal(1.0, scores.Sum(), 12);
+    }
+
+    [Fact]
+    public void Scores_are_proportional_to_example_counts()
+    {
+        int[] counts = [7, 13, 1, 29, 50];
+
+        var scores = DataShareScorer.Score(counts);
+
+        Assert.Equal(1.0, scores.Sum(), 12);
+        for (var i = 0; i < counts.Length; i++)
+            Assert.Equal(counts[i] / 100.0, scores[i], 12);
+        Assert.Equal(scores[0] / counts[0], scores[3] / counts[3], 12);
+    }
+
+    [Fact]
+    public void Large_counts_do_not_overflow()
+    {
+        var scores = DataShareScorer.Score([int.MaxValue, int.MaxValue]);
+
+        Assert.Equal([0.5, 0.5], scores);
+    }
+
+    [Fact]
+    public void An_empty_or_example_free_round_scores_nothing_and_negatives_are_refused()
+    {
+        Assert.Empty(DataShareScorer.Score([]));
+        Assert.Equal([0.0, 0.0], DataShareScorer.Score([0, 0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DataShareScorer.Score([5, -1]));
+    }
+}
+
+public class TokenLedgerTests
+{
+    [Fact]
+    public void A_round_is_paid_once()
+    {
+        var ledger = new TokenLedger();
+
+        Assert.True(ledger.TryMarkPaid("task-1", 1));
+        Assert.False(ledger.TryMarkPaid("task-1", 1));
+        Assert.True(ledger.TryMarkPaid("task-1", 2));
+        Assert.True(ledger.TryMarkPaid("task-2", 1));
+        Assert.False(ledger.TryMarkPaid("task-2", 1));
+    }
+
+    [Fact]
+    public void Balances_accumulate_per_client()
+    {
+        var ledger = new TokenLedger();
+
+        Assert.Equal(0m, ledger.BalanceOf("a"));
+        Assert.Equal(10.5m, ledger.Credit("a", 10.5m));
+        Assert.Equal(33.333333m, ledger.Credit("b", 33.333333m));
+        Assert.Equal(14.75m, ledger.Credit("a", 4.25m));
+
+        Assert.Equal(14.75m, ledger.BalanceOf("a"));
+        Assert.Equal(33.333333m, ledger.BalanceOf("b"));
+        Assert.Equal(0m, ledger.BalanceOf("A")); // ids are case-sensitive
+    }
+
+    [Fact]
+    public async Task Concurrent_credits_are_not_lost()
+    {
+        var ledger = new TokenLedger();
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 1000; i++) ledger.Credit("a", 0.001m);
+        })));
+
+        Assert.Equal(8m, ledger.BalanceOf("a"));
+    }
+
+    [Fact]
+    public void Paying_a_round_by_data_share_splits_the_pool_and_accumulates_over_rounds()
+    {
+        var ledger = new TokenLedger();
+        const decimal pool = 100m;
+        (string Id, int Examples)[] round1 = [("a", 200), ("b", 600), ("c", 200)];
+        (string Id, int Examples)[] round2 = [("a", 500), ("b", 500)];
+
+        foreach (var (round, contributors) in new[] { (1, round1), (2, round2), (1, round1) })
+        {
+            if (!ledger.TryMarkPaid("task-1", round)) continue; // redelivered round 1 pays nothing
+            var scores = DataShareScorer.Score(contributors.Select(c => c.Examples).ToArray());
+            for (var i = 0; i < contributors.Length; i++)
+                ledger.Credit(contributors[i].Id, decimal.Round(pool * (decimal)scores[i], 6));
+        }
+
+        Assert.Equal(70m, ledger.BalanceOf("a"));
+        Assert.Equal(110m, ledger.BalanceOf("b"));
+        Assert.Equal(20m, ledger.BalanceOf("c"));
+    }
+}
