@@ -21,7 +21,7 @@ public sealed class SimulateCommandTests : IDisposable
         Console.SetError(error);
         try
         {
-            var code = await CommandLine.RunAsync(new RootCommand { SimulateCommand.Create() }, args);
+            var code = await CliRunner.RunAsync(new RootCommand { SimulateCommand.Create() }, args);
             return (code, error.ToString());
         }
         finally { Console.SetError(original); }

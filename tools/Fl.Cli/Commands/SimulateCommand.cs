@@ -67,7 +67,7 @@ public static class SimulateCommand
         if (problems.Count > 0)
         {
             foreach (var problem in problems) Console.Error.WriteLine($"fl simulate: {problem}");
-            return CommandLine.InvalidOption;
+            return CliRunner.InvalidOption;
         }
 
         SimulationResult? result = null;
@@ -87,19 +87,19 @@ public static class SimulateCommand
         catch (InvalidDataException e)
         {
             Console.Error.WriteLine($"fl simulate: bad data: {e.Message}");
-            return CommandLine.Failed;
+            return CliRunner.Failed;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or ArgumentException)
         {
             Console.Error.WriteLine($"fl simulate: {e.Message}");
-            return CommandLine.Failed;
+            return CliRunner.Failed;
         }
 
         var files = RunReport.Write(options.OutDir, result!);
         RunReport.PrintTable(result!);
         AnsiConsole.MarkupLine($"[green]Done[/]: {result!.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
         foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");
-        return CommandLine.Ok;
+        return CliRunner.Ok;
     }
 
     internal static string Format(double? accuracy) => accuracy is { } a ? $"{a:P2}" : "n/a";

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace FlMicroservices.Cli;
 
 /// <summary>Runs the root command with the CLI's exit-code convention: 2 for any invalid option, 1 for a failed run.</summary>
-public static class CommandLine
+public static class CliRunner
 {
     public const int Ok = 0;
     public const int Failed = 1;

@@ -1,0 +1,64 @@
+using FlMicroservices.Core.Data;
+
+namespace FlMicroservices.Training;
+
+/// <summary>Loads MNIST (or a drop-in such as Fashion-MNIST) from the four IDX files of its distribution.</summary>
+/// <remarks>
+/// Pixels are scaled to [0, 1] and then standardised with MNIST's training-set mean and standard deviation,
+/// the usual preprocessing for the models of McMahan et al.; samples have shape [1, 28, 28] and 10 classes.
+/// </remarks>
+public static class MnistLoader
+{
+    public const int ClassCount = 10;
+    public const int ImageSide = 28;
+    public const float Mean = 0.1307f;
+    public const float StandardDeviation = 0.3081f;
+
+    /// <summary>Each byte value's normalised float, computed once instead of 55 million times.</summary>
+    private static readonly float[] PixelValues = Enumerable.Range(0, 256).Select(p => (p / 255f - Mean) / StandardDeviation).ToArray();
+
+    /// <summary>Reads train-*-ubyte and t10k-*-ubyte, each raw or with a .gz suffix, from <paramref name="directory"/>.</summary>
+    /// <exception cref="InvalidDataException">A missing directory or file, or a file that is not what MNIST's should be; the message names it.</exception>
+    public static (InMemoryDataset Train, InMemoryDataset Test) Load(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (!Directory.Exists(directory))
+            throw new InvalidDataException($"{directory}: MNIST directory not found");
+        var train = LoadPair(directory, "train");
+        var test = LoadPair(directory, "t10k");
+        return (train, test);
+    }
+
+    private static InMemoryDataset LoadPair(string directory, string prefix)
+    {
+        var imagesPath = Find(directory, $"{prefix}-images-idx3-ubyte");
+        var labelsPath = Find(directory, $"{prefix}-labels-idx1-ubyte");
+        var images = IdxReader.ReadImages(imagesPath);
+        if (images.Rows != ImageSide || images.Columns != ImageSide)
+            throw IdxReader.Invalid(imagesPath, $"images are {images.Rows}x{images.Columns}, expected {ImageSide}x{ImageSide}");
+        var raw = IdxReader.ReadLabels(labelsPath);
+        if (raw.Length != images.Count)
+            throw IdxReader.Invalid(labelsPath, $"{raw.Length} labels but {imagesPath} holds {images.Count} images");
+
+        var labels = new int[raw.Length];
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] >= ClassCount)
+                throw IdxReader.Invalid(labelsPath, $"label {raw[i]} at index {i} is outside [0, {ClassCount})");
+            labels[i] = raw[i];
+        }
+        var features = new float[images.Pixels.Length];
+        for (var i = 0; i < features.Length; i++) features[i] = PixelValues[images.Pixels[i]];
+        return new InMemoryDataset(features, labels, [1, ImageSide, ImageSide], ClassCount);
+    }
+
+    /// <summary>The raw file if present, else its .gz; when neither exists, an error naming both.</summary>
+    private static string Find(string directory, string name)
+    {
+        var raw = Path.Combine(directory, name);
+        if (File.Exists(raw)) return raw;
+        var gz = raw + ".gz";
+        if (File.Exists(gz)) return gz;
+        throw new InvalidDataException($"{raw}[.gz]: file not found (neither {name} nor {name}.gz is in {directory})");
+    }
+}

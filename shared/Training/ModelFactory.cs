@@ -1,0 +1,97 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace FlMicroservices.Training;
+
+/// <summary>Builds the models the platform trains, by name; every model maps a batch of samples to class logits.</summary>
+/// <remarks>
+/// <c>mlp</c> and <c>cnn</c> are the "2NN" and "CNN" of McMahan et al. 2017 (Communication-Efficient Learning of
+/// Deep Networks from Decentralized Data), generalised from MNIST to any input size and class count.
+/// </remarks>
+public static class ModelFactory
+{
+    private static readonly Lock GlobalRandomGate = new();
+
+    public static IReadOnlyList<string> Names { get; } = ["logreg", "mlp", "cnn"];
+
+    /// <summary>Builds a freshly initialised model for samples of <paramref name="sampleShape"/> and <paramref name="classCount"/> classes.</summary>
+    /// <exception cref="ArgumentException">An unknown name, or a sample shape the model cannot take.</exception>
+    public static Module<Tensor, Tensor> Create(string name, int[] sampleShape, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ValidateShape(sampleShape);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
+        TorchRuntime.EnsureLoaded();
+
+        var inputs = sampleShape.Aggregate(1L, (a, d) => checked(a * d));
+        return name.Trim().ToLowerInvariant() switch
+        {
+            "logreg" => Sequential(
+                ("flatten", Flatten()),
+                ("linear", Linear(inputs, classCount))),
+            "mlp" => Sequential(
+                ("flatten", Flatten()),
+                ("fc1", Linear(inputs, 200)),
+                ("relu1", ReLU()),
+                ("fc2", Linear(200, 200)),
+                ("relu2", ReLU()),
+                ("fc3", Linear(200, classCount))),
+            "cnn" => Cnn(sampleShape, classCount),
+            _ => throw new ArgumentException($"Unknown model '{name}'; valid names are {string.Join(", ", Names)}.", nameof(name)),
+        };
+    }
+
+    /// <summary>The parameters of a model built with torch's default initialisation from <paramref name="seed"/>.</summary>
+    /// <remarks>Seeds torch's process-wide generator; the lock keeps two callers from interleaving draws on it.</remarks>
+    public static float[] InitialParameters(string name, int[] sampleShape, int classCount, int seed)
+    {
+        lock (GlobalRandomGate)
+        {
+            TorchRuntime.EnsureLoaded();
+            torch.random.manual_seed(seed);
+            using var model = Create(name, sampleShape, classCount);
+            return ParameterVector.Get(model);
+        }
+    }
+
+    private static Module<Tensor, Tensor> Cnn(int[] sampleShape, int classCount)
+    {
+        var flatMnist = sampleShape is [784];
+        if (sampleShape.Length != 3 && !flatMnist)
+        {
+            throw new ArgumentException(
+                $"The cnn model needs a sample shape [channels, height, width] (or a flat [784], read as 1x28x28); got [{string.Join(", ", sampleShape)}].",
+                nameof(sampleShape));
+        }
+        var (channels, height, width) = flatMnist ? (1, 28, 28) : (sampleShape[0], sampleShape[1], sampleShape[2]);
+        if (height < 4 || width < 4)
+            throw new ArgumentException($"The cnn model pools twice by 2, so it needs images of at least 4x4; got {height}x{width}.", nameof(sampleShape));
+
+        // Padding 2 keeps each 5x5 convolution size-preserving, so only the two 2x2 pools shrink the image.
+        var flattened = 64L * (height / 2 / 2) * (width / 2 / 2);
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        if (flatMnist) layers.Add(("unflatten", Unflatten(1, [1, 28, 28])));
+        layers.AddRange(
+        [
+            ("conv1", Conv2d(channels, 32, kernel_size: 5, padding: 2)),
+            ("relu1", ReLU()),
+            ("pool1", MaxPool2d(kernel_size: 2)),
+            ("conv2", Conv2d(32, 64, kernel_size: 5, padding: 2)),
+            ("relu2", ReLU()),
+            ("pool2", MaxPool2d(kernel_size: 2)),
+            ("flatten", Flatten()),
+            ("fc1", Linear(flattened, 512)),
+            ("relu3", ReLU()),
+            ("fc2", Linear(512, classCount)),
+        ]);
+        return Sequential(layers);
+    }
+
+    internal static void ValidateShape(int[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        if (sampleShape.Length == 0 || sampleShape.Any(d => d <= 0))
+            throw new ArgumentException($"Sample shape [{string.Join(", ", sampleShape)}] must have positive dimensions.", nameof(sampleShape));
+    }
+}
