@@ -79,14 +79,6 @@ public static class SimulationRunner
         var services = builder.Services;
         services.AddSingleton(events);
         services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
-        services.AddFlInfrastructure(configuration);
-        services.AddRegistryService();
-        services.AddSelectorService(configuration);
-        services.AddAggregationService();
-        services.AddPrivacyAccountingService();
-        services.AddModelRegistryService();
-        services.AddRewardService(configuration);
-        services.AddNode(configuration, clients);
         services.AddFlMessaging(configuration, bus =>
         {
             bus.AddRegistryConsumers();
@@ -98,6 +90,14 @@ public static class SimulationRunner
             bus.AddNodeConsumers();
             bus.AddConsumer<EventObserver, EventObserverDefinition>();
         });
+        services.AddFlInfrastructure(configuration);
+        services.AddRegistryService();
+        services.AddSelectorService(configuration);
+        services.AddAggregationService();
+        services.AddPrivacyAccountingService();
+        services.AddModelRegistryService();
+        services.AddRewardService(configuration);
+        services.AddNode(configuration, clients);
         return builder.Build();
     }
 

@@ -50,12 +50,11 @@ public sealed class LocalTrainer : IDisposable
 
         using var scope = NewDisposeScope();
         ParameterVector.Set(_model, globalParameters);
-        var anchors = settings.ProximalMu > 0 ? _parameters.Select(p => p.detach().clone()).ToArray() : null;
+        using var sgd = new LocalSgd(_parameters, settings);
         var count = data.Count;
         var features = TensorCopy.FromSpan(data.Features, ModelInput.BatchShape(_sampleShape, count));
         var labels = TensorCopy.Labels(data.Labels);
         using var generator = new Generator(unchecked((ulong)seed));
-        using var optimizer = optim.SGD(_parameters, settings.LearningRate, settings.Momentum, weight_decay: settings.WeightDecay);
         _model.train();
 
         var steps = 0;
@@ -73,12 +72,11 @@ public sealed class LocalTrainer : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var rows = Math.Min(settings.BatchSize, count - start);
-                optimizer.zero_grad();
+                _model.zero_grad();
                 var logits = _model.call(shuffledFeatures.narrow(0, start, rows));
                 var loss = nn.functional.cross_entropy(logits, shuffledLabels.narrow(0, start, rows));
                 loss.backward();
-                if (anchors is not null) AddProximalGradient(anchors, settings.ProximalMu);
-                optimizer.step();
+                sgd.Step();
                 epochLoss += loss.item<float>() * (double)rows;
                 steps++;
             }
@@ -93,18 +91,6 @@ public sealed class LocalTrainer : IDisposable
         CheckLength(parameters);
         ParameterVector.Set(_model, parameters);
         return Evaluator.Run(_model, _sampleShape, ClassCount, data, batchSize);
-    }
-
-    /// <summary>The gradient of FedProx's mu/2 * ||w - w_global||^2 is mu * (w - w_global); adding it in place avoids autograd work.</summary>
-    private void AddProximalGradient(Tensor[] anchors, double mu)
-    {
-        using var noGrad = no_grad();
-        for (var i = 0; i < _parameters.Length; i++)
-        {
-            var grad = _parameters[i].grad;
-            if (grad is null) continue;
-            grad.add_(_parameters[i], alpha: mu).add_(anchors[i], alpha: -mu);
-        }
     }
 
     private void CheckLength(ReadOnlySpan<float> parameters)

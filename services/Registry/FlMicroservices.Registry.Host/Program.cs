@@ -4,7 +4,7 @@ using FlMicroservices.Infrastructure.Messaging;
 
 // The Registry service on its own: adapters come from configuration (the embedded in-memory ones by default).
 var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers());
 builder.Services.AddFlInfrastructure(builder.Configuration);
 builder.Services.AddRegistryService();
-builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers());
 builder.Build().Run();
