@@ -16,12 +16,18 @@ status=0
 for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"
   echo "== $name"
-  if ! dotnet test "$project" -c "$configuration" --no-build -nologo \
-      --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-      --logger "console;verbosity=normal" 2>&1 | tee "$results/$name.log" | grep -E '^\s*(Passed|Failed|Skipped) |Passed!|Failed!|error|Total tests'; then
-    :
+  set +e
+  timeout 1500 dotnet test "$project" -c "$configuration" --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+    --logger "console;verbosity=normal" > "$results/$name.log" 2>&1
+  code=$?
+  set -e
+  grep -E '^\s*(Failed|Skipped) |Total tests|Passed:|Failed:|Skipped:|error' "$results/$name.log" || true
+  if [ $code -ne 0 ]; then
+    echo "!! $name failed (exit $code); its full log: $results/$name.log"
+    grep -A 15 -E '^\s*Failed ' "$results/$name.log" | head -80 || true
+    status=1
   fi
-  if ! grep -qE 'Passed!' "$results/$name.log"; then status=1; fi
 done
 
 # One closing line for every runner: the counts over all test projects.
