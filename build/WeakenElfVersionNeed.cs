@@ -73,6 +73,8 @@ public sealed class WeakenElfVersionNeed : Task
         try
         {
             File.Copy(path, temp, true);
+            // The copy keeps the original's mode, and package files can be read-only.
+            File.SetAttributes(temp, File.GetAttributes(temp) & ~FileAttributes.ReadOnly);
             using (var stream = new FileStream(temp, FileMode.Open, FileAccess.Write))
             {
                 var patched = (ushort)(flags | VerFlgWeak);

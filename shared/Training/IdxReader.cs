@@ -13,6 +13,7 @@ public static class IdxReader
 {
     public const int LabelMagic = 0x00000801;
     public const int ImageMagic = 0x00000803;
+    private const int InitialPayloadBuffer = 1 << 20;
 
     public static byte[] ReadLabels(string path)
     {
@@ -84,8 +85,15 @@ public static class IdxReader
 
     private static byte[] ReadPayload(Stream stream, string path, int length, string expected)
     {
-        var payload = new byte[length];
-        var read = Read(stream, path, payload);
+        // The buffer grows with the data actually read, so a corrupt header cannot make it allocate gigabytes.
+        var payload = new byte[Math.Min(length, InitialPayloadBuffer)];
+        var read = 0;
+        while (true)
+        {
+            read += Read(stream, path, payload.AsSpan(read));
+            if (read < payload.Length || payload.Length == length) break;
+            Array.Resize(ref payload, (int)Math.Min(length, 2L * payload.Length));
+        }
         if (read < length)
             throw Invalid(path, $"truncated: header says {expected} but only {read} bytes follow");
         Span<byte> extra = stackalloc byte[1];

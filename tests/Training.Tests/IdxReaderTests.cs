@@ -104,6 +104,29 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void TruncatedGzipFileIsInvalidDataNamingTheFile()
+    {
+        var gzip = IdxFiles.Gzip(IdxFiles.Images(50, 28, 28, [.. Enumerable.Range(0, 50 * 784).Select(i => (byte)(i * 7919 % 251))]));
+        var path = Path.Combine(_dir.Path, "train-images-idx3-ubyte.gz");
+        File.WriteAllBytes(path, gzip[..(gzip.Length / 2)]);
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+
+        Assert.StartsWith($"{path}: ", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
+    public void HugeHeaderCountOnATinyFileIsTruncationNotAnAllocation()
+    {
+        var path = IdxFiles.Write(_dir.Path, "images", [.. IdxFiles.Header(0x803, 2_000_000, 28, 28), 1, 2, 3], gzip: false);
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+
+        Assert.Equal($"{path}: truncated: header says 2000000 images of 28x28 (1568000000 bytes) but only 3 bytes follow", e.Message);
+    }
+
+    [Fact]
     public void MissingFileIsInvalidDataNamingTheFile()
     {
         var path = Path.Combine(_dir.Path, "absent-labels-idx1-ubyte");

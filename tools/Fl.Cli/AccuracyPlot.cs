@@ -20,12 +20,10 @@ public static class AccuracyPlot
             lossLine.Axes.YAxis = plot.Axes.Right;
             plot.ShowLegend();
         }
-        plot.Title($"{result.Model} on {Shorten(result.Dataset)}");
+        plot.Title($"{result.Model}, {result.Clients} clients: test accuracy and loss per round");
         plot.XLabel("round");
         plot.YLabel("accuracy");
         plot.Axes.Right.Label.Text = "loss";
         plot.SavePng(path, 900, 540);
     }
-
-    private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "…";
 }

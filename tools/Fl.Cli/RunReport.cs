@@ -29,6 +29,7 @@ public static class RunReport
 
     public static void PrintTable(SimulationResult result)
     {
+        if (!AnsiConsole.Profile.Capabilities.Interactive) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 120);
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("round", "clients", "ok", "drop", "rej", "accuracy", "loss", "train loss", "wall s", "overhead");
         var rows = result.PerRound;

@@ -66,7 +66,7 @@ public sealed class RoundAggregation
             client.Reject($"slice {slice.SliceIndex} contains NaN or infinite values");
             return SliceOutcome.Rejected;
         }
-        _aggregator.Fold(slice.SliceIndex, values, slice.Weight);
+        _aggregator.Fold(slice.ClientId, slice.SliceIndex, values, slice.Weight);
         client.Record(slice, squares);
         return SliceOutcome.Folded;
     }

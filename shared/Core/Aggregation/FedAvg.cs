@@ -17,8 +17,8 @@ public sealed class FedAvg : IAggregationStrategy
             throw new InvalidOperationException("FedAvg needs at least one update; the round received none.");
         var length = updates[0].Update.Length;
         var round = new Round(length, Math.Max(1, length));
-        foreach (var (update, weight) in updates)
-            round.Fold(0, update, weight);
+        for (var i = 0; i < updates.Count; i++)
+            round.Fold($"client-{i}", 0, updates[i].Update, updates[i].Weight);
         var result = new float[length];
         round.Finish(new float[length], result);
         return result;
@@ -30,7 +30,7 @@ public sealed class FedAvg : IAggregationStrategy
 
         public int FoldedSlices => _sums.FoldedSlices;
 
-        public void Fold(int sliceIndex, ReadOnlySpan<float> delta, double weight) => _sums.Fold(sliceIndex, delta, weight);
+        public void Fold(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight) => _sums.Fold(sliceIndex, delta, weight);
 
         public void Finish(ReadOnlySpan<float> global, Span<float> result)
         {

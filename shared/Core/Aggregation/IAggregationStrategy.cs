@@ -13,8 +13,9 @@ public interface IAggregationStrategy
 /// <remarks>Updates are deltas (local model minus the round's global model). Implementations are not thread-safe.</remarks>
 public interface IRoundAggregator
 {
-    /// <summary>Folds slice <paramref name="sliceIndex"/> of one client's update, weighted by <paramref name="weight"/> (its example count).</summary>
-    void Fold(int sliceIndex, ReadOnlySpan<float> delta, double weight);
+    /// <summary>Folds slice <paramref name="sliceIndex"/> of <paramref name="clientId"/>'s update, weighted by <paramref name="weight"/> (its example count).</summary>
+    /// <remarks>The caller has already checked the slice (shape, finiteness) and dropped duplicates.</remarks>
+    void Fold(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight);
 
     /// <summary>Number of slices folded so far.</summary>
     int FoldedSlices { get; }

@@ -24,8 +24,8 @@ public class FedAvgTests
     public void A_single_client_moves_the_global_model_by_exactly_its_delta()
     {
         var round = new FedAvg().BeginRound(3, 2);
-        round.Fold(0, [0.5f, -1f], 42);
-        round.Fold(1, [0.25f], 42);
+        round.Fold("c", 0, [0.5f, -1f], 42);
+        round.Fold("c", 1, [0.25f], 42);
         var result = new float[3];
 
         round.Finish([1f, 1f, 1f], result);
@@ -53,9 +53,9 @@ public class FedAvgTests
         var round = new FedAvg().BeginRound(10, 4);
         foreach (var (update, weight) in updates)
         {
-            round.Fold(2, update.AsSpan(8, 2), weight);
-            round.Fold(0, update.AsSpan(0, 4), weight);
-            round.Fold(1, update.AsSpan(4, 4), weight);
+            round.Fold("c", 2, update.AsSpan(8, 2), weight);
+            round.Fold("c", 0, update.AsSpan(0, 4), weight);
+            round.Fold("c", 1, update.AsSpan(4, 4), weight);
         }
         var streamed = new float[10];
         round.Finish(new float[10], streamed);
@@ -69,10 +69,10 @@ public class FedAvgTests
     {
         var round = new FedAvg().BeginRound(5, 4);
 
-        Assert.Throws<ArgumentException>(() => round.Fold(1, [1f, 2f], 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => round.Fold(0, [1f, 2f, 3f, 4f], 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => round.Fold(0, [1f, 2f, 3f, 4f], double.NaN));
-        Assert.Throws<ArgumentOutOfRangeException>(() => round.Fold(2, [1f], 1));
+        Assert.Throws<ArgumentException>(() => round.Fold("c", 1, [1f, 2f], 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => round.Fold("c", 0, [1f, 2f, 3f, 4f], 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => round.Fold("c", 0, [1f, 2f, 3f, 4f], double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => round.Fold("c", 2, [1f], 1));
         Assert.Equal(0, round.FoldedSlices);
     }
 
@@ -80,7 +80,7 @@ public class FedAvgTests
     public void A_slice_nobody_delivered_leaves_its_parameters_unchanged()
     {
         var round = new FedAvg().BeginRound(4, 2);
-        round.Fold(0, [2f, 2f], 1);
+        round.Fold("c", 0, [2f, 2f], 1);
         var result = new float[4];
 
         round.Finish([1f, 1f, 1f, 1f], result);

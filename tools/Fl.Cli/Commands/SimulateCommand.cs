@@ -73,16 +73,23 @@ public static class SimulateCommand
         SimulationResult? result = null;
         try
         {
-            await AnsiConsole.Progress()
-                .AutoClear(false)
-                .HideCompleted(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async context =>
-                {
-                    var progress = new ConsoleProgress(context, options.Rounds);
-                    result = await SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken);
-                    progress.Finish();
-                });
+            if (AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                await AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .HideCompleted(true)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async context =>
+                    {
+                        var progress = new ConsoleProgress(context, options.Rounds);
+                        result = await SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken);
+                        progress.Finish();
+                    });
+            }
+            else
+            {
+                result = await SimulationRunner.RunAsync(options, new LineProgress(options.Rounds), cancellationToken: cancellationToken);
+            }
         }
         catch (InvalidDataException e)
         {
