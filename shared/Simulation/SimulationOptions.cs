@@ -9,10 +9,10 @@ public sealed record SimulationOptions
     public string Model { get; init; } = "logreg";
     public int Clients { get; init; } = 30;
     public double Fraction { get; init; } = 0.34;
-    public int Rounds { get; init; } = 30;
-    public int LocalEpochs { get; init; } = 5;
+    public int Rounds { get; init; } = 40;
+    public int LocalEpochs { get; init; } = 10;
     public int BatchSize { get; init; } = 10;
-    public double LearningRate { get; init; } = 0.05;
+    public double LearningRate { get; init; } = 0.02;
     /// <summary>"iid", "shards", "shards:K", "dirichlet:ALPHA"; null keeps a data set's natural split (synthetic devices) or means iid (mnist).</summary>
     public string? Partition { get; init; }
     public int Seed { get; init; } = 1;
