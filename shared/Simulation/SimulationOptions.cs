@@ -24,6 +24,14 @@ public sealed record SimulationOptions
     public int Parallelism { get; init; } = Math.Max(1, Environment.ProcessorCount);
     public double DropoutRate { get; init; }
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Aggregation strategy name (see the aggregation service's catalog).</summary>
+    public string Strategy { get; init; } = "fedavg";
+    /// <summary>Strategy parameters by name (e.g. "server-lr", "f"), passed to the strategy factory as text.</summary>
+    public IReadOnlyDictionary<string, string> StrategyParameters { get; init; } = new Dictionary<string, string>();
+    /// <summary>Simulated attack: sign-flip, scale:K, gaussian:SIGMA or label-flip; null for none.</summary>
+    public string? Attack { get; init; }
+    /// <summary>Share of clients that attack.</summary>
+    public double Attackers { get; init; }
     /// <summary>Stop early once server-side accuracy reaches this (0 = run every round).</summary>
     public double TargetAccuracy { get; init; }
 
@@ -50,6 +58,13 @@ public sealed record SimulationOptions
         if (!(DropoutRate >= 0 && DropoutRate < 1)) problems.Add($"--dropout {DropoutRate} must be in [0, 1)");
         if (!(TargetAccuracy >= 0 && TargetAccuracy <= 1)) problems.Add($"--target-accuracy {TargetAccuracy} must be in [0, 1]");
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
+        if (Attack is not null)
+        {
+            try { Core.Attacks.AttackSpec.Parse(Attack); }
+            catch (ArgumentException e) { problems.Add($"--attack: {e.Message}"); }
+        }
+        if (!(Attackers >= 0 && Attackers < 1)) problems.Add($"--attackers {Attackers} must be in [0, 1)");
+        if (Attackers > 0 && Attack is null) problems.Add("--attackers needs --attack to say what the attackers do");
         return problems;
     }
 }

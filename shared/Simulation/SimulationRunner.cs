@@ -30,9 +30,12 @@ public static class SimulationRunner
         events ??= new EventLog();
         var wall = Stopwatch.StartNew();
 
+        // Fix libtorch's process-wide thread count before anything evaluates a model, so that every
+        // evaluation and every training step of every run in this process uses the same kernels.
+        Training.TorchRuntime.EnsureInitialized(1);
         var data = FederatedData.Load(options);
         progress.DataLoaded(data.Description, data.ClientTrain.Count);
-        var clients = data.ClientTrain.Select((d, i) => new HostedClient($"client-{i:D4}", d)).ToArray();
+        var clients = VirtualClients.Create(data, options);
         var taskId = $"sim-{DateTime.UtcNow:yyyyMMddHHmmss}-{options.Seed}-{Guid.NewGuid():N}"[..40];
 
         using var host = BuildHost(options, clients, data, events);
@@ -50,7 +53,10 @@ public static class SimulationRunner
                 ClientFraction = options.Fraction,
                 MinClientsPerRound = 1,
                 RoundTimeout = options.RoundTimeout,
-                Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate),
+                Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate,
+                    double.Parse(options.StrategyParameters.GetValueOrDefault("mu", "0"), CultureInfo.InvariantCulture)),
+                Strategy = options.Strategy,
+                StrategyParameters = new Dictionary<string, string>(options.StrategyParameters),
                 Seed = options.Seed,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);

@@ -5,5 +5,6 @@ using FlMicroservices.Cli.Commands;
 var root = new RootCommand("fl: the FlMicroservices command line (federated learning on .NET)")
 {
     SimulateCommand.Create(),
+    BenchCommand.Create(),
 };
 return await CliRunner.RunAsync(root, args);

@@ -1,9 +1,11 @@
+using FlMicroservices.Core.Attacks;
 using FlMicroservices.Core.Data;
 
 namespace FlMicroservices.Node;
 
 /// <summary>A client this node process trains for: its id and its local data, which never leaves the node.</summary>
-public sealed record HostedClient(string ClientId, InMemoryDataset Data);
+/// <remarks><see cref="Attack"/> makes it a simulated Byzantine client that poisons its updates.</remarks>
+public sealed record HostedClient(string ClientId, InMemoryDataset Data, AttackSpec? Attack = null);
 
 /// <summary>The clients hosted by this node process (one real client, or many virtual ones).</summary>
 public sealed class HostedClients

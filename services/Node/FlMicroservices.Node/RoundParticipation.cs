@@ -47,7 +47,7 @@ public sealed class RoundParticipation(
         var results = await Task.WhenAll(training);
         statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
         for (var i = 0; i < active.Length; i++)
-            await SubmitAsync(round, active[i].ClientId, global, results[i].Result, results[i].Seconds, publish, cancellationToken);
+            await SubmitAsync(round, active[i], global, results[i].Result, results[i].Seconds, publish, cancellationToken);
     }
 
     private (TrainResult Result, double Seconds) Train(RoundStarted round, HostedClient client, float[] global, CancellationToken cancellationToken)
@@ -70,10 +70,12 @@ public sealed class RoundParticipation(
         }
     }
 
-    private async Task SubmitAsync(RoundStarted round, string clientId, float[] global, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
+    private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
+        var clientId = client.ClientId;
         var delta = new float[global.Length];
         TensorPrimitives.Subtract(result.Parameters, global, delta);
+        client.Attack?.ApplyToUpdate(delta, new Random(ClientSeeds.For(round.Seed, round.Round, clientId + "/attack")));
         var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, result.ExampleCount, round.SliceElements).ToList();
         foreach (var slice in slices)
             await stream.ProduceAsync(slice, cancellationToken);

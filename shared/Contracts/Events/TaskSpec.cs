@@ -16,6 +16,8 @@ public sealed record TaskSpec
     public required TrainingConfig Training { get; init; }
     public PrivacyConfig Privacy { get; init; } = PrivacyConfig.None;
     public string Strategy { get; init; } = "fedavg";
+    /// <summary>The strategy's parameters by name (e.g. "server-lr", "f"), as invariant-culture text.</summary>
+    public Dictionary<string, string> StrategyParameters { get; init; } = [];
     /// <summary>A new model whose validation accuracy falls more than this below the best so far is rolled back.</summary>
     public double RollbackThreshold { get; init; } = 0.2;
     /// <summary>Elements per update slice on the update stream (4 bytes each; 65,536 = 256 KiB).</summary>

@@ -27,12 +27,30 @@ public static class SimulateCommand
         var parallelism = new Option<int>("--parallelism") { Description = "Clients trained at once", DefaultValueFactory = _ => defaults.Parallelism };
         var dropout = new Option<double>("--dropout") { Description = "Share of selected clients that drop out of each round", DefaultValueFactory = _ => 0 };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
+        var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
+        var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
+        var attackers = new Option<double>("--attackers") { Description = "Share of clients that attack", DefaultValueFactory = _ => 0 };
+        // Strategy parameters: each maps to the strategy factory's parameter name; only those given are passed.
+        var strategyOptions = new (Option<double?> Option, string Parameter)[]
+        {
+            (new Option<double?>("--server-lr") { Description = "Server learning rate (fedavgm, fedadagrad, fedadam, fedyogi)" }, "server-lr"),
+            (new Option<double?>("--server-momentum") { Description = "Server momentum (fedavgm)" }, "momentum"),
+            (new Option<double?>("--beta1") { Description = "First-moment decay (fedadagrad, fedadam, fedyogi)" }, "beta1"),
+            (new Option<double?>("--beta2") { Description = "Second-moment decay (fedadam, fedyogi)" }, "beta2"),
+            (new Option<double?>("--tau") { Description = "Adaptivity (fedadagrad, fedadam, fedyogi)" }, "tau"),
+            (new Option<double?>("--mu") { Description = "Proximal term of the clients' local loss (fedprox)" }, "mu"),
+            (new Option<double?>("--max-norm") { Description = "Clip every update to this L2 norm before aggregating (any strategy)" }, "max-norm"),
+            (new Option<double?>("--trim-fraction") { Description = "Share trimmed from each end (trimmed-mean)" }, "beta"),
+            (new Option<double?>("--byzantine") { Description = "Attackers tolerated, f (krum, multi-krum, bulyan)" }, "f"),
+            (new Option<double?>("--select") { Description = "Updates averaged, m (multi-krum)" }, "m"),
+        };
 
         var command = new Command("simulate", "Run a federated training task with virtual clients, every service in this process")
         {
             dataset, dataDir, model, clients, fraction, rounds, epochs, batch, lr, partition, seed, outDir,
-            trainSamples, testSamples, parallelism, dropout, target,
+            trainSamples, testSamples, parallelism, dropout, target, strategy, attack, attackers,
         };
+        foreach (var (option, _) in strategyOptions) command.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new SimulationOptions
@@ -54,6 +72,12 @@ public static class SimulateCommand
                 Parallelism = parse.GetValue(parallelism),
                 DropoutRate = parse.GetValue(dropout),
                 TargetAccuracy = parse.GetValue(target),
+                Strategy = parse.GetValue(strategy)!,
+                Attack = parse.GetValue(attack),
+                Attackers = parse.GetValue(attackers),
+                StrategyParameters = strategyOptions
+                    .Where(o => parse.GetValue(o.Option) is not null)
+                    .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
             };
             return await RunAsync(options, cancellationToken);
         });
