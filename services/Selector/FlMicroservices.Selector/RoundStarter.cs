@@ -50,7 +50,7 @@ public sealed class RoundStarter(
         Array.Sort(participants, StringComparer.Ordinal);
         logger.LogInformation("Task {TaskId} round {Round}: {Count} of {Healthy} healthy clients selected", taskId, round, count, healthy.Count);
         await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
-            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.Quorum, spec.Seed), cancellationToken);
+            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.StrategyParameters, spec.Quorum, spec.Seed), cancellationToken);
     }
 
     private async Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion, double? accuracy, string reason)

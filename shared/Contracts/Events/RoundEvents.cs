@@ -12,6 +12,7 @@ public sealed record RoundStarted(
     int SliceElements,
     string ModelName,
     string Strategy,
+    Dictionary<string, string> StrategyParameters,
     double Quorum,
     int Seed);
 

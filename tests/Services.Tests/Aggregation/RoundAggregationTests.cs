@@ -19,7 +19,7 @@ public class RoundAggregationTests
 
     private static RoundStarted Started(double quorum, params string[] participants) =>
         new(TaskId, RoundNumber, 2, participants, new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero),
-            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, SliceSize, "mlp", "fedavg", quorum, 1);
+            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, SliceSize, "mlp", "fedavg", [], quorum, 1);
 
     private static RoundAggregation NewRound(double quorum, params string[] participants)
     {

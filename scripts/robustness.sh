@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The robustness experiment of the aggregation issue: MNIST 2NN, 30 clients (all selected every round),
+# 20% and 30% attackers for each attack, final accuracy per strategy after the same number of rounds.
+# Usage: scripts/robustness.sh [MNIST_DIR] [OUT_DIR]   (writes OUT_DIR/robustness.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mnist="${1:-../shared/data/mnist}"
+out="${2:-runs/robustness}"
+rounds="${ROUNDS:-10}"
+mkdir -p "$out"
+dotnet build tools/Fl.Cli -c Release -nologo -v quiet
+fl="tools/Fl.Cli/bin/Release/net10.0/fl"
+common=(simulate --dataset mnist --data-dir "$mnist" --model mlp --clients 30 --fraction 1 --rounds "$rounds"
+        --local-epochs 1 --batch-size 10 --lr 0.05 --train-samples 15000 --partition iid --seed 1)
+
+strategy_args() { # strategy attackers-share
+  local f=$(python3 -c "print(round($2*30))")
+  case "$1" in
+    fedavg|median) echo "--strategy $1" ;;
+    trimmed-mean) echo "--strategy trimmed-mean --trim-fraction $(python3 -c "print(max(0.1, $2))")" ;;
+    krum|multi-krum) echo "--strategy $1 --byzantine $(python3 -c "print(max(1, $f))")" ;;
+    bulyan) echo "--strategy bulyan --byzantine $(python3 -c "print(max(1, min($f, (30 - 3) // 4)))")" ;;
+  esac
+}
+
+run() { # name args...
+  local name="$1"; shift
+  if [ ! -f "$out/$name/summary.json" ]; then
+    "$fl" "${common[@]}" --out "$out/$name" "$@" > "$out/$name.log" 2>&1 || echo "run $name failed: see $out/$name.log"
+  fi
+}
+
+strategies=(fedavg median trimmed-mean krum multi-krum bulyan)
+attacks=(sign-flip scale:10 gaussian:1 label-flip)
+for s in "${strategies[@]}"; do
+  run "clean-$s" $(strategy_args "$s" 0)
+  for a in "${attacks[@]}"; do
+    for share in 0.2 0.3; do
+      run "${a/:/-}-$share-$s" $(strategy_args "$s" "$share") --attack "$a" --attackers "$share"
+    done
+  done
+done
+
+python3 - "$out" "$rounds" <<'PY'
+import json, os, sys
+out, rounds = sys.argv[1], sys.argv[2]
+strategies = ["fedavg", "median", "trimmed-mean", "krum", "multi-krum", "bulyan"]
+attacks = ["sign-flip", "scale-10", "gaussian-1", "label-flip"]
+def acc(name):
+    p = os.path.join(out, name, "summary.json")
+    if not os.path.exists(p): return "failed"
+    a = json.load(open(p)).get("final_accuracy")
+    return "n/a" if a is None else f"{100*a:.1f}"
+rows = ["| attack | attackers | " + " | ".join(strategies) + " |", "|---|---|" + "---|" * len(strategies)]
+rows.append("| none (clean) | 0% | " + " | ".join(acc(f"clean-{s}") for s in strategies) + " |")
+for a in attacks:
+    for share in ["0.2", "0.3"]:
+        rows.append(f"| {a} | {int(float(share)*100)}% | " + " | ".join(acc(f"{a}-{share}-{s}") for s in strategies) + " |")
+text = (f"Final test accuracy (%) after {rounds} rounds: MNIST 2NN, 30 IID clients (15,000 training samples), all clients "
+        "every round, E=1, B=10, lr 0.05, seed 1. f = attackers (Bulyan: at most (n-3)/4 = 6); trimmed mean trims "
+        "max(0.1, attacker share) from each end.\n\n" + "\n".join(rows) + "\n")
+open(os.path.join(out, "robustness.md"), "w").write(text)
+print(text)
+PY
