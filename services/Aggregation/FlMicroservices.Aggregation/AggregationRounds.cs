@@ -16,17 +16,21 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
     private readonly List<UpdateSlice> _pendingSlices = new();
     private readonly List<UpdateSubmitted> _pendingManifests = new();
     private readonly CancellationTokenSource _shutdown = new();
+    // One strategy instance per task: server optimizers (FedAvgM, FedAdam, ...) keep their state across rounds.
+    private readonly Dictionary<string, Core.Aggregation.IAggregationStrategy> _strategies = new(StringComparer.Ordinal);
 
     public async Task OpenAsync(RoundStarted started, CancellationToken cancellationToken)
     {
         var key = (started.TaskId, started.Round);
         var info = await models.GetVersionAsync(started.TaskId, started.ModelVersion, cancellationToken)
             ?? throw new InvalidOperationException($"Round {started.Round} of task {started.TaskId} names model version {started.ModelVersion}, which the model store does not have.");
-        var round = new RoundAggregation(started, info.ParameterCount, StrategyCatalog.Create(started.Strategy));
         await _gate.WaitAsync(cancellationToken);
         try
         {
             if (_open.ContainsKey(key) || _closed.Contains(key)) return; // redelivered
+            if (!_strategies.TryGetValue(started.TaskId, out var strategy))
+                _strategies[started.TaskId] = strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters);
+            var round = new RoundAggregation(started, info.ParameterCount, strategy);
             _open[key] = round;
             foreach (var slice in TakePending(_pendingSlices, s => s.TaskId == started.TaskId && s.Round == started.Round)) round.Fold(slice);
             foreach (var manifest in TakePending(_pendingManifests, m => m.TaskId == started.TaskId && m.Round == started.Round)) round.AcceptManifest(manifest);
