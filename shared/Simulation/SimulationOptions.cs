@@ -58,6 +58,8 @@ public sealed record SimulationOptions
         if (!(DropoutRate >= 0 && DropoutRate < 1)) problems.Add($"--dropout {DropoutRate} must be in [0, 1)");
         if (!(TargetAccuracy >= 0 && TargetAccuracy <= 1)) problems.Add($"--target-accuracy {TargetAccuracy} must be in [0, 1]");
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
+        try { Core.Aggregation.StrategyCatalog.Create(Strategy, StrategyParameters); }
+        catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
         if (Attack is not null)
         {
             try { Core.Attacks.AttackSpec.Parse(Attack); }

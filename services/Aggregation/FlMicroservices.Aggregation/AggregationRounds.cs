@@ -1,5 +1,6 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;

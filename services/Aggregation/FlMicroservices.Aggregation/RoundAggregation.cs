@@ -118,7 +118,16 @@ public sealed class RoundAggregation
         if (contributors.Count < needed || _aggregator.FoldedSlices == 0)
             return new RoundOutcome(false, contributors, rejected, dropouts,
                 $"quorum not reached: {contributors.Count} complete updates, {needed} needed");
-        _aggregator.Finish(global, result);
+        try
+        {
+            _aggregator.Finish(global, result);
+        }
+        catch (InvalidOperationException e)
+        {
+            // e.g. Krum with too few clients for its f: the round fails with the strategy's reason, nothing half-written.
+            result.Clear();
+            return new RoundOutcome(false, contributors, rejected, dropouts, $"{Started.Strategy} could not aggregate: {e.Message}");
+        }
         return new RoundOutcome(true, contributors, rejected, dropouts, null);
     }
 

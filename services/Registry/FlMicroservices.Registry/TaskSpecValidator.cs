@@ -8,7 +8,6 @@ namespace FlMicroservices.Registry;
 public static class TaskSpecValidator
 {
     public static readonly string[] KnownModels = ["logreg", "mlp", "cnn"];
-    public static readonly string[] KnownStrategies = ["fedavg"];
 
     public static IReadOnlyList<string> Validate(string taskId, TaskSpec? spec)
     {
@@ -28,7 +27,8 @@ public static class TaskSpecValidator
         if (spec.MinClientsPerRound < 1) problems.Add($"MinClientsPerRound {spec.MinClientsPerRound} must be at least 1");
         if (!(spec.Quorum > 0 && spec.Quorum <= 1)) problems.Add($"Quorum {spec.Quorum} must be in (0, 1]");
         if (spec.RoundTimeout <= TimeSpan.Zero) problems.Add($"RoundTimeout {spec.RoundTimeout} must be positive");
-        if (!KnownStrategies.Contains(spec.Strategy)) problems.Add($"Strategy '{spec.Strategy}' is unknown (known: {string.Join(", ", KnownStrategies)})");
+        try { Core.Aggregation.StrategyCatalog.Create(spec.Strategy ?? "", spec.StrategyParameters); }
+        catch (ArgumentException e) { problems.Add($"Strategy: {e.Message}"); }
         if (!(spec.RollbackThreshold >= 0)) problems.Add($"RollbackThreshold {spec.RollbackThreshold} must be zero or positive");
         if (spec.SliceElements < 1 || spec.SliceElements > UpdateSliceCodec.MaxElements)
             problems.Add($"SliceElements {spec.SliceElements} must be in [1, {UpdateSliceCodec.MaxElements}] (256 KiB per slice)");

@@ -1,0 +1,38 @@
+namespace FlMicroservices.Core.Aggregation.Robust;
+
+/// <summary>
+/// Krum (Blanchard et al. 2017): the global model moves by the single client delta with the lowest Krum score
+/// (the sum of squared distances to its n - f - 2 nearest neighbours), tolerating f Byzantine clients when n &gt; 2f + 2.
+/// </summary>
+/// <remarks>
+/// Distances need whole updates, so only clients that delivered every slice this round owns are candidates
+/// (clients that delivered only some are ignored); n counts those. Ties go to the first client id in ordinal order.
+/// </remarks>
+public sealed class Krum : IAggregationStrategy
+{
+    /// <param name="f">Number of Byzantine clients tolerated (at least 0).</param>
+    public Krum(int f = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(f);
+        F = f;
+    }
+
+    public string Name => "krum";
+
+    /// <summary>Number of Byzantine clients tolerated.</summary>
+    public int F { get; }
+
+    public IRoundAggregator BeginRound(int parameterCount, int sliceElements) => new Round(this, parameterCount, sliceElements);
+
+    private sealed class Round(Krum strategy, int parameterCount, int sliceElements)
+        : BufferedRound(strategy.Name, parameterCount, sliceElements)
+    {
+        protected override void WriteDelta(Span<float> delta)
+        {
+            var distances = PairwiseDistances.ForOwnedSlices(Matrix);
+            KrumSelection.RequireEnough("Krum", distances.Count, strategy.F);
+            var chosen = KrumSelection.SelectOne(distances, strategy.F);
+            Matrix.WriteMean([distances.ClientIds[chosen]], delta);
+        }
+    }
+}
