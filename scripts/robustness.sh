@@ -8,8 +8,11 @@ mnist="${1:-../shared/data/mnist}"
 out="${2:-runs/robustness}"
 rounds="${ROUNDS:-10}"
 mkdir -p "$out"
-dotnet build tools/Fl.Cli -c Release -nologo -v quiet
-fl="tools/Fl.Cli/bin/Release/net10.0/fl"
+fl="${FL:-}"
+if [ -z "$fl" ]; then
+  dotnet build tools/Fl.Cli -c Release -nologo -v quiet
+  fl="tools/Fl.Cli/bin/Release/net10.0/fl"
+fi
 common=(simulate --dataset mnist --data-dir "$mnist" --model mlp --clients 30 --fraction 1 --rounds "$rounds"
         --local-epochs 1 --batch-size 10 --lr 0.05 --train-samples 15000 --partition iid --seed 1)
 

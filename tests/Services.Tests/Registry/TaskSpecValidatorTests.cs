@@ -74,7 +74,8 @@ public class TaskSpecValidatorTests
         { "ClassCount 1", s => s with { ClassCount = 1 } },
         { "SampleShape", s => s with { SampleShape = [1, 0, 28] } },
         { "RoundTimeout", s => s with { RoundTimeout = TimeSpan.Zero } },
-        { "Strategy 'fedprox'", s => s with { Strategy = "fedprox" } },
+        { "Strategy: Unknown aggregation strategy 'no-such-strategy'", s => s with { Strategy = "no-such-strategy" } },
+        { "Strategy: ", s => s with { Strategy = "krum", StrategyParameters = new() { ["f"] = "-1" } } },
         { "RollbackThreshold NaN", s => s with { RollbackThreshold = double.NaN } },
     };
 
