@@ -6,5 +6,6 @@ var root = new RootCommand("fl: the FlMicroservices command line (federated lear
 {
     SimulateCommand.Create(),
     BenchCommand.Create(),
+    PrivacyCommand.Create(),
 };
 return await CliRunner.RunAsync(root, args);
