@@ -54,7 +54,9 @@ public static class SimulationRunner
                 MinClientsPerRound = 1,
                 RoundTimeout = options.RoundTimeout,
                 Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate,
-                    double.Parse(options.StrategyParameters.GetValueOrDefault("mu", "0"), CultureInfo.InvariantCulture)),
+                    Core.Aggregation.StrategyCatalog.Create(options.Strategy, options.StrategyParameters) is Core.Aggregation.FedProx fedProx
+                        ? fedProx.Mu
+                        : double.Parse(options.StrategyParameters.GetValueOrDefault("mu", "0"), CultureInfo.InvariantCulture)),
                 Strategy = options.Strategy,
                 StrategyParameters = new Dictionary<string, string>(options.StrategyParameters),
                 Seed = options.Seed,

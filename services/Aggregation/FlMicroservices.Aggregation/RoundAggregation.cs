@@ -66,7 +66,15 @@ public sealed class RoundAggregation
             client.Reject($"slice {slice.SliceIndex} contains NaN or infinite values");
             return SliceOutcome.Rejected;
         }
-        _aggregator.Fold(slice.ClientId, slice.SliceIndex, values, slice.Weight);
+        try
+        {
+            _aggregator.Fold(slice.ClientId, slice.SliceIndex, values, slice.Weight);
+        }
+        catch (OverflowException)
+        {
+            client.Reject($"slice {slice.SliceIndex} is too large to aggregate exactly (values x weight overflow the accumulator)");
+            return SliceOutcome.Rejected;
+        }
         client.Record(slice, squares);
         return SliceOutcome.Folded;
     }
@@ -142,6 +150,8 @@ public sealed class RoundAggregation
         var expectedLength = (int)Math.Min(Started.SliceElements, ParameterCount - expectedOffset);
         if (slice.ElementOffset != expectedOffset) return $"slice {slice.SliceIndex} starts at {slice.ElementOffset}, expected {expectedOffset}";
         if (slice.ElementCount != expectedLength) return $"slice {slice.SliceIndex} holds {slice.ElementCount} values, expected {expectedLength}";
+        if (!WeightedSliceSums.IsValidWeight(slice.Weight))
+            return $"slice {slice.SliceIndex} is weighted {slice.Weight}; a weight must be a whole example count from 1 to {WeightedSliceSums.MaxWeight}";
         if (client.Weight is { } w && w != slice.Weight) return $"slice {slice.SliceIndex} is weighted {slice.Weight}, earlier slices {w}";
         if (client.Manifest is { } m && m.ExampleCount != slice.Weight)
             return $"slice {slice.SliceIndex} is weighted {slice.Weight} but the manifest announces {m.ExampleCount} examples";

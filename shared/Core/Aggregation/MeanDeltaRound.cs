@@ -1,0 +1,55 @@
+namespace FlMicroservices.Core.Aggregation;
+
+/// <summary>
+/// The round of every linear strategy: folds weighted deltas into exact <see cref="WeightedSliceSums"/> and, at the end,
+/// hands the weighted mean delta to the strategy's server step, which turns it into the next global model.
+/// </summary>
+/// <remarks>
+/// A round finishes at most once, so a stateful server optimizer (momentum, Adam moments) steps exactly once per round.
+/// Because the mean is exact and order-invariant, so is every step computed from it.
+/// </remarks>
+internal sealed class MeanDeltaRound : IRoundAggregator
+{
+    /// <summary>
+    /// Writes the next global model over <paramref name="meanDeltaThenModel"/>, which holds the round's weighted mean
+    /// delta on entry (zero where nobody delivered). Runs once per round, after every check has passed.
+    /// </summary>
+    internal delegate void ServerStep(ReadOnlySpan<float> global, Span<float> meanDeltaThenModel);
+
+    private readonly WeightedSliceSums _sums;
+    private readonly string _strategy;
+    private readonly ServerStep _step;
+    private bool _finished;
+
+    public MeanDeltaRound(string strategy, int parameterCount, int sliceElements, ServerStep step)
+    {
+        _sums = new WeightedSliceSums(parameterCount, sliceElements);
+        _strategy = strategy;
+        _step = step;
+    }
+
+    public int FoldedSlices => _sums.FoldedSlices;
+
+    public void Fold(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; it takes no more updates.");
+        _sums.Fold(sliceIndex, delta, weight);
+    }
+
+    public void Finish(ReadOnlySpan<float> global, Span<float> result)
+    {
+        if (_finished) throw new InvalidOperationException($"This {_strategy} round has already finished.");
+        if (_sums.FoldedSlices == 0)
+            throw new InvalidOperationException($"{_strategy} cannot finish a round into which no update was folded.");
+        if (global.Length != _sums.ParameterCount)
+            throw new ArgumentException($"The global model must hold {_sums.ParameterCount} values, not {global.Length}.", nameof(global));
+        if (result.Length != _sums.ParameterCount)
+            throw new ArgumentException($"The result must hold {_sums.ParameterCount} values, not {result.Length}.", nameof(result));
+        if (global.Overlaps(result))
+            throw new ArgumentException("The result must not overlap the global model.", nameof(result));
+        _sums.WriteMean(result);
+        _step(global, result);
+        _finished = true;
+    }
+}

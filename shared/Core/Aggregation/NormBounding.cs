@@ -1,0 +1,217 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace FlMicroservices.Core.Aggregation;
+
+/// <summary>
+/// Norm bounding (update clipping) around any strategy: each client's whole update is scaled by
+/// min(1, maxNorm / ||delta||) before the inner strategy sees it, which caps how far one client can pull the model
+/// (Sun et al. 2019, "Can You Really Backdoor Federated Learning?"; the same clipping precedes the noise in DP-FedAvg).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The scale needs the norm of the whole update, but a client's slices arrive one by one. The round therefore has
+/// two paths, which give the same result bit for bit when the supplied norm is <see cref="L2Norm"/> of the update:
+/// </para>
+/// <list type="bullet">
+/// <item><b>Norm supplied</b> (the round is <see cref="IClientNormAware"/>): once <c>SetClientNorm</c> has been called for a
+/// client, each of its slices is scaled and passed on as it arrives. Nothing is buffered: the only extra memory is one
+/// slice of scratch for the whole round.</item>
+/// <item><b>Fallback</b>: slices of a client whose norm is unknown are copied into a buffer of the full model size
+/// (4 bytes per parameter per such client, until its last slice arrives), then measured, scaled and passed on, and the
+/// buffer is dropped. With k clients streaming concurrently without norms, that is up to k extra model copies.
+/// A norm supplied while slices wait in the buffer releases them at once with that norm. At <c>Finish</c>, a client
+/// whose update is still incomplete is bounded by the norm of the slices it did deliver.</item>
+/// </list>
+/// <para>
+/// The first norm that takes effect is final: once a client's slices have been passed on scaled, later
+/// <c>SetClientNorm</c> calls for it are ignored. A supplied norm is trusted: a norm smaller than the real one lets an
+/// update through with less clipping, so the caller must supply norms it measured or verified, not a client's claim.
+/// </para>
+/// <para>
+/// <see cref="IAggregationStrategy.Name"/> is the inner strategy's: bounding is switched on by the "max-norm"
+/// parameter, not by a strategy name. Weights pass through unchanged. The round checks slice index, length and weight
+/// itself; checks only the inner strategy makes (such as whole-number weights) surface when a slice is passed on, which
+/// on the fallback path is when the client's last slice arrives.
+/// </para>
+/// </remarks>
+public sealed class NormBounding : IAggregationStrategy
+{
+    /// <param name="inner">The strategy that aggregates the bounded updates.</param>
+    /// <param name="maxNorm">The largest L2 norm an update keeps; finite and greater than 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not a finite positive number.</exception>
+    public NormBounding(IAggregationStrategy inner, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        Inner = inner;
+        MaxNorm = StrategyArgument.Positive(maxNorm, nameof(maxNorm));
+    }
+
+    public IAggregationStrategy Inner { get; }
+    public double MaxNorm { get; }
+    public string Name => Inner.Name;
+
+    public IRoundAggregator BeginRound(int parameterCount, int sliceElements)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parameterCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sliceElements);
+        return new Round(Inner.BeginRound(parameterCount, sliceElements), MaxNorm, parameterCount, sliceElements);
+    }
+
+    /// <summary>The factor an update of L2 norm <paramref name="norm"/> is scaled by: min(1, maxNorm / norm).</summary>
+    public static double ScaleFor(double norm, double maxNorm) => norm > maxNorm ? maxNorm / norm : 1.0;
+
+    /// <summary>The L2 norm the fallback path measures; supply norms computed with it to get identical results on both paths.</summary>
+    /// <remarks>
+    /// Squares are exact in double and summed into eight partial sums (element i into sum i mod 8), which are combined in a
+    /// fixed order: the result depends only on the values, not on the hardware's vector width or the memory alignment.
+    /// </remarks>
+    public static double L2Norm(ReadOnlySpan<float> update)
+    {
+        var low = Vector256<double>.Zero; // elements i mod 8 = 0..3
+        var high = Vector256<double>.Zero; // elements i mod 8 = 4..7
+        var i = 0;
+        for (; i + 8 <= update.Length; i += 8)
+        {
+            var (lower, upper) = Vector256.Widen(Vector256.Create(update.Slice(i, 8)));
+            low += lower * lower;
+            high += upper * upper;
+        }
+        var lanes = low + high;
+        var sum = lanes.GetElement(0) + lanes.GetElement(1) + lanes.GetElement(2) + lanes.GetElement(3);
+        for (; i < update.Length; i++)
+            sum += (double)update[i] * update[i];
+        return Math.Sqrt(sum);
+    }
+
+    private sealed class Round(IRoundAggregator inner, double maxNorm, int parameterCount, int sliceElements) : IRoundAggregator, IClientNormAware
+    {
+        private readonly Dictionary<string, Client> _clients = new(StringComparer.Ordinal);
+        private readonly int _sliceCount = (int)((parameterCount + (long)sliceElements - 1) / sliceElements);
+        private float[]? _scratch;
+        private bool _finished;
+
+        public int FoldedSlices { get; private set; }
+
+        public void Fold(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight)
+        {
+            ArgumentNullException.ThrowIfNull(clientId);
+            if (_finished) throw new InvalidOperationException("This round has finished; it takes no more updates.");
+            if ((uint)sliceIndex >= (uint)_sliceCount)
+                throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {_sliceCount} slices.");
+            var length = SliceLength(sliceIndex);
+            if (delta.Length != length)
+                throw new ArgumentException($"Slice {sliceIndex} must hold {length} values, not {delta.Length}.", nameof(delta));
+            if (!double.IsFinite(weight) || weight <= 0)
+                throw new ArgumentOutOfRangeException(nameof(weight), weight, "A weight must be positive and finite.");
+
+            var client = ClientFor(clientId);
+            if (client.Norm is { } norm)
+            {
+                Forward(clientId, sliceIndex, delta, weight, ScaleFor(norm, maxNorm));
+                client.Forwarded = true;
+            }
+            else
+            {
+                client.Buffer(sliceIndex, delta, weight, parameterCount, sliceElements, _sliceCount);
+                if (client.Buffered == _sliceCount)
+                    Release(clientId, client, NormBounding.L2Norm(client.Values!));
+            }
+            FoldedSlices++;
+        }
+
+        public void SetClientNorm(string clientId, double norm)
+        {
+            ArgumentNullException.ThrowIfNull(clientId);
+            if (!(norm >= 0) || !double.IsFinite(norm))
+                throw new ArgumentOutOfRangeException(nameof(norm), norm, "A norm must be finite and at least 0.");
+            var client = ClientFor(clientId);
+            if (client.Forwarded) return; // the first norm that took effect is final
+            client.Norm = norm;
+            if (client.Buffered > 0) Release(clientId, client, norm);
+        }
+
+        public void Finish(ReadOnlySpan<float> global, Span<float> result)
+        {
+            if (!_finished)
+            {
+                // Clients still incomplete: bound what they delivered by its own norm (a deterministic order, though the
+                // inner linear strategies do not depend on it).
+                var waiting = new List<string>();
+                foreach (var (id, client) in _clients)
+                    if (client.Buffered > 0) waiting.Add(id);
+                waiting.Sort(StringComparer.Ordinal);
+                foreach (var id in waiting)
+                {
+                    var client = _clients[id];
+                    Release(id, client, NormBounding.L2Norm(client.Values!));
+                }
+                _finished = true;
+            }
+            inner.Finish(global, result);
+        }
+
+        private int SliceLength(int sliceIndex) => Math.Min(sliceElements, parameterCount - sliceIndex * sliceElements);
+
+        private Client ClientFor(string clientId)
+        {
+            if (!_clients.TryGetValue(clientId, out var client)) _clients[clientId] = client = new Client();
+            return client;
+        }
+
+        // Passes on every buffered slice, scaled for `norm`, and frees the buffer; later slices go straight through.
+        private void Release(string clientId, Client client, double norm)
+        {
+            client.Norm = norm;
+            var scale = ScaleFor(norm, maxNorm);
+            for (var s = 0; s < _sliceCount; s++)
+                if (client.Has![s])
+                    Forward(clientId, s, client.Values.AsSpan(s * sliceElements, SliceLength(s)), client.Weights![s], scale);
+            client.Forwarded = true;
+            client.Clear();
+        }
+
+        private void Forward(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight, double scale)
+        {
+            if (scale >= 1)
+            {
+                inner.Fold(clientId, sliceIndex, delta, weight);
+                return;
+            }
+            var scaled = (_scratch ??= new float[sliceElements]).AsSpan(0, delta.Length);
+            TensorPrimitives.Multiply(delta, (float)scale, scaled);
+            inner.Fold(clientId, sliceIndex, scaled, weight);
+        }
+    }
+
+    private sealed class Client
+    {
+        public double? Norm { get; set; }
+        public bool Forwarded { get; set; }
+        public int Buffered { get; private set; }
+        public float[]? Values { get; private set; }
+        public bool[]? Has { get; private set; }
+        public double[]? Weights { get; private set; }
+
+        public void Buffer(int sliceIndex, ReadOnlySpan<float> delta, double weight, int parameterCount, int sliceElements, int sliceCount)
+        {
+            Values ??= new float[parameterCount];
+            Has ??= new bool[sliceCount];
+            Weights ??= new double[sliceCount];
+            if (Has[sliceIndex])
+                throw new ArgumentException($"Slice {sliceIndex} of this client was already folded; duplicates must be dropped before folding.", nameof(sliceIndex));
+            delta.CopyTo(Values.AsSpan(sliceIndex * sliceElements));
+            Has[sliceIndex] = true;
+            Weights[sliceIndex] = weight;
+            Buffered++;
+        }
+
+        public void Clear()
+        {
+            Values = null;
+            Has = null;
+            Weights = null;
+            Buffered = 0;
+        }
+    }
+}
