@@ -11,10 +11,7 @@ public static class NodeExtensions
 {
     public static IServiceCollection AddNode(this IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
     {
-        var options = new NodeOptions();
-        configuration.GetSection(NodeOptions.Section).Bind(options);
-        OptionsValidation.ThrowIfInvalid(options, NodeOptions.Section);
-        services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeOptions.Section));
+        services.AddValidatedOptions<NodeOptions>(configuration, NodeOptions.Section);
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();
         services.AddSingleton<NodeStatistics>();

@@ -11,10 +11,7 @@ public static class RewardExtensions
 {
     public static IServiceCollection AddRewardService(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = new RewardOptions();
-        configuration.GetSection(RewardOptions.Section).Bind(options);
-        OptionsValidation.ThrowIfInvalid(options, RewardOptions.Section);
-        services.AddOptions<RewardOptions>().Bind(configuration.GetSection(RewardOptions.Section));
+        services.AddValidatedOptions<RewardOptions>(configuration, RewardOptions.Section);
         return services.AddSingleton<TokenLedger>();
     }
 

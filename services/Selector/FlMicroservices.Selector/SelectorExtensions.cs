@@ -12,10 +12,7 @@ public static class SelectorExtensions
 {
     public static IServiceCollection AddSelectorService(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = new SelectorOptions();
-        configuration.GetSection(SelectorOptions.Section).Bind(options);
-        OptionsValidation.ThrowIfInvalid(options, SelectorOptions.Section);
-        services.AddOptions<SelectorOptions>().Bind(configuration.GetSection(SelectorOptions.Section));
+        services.AddValidatedOptions<SelectorOptions>(configuration, SelectorOptions.Section);
         services.AddSingleton<TaskSchedule>();
         services.AddScoped<RoundStarter>();
         return services;
