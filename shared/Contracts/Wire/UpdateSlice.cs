@@ -21,6 +21,14 @@ public sealed record UpdateSlice(
     /// <summary>The key that routes this slice to its partition: slice i of every client lands together.</summary>
     public int PartitionKey => SliceIndex;
 
+    /// <summary>The Float32 payload as floats without copying (a copy only on big-endian hosts); for the aggregation hot path.</summary>
+    public ReadOnlySpan<float> AsFloats()
+    {
+        if (ElementType != ElementType.Float32)
+            throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} holds {ElementType}, not Float32.");
+        return BitConverter.IsLittleEndian ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Payload.Span) : ToFloats();
+    }
+
     /// <summary>Reads a Float32 payload as floats (a copy).</summary>
     public float[] ToFloats()
     {
