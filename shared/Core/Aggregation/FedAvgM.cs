@@ -12,7 +12,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// velocity, as any momentum optimizer does. With beta = 0 and serverLr = 1 this is FedAvg. Hsu et al. write the update
 /// with the pseudo-gradient -Delta and x - lr * v; the two forms are the same.
 /// </remarks>
-public sealed class FedAvgM : IAggregationStrategy
+public sealed class FedAvgM : IAggregationStrategy, ICheckpointable
 {
     public const double DefaultServerLearningRate = 1.0;
     public const double DefaultMomentum = 0.9;
@@ -43,6 +43,20 @@ public sealed class FedAvgM : IAggregationStrategy
     {
         ServerState.CheckSize(_velocity, parameterCount, "FedAvgM");
         return new MeanDeltaRound("FedAvgM", parameterCount, sliceElements, Step);
+    }
+
+    public void WriteCheckpoint(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write("FedAvgM");
+        CheckpointFormat.WriteOptionalFloats(writer, _velocity);
+    }
+
+    public void ReadCheckpoint(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        CheckpointFormat.ExpectTag(reader, "FedAvgM");
+        _velocity = CheckpointFormat.ReadOptionalFloats(reader, "FedAvgM velocity");
     }
 
     private void Step(ReadOnlySpan<float> global, Span<float> meanDeltaThenModel)

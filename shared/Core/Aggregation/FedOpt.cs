@@ -26,7 +26,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// vector and scalar lanes agree and the step is as order-invariant as the mean it starts from.
 /// </para>
 /// </remarks>
-public abstract class FedOpt : IAggregationStrategy
+public abstract class FedOpt : IAggregationStrategy, ICheckpointable
 {
     public const double DefaultEta = 0.1;
     public const double DefaultBeta1 = 0.9;
@@ -69,6 +69,25 @@ public abstract class FedOpt : IAggregationStrategy
     {
         ServerState.CheckSize(_m, parameterCount, _displayName);
         return new MeanDeltaRound(_displayName, parameterCount, sliceElements, Step);
+    }
+
+    public void WriteCheckpoint(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(_displayName);
+        CheckpointFormat.WriteOptionalFloats(writer, _m);
+        CheckpointFormat.WriteOptionalFloats(writer, _v);
+    }
+
+    public void ReadCheckpoint(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        CheckpointFormat.ExpectTag(reader, _displayName);
+        var m = CheckpointFormat.ReadOptionalFloats(reader, $"{_displayName} first moment");
+        var v = CheckpointFormat.ReadOptionalFloats(reader, $"{_displayName} second moment");
+        if ((m is null) != (v is null) || (m is not null && m.Length != v!.Length))
+            throw new InvalidDataException($"Checkpoint of {_displayName} holds moments of different sizes.");
+        (_m, _v) = (m, v);
     }
 
     private void Step(ReadOnlySpan<float> global, Span<float> meanDeltaThenModel)

@@ -8,7 +8,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// A round finishes at most once, so a stateful server optimizer (momentum, Adam moments) steps exactly once per round.
 /// Because the mean is exact and order-invariant, so is every step computed from it.
 /// </remarks>
-internal sealed class MeanDeltaRound : IRoundAggregator
+internal sealed class MeanDeltaRound : IRoundAggregator, ICheckpointable
 {
     /// <summary>
     /// Writes the next global model over <paramref name="meanDeltaThenModel"/>, which holds the round's weighted mean
@@ -36,6 +36,14 @@ internal sealed class MeanDeltaRound : IRoundAggregator
         if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; it takes no more updates.");
         _sums.Fold(sliceIndex, delta, weight);
     }
+
+    public void WriteCheckpoint(BinaryWriter writer)
+    {
+        if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; there is nothing left to checkpoint.");
+        _sums.WriteTo(writer);
+    }
+
+    public void ReadCheckpoint(BinaryReader reader) => _sums.ReadFrom(reader);
 
     public void Finish(ReadOnlySpan<float> global, Span<float> result)
     {

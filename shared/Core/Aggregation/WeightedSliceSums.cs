@@ -170,6 +170,46 @@ public sealed class WeightedSliceSums
         }
     }
 
+    /// <summary>Writes the exact sums, weight totals and bounds (only the slices that were folded into).</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write("WeightedSliceSums");
+        writer.Write(ParameterCount);
+        writer.Write(SliceElements);
+        writer.Write(FractionBits);
+        writer.Write(FoldedSlices);
+        CheckpointFormat.WriteLongs(writer, _weights);
+        CheckpointFormat.WriteLongs(writer, _bounds);
+        for (var i = 0; i < SliceCount; i++)
+        {
+            var sums = _sums[i];
+            writer.Write(sums is not null);
+            if (sums is not null) CheckpointFormat.WriteLongs(writer, sums);
+        }
+    }
+
+    /// <summary>Replaces this instance's state with one written by <see cref="WriteTo"/> from an instance of the same shape.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        CheckpointFormat.ExpectTag(reader, "WeightedSliceSums");
+        var (parameters, sliceElements, bits) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+        if (parameters != ParameterCount || sliceElements != SliceElements || bits != FractionBits)
+            throw new InvalidDataException(
+                $"Checkpoint is of sums over {parameters} parameters in slices of {sliceElements} at 2^-{bits}; this round has {ParameterCount}, {SliceElements}, 2^-{FractionBits}.");
+        var folded = reader.ReadInt32();
+        var weights = CheckpointFormat.ReadLongs(reader, SliceCount, "slice weights");
+        var bounds = CheckpointFormat.ReadLongs(reader, SliceCount, "slice bounds");
+        var sums = new long[]?[SliceCount];
+        for (var i = 0; i < SliceCount; i++)
+            if (reader.ReadBoolean()) sums[i] = CheckpointFormat.ReadLongs(reader, SliceLength(i), $"slice {i}");
+        weights.CopyTo(_weights, 0);
+        bounds.CopyTo(_bounds, 0);
+        sums.CopyTo(_sums, 0);
+        FoldedSlices = folded;
+    }
+
     // The largest |value| as its bit pattern: with the sign bit cleared, floats order like their bits as integers, and
     // NaN and the infinities are the patterns from 0x7F800000 up. One integer pass, cheaper than a float max with NaN rules.
     private static int MaxAbsBits(ReadOnlySpan<float> values)

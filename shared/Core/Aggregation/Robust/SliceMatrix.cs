@@ -175,6 +175,48 @@ public sealed class SliceMatrix
         }
     }
 
+    /// <summary>Writes every stored row with its client and slice.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write("SliceMatrix");
+        writer.Write(ParameterCount);
+        writer.Write(SliceElements);
+        writer.Write(FoldedSlices);
+        for (var s = 0; s < SliceCount; s++)
+        {
+            var rows = _rows[s];
+            if (rows is null) continue;
+            for (var slot = 0; slot < rows.Length; slot++)
+            {
+                if (rows[slot] is not { } row) continue;
+                writer.Write(s);
+                writer.Write(_idBySlot[slot]);
+                CheckpointFormat.WriteFloats(writer, row);
+            }
+        }
+        writer.Write(-1);
+    }
+
+    /// <summary>Fills an empty matrix of the same shape from a checkpoint written by <see cref="WriteTo"/>.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (FoldedSlices != 0) throw new InvalidOperationException("A checkpoint can only be read into an empty matrix.");
+        CheckpointFormat.ExpectTag(reader, "SliceMatrix");
+        var (parameters, sliceElements, folded) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+        if (parameters != ParameterCount || sliceElements != SliceElements)
+            throw new InvalidDataException($"Checkpoint is of a matrix over {parameters} parameters in slices of {sliceElements}; this one has {ParameterCount} and {SliceElements}.");
+        for (var s = reader.ReadInt32(); s >= 0; s = reader.ReadInt32())
+        {
+            CheckSliceIndex(s);
+            var client = reader.ReadString();
+            Add(client, s, CheckpointFormat.ReadFloats(reader, SliceLength(s), $"slice {s} of {client}"));
+        }
+        if (FoldedSlices != folded)
+            throw new InvalidDataException($"Checkpoint announces {folded} stored slices but holds {FoldedSlices}.");
+    }
+
     /// <summary>The stored array behind a row (never exposed outside the assembly).</summary>
     internal float[] RowArray(int sliceIndex, string clientId) =>
         FindRow(sliceIndex, clientId)
