@@ -6,5 +6,5 @@ using FlMicroservices.Infrastructure.Messaging;
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddAggregationConsumers());
 builder.Services.AddFlInfrastructure(builder.Configuration);
-builder.Services.AddAggregationService();
+builder.Services.AddAggregationService(builder.Configuration);
 builder.Build().Run();

@@ -1,5 +1,7 @@
 using FlMicroservices.Aggregation.Consumers;
 using MassTransit;
+using FlMicroservices.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlMicroservices.Aggregation;
@@ -7,9 +9,16 @@ namespace FlMicroservices.Aggregation;
 /// <summary>Registration of the aggregation service's logic and consumers.</summary>
 public static class AggregationExtensions
 {
-    public static IServiceCollection AddAggregationService(this IServiceCollection services)
+    /// <summary>Registers the aggregation logic; settings come from the "Aggregation" section (no checkpoints without one).</summary>
+    public static IServiceCollection AddAggregationService(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        services.AddSingleton<AggregationRounds>();
+        var options = configuration is null
+            ? new AggregationOptions()
+            : services.AddValidatedOptions<AggregationOptions>(configuration, AggregationOptions.Section);
+        if (configuration is null) services.AddOptions<AggregationOptions>();
+        services.AddSingleton(new AggregationCheckpoints(options.CheckpointDirectory));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AggregationRounds>(sp,
+            sp.GetRequiredService<AggregationCheckpoints>()));
         services.AddHostedService<SliceIngestionService>();
         return services;
     }

@@ -4,21 +4,45 @@ using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Aggregation;
 
 /// <summary>All rounds this aggregation instance is working on: routes slices and manifests, closes rounds, publishes results.</summary>
-public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider clock, ILogger<AggregationRounds> logger) : IDisposable
+/// <remarks>
+/// With checkpoints enabled (<see cref="AggregationOptions.CheckpointDirectory"/>), every state change a broker message makes is
+/// written before the message is acknowledged, and the running aggregates are written by <see cref="CheckpointAsync"/>
+/// before the update-stream offsets they cover are committed; a restarted instance resumes from them on first use.
+/// A round is closed, its result published and the close recorded under one lock, so no checkpoint sees half a close.
+/// </remarks>
+public sealed class AggregationRounds(
+    IModelStore models,
+    IBus bus,
+    TimeProvider clock,
+    AggregationCheckpoints checkpoints,
+    ILogger<AggregationRounds> logger) : IDisposable
 {
     private const int MaxPendingSlices = 100_000;
+    private const int MaxClosedRemembered = 10_000;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(string Task, int Round), RoundAggregation> _open = new();
+    private readonly LinkedList<(string Task, int Round)> _closedOrder = new();
     private readonly HashSet<(string Task, int Round)> _closed = new();
     private readonly List<UpdateSlice> _pendingSlices = new();
     private readonly List<UpdateSubmitted> _pendingManifests = new();
     private readonly CancellationTokenSource _shutdown = new();
     // One strategy instance per task: server optimizers (FedAvgM, FedAdam, ...) keep their state across rounds.
-    private readonly Dictionary<string, Core.Aggregation.IAggregationStrategy> _strategies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IAggregationStrategy> _strategies = new(StringComparer.Ordinal);
+    private bool _restored;
+    private bool _warnedNotCheckpointable;
+
+    public AggregationRounds(IModelStore models, IBus bus, TimeProvider clock, ILogger<AggregationRounds> logger)
+        : this(models, bus, clock, new AggregationCheckpoints(null), logger)
+    {
+    }
+
+    /// <summary>Rounds open right now (tests and health reporting).</summary>
+    public int OpenRoundCount => _open.Count;
 
     public async Task OpenAsync(RoundStarted started, CancellationToken cancellationToken)
     {
@@ -28,17 +52,17 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            await EnsureRestoredAsync(cancellationToken);
             if (_open.ContainsKey(key) || _closed.Contains(key)) return; // redelivered
-            if (!_strategies.TryGetValue(started.TaskId, out var strategy))
-                _strategies[started.TaskId] = strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters);
-            var round = new RoundAggregation(started, info.ParameterCount, strategy);
+            var round = new RoundAggregation(started, info.ParameterCount, StrategyFor(started));
             _open[key] = round;
             foreach (var slice in TakePending(_pendingSlices, s => s.TaskId == started.TaskId && s.Round == started.Round)) round.Fold(slice);
             foreach (var manifest in TakePending(_pendingManifests, m => m.TaskId == started.TaskId && m.Round == started.Round)) round.AcceptManifest(manifest);
+            WriteControl();
+            _ = CloseAtDeadlineAsync(key, started.Deadline);
+            await CloseIfCompleteAsync(key, cancellationToken);
         }
         finally { _gate.Release(); }
-        _ = CloseAtDeadlineAsync(key, started.Deadline);
-        await CloseIfCompleteAsync(key, cancellationToken);
     }
 
     public async Task OnSliceAsync(UpdateSlice slice, CancellationToken cancellationToken)
@@ -47,21 +71,22 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            await EnsureRestoredAsync(cancellationToken);
             if (_open.TryGetValue(key, out var round))
             {
                 var outcome = round.Fold(slice);
                 if (outcome == SliceOutcome.Rejected)
                     logger.LogWarning("Slice {Index} of {Client} in {Task}/{Round} rejected", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
+                await CloseIfCompleteAsync(key, cancellationToken);
             }
             else if (_closed.Contains(key))
-                logger.LogWarning("Late slice {Index} of {Client} for closed round {Task}/{Round} ignored", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
+                logger.LogDebug("Late slice {Index} of {Client} for closed round {Task}/{Round} ignored", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
             else if (_pendingSlices.Count < MaxPendingSlices)
                 _pendingSlices.Add(slice); // the slice overtook its RoundStarted
             else
                 logger.LogError("Slice of {Client} for unknown round {Task}/{Round} dropped: {Max} slices already wait for their round", slice.ClientId, slice.TaskId, slice.Round, MaxPendingSlices);
         }
         finally { _gate.Release(); }
-        await CloseIfCompleteAsync(key, cancellationToken);
     }
 
     public async Task OnManifestAsync(UpdateSubmitted manifest, CancellationToken cancellationToken)
@@ -70,25 +95,87 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            await EnsureRestoredAsync(cancellationToken);
             if (_open.TryGetValue(key, out var round)) round.AcceptManifest(manifest);
             else if (!_closed.Contains(key)) _pendingManifests.Add(manifest);
+            else return;
+            WriteControl();
+            await CloseIfCompleteAsync(key, cancellationToken);
         }
         finally { _gate.Release(); }
-        await CloseIfCompleteAsync(key, cancellationToken);
     }
 
-    private async Task CloseIfCompleteAsync((string Task, int Round) key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the running aggregates and waiting slices to the durable checkpoint. True when everything folded so far is
+    /// durable (always, without checkpoints: there is nothing to wait for); false when an open round cannot be checkpointed,
+    /// in which case the caller must not commit its stream offsets yet.
+    /// </summary>
+    public async Task<bool> CheckpointAsync(CancellationToken cancellationToken)
     {
-        RoundAggregation? round;
+        if (!checkpoints.Enabled) return true;
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (!_open.TryGetValue(key, out round) || !round.IsComplete) return;
-            _open.Remove(key);
-            _closed.Add(key);
+            await EnsureRestoredAsync(cancellationToken);
+            var blocked = _open.Values.FirstOrDefault(r => !r.CanCheckpoint);
+            if (blocked is not null)
+            {
+                if (!_warnedNotCheckpointable)
+                    logger.LogWarning("Round {Task}/{Round} ({Strategy}) cannot be checkpointed; stream offsets are committed once it closes",
+                        blocked.Started.TaskId, blocked.Started.Round, blocked.Started.Strategy);
+                _warnedNotCheckpointable = true;
+                return false;
+            }
+            checkpoints.WriteState(writer =>
+            {
+                writer.Write(_open.Count);
+                foreach (var ((task, number), round) in _open)
+                {
+                    writer.Write(task);
+                    writer.Write(number);
+                    // Length-prefixed (patched in place), so that recovery can skip the state of a round closed after this write.
+                    writer.Write(0L);
+                    writer.Flush();
+                    var start = writer.BaseStream.Position;
+                    round.WriteCheckpoint(writer);
+                    writer.Flush();
+                    var end = writer.BaseStream.Position;
+                    writer.BaseStream.Position = start - sizeof(long);
+                    writer.Write(end - start);
+                    writer.Flush();
+                    writer.BaseStream.Position = end;
+                }
+                writer.Write(_pendingSlices.Count);
+                foreach (var slice in _pendingSlices)
+                {
+                    var bytes = UpdateSliceCodec.Encode(slice);
+                    writer.Write(bytes.Length);
+                    writer.Write(bytes);
+                }
+            });
+            return true;
         }
         finally { _gate.Release(); }
-        await CloseAsync(round, cancellationToken);
+    }
+
+    private IAggregationStrategy StrategyFor(RoundStarted started)
+    {
+        if (_strategies.TryGetValue(started.TaskId, out var strategy)) return strategy;
+        strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters);
+        if (strategy is ICheckpointable state)
+        {
+            var lastClosed = _closed.Where(k => k.Task == started.TaskId).Select(k => (int?)k.Round).Max();
+            if (lastClosed is { } r && checkpoints.ReadStrategy(started.TaskId, r, state))
+                logger.LogInformation("Strategy state of task {Task} restored as of round {Round}", started.TaskId, r);
+        }
+        return _strategies[started.TaskId] = strategy;
+    }
+
+    // Caller holds the gate.
+    private async Task CloseIfCompleteAsync((string Task, int Round) key, CancellationToken cancellationToken)
+    {
+        if (!_open.TryGetValue(key, out var round) || !round.IsComplete) return;
+        await CloseAsync(key, round, cancellationToken);
     }
 
     private async Task CloseAtDeadlineAsync((string Task, int Round) key, DateTimeOffset deadline)
@@ -97,16 +184,14 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
         {
             var wait = deadline - clock.GetUtcNow();
             if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, _shutdown.Token);
-            RoundAggregation? round;
             await _gate.WaitAsync(_shutdown.Token);
             try
             {
-                if (!_open.Remove(key, out round)) return;
-                _closed.Add(key);
+                if (!_open.TryGetValue(key, out var round)) return;
+                logger.LogWarning("Round {Task}/{Round} reached its deadline; closing with the updates that arrived", key.Task, key.Round);
+                await CloseAsync(key, round, _shutdown.Token);
             }
             finally { _gate.Release(); }
-            logger.LogWarning("Round {Task}/{Round} reached its deadline; closing with the updates that arrived", key.Task, key.Round);
-            await CloseAsync(round, _shutdown.Token);
         }
         catch (OperationCanceledException) { }
         catch (Exception e)
@@ -115,21 +200,103 @@ public sealed class AggregationRounds(IModelStore models, IBus bus, TimeProvider
         }
     }
 
-    private async Task CloseAsync(RoundAggregation round, CancellationToken cancellationToken)
+    // Caller holds the gate: the close, its publication and its record in the control checkpoint are one step for checkpoints.
+    private async Task CloseAsync((string Task, int Round) key, RoundAggregation round, CancellationToken cancellationToken)
     {
         var started = round.Started;
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var global = await models.LoadWeightsAsync(started.TaskId, started.ModelVersion, cancellationToken);
         var next = new float[global.Length];
         var outcome = round.Close(global, next);
+        _open.Remove(key);
         string? reference = null;
         if (outcome.Succeeded)
+        {
+            if (checkpoints.Enabled && _strategies.GetValueOrDefault(started.TaskId) is ICheckpointable state)
+                checkpoints.WriteStrategy(started.TaskId, started.Round, state);
             reference = await models.SaveCandidateAsync(started.TaskId, started.Round, next, cancellationToken);
+        }
         else
             logger.LogWarning("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, outcome.FailureReason);
         await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, outcome.Succeeded, reference,
             outcome.Contributors.ToArray(), outcome.Rejected.ToArray(), outcome.Dropouts.ToArray(), outcome.FailureReason,
             watch.Elapsed.TotalSeconds), cancellationToken);
+        RememberClosed(key);
+        WriteControl();
+    }
+
+    private void RememberClosed((string Task, int Round) key)
+    {
+        if (!_closed.Add(key)) return;
+        _closedOrder.AddLast(key);
+        while (_closedOrder.Count > MaxClosedRemembered)
+        {
+            _closed.Remove(_closedOrder.First!.Value);
+            _closedOrder.RemoveFirst();
+        }
+    }
+
+    // Caller holds the gate.
+    private void WriteControl()
+    {
+        if (!checkpoints.Enabled) return;
+        var manifests = new List<UpdateSubmitted>(_pendingManifests);
+        foreach (var round in _open.Values) manifests.AddRange(round.Manifests);
+        checkpoints.WriteControl(new AggregationControl(
+            _open.Values.Select(r => r.Started).ToList(),
+            manifests,
+            _closedOrder.Select(k => new ClosedRound(k.Task, k.Round)).ToList()));
+    }
+
+    // Caller holds the gate. Rebuilds the state of the last checkpoints the first time the instance is used.
+    private async Task EnsureRestoredAsync(CancellationToken cancellationToken)
+    {
+        if (_restored) return;
+        _restored = true;
+        var control = checkpoints.ReadControl();
+        if (control is null) return;
+        foreach (var closed in control.Closed) RememberClosed((closed.TaskId, closed.Round));
+        var rounds = new Dictionary<(string, int), RoundAggregation>();
+        foreach (var started in control.Open)
+        {
+            var key = (started.TaskId, started.Round);
+            if (_closed.Contains(key) || rounds.ContainsKey(key)) continue;
+            var info = await models.GetVersionAsync(started.TaskId, started.ModelVersion, cancellationToken);
+            if (info is null)
+            {
+                logger.LogError("Checkpointed round {Task}/{Round} names model version {Version}, which the model store does not have; it is dropped",
+                    started.TaskId, started.Round, started.ModelVersion);
+                continue;
+            }
+            rounds[key] = new RoundAggregation(started, info.ParameterCount, StrategyFor(started));
+        }
+        var restoredState = checkpoints.ReadState(reader =>
+        {
+            for (var n = reader.ReadInt32(); n > 0; n--)
+            {
+                var key = (reader.ReadString(), reader.ReadInt32());
+                var length = reader.ReadInt64();
+                if (rounds.TryGetValue(key, out var round))
+                    round.ReadCheckpoint(reader);
+                else
+                    reader.BaseStream.Seek(length, SeekOrigin.Current); // closed after this state was written
+            }
+            for (var n = reader.ReadInt32(); n > 0; n--)
+            {
+                var length = reader.ReadInt32();
+                _pendingSlices.Add(UpdateSliceCodec.Decode(reader.ReadBytes(length)));
+            }
+        });
+        foreach (var (key, round) in rounds) _open[key] = round;
+        foreach (var manifest in control.Manifests)
+        {
+            var key = (manifest.TaskId, manifest.Round);
+            if (_open.TryGetValue(key, out var round)) round.AcceptManifest(manifest);
+            else if (!_closed.Contains(key)) _pendingManifests.Add(manifest);
+        }
+        foreach (var (key, round) in _open) _ = CloseAtDeadlineAsync(key, round.Started.Deadline);
+        logger.LogInformation("Aggregation resumed from its checkpoint: {Open} open rounds ({State}), {Pending} waiting slices, {Closed} closed rounds",
+            _open.Count, restoredState ? "with their running aggregates" : "no running aggregates yet", _pendingSlices.Count, _closed.Count);
     }
 
     private static List<T> TakePending<T>(List<T> pending, Predicate<T> match)

@@ -37,6 +37,9 @@ public sealed class RoundAggregation
     /// <summary>True when every participant has delivered (slices and manifest) or been rejected.</summary>
     public bool IsComplete => _clients.Values.All(c => c.Rejection is not null || (c.Manifest is not null && c.Received == SliceCount));
 
+    /// <summary>The manifests received so far (participants only), for the control checkpoint.</summary>
+    public IEnumerable<UpdateSubmitted> Manifests => _clients.Values.Select(c => c.Manifest).OfType<UpdateSubmitted>();
+
     public SliceOutcome Fold(UpdateSlice slice)
     {
         ArgumentNullException.ThrowIfNull(slice);
@@ -140,6 +143,46 @@ public sealed class RoundAggregation
         return new RoundOutcome(true, contributors, rejected, dropouts, null);
     }
 
+    /// <summary>Whether the round's running aggregate can be written to a checkpoint (every built-in strategy but a norm-bounded one can).</summary>
+    public bool CanCheckpoint => _aggregator is ICheckpointable;
+
+    /// <summary>Writes per-client progress and the running aggregate (manifests are kept in the control checkpoint).</summary>
+    public void WriteCheckpoint(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (_aggregator is not ICheckpointable aggregate)
+            throw new InvalidOperationException($"The {Started.Strategy} round of task {Started.TaskId} cannot be checkpointed.");
+        writer.Write(DuplicateSlices);
+        writer.Write(_outsiders.Count);
+        foreach (var outsider in _outsiders) { writer.Write(outsider.ClientId); writer.Write(outsider.Reason); }
+        writer.Write(_clients.Count);
+        foreach (var (id, client) in _clients)
+        {
+            writer.Write(id);
+            client.WriteTo(writer);
+        }
+        aggregate.WriteCheckpoint(writer);
+    }
+
+    /// <summary>Restores what <see cref="WriteCheckpoint"/> wrote into a round freshly opened from the same RoundStarted.</summary>
+    public void ReadCheckpoint(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (_aggregator is not ICheckpointable aggregate)
+            throw new InvalidOperationException($"The {Started.Strategy} round of task {Started.TaskId} cannot be restored from a checkpoint.");
+        DuplicateSlices = reader.ReadInt32();
+        _outsiders.Clear();
+        for (var i = reader.ReadInt32(); i > 0; i--) _outsiders.Add(new RejectedUpdate(reader.ReadString(), reader.ReadString()));
+        for (var i = reader.ReadInt32(); i > 0; i--)
+        {
+            var id = reader.ReadString();
+            if (!_clients.TryGetValue(id, out var client))
+                throw new InvalidDataException($"Checkpoint of round {Started.Round} of task {Started.TaskId} names client '{id}', who is not a participant.");
+            client.ReadFrom(reader);
+        }
+        aggregate.ReadCheckpoint(reader);
+    }
+
     /// <summary>Share of the participants that must contribute (the task's quorum).</summary>
     public double QuorumShare => Started.Quorum;
 
@@ -182,6 +225,31 @@ public sealed class RoundAggregation
         }
 
         public void Reject(string reason) => Rejection ??= reason;
+
+        public void WriteTo(BinaryWriter writer)
+        {
+            writer.Write(_seen.Length);
+            for (var i = 0; i < _seen.Length; i++) { writer.Write(_seen[i]); writer.Write(_checksums[i]); }
+            writer.Write(Received);
+            writer.Write(Weight.HasValue);
+            writer.Write(Weight ?? 0);
+            writer.Write(SumOfSquares);
+            writer.Write(Rejection ?? string.Empty);
+        }
+
+        public void ReadFrom(BinaryReader reader)
+        {
+            var count = reader.ReadInt32();
+            if (count != _seen.Length) throw new InvalidDataException($"Checkpoint holds progress over {count} slices, the round has {_seen.Length}.");
+            for (var i = 0; i < count; i++) { _seen[i] = reader.ReadBoolean(); _checksums[i] = reader.ReadUInt32(); }
+            Received = reader.ReadInt32();
+            var hasWeight = reader.ReadBoolean();
+            var weight = reader.ReadDouble();
+            Weight = hasWeight ? weight : null;
+            SumOfSquares = reader.ReadDouble();
+            var rejection = reader.ReadString();
+            Rejection = rejection.Length == 0 ? null : rejection;
+        }
 
         public string Digest() => UpdateDigest.FromChecksums(_checksums);
     }

@@ -8,14 +8,20 @@ namespace FlMicroservices.Infrastructure.Messaging;
 public static class MessagingExtensions
 {
     /// <summary>Adds the bus with the transport named in configuration and the consumers that <paramref name="addConsumers"/> registers.</summary>
-    /// <remarks>Call it before registering hosted services that publish when they start: hosted services start in registration order.</remarks>
+    /// <remarks>
+    /// Call it before registering hosted services that publish when they start: hosted services start in registration order.
+    /// With "RabbitMq", the broker URI comes from ConnectionStrings:rabbitmq; a missing or malformed one stops start-up with
+    /// a message naming the setting. Queues are durable and publishes are confirmed by the broker (MassTransit's defaults).
+    /// </remarks>
     public static IServiceCollection AddFlMessaging(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers)
     {
         ArgumentNullException.ThrowIfNull(addConsumers);
         var options = new MessagingOptions();
         configuration.GetSection(MessagingOptions.Section).Bind(options);
         OptionsValidation.ThrowIfInvalid(options, MessagingOptions.Section);
-        // Hosted services that publish at start-up (node membership) must find the bus running.
+        var broker = options.IsRabbitMq ? BrokerUri(configuration) : null;
+        // Hosted services that publish at start-up (node membership) must find the bus running. A broker that is down
+        // makes start-up fail after the timeout instead of hanging.
         services.AddOptions<MassTransitHostOptions>().Configure(host =>
         {
             host.WaitUntilStarted = true;
@@ -27,12 +33,52 @@ public static class MessagingExtensions
             // Services share consumer class names (every service has a RoundCompletedConsumer): the namespace keeps their queues apart.
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(includeNamespace: true));
             addConsumers(bus);
-            bus.UsingInMemory((context, cfg) =>
+            if (broker is null)
             {
-                cfg.UseMessageRetry(r => r.Interval(options.RetryCount, TimeSpan.FromMilliseconds(200)));
+                bus.UsingInMemory((context, cfg) =>
+                {
+                    UseRetries(cfg, options);
+                    cfg.ConfigureEndpoints(context);
+                });
+                return;
+            }
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(broker, host => host.ConnectionName(AppDomain.CurrentDomain.FriendlyName));
+                cfg.PrefetchCount = options.PrefetchCount;
+                UseRetries(cfg, options);
                 cfg.ConfigureEndpoints(context);
             });
         });
         return services;
     }
+
+    /// <summary>The broker URI from ConnectionStrings:rabbitmq, checked.</summary>
+    public static Uri BrokerUri(IConfiguration configuration)
+    {
+        var value = configuration.GetConnectionString(MessagingOptions.ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(value))
+            throw new InvalidOperationException(
+                $"Invalid configuration: Messaging:Transport is RabbitMq but ConnectionStrings:{MessagingOptions.ConnectionStringName} is not set (e.g. amqp://guest:guest@localhost:5672/).");
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "amqp" && uri.Scheme != "amqps") || string.IsNullOrEmpty(uri.Host))
+            throw new InvalidOperationException(
+                $"Invalid configuration: ConnectionStrings:{MessagingOptions.ConnectionStringName} must be an amqp:// or amqps:// URI with a host, not '{Redact(value)}'.");
+        return uri;
+    }
+
+    // In-place retries with exponential back-off, then (outermost) second-level retries with a longer one; after both, the
+    // message goes to the endpoint's _error queue. Consumers are idempotent, so a retried message is safe to handle again.
+    private static void UseRetries(IBusFactoryConfigurator cfg, MessagingOptions options)
+    {
+        if (options.RedeliveryCount > 0)
+        {
+            var intervals = Enumerable.Range(1, options.RedeliveryCount).Select(i => options.RedeliveryInterval * i).ToArray();
+            cfg.UseMessageRetry(r => r.Intervals(intervals));
+        }
+        if (options.RetryCount > 0)
+            cfg.UseMessageRetry(r => r.Exponential(options.RetryCount, options.RetryInterval, options.RetryInterval * 10, options.RetryInterval));
+    }
+
+    private static string Redact(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo) ? value.Replace(uri.UserInfo, "***", StringComparison.Ordinal) : value;
 }

@@ -3,16 +3,40 @@ using System.ComponentModel.DataAnnotations;
 namespace FlMicroservices.Infrastructure.Messaging;
 
 /// <summary>Which message transport the services use; bound from the "Messaging" configuration section.</summary>
+/// <remarks>The RabbitMQ broker's address comes from the connection string "rabbitmq" (ConnectionStrings:rabbitmq), an amqp:// URI.</remarks>
 public sealed class MessagingOptions
 {
     public const string Section = "Messaging";
+    public const string ConnectionStringName = "rabbitmq";
 
-    /// <summary>"InMemory" (the embedded default: every service in one process).</summary>
+    /// <summary>"InMemory" (the embedded default: every service in one process) or "RabbitMq".</summary>
     [Required]
-    [RegularExpression("^(InMemory)$", ErrorMessage = "Messaging:Transport must be 'InMemory'.")]
+    [RegularExpression("^(InMemory|RabbitMq)$", ErrorMessage = "Messaging:Transport must be 'InMemory' or 'RabbitMq'.")]
     public string Transport { get; set; } = "InMemory";
 
-    /// <summary>How often a consumer that throws is retried before its message goes to the error queue.</summary>
+    /// <summary>How often a consumer that throws is retried in place before its message is redelivered or dead-lettered.</summary>
     [Range(0, 20)]
     public int RetryCount { get; set; } = 3;
+
+    /// <summary>First retry interval; later ones grow exponentially (with the retry count) up to ten times this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Second-level retries, after the in-place ones are spent, with a longer back-off (<see cref="RedeliveryInterval"/>
+    /// times the attempt). The message stays unacknowledged meanwhile, so the broker redelivers it if the process dies.
+    /// When every attempt failed, the message moves to the endpoint's "_error" queue (the dead-letter queue), where it
+    /// stays for inspection or replay: a failing consumer never loses a message. 0 disables this stage.
+    /// </summary>
+    [Range(0, 10)]
+    public int RedeliveryCount { get; set; } = 2;
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan RedeliveryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Messages a consumer endpoint handles at once.</summary>
+    [Range(1, 1000)]
+    public int PrefetchCount { get; set; } = 16;
+
+    public bool IsRabbitMq => string.Equals(Transport, "RabbitMq", StringComparison.Ordinal);
 }
