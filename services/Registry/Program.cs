@@ -1,10 +1,13 @@
 using FlMicroservices.Registry;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.ServiceDefaults;
 
-// The Registry service on its own: adapters come from configuration (the embedded in-memory ones by default).
-var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers());
-builder.Services.AddFlInfrastructure(builder.Configuration);
-builder.Services.AddRegistryService();
-builder.Build().Run();
+// The Registry service as its own process: adapters come from configuration (the embedded ones by default; see
+// docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
+return ServiceDefaultsExtensions.RunService("registry", args, builder =>
+{
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers());
+    builder.Services.AddFlAdapters(builder.Configuration);
+    builder.Services.AddRegistryService();
+});

@@ -11,6 +11,10 @@ public sealed class StorageOptions
     [Required(AllowEmptyStrings = false)]
     public string ModelStoreRoot { get; set; } = ".fl/models";
 
+    /// <summary>"File" (the embedded default) or "MongoDb"; the service defaults pick the adapter.</summary>
+    [RegularExpression("^(File|MongoDb)$", ErrorMessage = "Storage:ModelStore must be 'File' or 'MongoDb'.")]
+    public string ModelStore { get; set; } = "File";
+
     [Range(1, 1024)]
     public int UpdateStreamPartitions { get; set; } = 4;
 }

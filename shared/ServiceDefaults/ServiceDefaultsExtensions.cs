@@ -1,0 +1,102 @@
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.UpdateStream;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace FlMicroservices.ServiceDefaults;
+
+/// <summary>
+/// What every service process shares: adapters chosen by configuration, OpenTelemetry traces and metrics, and the live and
+/// ready health endpoints. The same library serves `dotnet run --project services/&lt;Name&gt;`, containers and the Aspire AppHost.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    public const string LivePath = "/health/live";
+    public const string ReadyPath = "/health/ready";
+    public const string ReadyTag = "ready";
+
+    /// <summary>Adds telemetry and health checks; adapters are added by <see cref="AddFlAdapters"/>.</summary>
+    public static TBuilder AddFlServiceDefaults<TBuilder>(this TBuilder builder, string serviceName) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serviceName);
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("MassTransit")
+                .AddMeter(Telemetry.MeterName))
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddSource("MassTransit")
+                .AddSource(Telemetry.ActivitySourceName));
+        // Exported only where a collector is configured (OTEL_EXPORTER_OTLP_ENDPOINT, which the Aspire AppHost sets).
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The stores and the update stream named in configuration, with readiness checks for each external one. MassTransit
+    /// registers its own bus check (tagged "ready") when it is added.
+    /// </summary>
+    public static IServiceCollection AddFlAdapters(this IServiceCollection services, IConfiguration configuration)
+    {
+        ExternalStores.Add(services, configuration);
+        services.AddFlInfrastructure(configuration);
+        var stream = new UpdateStreamOptions();
+        configuration.GetSection(UpdateStreamOptions.Section).Bind(stream);
+        if (stream.IsKafka)
+            services.AddHealthChecks().Add(new HealthCheckRegistration("kafka",
+                sp => new KafkaHealthCheck(configuration.GetConnectionString(UpdateStreamOptions.ConnectionStringName)!), HealthStatus.Unhealthy, [ReadyTag]));
+        return services;
+    }
+
+    /// <summary>GET /health/live: the process runs. GET /health/ready: every broker and store connection works.</summary>
+    public static WebApplication MapFlHealthEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag) || check.Tags.Contains("masstransit"),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
+        return app;
+    }
+
+    /// <summary>Builds, maps the health endpoints and runs a service; configuration errors stop it with a message naming the setting.</summary>
+    public static int RunService(string serviceName, string[] args, Action<WebApplicationBuilder> configure)
+    {
+        try
+        {
+            var builder = WebApplication.CreateBuilder(args);
+            builder.AddFlServiceDefaults(serviceName);
+            configure(builder);
+            var app = builder.Build();
+            app.MapFlHealthEndpoints();
+            app.MapGet("/", () => Results.Text($"{serviceName}: see {LivePath} and {ReadyPath}\n"));
+            app.Run();
+            return 0;
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Invalid configuration", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"{serviceName}: {e.Message}");
+            return 2;
+        }
+    }
+}
