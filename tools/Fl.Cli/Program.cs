@@ -7,5 +7,6 @@ var root = new RootCommand("fl: the FlMicroservices command line (federated lear
     SimulateCommand.Create(),
     BenchCommand.Create(),
     PrivacyCommand.Create(),
+    NodeCommand.Create(),
 };
 return await CliRunner.RunAsync(root, args);

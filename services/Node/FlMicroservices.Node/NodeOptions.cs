@@ -17,4 +17,8 @@ public sealed class NodeOptions
     /// <summary>Share of selected clients that silently drop out of a round (simulation of unreliable devices).</summary>
     [Range(0.0, 1.0)]
     public double DropoutRate { get; set; }
+
+    /// <summary>Wait between training and streaming the update (simulates a slow uplink, i.e. a straggler).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan SubmitDelay { get; set; }
 }

@@ -46,6 +46,7 @@ public sealed class RoundParticipation(
 
         var results = await Task.WhenAll(training);
         statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
+        if (options.Value.SubmitDelay > TimeSpan.Zero) await Task.Delay(options.Value.SubmitDelay, cancellationToken);
         for (var i = 0; i < active.Length; i++)
             await SubmitAsync(round, active[i], global, results[i].Result, results[i].Seconds, publish, cancellationToken);
     }

@@ -22,7 +22,24 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate };
+        var streamClients = new Option<int>("--clients") { Description = "Updates streamed through Kafka", DefaultValueFactory = _ => 20 };
+        var streamParameters = new Option<int>("--params") { Description = "Parameters per update", DefaultValueFactory = _ => 1_000_000 };
+        var kafka = new Option<string?>("--kafka") { Description = "Bootstrap servers of a real cluster (default: librdkafka's mock cluster in process)" };
+        var stream = new Command("stream", "Update throughput through Kafka + aggregation vs raw Confluent.Kafka produce+consume of the same bytes")
+        {
+            streamClients, streamParameters, kafka,
+        };
+        stream.SetAction(async (parse, cancellationToken) =>
+        {
+            var k = parse.GetValue(streamClients);
+            var p = parse.GetValue(streamParameters);
+            if (k is < 1 or > 100_000) return Invalid($"--clients {k} must be between 1 and 100000");
+            if (p is < 1 or > 100_000_000) return Invalid($"--params {p} must be between 1 and 100000000");
+            var result = await StreamBenchmark.RunAsync(k, p, parse.GetValue(kafka), message => Console.Error.WriteLine($"fl bench stream: {message}"));
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return result.aggregate_checked ? CliRunner.Ok : CliRunner.Failed;
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream };
     }
 
     private static int Invalid(string message)

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Node;
+using FlMicroservices.Simulation;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlMicroservices.Cli.Commands;
+
+/// <summary>
+/// `fl node`: joins a running deployment. Registers its clients with the registry, heartbeats, trains when selected and
+/// streams each update to the update stream (Kafka in a deployment). One process hosts one real client with its own data
+/// or many virtual clients for load tests.
+/// </summary>
+/// <remarks>
+/// Brokers and stores come from configuration like the services' (appsettings.json beside fl, environment variables such as
+/// Messaging__Transport=RabbitMq and ConnectionStrings__rabbitmq, see docs/deployment.md); --rabbitmq, --kafka and
+/// --model-store override them. The node reads the global model of each round from the model store.
+/// </remarks>
+public static class NodeCommand
+{
+    public static Command Create()
+    {
+        var nodeId = new Option<string>("--node-id") { Description = "This node's name; its clients are <node-id>-c000, <node-id>-c001, ...", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
+        var clients = new Option<int>("--clients") { Description = "Clients hosted by this process (1 for a real client, more for load tests)", DefaultValueFactory = _ => 1 };
+        var dataset = new Option<string>("--dataset") { Description = "synthetic[:alpha,beta] | synthetic-iid | mnist (with --data-dir)", DefaultValueFactory = _ => "synthetic:1,1" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "This node's data folder (MNIST IDX files)" };
+        var partition = new Option<string?>("--partition") { Description = "How the data set is split among clients: iid | shards[:k] | dirichlet:alpha" };
+        var part = new Option<int>("--part") { Description = "Which share of the data this node takes (0-based), with --of", DefaultValueFactory = _ => 0 };
+        var of = new Option<int>("--of") { Description = "Number of nodes the data set is split over", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the data generation and split", DefaultValueFactory = _ => 1 };
+        var parallelism = new Option<int>("--parallelism") { Description = "Clients that train at once", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+        var rabbitmq = new Option<string?>("--rabbitmq") { Description = "amqp:// URI of the RabbitMQ broker (sets Messaging:Transport=RabbitMq)" };
+        var kafka = new Option<string?>("--kafka") { Description = "Kafka bootstrap servers host:port[,...] (sets UpdateStream:Transport=Kafka)" };
+        var modelStore = new Option<string?>("--model-store") { Description = "Root folder of the file model store shared with the services" };
+        var submitDelay = new Option<double>("--submit-delay") { Description = "Seconds to wait between training and streaming (simulated slow uplink)", DefaultValueFactory = _ => 0 };
+        var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
+        {
+            nodeId, clients, dataset, dataDir, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, submitDelay,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var id = parse.GetValue(nodeId)!;
+            var count = parse.GetValue(clients);
+            var share = parse.GetValue(part);
+            var shares = parse.GetValue(of);
+            if (!Contracts.Identifiers.IsValid(id + "-c000"))
+                return Invalid($"--node-id '{id}' is not valid: {Contracts.Identifiers.Rule} (with room for a -c000 suffix)");
+            if (count is < 1 or > 100_000) return Invalid($"--clients {count} must be between 1 and 100000");
+            if (shares < 1 || share < 0 || share >= shares) return Invalid($"--part {share} --of {shares}: the part must be in [0, of)");
+            if (parse.GetValue(submitDelay) is var delay && (delay < 0 || delay > 3600)) return Invalid($"--submit-delay {delay} must be in [0, 3600] seconds");
+            var options = new SimulationOptions
+            {
+                Dataset = parse.GetValue(dataset)!,
+                DataDir = parse.GetValue(dataDir),
+                Partition = parse.GetValue(partition),
+                Clients = count * shares,
+                Seed = parse.GetValue(seed),
+            };
+            HostedClient[] hosted;
+            try
+            {
+                var data = FederatedData.Load(options);
+                hosted = data.ClientTrain.Skip(share * count).Take(count)
+                    .Select((d, i) => new HostedClient($"{id}-c{i:D3}", d)).ToArray();
+                Console.Error.WriteLine($"fl node {id}: {hosted.Length} clients, {hosted.Sum(c => c.Data.Count)} samples ({data.Description}; part {share} of {shares})");
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
+            {
+                return Invalid(e.Message);
+            }
+            var overrides = new Dictionary<string, string?>
+            {
+                ["Node:Parallelism"] = parse.GetValue(parallelism).ToString(CultureInfo.InvariantCulture),
+                ["Node:SubmitDelay"] = TimeSpan.FromSeconds(parse.GetValue(submitDelay)).ToString("c", CultureInfo.InvariantCulture),
+            };
+            if (parse.GetValue(rabbitmq) is { } uri) { overrides["Messaging:Transport"] = "RabbitMq"; overrides["ConnectionStrings:rabbitmq"] = uri; }
+            if (parse.GetValue(kafka) is { } bootstrap) { overrides["UpdateStream:Transport"] = "Kafka"; overrides["ConnectionStrings:kafka"] = bootstrap; }
+            if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = root;
+            try
+            {
+                using var host = Build(hosted, overrides);
+                await host.RunAsync(cancellationToken);
+                return CliRunner.Ok;
+            }
+            catch (InvalidOperationException e) when (e.Message.StartsWith("Invalid configuration", StringComparison.Ordinal))
+            {
+                return Invalid(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static IHost Build(HostedClient[] clients, Dictionary<string, string?> overrides)
+    {
+        Training.TorchRuntime.EnsureInitialized(1);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers());
+        builder.Services.AddFlInfrastructure(builder.Configuration);
+        builder.Services.AddNode(builder.Configuration, clients);
+        return builder.Build();
+    }
+
+    private static int Invalid(string message)
+    {
+        Console.Error.WriteLine($"fl node: {message}");
+        return CliRunner.InvalidOption;
+    }
+}
