@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test project. On a fresh Debian 12 machine this is the whole set-up:
-# it needs only the .NET SDK (NuGet restores the packages; the TorchSharp fix is a build step).
+# Builds everything and runs every test project. On a fresh Debian 12 machine this is the whole set-up: it needs the
+# .NET SDK, installs the Debian packages the integration tests use (rabbitmq-server, redis-server), and NuGet restores
+# the rest (the TorchSharp fix is a build step). The tests start their own throwaway RabbitMQ and Redis instances on free
+# ports and host librdkafka's mock Kafka cluster themselves; with CI=true a missing server fails the run instead of
+# skipping. MongoDB tests run only when FL_MONGO_URL is set or a Docker engine is reachable (none on the CI machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+need=()
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]} (Debian packages)"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# The packages' own system-wide servers are not used (the tests start throwaway ones); stop them if the install started them.
+service rabbitmq-server stop >/dev/null 2>&1 || true
+service redis-server stop >/dev/null 2>&1 || true
 
 configuration="${CONFIGURATION:-Release}"
 results="$(pwd)/artifacts/test-results"

@@ -1,0 +1,181 @@
+using System.Threading.Channels;
+using FlMicroservices.Aggregation;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.UpdateStream;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FlMicroservices.Integration.Tests;
+
+/// <summary>
+/// The aggregation service's stream path over a Kafka-protocol broker: out-of-order and duplicated slices, and an aggregator
+/// that dies between checkpoints and is replaced by a new instance, all give exactly the in-order aggregate.
+/// </summary>
+[Collection(KafkaCollection.Name)]
+public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyncLifetime
+{
+    private const int Parameters = 3_000;
+    private const int SliceElements = 256;
+    private const int Clients = 5;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-agg-" + Guid.NewGuid().ToString("N"));
+    private readonly Channel<RoundAggregated> _published = Channel.CreateUnbounded<RoundAggregated>();
+    private ServiceProvider _services = null!;
+    private IBusControl _bus = null!;
+
+    public async Task InitializeAsync()
+    {
+        var collection = new ServiceCollection();
+        collection.AddSingleton(_published);
+        collection.AddMassTransit(x =>
+        {
+            x.AddConsumer<Capture>();
+            x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+        });
+        _services = collection.BuildServiceProvider();
+        _bus = _services.GetRequiredService<IBusControl>();
+        await _bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bus.StopAsync();
+        await _services.DisposeAsync();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Shuffled_and_duplicated_slices_aggregate_to_exactly_the_in_order_result()
+    {
+        var (models, started, updates, global) = await ArrangeAsync("shuffled");
+        var stream = Stream(KafkaClusterFixture.NewTopic("shuffled"));
+        var produced = await ProduceShuffledWithDuplicatesAsync(stream, updates, seed: 11);
+        var rounds = Rounds(models, checkpointDirectory: null);
+        await rounds.OpenAsync(started, CancellationToken.None);
+        foreach (var manifest in Manifests(updates)) await rounds.OnManifestAsync(manifest, CancellationToken.None);
+
+        var service = Ingestion(stream, rounds, checkpointDirectory: null);
+        await service.StartAsync(CancellationToken.None);
+        var aggregated = await NextAggregatedAsync();
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        Assert.Equal(Clients, aggregated.Contributors.Length);
+        Assert.True(produced > Clients * updates[0].Slices.Count, "the stream must really hold duplicates");
+        Assert.Equal(InOrderAggregate(started, updates, global), await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_aggregator_that_dies_between_checkpoints_is_resumed_by_a_new_instance_with_nothing_lost_or_counted_twice()
+    {
+        var (models, started, updates, global) = await ArrangeAsync("crash");
+        var stream = Stream(KafkaClusterFixture.NewTopic("crash"));
+        var produced = await ProduceShuffledWithDuplicatesAsync(stream, updates, seed: 5);
+        var checkpoints = Path.Combine(_root, "checkpoints");
+
+        // First instance: folds 40% of the records, checkpoints and commits, folds 20% more, then dies without either.
+        var first = Rounds(models, checkpoints);
+        await first.OpenAsync(started, CancellationToken.None);
+        foreach (var manifest in Manifests(updates)) await first.OnManifestAsync(manifest, CancellationToken.None);
+        await using (var consumer = stream.Create(SliceIngestionService.ConsumerGroup))
+        {
+            var read = 0;
+            var last = new Dictionary<int, StreamRecord>();
+            await foreach (var record in consumer.ConsumeAsync(Timeout(60)))
+            {
+                await first.OnSliceAsync(UpdateSliceCodec.Decode(record.Value), CancellationToken.None);
+                read++;
+                if (read <= produced * 4 / 10) last[record.Partition] = record;
+                if (read == produced * 4 / 10)
+                {
+                    Assert.True(await first.CheckpointAsync(CancellationToken.None));
+                    foreach (var r in last.Values) await consumer.CommitAsync(r, CancellationToken.None);
+                }
+                if (read == produced * 6 / 10) break;
+            }
+        }
+        Assert.False(_published.Reader.TryRead(out _), "the round must still be open when the first instance dies");
+
+        // Second instance: a new process in all but name, from the checkpoint folder and the committed offsets.
+        var second = Rounds(models, checkpoints);
+        var service = Ingestion(stream, second, checkpoints);
+        await service.StartAsync(CancellationToken.None);
+        var aggregated = await NextAggregatedAsync();
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        Assert.Equal(Clients, aggregated.Contributors.Length);
+        Assert.Empty(aggregated.Rejected);
+        Assert.Equal(InOrderAggregate(started, updates, global), await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
+    }
+
+    private async Task<(FileModelStore, RoundStarted, List<(string Client, List<UpdateSlice> Slices, int Examples)>, float[])> ArrangeAsync(string task)
+    {
+        var models = new FileModelStore(Path.Combine(_root, "models"));
+        var rng = new Random(3);
+        var global = Enumerable.Range(0, Parameters).Select(_ => (float)rng.NextDouble()).ToArray();
+        await models.SaveVersionAsync(new ModelVersionInfo(task, 0, 0, null, Parameters, "", null, null, false, DateTimeOffset.UtcNow), global, CancellationToken.None);
+        var updates = Enumerable.Range(0, Clients).Select(c =>
+        {
+            var delta = Enumerable.Range(0, Parameters).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.1f).ToArray();
+            var examples = 10 + c * 7;
+            return ($"client-{c}", UpdateSliceCodec.Slice(task, 1, $"client-{c}", delta, examples, SliceElements).ToList(), examples);
+        }).ToList();
+        var started = new RoundStarted(task, 1, 0, updates.Select(u => u.Item1).ToArray(), DateTimeOffset.UtcNow.AddMinutes(5),
+            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, SliceElements, "logreg", "fedavg", [], 1.0, 1);
+        return (models, started, updates, global);
+    }
+
+    private static IEnumerable<UpdateSubmitted> Manifests(List<(string Client, List<UpdateSlice> Slices, int Examples)> updates) =>
+        updates.Select(u => new UpdateSubmitted(u.Slices[0].TaskId, 1, u.Client, u.Examples, u.Slices.Count, Parameters,
+            UpdateDigest.Of(u.Slices), null, new LocalMetrics(0.5, 1, 1)));
+
+    // Every slice once in a random order, plus a third of them again at random later positions.
+    private static async Task<int> ProduceShuffledWithDuplicatesAsync(KafkaUpdateStream stream, List<(string Client, List<UpdateSlice> Slices, int Examples)> updates, int seed)
+    {
+        var rng = new Random(seed);
+        var all = updates.SelectMany(u => u.Slices).ToList();
+        var order = all.Concat(all.Where(_ => rng.NextDouble() < 0.33)).ToArray();
+        rng.Shuffle(order);
+        foreach (var slice in order) await stream.ProduceAsync(slice, CancellationToken.None);
+        stream.Flush(TimeSpan.FromSeconds(30));
+        return order.Length;
+    }
+
+    private static float[] InOrderAggregate(RoundStarted started, List<(string Client, List<UpdateSlice> Slices, int Examples)> updates, float[] global)
+    {
+        var round = new RoundAggregation(started, Parameters, StrategyCatalog.Create("fedavg"));
+        foreach (var (_, slices, _) in updates)
+            foreach (var slice in slices) Assert.Equal(SliceOutcome.Folded, round.Fold(slice));
+        foreach (var manifest in Manifests(updates)) round.AcceptManifest(manifest);
+        var result = new float[Parameters];
+        Assert.True(round.Close(global, result).Succeeded);
+        return result;
+    }
+
+    private async Task<RoundAggregated> NextAggregatedAsync() => await _published.Reader.ReadAsync(Timeout(90));
+
+    private AggregationRounds Rounds(IModelStore models, string? checkpointDirectory) =>
+        new(models, _bus, TimeProvider.System, new AggregationCheckpoints(checkpointDirectory), NullLogger<AggregationRounds>.Instance);
+
+    private static SliceIngestionService Ingestion(KafkaUpdateStream stream, AggregationRounds rounds, string? checkpointDirectory) =>
+        new(stream, rounds, new AggregationCheckpoints(checkpointDirectory),
+            Options.Create(new AggregationOptions { CheckpointDirectory = checkpointDirectory, CheckpointEveryRecords = 7, CheckpointInterval = TimeSpan.FromMilliseconds(200) }),
+            NullLogger<SliceIngestionService>.Instance);
+
+    private KafkaUpdateStream Stream(string topic) =>
+        new(kafka.BootstrapServers, new UpdateStreamOptions { Transport = "Kafka", Topic = topic },
+            ExternalCallResilience.Create("kafka", new ResilienceOptions(), KafkaUpdateStream.IsTransient), NullLoggerFactory.Instance);
+
+    private static CancellationToken Timeout(int seconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    private sealed class Capture(Channel<RoundAggregated> published) : IConsumer<RoundAggregated>
+    {
+        public async Task Consume(ConsumeContext<RoundAggregated> context) => await published.Writer.WriteAsync(context.Message);
+    }
+}
