@@ -8,5 +8,6 @@ var root = new RootCommand("fl: the FlMicroservices command line (federated lear
     BenchCommand.Create(),
     PrivacyCommand.Create(),
     NodeCommand.Create(),
+    TaskCommand.Create(),
 };
 return await CliRunner.RunAsync(root, args);

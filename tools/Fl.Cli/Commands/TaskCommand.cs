@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using FlMicroservices.Contracts;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+
+namespace FlMicroservices.Cli.Commands;
+
+/// <summary>
+/// `fl task create`: submits a federated training task to a running deployment over RabbitMQ, and with --follow prints
+/// one JSON line per round as an outside subscriber of RoundCompleted, until the task completes or is rejected.
+/// </summary>
+public static class TaskCommand
+{
+    public static Command Create()
+    {
+        var rabbitmq = new Option<string?>("--rabbitmq") { Description = "amqp:// URI of the deployment's broker (default: ConnectionStrings__rabbitmq)" };
+        var id = new Option<string?>("--task-id") { Description = "Task id (default: a new one)" };
+        var model = new Option<string>("--model") { Description = "logreg | mlp | cnn", DefaultValueFactory = _ => "logreg" };
+        var shape = new Option<string>("--shape") { Description = "Sample shape, comma-separated (60 for synthetic, 1,28,28 for MNIST)", DefaultValueFactory = _ => "60" };
+        var classes = new Option<int>("--classes") { Description = "Number of classes", DefaultValueFactory = _ => 10 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds", DefaultValueFactory = _ => 10 };
+        var fraction = new Option<double>("--fraction") { Description = "Share of healthy clients selected per round", DefaultValueFactory = _ => 1.0 };
+        var minClients = new Option<int>("--min-clients") { Description = "At least this many clients per round", DefaultValueFactory = _ => 1 };
+        var quorum = new Option<double>("--quorum") { Description = "Share of selected clients whose updates must arrive", DefaultValueFactory = _ => 0.5 };
+        var epochs = new Option<int>("--local-epochs") { Description = "Local epochs", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch-size") { Description = "Local batch size", DefaultValueFactory = _ => 10 };
+        var lr = new Option<double>("--lr") { Description = "Local learning rate", DefaultValueFactory = _ => 0.05 };
+        var strategy = new Option<string>("--strategy") { Description = "Aggregation strategy (see fl simulate --help)", DefaultValueFactory = _ => "fedavg" };
+        var timeout = new Option<double>("--round-timeout") { Description = "Seconds a round waits for updates", DefaultValueFactory = _ => 600 };
+        var follow = new Option<bool>("--follow") { Description = "Print each completed round as a JSON line until the task ends" };
+        var create = new Command("create", "Submit a training task to a running deployment")
+        {
+            rabbitmq, id, model, shape, classes, rounds, fraction, minClients, quorum, epochs, batch, lr, strategy, timeout, follow,
+        };
+        create.SetAction(async (parse, cancellationToken) =>
+        {
+            var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+            var uri = parse.GetValue(rabbitmq) ?? configuration.GetConnectionString(MessagingOptions.ConnectionStringName);
+            if (string.IsNullOrWhiteSpace(uri) || !Uri.TryCreate(uri, UriKind.Absolute, out var broker) || broker.Scheme is not ("amqp" or "amqps"))
+                return Invalid("--rabbitmq must be an amqp:// URI (or set ConnectionStrings__rabbitmq)");
+            var taskId = parse.GetValue(id) ?? $"task-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid():N}"[..32];
+            if (!Identifiers.IsValid(taskId)) return Invalid($"--task-id '{taskId}' is not valid: {Identifiers.Rule}");
+            int[] sampleShape;
+            try { sampleShape = parse.GetValue(shape)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); }
+            catch (FormatException) { return Invalid($"--shape '{parse.GetValue(shape)}' must be comma-separated whole numbers"); }
+            var spec = new TaskSpec
+            {
+                ModelName = parse.GetValue(model)!,
+                SampleShape = sampleShape,
+                ClassCount = parse.GetValue(classes),
+                Rounds = parse.GetValue(rounds),
+                ClientFraction = parse.GetValue(fraction),
+                MinClientsPerRound = parse.GetValue(minClients),
+                Quorum = parse.GetValue(quorum),
+                RoundTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                Training = new TrainingConfig(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr)),
+                Strategy = parse.GetValue(strategy)!,
+            };
+            var events = Channel.CreateUnbounded<object>();
+            var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+            {
+                cfg.Host(broker);
+                if (parse.GetValue(follow))
+                {
+                    cfg.ReceiveEndpoint($"fl-cli-follow-{Guid.NewGuid():N}", e =>
+                    {
+                        e.AutoDelete = true;
+                        e.Durable = false;
+                        e.Handler<RoundCompleted>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
+                        e.Handler<TaskCompleted>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
+                        e.Handler<TaskRejected>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
+                    });
+                }
+            });
+            using (var start = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                start.CancelAfter(TimeSpan.FromSeconds(30));
+                try { await bus.StartAsync(start.Token); }
+                catch (OperationCanceledException) { Console.Error.WriteLine($"fl task: no broker answered at {broker.Host}:{broker.Port} within 30 s"); return CliRunner.Failed; }
+            }
+            try
+            {
+                await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
+                Console.WriteLine(JsonSerializer.Serialize(new { task_id = taskId, submitted = true }));
+                if (!parse.GetValue(follow)) return CliRunner.Ok;
+                await foreach (var message in events.Reader.ReadAllAsync(cancellationToken))
+                {
+                    switch (message)
+                    {
+                        case RoundCompleted r:
+                            Console.WriteLine(JsonSerializer.Serialize(new { round = r.Round, succeeded = r.Succeeded, rolled_back = r.RolledBack, accuracy = r.Accuracy, loss = r.Loss, participants = r.Participants.Length, version = r.ModelVersion }));
+                            break;
+                        case TaskCompleted c:
+                            Console.WriteLine(JsonSerializer.Serialize(new { task_completed = c.TaskId }));
+                            return CliRunner.Ok;
+                        case TaskRejected rejected:
+                            Console.Error.WriteLine($"fl task: rejected: {rejected.Reason}");
+                            return CliRunner.Failed;
+                    }
+                }
+                return CliRunner.Ok;
+            }
+            finally
+            {
+                await bus.StopAsync(CancellationToken.None);
+            }
+        });
+        return new Command("task", "Work with tasks of a running deployment") { create };
+    }
+
+    private static int Invalid(string message)
+    {
+        Console.Error.WriteLine($"fl task: {message}");
+        return CliRunner.InvalidOption;
+    }
+}
