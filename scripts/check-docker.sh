@@ -1,0 +1,631 @@
+#!/usr/bin/env bash
+# Offline check of the deployment files, for machines without a Docker engine (and without Aspire packages):
+#
+#   bash scripts/check-docker.sh
+#
+# 1. docker/compose.yaml: `docker compose config -q` where the compose plugin exists; always a structural check in Python
+#    (services, builds, healthchecks, depends_on, and the configuration contract of docs/deployment.md).
+# 2. Each Dockerfile in docker/: every COPY source exists and is not excluded by .dockerignore; the project it restores and
+#    publishes exists; the project files copied before `dotnet restore` cover the ProjectReference closure of that project
+#    (read from the .csproj files, so a new reference shows up here); the sources of the closure are copied before
+#    `dotnet publish`; base images, ENTRYPOINT, libgomp1 where TorchSharp is in the closure, no ASP.NET Core project on the
+#    plain runtime image.
+# 3. Every service in compose that builds has its Dockerfile, and all six services and the node have one.
+# 4. The Aspire AppHost (aspire/), which cannot be built here: project references exist, the Projects.* names it uses
+#    match them, package versions resolve through aspire/Directory.Packages.props, it is not in the solution.
+#
+# Exit status 0 when everything holds; 1 with one line per problem otherwise. Needs python3 with PyYAML.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+if docker compose version >/dev/null 2>&1; then
+  echo "== docker compose config -q"
+  if docker compose -f docker/compose.yaml config -q; then echo "ok"; else echo "FAIL: docker compose config rejected docker/compose.yaml"; status=1; fi
+else
+  echo "== docker compose: not available on this machine (no compose plugin); the Python structural check below stands in"
+fi
+
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  echo "FAIL: python3 with PyYAML is needed (pip install pyyaml)"
+  exit 1
+fi
+
+python3 - <<'PY' || status=1
+import base64
+import os
+import re
+import shlex
+import sys
+import xml.etree.ElementTree as ET
+
+import yaml
+
+ROOT = os.getcwd()
+SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward"]
+problems = []
+warnings = []
+
+
+def fail(message):
+    problems.append(message)
+
+
+def warn(message):
+    warnings.append(message)
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT).replace(os.sep, "/")
+
+
+# ------------------------------------------------------------------------------------------------------------ projects
+def read_xml(path):
+    try:
+        return ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as e:
+        fail(f"{rel(path)}: cannot read as MSBuild XML: {e}")
+        return None
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def project_refs(csproj):
+    root = read_xml(os.path.join(ROOT, csproj))
+    if root is None:
+        return []
+    out = []
+    for e in root.iter():
+        if local(e.tag) == "ProjectReference" and e.get("Include"):
+            target = os.path.normpath(os.path.join(os.path.dirname(csproj), e.get("Include").replace("\\", "/")))
+            out.append(target.replace(os.sep, "/"))
+    return out
+
+
+def closure(csproj):
+    seen, stack = [], [csproj]
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.append(p)
+        if not os.path.isfile(os.path.join(ROOT, p)):
+            fail(f"{p}: referenced project does not exist")
+            continue
+        stack.extend(project_refs(p))
+    return sorted(seen)
+
+
+def assembly_name(csproj):
+    root = read_xml(os.path.join(ROOT, csproj))
+    if root is not None:
+        for e in root.iter():
+            if local(e.tag) == "AssemblyName" and (e.text or "").strip():
+                return e.text.strip()
+    return os.path.splitext(os.path.basename(csproj))[0]
+
+
+def needs_aspnet(csproj):
+    root = read_xml(os.path.join(ROOT, csproj))
+    if root is None:
+        return False
+    if "Microsoft.NET.Sdk.Web" in (root.get("Sdk") or ""):
+        return True
+    return any(local(e.tag) == "FrameworkReference" and e.get("Include") == "Microsoft.AspNetCore.App" for e in root.iter())
+
+
+def uses_torchsharp(csproj):
+    root = read_xml(os.path.join(ROOT, csproj))
+    return root is not None and any(
+        local(e.tag) == "PackageReference" and (e.get("Include") or "").startswith("TorchSharp") for e in root.iter())
+
+
+def msbuild_files_above(csproj):
+    """Directory.Build.props/.targets and Directory.Packages.props that MSBuild may import for a project, repository-relative."""
+    found = []
+    d = os.path.dirname(csproj)
+    while True:
+        for name in ("Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props"):
+            candidate = os.path.join(d, name) if d else name
+            if os.path.isfile(os.path.join(ROOT, candidate)):
+                found.append(candidate.replace(os.sep, "/"))
+        if not d:
+            break
+        d = os.path.dirname(d)
+    return found
+
+
+# -------------------------------------------------------------------------------------------------------- .dockerignore
+def segment_regex(segment):
+    out, i = "", 0
+    while i < len(segment):
+        c = segment[i]
+        if c == "*":
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        elif c == "[":
+            j = segment.find("]", i)
+            if j < 0:
+                out += re.escape(c)
+            else:
+                out += segment[i:j + 1].replace("[!", "[^")
+                i = j
+        else:
+            out += re.escape(c)
+        i += 1
+    return out
+
+
+def ignore_regex(pattern):
+    parts = [p for p in pattern.strip("/").split("/") if p not in ("", ".")]
+    rx = ""
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            rx += ".*" if last else "(?:.*/)?"
+        else:
+            rx += segment_regex(part) + ("" if last else "/")
+    return re.compile(rx + r"\Z")
+
+
+ignore_rules = []
+if os.path.isfile(".dockerignore"):
+    for line in open(".dockerignore", encoding="utf-8"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        ignore_rules.append((negate, ignore_regex(line[1:] if negate else line)))
+else:
+    fail(".dockerignore is missing at the repository root (the build context): bin/ and obj/ would be sent and copied")
+
+
+def ignored(path):
+    path = path.strip("/")
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    result = False
+    for negate, rx in ignore_rules:
+        if any(rx.match(p) for p in prefixes):
+            result = not negate
+    return result
+
+
+for must in ("services/Registry/bin", "shared/Core/obj", ".git", ".fl", "runs", "artifacts"):
+    if ignore_rules and not ignored(must):
+        fail(f".dockerignore does not exclude {must}")
+
+# ---------------------------------------------------------------------------------------------------------- Dockerfiles
+def instructions(path):
+    logical, buf = [], ""
+    for raw in open(path, encoding="utf-8"):
+        line = raw.rstrip("\n")
+        if not buf and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if buf and line.lstrip().startswith("#"):
+            continue  # comment lines inside a continued instruction are dropped by the parser
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        buf += line
+        logical.append(buf.strip())
+        buf = ""
+    if buf.strip():
+        logical.append(buf.strip())
+    out = []
+    for text in logical:
+        keyword, _, rest = text.partition(" ")
+        out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def copy_args(rest):
+    flags = {}
+    if rest.startswith("["):
+        import json
+        args = json.loads(rest)
+    else:
+        args = shlex.split(rest)
+        while args and args[0].startswith("--"):
+            k, _, v = args.pop(0)[2:].partition("=")
+            flags[k] = v
+    return flags, args[:-1], args[-1] if args else ""
+
+
+def landing(src, dest, workdir, is_dir_src, many):
+    """Absolute directory (for a directory source) or file path where a context path lands."""
+    if not dest.startswith("/"):
+        dest = os.path.join(workdir, dest)
+    if is_dir_src:
+        return os.path.normpath(dest)
+    if dest.endswith("/") or many:
+        return os.path.normpath(os.path.join(dest, os.path.basename(src)))
+    return os.path.normpath(dest)
+
+
+def check_dockerfile(path, project, final_base, label):
+    name = rel(path)
+    before = len(problems)
+    if not os.path.isfile(path):
+        fail(f"{label}: {name} is missing")
+        return
+    instrs = instructions(path)
+    stages, workdir = [], "/"
+    copies, runs, entrypoint, env_text, exposed = [], [], None, "", []
+    for index, (kw, rest) in enumerate(instrs):
+        if kw == "FROM":
+            parts = rest.split()
+            stages.append({"image": parts[0], "name": parts[2] if len(parts) > 2 and parts[1].upper() == "AS" else None,
+                           "runs": [], "copies_from": []})
+            workdir = "/"
+        elif not stages:
+            if kw != "ARG":
+                fail(f"{name}: {kw} before the first FROM")
+        elif kw == "WORKDIR":
+            workdir = os.path.normpath(os.path.join(workdir, rest))
+        elif kw in ("COPY", "ADD"):
+            flags, srcs, dest = copy_args(rest)
+            if "from" in flags:
+                stages[-1]["copies_from"].append((flags["from"], srcs, dest))
+                continue
+            for s in srcs:
+                norm = os.path.normpath(s).replace(os.sep, "/")
+                if norm.startswith("..") or os.path.isabs(s):
+                    fail(f"{name}: COPY source {s} is outside the build context")
+                    continue
+                if any(ch in s for ch in "*?["):
+                    fail(f"{name}: COPY source {s} uses a wildcard; name paths so they can be checked")
+                    continue
+                if not os.path.exists(os.path.join(ROOT, norm)):
+                    fail(f"{name}: COPY source {s} does not exist in the repository")
+                    continue
+                if ignored(norm):
+                    fail(f"{name}: COPY source {s} is excluded by .dockerignore")
+                is_dir = os.path.isdir(os.path.join(ROOT, norm))
+                copies.append({"stage": len(stages) - 1, "index": index, "src": "" if norm == "." else norm, "dir": is_dir,
+                               "at": landing(norm, dest, workdir, is_dir, len(srcs) > 1), "workdir": workdir})
+        elif kw == "RUN":
+            runs.append((len(stages) - 1, index, rest, workdir))
+            stages[-1]["runs"].append(rest)
+        elif kw == "ENTRYPOINT":
+            entrypoint = rest
+        elif kw == "ENV":
+            env_text += " " + rest
+        elif kw == "EXPOSE":
+            exposed += rest.split()
+    if len(stages) < 2:
+        fail(f"{name}: expected a build stage and a final stage")
+        return
+    if stages[0]["image"] != "mcr.microsoft.com/dotnet/sdk:10.0":
+        fail(f"{name}: build stage is {stages[0]['image']}, expected mcr.microsoft.com/dotnet/sdk:10.0")
+    if stages[-1]["image"] != final_base:
+        fail(f"{name}: final stage is {stages[-1]['image']}, expected {final_base}")
+
+    def dotnet_runs(verb):
+        found = []
+        for stage, index, text, wd in runs:
+            for m in re.finditer(r"dotnet\s+" + verb + r"\s+(\S+)([^&;|]*)", text):
+                found.append((stage, index, os.path.normpath(os.path.join(wd, m.group(1))), m.group(2)))
+        return found
+
+    restores, publishes = dotnet_runs("restore"), dotnet_runs("publish")
+    if len(restores) != 1 or len(publishes) != 1:
+        fail(f"{name}: expected one `dotnet restore` and one `dotnet publish`, found {len(restores)} and {len(publishes)}")
+        return
+    (_, restore_at, restored, _), (_, publish_at, published, publish_opts) = restores[0], publishes[0]
+    build_workdir = next((c["workdir"] for c in copies if c["stage"] == 0), "/src")
+    expected = os.path.normpath(os.path.join(build_workdir, project))
+    for what, got in (("restores", restored), ("publishes", published)):
+        if got != expected:
+            fail(f"{name}: {what} {got}, expected {expected} ({project})")
+    if not os.path.isfile(os.path.join(ROOT, project)):
+        fail(f"{name}: project {project} does not exist")
+        return
+    if not re.search(r"(^|\s)-o\s+/app(\s|$)", publish_opts) or "-c Release" not in publish_opts:
+        fail(f"{name}: publish must use -c Release -o /app")
+    if "--no-restore" not in publish_opts:
+        warn(f"{name}: publish without --no-restore restores again")
+    if restore_at > publish_at:
+        fail(f"{name}: `dotnet restore` comes after `dotnet publish`")
+
+    def available(path, before, as_dir):
+        """Whether the repository path is in the build stage at the same relative place before instruction `before`."""
+        want = os.path.normpath(os.path.join(build_workdir, path))
+        for c in copies:
+            if c["stage"] != 0 or c["index"] >= before:
+                continue
+            if c["dir"]:
+                inner = os.path.relpath(os.path.join(ROOT, path), os.path.join(ROOT, c["src"])) if c["src"] else path
+                if not inner.startswith("..") and os.path.normpath(os.path.join(c["at"], inner)) == want:
+                    return True
+            elif not as_dir and c["src"] == path and c["at"] == want:
+                return True
+        return False
+
+    projects = closure(project)
+    restore_inputs = sorted({f for p in projects for f in msbuild_files_above(p)} | {"global.json"})
+    for f in restore_inputs + projects:
+        if not available(f, restore_at, False):
+            fail(f"{name}: {f} is not copied (to the same relative path) before `dotnet restore`")
+    if os.path.isdir(os.path.join(ROOT, "build")) and not available("build", restore_at, True):
+        fail(f"{name}: build/ (the inline MSBuild task of Directory.Build.targets) is not copied before `dotnet restore`")
+    for p in projects:
+        if not available(os.path.dirname(p), publish_at, True):
+            fail(f"{name}: the sources of {p} (its folder) are not copied before `dotnet publish`")
+    restore_kinds = (".csproj", ".props", ".targets", ".json")
+    for c in copies:
+        if c["stage"] != 0 or c["index"] >= restore_at:
+            continue
+        if c["dir"] and c["src"] != "build":
+            fail(f"{name}: copies the folder {c['src'] or '.'} before `dotnet restore`: any source edit would invalidate the restore layer")
+        elif not c["dir"] and not c["src"].endswith(restore_kinds):
+            fail(f"{name}: copies {c['src']} before `dotnet restore`; only project files and build settings belong there")
+        elif not c["dir"] and c["src"].endswith(".csproj") and c["src"] not in projects:
+            warn(f"{name}: copies {c['src']}, which {project} does not reference")
+
+    final = stages[-1]
+    if not any(f in (stages[0]["name"], "0") and "/app" in srcs for f, srcs, _ in final["copies_from"]):
+        fail(f"{name}: the final stage does not copy /app from the build stage")
+    dll = assembly_name(project) + ".dll"
+    if not entrypoint or "dotnet" not in entrypoint or dll not in entrypoint:
+        fail(f"{name}: ENTRYPOINT should run `dotnet {dll}`, found {entrypoint!r}")
+    if any(uses_torchsharp(p) for p in projects) and not any("libgomp1" in r for r in final["runs"]):
+        fail(f"{name}: TorchSharp is in the closure of {project} but the final stage does not install libgomp1")
+    aspnet = [p for p in projects if needs_aspnet(p)]
+    if final_base.endswith("/runtime:10.0") and aspnet:
+        fail(f"{name}: runs on the plain runtime image but {', '.join(aspnet)} needs the ASP.NET Core shared framework")
+    if final_base.endswith("/aspnet:10.0"):
+        if "ASPNETCORE_HTTP_PORTS=8080" not in env_text:
+            fail(f"{name}: the final stage does not set ASPNETCORE_HTTP_PORTS=8080")
+        if "8080" not in exposed:
+            warn(f"{name}: EXPOSE 8080 is missing")
+    verdict = "ok" if len(problems) == before else "FAIL"
+    print(f"{verdict:<4} {name}: {project} ({len(projects)} projects in its closure)")
+
+
+print("== Dockerfiles")
+dockerfiles = {}
+for svc in SERVICES:
+    path = os.path.join(ROOT, "docker", "services", f"{svc}.Dockerfile")
+    dockerfiles[rel(path)] = svc
+    check_dockerfile(path, f"services/{svc}/FlMicroservices.{svc}.Host.csproj", "mcr.microsoft.com/dotnet/aspnet:10.0", svc)
+dockerfiles["docker/node.Dockerfile"] = "node"
+check_dockerfile(os.path.join(ROOT, "docker", "node.Dockerfile"), "tools/Fl.Cli/Fl.Cli.csproj",
+                 "mcr.microsoft.com/dotnet/runtime:10.0", "node")
+for dirpath, _, files in os.walk(os.path.join(ROOT, "docker")):
+    for f in files:
+        if f.endswith("Dockerfile") and rel(os.path.join(dirpath, f)) not in dockerfiles:
+            warn(f"{rel(os.path.join(dirpath, f))} is not one of the checked Dockerfiles")
+
+# -------------------------------------------------------------------------------------------------------------- compose
+print("== docker/compose.yaml")
+COMPOSE = os.path.join(ROOT, "docker", "compose.yaml")
+try:
+    compose = yaml.safe_load(open(COMPOSE, encoding="utf-8"))
+except (OSError, yaml.YAMLError) as e:
+    fail(f"docker/compose.yaml: {e}")
+    compose = None
+
+BUS = {"Messaging__Transport": "RabbitMq", "ConnectionStrings__rabbitmq": None}
+KAFKA = {"UpdateStream__Transport": "Kafka", "ConnectionStrings__kafka": None}
+REDIS = {"Health__Store": "Redis", "ConnectionStrings__redis": None}
+MONGO = {"Storage__ModelStore": "MongoDb", "ConnectionStrings__mongodb": None}
+CONTRACT = {  # docs/deployment.md, "Which service needs what"
+    "registry": ("Registry", [BUS, REDIS]),
+    "selector": ("Selector", [BUS, REDIS]),
+    "aggregation": ("Aggregation", [BUS, KAFKA, MONGO]),
+    "privacy-accounting": ("PrivacyAccounting", [BUS]),
+    "model-registry": ("ModelRegistry", [BUS, MONGO]),
+    "reward": ("Reward", [BUS]),
+}
+NODE_CONTRACT = [BUS, KAFKA, MONGO]
+ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO)))
+INFRA = {"rabbitmq": "rabbitmq:3.13-management", "kafka": "apache/kafka:3.9.", "mongo": "mongo:8", "redis": "redis:7"}
+
+
+def env_of(svc):
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return {k: (None if v is None else str(v)) for k, v in env.items()}
+
+
+def conn_host(key, value):
+    if value is None:
+        return None
+    if key.endswith("rabbitmq") or key.endswith("mongodb"):
+        m = re.match(r"^[a-z]+://(?:[^@/]*@)?([^:/?,]+)", value)
+        return m.group(1) if m else None
+    return value.split(",")[0].split(":")[0]
+
+
+def healthcheck_ok(hc):
+    test = (hc or {}).get("test")
+    if isinstance(test, str):
+        return bool(test.strip())
+    return isinstance(test, list) and len(test) >= 2 and test[0] in ("CMD", "CMD-SHELL")
+
+
+if compose is not None:
+    before = len(problems)
+    services = compose.get("services") or {}
+    declared_volumes = set((compose.get("volumes") or {}).keys())
+    expected = set(INFRA) | set(CONTRACT) | {"node-1", "node-2", "node-3"}
+    for missing in sorted(expected - set(services)):
+        fail(f"compose: service {missing} is missing")
+    for extra in sorted(set(services) - expected):
+        warn(f"compose: service {extra} is not part of the documented deployment")
+    host_ports = {}
+    for sname, svc in services.items():
+        if not isinstance(svc, dict):
+            fail(f"compose: service {sname} is not a mapping")
+            continue
+        if "build" not in svc and "image" not in svc:
+            fail(f"compose: service {sname} has neither build nor image")
+        build = svc.get("build")
+        if build is not None:
+            if isinstance(build, str):
+                build = {"context": build}
+            context = os.path.normpath(os.path.join(ROOT, "docker", build.get("context", ".")))
+            if context != ROOT:
+                fail(f"compose: {sname} builds with context {build.get('context')}, expected the repository root (..)")
+            dockerfile = os.path.normpath(os.path.join(context, build.get("dockerfile", "Dockerfile")))
+            if not os.path.isfile(dockerfile):
+                fail(f"compose: {sname} has no Dockerfile: {rel(dockerfile)} does not exist")
+            elif rel(dockerfile) not in dockerfiles:
+                fail(f"compose: {sname} builds with {rel(dockerfile)}, which this check does not know")
+            elif sname in CONTRACT and dockerfiles[rel(dockerfile)] != CONTRACT[sname][0]:
+                fail(f"compose: {sname} builds with {rel(dockerfile)}, expected docker/services/{CONTRACT[sname][0]}.Dockerfile")
+            elif sname.startswith("node-") and dockerfiles[rel(dockerfile)] != "node":
+                fail(f"compose: {sname} builds with {rel(dockerfile)}, expected docker/node.Dockerfile")
+        elif sname in CONTRACT or sname.startswith("node-"):
+            fail(f"compose: {sname} does not build from this repository")
+        if sname in INFRA and not str(svc.get("image", "")).startswith(INFRA[sname]):
+            fail(f"compose: {sname} uses image {svc.get('image')}, expected {INFRA[sname]}*")
+        for port in svc.get("ports") or []:
+            host = str(port).rsplit(":", 1)[0] if ":" in str(port) else None
+            if host:
+                if host in host_ports:
+                    fail(f"compose: host port {host} is published by both {host_ports[host]} and {sname}")
+                host_ports[host] = sname
+        for vol in svc.get("volumes") or []:
+            source = str(vol).split(":", 1)[0] if isinstance(vol, str) else (vol or {}).get("source")
+            if source and not source.startswith((".", "/", "~")) and source not in declared_volumes:
+                fail(f"compose: {sname} mounts volume {source}, which is not declared under volumes:")
+        depends = svc.get("depends_on") or {}
+        if isinstance(depends, list):
+            depends = {d: {"condition": "service_started"} for d in depends}
+        for dep, spec in depends.items():
+            if dep not in services:
+                fail(f"compose: {sname} depends on {dep}, which is not a service")
+                continue
+            if (spec or {}).get("condition") == "service_healthy" and not healthcheck_ok(services[dep].get("healthcheck")):
+                fail(f"compose: {sname} waits for {dep} to be healthy but {dep} has no healthcheck")
+        if (sname in INFRA or sname in CONTRACT) and not healthcheck_ok(svc.get("healthcheck")):
+            fail(f"compose: {sname} has no healthcheck")
+        if sname in CONTRACT and "/health/ready" not in str(svc.get("healthcheck", {}).get("test")):
+            fail(f"compose: {sname}'s healthcheck does not ask /health/ready")
+
+        contract = CONTRACT[sname][1] if sname in CONTRACT else NODE_CONTRACT if sname.startswith("node-") else None
+        if contract is None:
+            continue
+        env = env_of(svc)
+        wanted = {}
+        for group in contract:
+            wanted.update(group)
+        for key, value in wanted.items():
+            if key not in env or not env[key]:
+                fail(f"compose: {sname} lacks {key}")
+            elif value is not None and env[key] != value:
+                fail(f"compose: {sname} sets {key}={env[key]}, expected {value}")
+            elif key.startswith("ConnectionStrings__"):
+                host = conn_host(key, env[key])
+                if host not in services:
+                    fail(f"compose: {sname}'s {key} points at {host}, which is not a compose service")
+                elif (depends.get(host) or {}).get("condition") != "service_healthy":
+                    fail(f"compose: {sname} uses {host} but does not wait for it to be healthy (depends_on condition)")
+        for key in sorted(ALL_KEYS & set(env) - set(wanted)):
+            warn(f"compose: {sname} sets {key}, which its row of the configuration table does not list")
+
+    node_ids = []
+    for n in ("node-1", "node-2", "node-3"):
+        cmd = (services.get(n) or {}).get("command")
+        args = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in (cmd or [])]
+        if not args or args[0] != "node":
+            fail(f"compose: {n} does not run `fl node` (command {cmd!r})")
+            continue
+        for option in ("--clients", "--dataset", "--node-id"):
+            if option not in args or args.index(option) + 1 >= len(args):
+                fail(f"compose: {n} command lacks {option} VALUE")
+        if "--node-id" in args and args.index("--node-id") + 1 < len(args):
+            node_ids.append(args[args.index("--node-id") + 1])
+    if len(set(node_ids)) != len(node_ids):
+        fail(f"compose: node ids are not unique: {node_ids}")
+
+    kafka_env = env_of(services.get("kafka") or {})
+    if str(kafka_env.get("KAFKA_NUM_PARTITIONS")) != "4":
+        fail("compose: kafka should set KAFKA_NUM_PARTITIONS to 4")
+    if str(kafka_env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE")).lower() != "true":
+        fail("compose: kafka should set KAFKA_AUTO_CREATE_TOPICS_ENABLE to true")
+    roles = str(kafka_env.get("KAFKA_PROCESS_ROLES", ""))
+    if "broker" not in roles or "controller" not in roles:
+        fail("compose: kafka is not a combined broker,controller (KRaft) node")
+    if "kafka:9092" not in str(kafka_env.get("KAFKA_ADVERTISED_LISTENERS", "")):
+        fail("compose: kafka does not advertise kafka:9092, the address the services use")
+    cluster = str(kafka_env.get("CLUSTER_ID", ""))
+    try:
+        if len(base64.urlsafe_b64decode(cluster + "==")) != 16 or len(cluster) != 22:
+            raise ValueError
+    except ValueError:
+        fail(f"compose: kafka CLUSTER_ID {cluster!r} is not a base64url-encoded 16-byte id (kafka-storage format rejects it)")
+    verdict = "ok" if len(problems) == before else "FAIL"
+    print(f"{verdict:<4} docker/compose.yaml: {len(services)} services")
+
+# --------------------------------------------------------------------------------------------------------------- Aspire
+print("== aspire/FlMicroservices.AppHost (static checks; it cannot be built here)")
+APPHOST = "aspire/FlMicroservices.AppHost/FlMicroservices.AppHost.csproj"
+before = len(problems)
+if not os.path.isfile(APPHOST):
+    fail(f"{APPHOST} is missing")
+else:
+    root = read_xml(APPHOST)
+    if root is not None:
+        if not (root.get("Sdk") or "").startswith("Aspire.AppHost.Sdk/"):
+            fail(f"{APPHOST}: Sdk is {root.get('Sdk')!r}, expected Aspire.AppHost.Sdk/<version>")
+        refs = project_refs(APPHOST)
+        for r in refs:
+            if not os.path.isfile(r):
+                fail(f"{APPHOST}: ProjectReference {r} does not exist")
+        wanted_refs = {f"services/{s}/FlMicroservices.{s}.Host.csproj" for s in SERVICES} | {"tools/Fl.Cli/Fl.Cli.csproj"}
+        for r in sorted(wanted_refs - set(refs)):
+            fail(f"{APPHOST}: no ProjectReference to {r}")
+        generated = {re.sub(r"[.\-]", "_", os.path.splitext(os.path.basename(r))[0]) for r in refs}
+        source = open("aspire/FlMicroservices.AppHost/AppHost.cs", encoding="utf-8").read() \
+            if os.path.isfile("aspire/FlMicroservices.AppHost/AppHost.cs") else ""
+        if not source:
+            fail("aspire/FlMicroservices.AppHost/AppHost.cs is missing")
+        for used in sorted(set(re.findall(r"Projects\.(\w+)", source))):
+            if used not in generated:
+                fail(f"AppHost.cs uses Projects.{used}, but no ProjectReference generates it")
+        for resource in ("rabbitmq", "kafka", "mongodb", "redis"):
+            if f'"{resource}"' not in source:
+                fail(f'AppHost.cs declares no resource named "{resource}" (the connection-string name the services read)')
+        versions = {}
+        for props in ("aspire/Directory.Packages.props", "Directory.Packages.props"):
+            proot = read_xml(props) if os.path.isfile(props) else None
+            for e in (proot.iter() if proot is not None else []):
+                if local(e.tag) == "PackageVersion" and e.get("Include"):
+                    versions.setdefault(e.get("Include"), (props, e.get("Version")))
+        if not os.path.isfile("aspire/Directory.Packages.props"):
+            fail("aspire/Directory.Packages.props is missing")
+        elif "../Directory.Packages.props" not in open("aspire/Directory.Packages.props", encoding="utf-8").read():
+            fail("aspire/Directory.Packages.props does not import the repository's Directory.Packages.props")
+        for e in root.iter():
+            if local(e.tag) == "PackageReference" and e.get("Include"):
+                if e.get("Version"):
+                    fail(f"{APPHOST}: PackageReference {e.get('Include')} sets a Version (central package management: NU1008)")
+                elif e.get("Include") not in versions:
+                    fail(f"{APPHOST}: no PackageVersion for {e.get('Include')}")
+        if "Aspire.Hosting.AppHost" in versions:
+            fail(f"{versions['Aspire.Hosting.AppHost'][0]}: a PackageVersion for Aspire.Hosting.AppHost, which the "
+                 "Aspire.AppHost.Sdk references implicitly, fails restore with NU1009")
+    sln = open("FlMicroservices.sln", encoding="utf-8").read() if os.path.isfile("FlMicroservices.sln") else ""
+    if "FlMicroservices.AppHost" in sln:
+        fail("FlMicroservices.sln includes the AppHost; it must stay out (its packages are not on this machine's mirror)")
+verdict = "ok" if len(problems) == before else "FAIL"
+print(f"{verdict:<4} {APPHOST}: static checks")
+
+for w in warnings:
+    print(f"warning: {w}")
+if problems:
+    print(f"\n{len(problems)} problem(s):")
+    for p in problems:
+        print(f"FAIL: {p}")
+    sys.exit(1)
+print("\nall deployment checks passed")
+PY
+
+exit $status
