@@ -29,7 +29,8 @@ public sealed class AggregationOptions
 public sealed record AggregationControl(
     List<RoundStarted> Open,
     List<UpdateSubmitted> Manifests,
-    List<ClosedRound> Closed);
+    List<ClosedRound> Closed,
+    Dictionary<string, double[]>? LastNorms = null);
 
 /// <summary>A round this instance has closed (its result published).</summary>
 public sealed record ClosedRound(string TaskId, int Round);

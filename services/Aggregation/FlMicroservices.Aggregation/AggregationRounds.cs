@@ -33,6 +33,8 @@ public sealed class AggregationRounds(
     private readonly CancellationTokenSource _shutdown = new();
     // One strategy instance per task: server optimizers (FedAvgM, FedAdam, ...) keep their state across rounds.
     private readonly Dictionary<string, IAggregationStrategy> _strategies = new(StringComparer.Ordinal);
+    // Per task, the update norms of the last successful round's contributors: the reference for norm-outlier checks.
+    private readonly Dictionary<string, double[]> _lastNorms = new(StringComparer.Ordinal);
     private bool _restored;
     private bool _warnedNotCheckpointable;
 
@@ -54,7 +56,8 @@ public sealed class AggregationRounds(
         {
             await EnsureRestoredAsync(cancellationToken);
             if (_open.ContainsKey(key) || _closed.Contains(key)) return; // redelivered
-            var round = new RoundAggregation(started, info.ParameterCount, StrategyFor(started));
+            var round = new RoundAggregation(started, info.ParameterCount, StrategyFor(started),
+                RoundAggregation.NormLimitFor(started, _lastNorms.GetValueOrDefault(started.TaskId)));
             _open[key] = round;
             foreach (var slice in TakePending(_pendingSlices, s => s.TaskId == started.TaskId && s.Round == started.Round)) round.Fold(slice);
             foreach (var manifest in TakePending(_pendingManifests, m => m.TaskId == started.TaskId && m.Round == started.Round)) round.AcceptManifest(manifest);
@@ -215,6 +218,7 @@ public sealed class AggregationRounds(
             if (checkpoints.Enabled && _strategies.GetValueOrDefault(started.TaskId) is ICheckpointable state)
                 checkpoints.WriteStrategy(started.TaskId, started.Round, state);
             reference = await models.SaveCandidateAsync(started.TaskId, started.Round, next, cancellationToken);
+            _lastNorms[started.TaskId] = outcome.Contributors.Select(c => c.UpdateNorm).ToArray();
         }
         else
             logger.LogWarning("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, outcome.FailureReason);
@@ -245,7 +249,8 @@ public sealed class AggregationRounds(
         checkpoints.WriteControl(new AggregationControl(
             _open.Values.Select(r => r.Started).ToList(),
             manifests,
-            _closedOrder.Select(k => new ClosedRound(k.Task, k.Round)).ToList()));
+            _closedOrder.Select(k => new ClosedRound(k.Task, k.Round)).ToList(),
+            new Dictionary<string, double[]>(_lastNorms)));
     }
 
     // Caller holds the gate. Rebuilds the state of the last checkpoints the first time the instance is used.
@@ -256,6 +261,7 @@ public sealed class AggregationRounds(
         var control = checkpoints.ReadControl();
         if (control is null) return;
         foreach (var closed in control.Closed) RememberClosed((closed.TaskId, closed.Round));
+        if (control.LastNorms is not null) foreach (var (task, norms) in control.LastNorms) _lastNorms[task] = norms;
         var rounds = new Dictionary<(string, int), RoundAggregation>();
         foreach (var started in control.Open)
         {
@@ -268,7 +274,7 @@ public sealed class AggregationRounds(
                     started.TaskId, started.Round, started.ModelVersion);
                 continue;
             }
-            rounds[key] = new RoundAggregation(started, info.ParameterCount, StrategyFor(started));
+            rounds[key] = new RoundAggregation(started, info.ParameterCount, StrategyFor(started), NormLimitFromControl(control, started));
         }
         var restoredState = checkpoints.ReadState(reader =>
         {
@@ -298,6 +304,10 @@ public sealed class AggregationRounds(
         logger.LogInformation("Aggregation resumed from its checkpoint: {Open} open rounds ({State}), {Pending} waiting slices, {Closed} closed rounds",
             _open.Count, restoredState ? "with their running aggregates" : "no running aggregates yet", _pendingSlices.Count, _closed.Count);
     }
+
+    // After a restart the previous round's norms are in the control checkpoint's record of it, when it is still there.
+    private static double? NormLimitFromControl(AggregationControl control, RoundStarted started) =>
+        RoundAggregation.NormLimitFor(started, control.LastNorms?.GetValueOrDefault(started.TaskId));
 
     private static List<T> TakePending<T>(List<T> pending, Predicate<T> match)
     {

@@ -17,8 +17,12 @@ public sealed class RoundAggregation
     private readonly Dictionary<string, ClientProgress> _clients = new(StringComparer.Ordinal);
     private readonly List<RejectedUpdate> _outsiders = [];
 
-    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy)
+    /// <param name="normLimit">Largest L2 norm an update may have (null: no limit); see <see cref="NormLimitFor"/>.</param>
+    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy, double? normLimit = null)
     {
+        if (normLimit is { } limit && !(limit > 0))
+            throw new ArgumentOutOfRangeException(nameof(normLimit), normLimit, "A norm limit must be positive.");
+        NormLimit = normLimit;
         ArgumentNullException.ThrowIfNull(started);
         ArgumentNullException.ThrowIfNull(strategy);
         Started = started;
@@ -30,6 +34,16 @@ public sealed class RoundAggregation
 
     public RoundStarted Started { get; }
     public int ParameterCount { get; }
+
+    /// <summary>Largest L2 norm an update may have in this round, or null.</summary>
+    public double? NormLimit { get; }
+
+    /// <summary>The norm limit of a round under <see cref="NormOutlierRule"/>, given the previous round's contributor norms.</summary>
+    public static double? NormLimitFor(RoundStarted started, IReadOnlyList<double>? previousNorms)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        return NormOutlierRule.Limit(NormOutlierRule.Factor(started.StrategyParameters), previousNorms);
+    }
     public int SliceCount { get; }
     public int DuplicateSlices { get; private set; }
     public bool IsClosed { get; private set; }
@@ -68,6 +82,13 @@ public sealed class RoundAggregation
         if (!float.IsFinite(squares))
         {
             client.Reject($"slice {slice.SliceIndex} contains NaN or infinite values");
+            return SliceOutcome.Rejected;
+        }
+        // Norm outliers: the update's norm so far, this slice included, checked before the slice is folded.
+        if (NormLimit is { } limit && client.SumOfSquares + squares > limit * limit)
+        {
+            client.Reject($"update norm reaches {Math.Sqrt(client.SumOfSquares + squares):G4} by slice {slice.SliceIndex}, above the limit {limit:G4} " +
+                $"({NormOutlierRule.Parameter} times the previous round's median norm)");
             return SliceOutcome.Rejected;
         }
         try

@@ -11,6 +11,7 @@ public static class StrategyCatalog
     public static IAggregationStrategy Create(string name, IReadOnlyDictionary<string, string>? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(name);
+        NormOutlierRule.Factor(parameters); // validated here so that a task with a bad factor is refused when it is created
         if (RobustStrategies.IsRobust(name)) return RobustStrategies.Create(name, parameters);
         if (StrategyFactory.Names.Contains(name)) return StrategyFactory.Create(name, parameters);
         throw new ArgumentException($"Unknown aggregation strategy '{name}' (known: {string.Join(", ", Names)}).", nameof(name));

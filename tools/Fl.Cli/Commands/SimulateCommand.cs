@@ -40,6 +40,7 @@ public static class SimulateCommand
             (new Option<double?>("--tau") { Description = "Adaptivity (fedadagrad, fedadam, fedyogi)" }, "tau"),
             (new Option<double?>("--mu") { Description = "Proximal term of the clients' local loss (fedprox)" }, "mu"),
             (new Option<double?>("--max-norm") { Description = "Clip every update to this L2 norm before aggregating (any strategy)" }, "max-norm"),
+            (new Option<double?>("--outlier-factor") { Description = "Reject updates whose norm exceeds this many times the previous round's median (any strategy; 0 = off)" }, "outlier-factor"),
             (new Option<double?>("--trim-fraction") { Description = "Share trimmed from each end (trimmed-mean)" }, "beta"),
             (new Option<double?>("--byzantine") { Description = "Attackers tolerated, f (krum, multi-krum, bulyan)" }, "f"),
             (new Option<double?>("--select") { Description = "Updates averaged, m (multi-krum)" }, "m"),
