@@ -1,4 +1,4 @@
-using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -57,8 +57,10 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static IServiceCollection AddFlAdapters(this IServiceCollection services, IConfiguration configuration)
     {
-        ExternalStores.Add(services, configuration);
-        services.AddFlInfrastructure(configuration);
+        services.AddFlStoresAndStreams(configuration);
+        // One readiness check per external store (each adapter registers a probe).
+        services.AddHealthChecks().Add(new HealthCheckRegistration("stores", sp => new StoreProbesHealthCheck(sp.GetServices<StoreProbe>()),
+            HealthStatus.Unhealthy, [ReadyTag]));
         var stream = new UpdateStreamOptions();
         configuration.GetSection(UpdateStreamOptions.Section).Bind(stream);
         if (stream.IsKafka)

@@ -20,9 +20,15 @@ public static class NodeExtensions
         return services;
     }
 
-    public static IBusRegistrationConfigurator AddNodeConsumers(this IBusRegistrationConfigurator bus)
+    /// <param name="bus">The bus being configured.</param>
+    /// <param name="instanceId">
+    /// The node's name when several node processes share a broker: every node must see every RoundStarted, so each gets its
+    /// own queue (the endpoint name with this suffix) instead of competing for one. Null in embedded mode (one node).
+    /// </param>
+    public static IBusRegistrationConfigurator AddNodeConsumers(this IBusRegistrationConfigurator bus, string? instanceId = null)
     {
-        bus.AddConsumer<RoundStartedConsumer>();
+        var consumer = bus.AddConsumer<RoundStartedConsumer>();
+        if (instanceId is not null) consumer.Endpoint(e => e.InstanceId = instanceId);
         return bus;
     }
 }

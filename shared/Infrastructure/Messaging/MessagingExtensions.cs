@@ -66,17 +66,18 @@ public static class MessagingExtensions
         return uri;
     }
 
-    // In-place retries with exponential back-off, then (outermost) second-level retries with a longer one; after both, the
-    // message goes to the endpoint's _error queue. Consumers are idempotent, so a retried message is safe to handle again.
+    // One retry policy: RetryCount quick retries with exponential back-off, then RedeliveryCount slow ones (RedeliveryInterval
+    // times the attempt); after all of them the message goes to the endpoint's _error queue. (MassTransit does not run a
+    // second bus-level retry policy around the first, so both stages are one list of intervals.) Consumers are idempotent,
+    // so a retried message is safe to handle again.
     private static void UseRetries(IBusFactoryConfigurator cfg, MessagingOptions options)
     {
-        if (options.RedeliveryCount > 0)
-        {
-            var intervals = Enumerable.Range(1, options.RedeliveryCount).Select(i => options.RedeliveryInterval * i).ToArray();
-            cfg.UseMessageRetry(r => r.Intervals(intervals));
-        }
-        if (options.RetryCount > 0)
-            cfg.UseMessageRetry(r => r.Exponential(options.RetryCount, options.RetryInterval, options.RetryInterval * 10, options.RetryInterval));
+        var intervals = new List<TimeSpan>();
+        var quick = options.RetryInterval;
+        for (var i = 0; i < options.RetryCount; i++, quick *= 2)
+            intervals.Add(quick < options.RetryInterval * 10 ? quick : options.RetryInterval * 10);
+        for (var i = 1; i <= options.RedeliveryCount; i++) intervals.Add(options.RedeliveryInterval * i);
+        if (intervals.Count > 0) cfg.UseMessageRetry(r => r.Intervals(intervals.ToArray()));
     }
 
     private static string Redact(string value) =>

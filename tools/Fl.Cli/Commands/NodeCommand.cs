@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Node;
 using FlMicroservices.Simulation;
@@ -83,7 +84,7 @@ public static class NodeCommand
             if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = root;
             try
             {
-                using var host = Build(hosted, overrides);
+                using var host = Build(id, hosted, overrides);
                 await host.RunAsync(cancellationToken);
                 return CliRunner.Ok;
             }
@@ -95,7 +96,7 @@ public static class NodeCommand
         return command;
     }
 
-    private static IHost Build(HostedClient[] clients, Dictionary<string, string?> overrides)
+    private static IHost Build(string nodeId, HostedClient[] clients, Dictionary<string, string?> overrides)
     {
         Training.TorchRuntime.EnsureInitialized(1);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -104,8 +105,8 @@ public static class NodeCommand
         });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
-        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers());
-        builder.Services.AddFlInfrastructure(builder.Configuration);
+        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId));
+        builder.Services.AddFlStoresAndStreams(builder.Configuration);
         builder.Services.AddNode(builder.Configuration, clients);
         return builder.Build();
     }

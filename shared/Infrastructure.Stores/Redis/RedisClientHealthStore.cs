@@ -1,0 +1,201 @@
+using System.Globalization;
+using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Infrastructure.Resilience;
+using Polly;
+using StackExchange.Redis;
+
+namespace FlMicroservices.Infrastructure.Stores.Redis;
+
+/// <summary>The client-health store over Redis, shared by every service instance; heartbeats expire after a TTL.</summary>
+/// <remarks>
+/// <para>Each client's record is a hash (<see cref="RedisHealthKeys.Client"/>) that expires <see cref="RedisOptions.HeartbeatTtl"/>
+/// after its last upsert: a client that stops sending heartbeats disappears. Two sorted sets index the records so that no
+/// query scans them: <see cref="RedisHealthKeys.Healthy"/> (ids of Healthy clients scored by LastSeen, which answers
+/// <see cref="GetHealthyAsync"/> with one ZRANGEBYSCORE) and <see cref="RedisHealthKeys.Registered"/> (every id scored by its
+/// record's expiry, which makes <see cref="CountAsync"/> exact). Index entries of expired records are pruned by the healthy
+/// query, atomically in a server-side script.</para>
+/// <para>Expiry scores come from this process's clock (<see cref="TimeProvider"/>) while the hash expires by the Redis server's
+/// clock: the two should agree to well within the TTL. LastSeen round-trips to the tick (as UTC); every call goes through the
+/// resilience pipeline, which retries <see cref="RedisConnectionException"/> and <see cref="RedisTimeoutException"/>.</para>
+/// </remarks>
+public sealed class RedisClientHealthStore : IClientHealthStore
+{
+    /// <summary>Upserts sent in one MULTI/EXEC by <see cref="UpsertManyAsync"/>.</summary>
+    public const int BatchSize = 1000;
+
+    // KEYS[1] registered, KEYS[2] healthy; ARGV[1] now (unix ms), ARGV[2] oldest LastSeen accepted (unix ms).
+    // Drops index entries whose record has expired, then answers the healthy query, in one atomic step.
+    private const string PruneAndQueryScript = """
+        repeat
+          local batch = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+          if #batch > 0 then
+            redis.call('ZREM', KEYS[2], unpack(batch))
+            redis.call('ZREM', KEYS[1], unpack(batch))
+          end
+        until #batch < 1000
+        return redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], '+inf')
+        """;
+
+    private static readonly RedisValue StatusField = "status";
+    private static readonly RedisValue LastSeenField = "lastSeenTicks";
+    private static readonly RedisValue ExamplesField = "exampleCount";
+    private static readonly RedisValue CpuField = "cpuLoad";
+    private static readonly RedisValue MemoryField = "freeMemoryBytes";
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisOptions _options;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly TimeProvider _clock;
+
+    public RedisClientHealthStore(IConnectionMultiplexer redis, RedisOptions options, ResilienceOptions resilience, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(resilience);
+        OptionsValidation.ThrowIfInvalid(options, RedisOptions.Section);
+        _redis = redis;
+        _options = options;
+        _clock = clock ?? TimeProvider.System;
+        _pipeline = ExternalCallResilience.Create("redis", resilience, IsTransient, _clock);
+        Keys = new RedisHealthKeys(options.KeyPrefix);
+    }
+
+    /// <summary>The keys this store writes.</summary>
+    public RedisHealthKeys Keys { get; }
+
+    /// <summary>Whether the multiplexer currently has a connection to the server (no round trip).</summary>
+    public bool IsConnected => _redis.IsConnected;
+
+    /// <summary>The failures the pipeline retries: the connection is down or the server did not answer in time.</summary>
+    public static bool IsTransient(Exception exception) => exception is RedisConnectionException or RedisTimeoutException;
+
+    public Task UpsertAsync(ClientHealth health, CancellationToken cancellationToken)
+    {
+        Check(health);
+        return UpsertBatchAsync([health], cancellationToken);
+    }
+
+    /// <summary>Upserts many records, <see cref="BatchSize"/> per MULTI/EXEC round trip (a node registering its simulated clients).</summary>
+    public async Task UpsertManyAsync(IEnumerable<ClientHealth> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var chunk in records.Chunk(BatchSize))
+        {
+            foreach (var health in chunk) Check(health);
+            await UpsertBatchAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task<ClientHealth?> GetAsync(string clientId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientId);
+        var key = Keys.Client(clientId);
+        return RunAsync(async db =>
+        {
+            var entries = await db.HashGetAllAsync(key).ConfigureAwait(false);
+            return entries.Length == 0 ? null : Parse(clientId, key, entries);
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> GetHealthyAsync(TimeSpan maxAge, CancellationToken cancellationToken)
+    {
+        if (maxAge < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The maximum heartbeat age cannot be negative.");
+        var now = _clock.GetUtcNow();
+        var oldest = maxAge >= now - DateTimeOffset.UnixEpoch ? 0 : (now - maxAge).ToUnixTimeMilliseconds();
+        RedisKey[] keys = [Keys.Registered, Keys.Healthy];
+        RedisValue[] args = [now.ToUnixTimeMilliseconds(), oldest];
+        return RunAsync<IReadOnlyList<string>>(async db =>
+        {
+            var result = await db.ScriptEvaluateAsync(PruneAndQueryScript, keys, args).ConfigureAwait(false);
+            var ids = Array.ConvertAll((RedisValue[])result!, v => v.ToString());
+            Array.Sort(ids, StringComparer.Ordinal);
+            return ids;
+        }, cancellationToken);
+    }
+
+    /// <summary>The number of clients with an unexpired record, whatever their status.</summary>
+    public Task<int> CountAsync(CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var key = Keys.Registered;
+        return RunAsync(async db =>
+            checked((int)await db.SortedSetLengthAsync(key, now, double.PositiveInfinity, Exclude.Start).ConfigureAwait(false)),
+            cancellationToken);
+    }
+
+    /// <summary>One PING, without retries: true when the server answers within <paramref name="cancellationToken"/>'s time.</summary>
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _redis.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private Task UpsertBatchAsync(IReadOnlyCollection<ClientHealth> records, CancellationToken cancellationToken)
+    {
+        var ttl = _options.HeartbeatTtl;
+        return RunAsync(async db =>
+        {
+            var expiresAt = (double)(_clock.GetUtcNow() + ttl).ToUnixTimeMilliseconds();
+            var transaction = db.CreateTransaction();
+            foreach (var health in records)
+            {
+                var key = Keys.Client(health.ClientId);
+                _ = transaction.HashSetAsync(key,
+                [
+                    new HashEntry(StatusField, health.Status.ToString()),
+                    new HashEntry(LastSeenField, health.LastSeen.UtcTicks),
+                    new HashEntry(ExamplesField, health.ExampleCount),
+                    new HashEntry(CpuField, health.CpuLoad.ToString("R", CultureInfo.InvariantCulture)),
+                    new HashEntry(MemoryField, health.FreeMemoryBytes),
+                ]);
+                _ = transaction.KeyExpireAsync(key, ttl);
+                _ = health.Status == ClientStatus.Healthy
+                    ? transaction.SortedSetAddAsync(Keys.Healthy, health.ClientId, health.LastSeen.ToUnixTimeMilliseconds())
+                    : transaction.SortedSetRemoveAsync(Keys.Healthy, health.ClientId);
+                _ = transaction.SortedSetAddAsync(Keys.Registered, health.ClientId, expiresAt);
+            }
+            if (!await transaction.ExecuteAsync().ConfigureAwait(false))
+                throw new InvalidOperationException($"Redis refused the upsert of {records.Count} client health record(s) under prefix '{Keys.Prefix}'.");
+            return true;
+        }, cancellationToken);
+    }
+
+    private async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> call, CancellationToken cancellationToken) =>
+        await _pipeline.ExecuteAsync(
+            static async (state, ct) => await state.call(state.db).WaitAsync(ct).ConfigureAwait(false),
+            (call, db: _redis.GetDatabase()),
+            cancellationToken).ConfigureAwait(false);
+
+    private static void Check(ClientHealth health)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        if (string.IsNullOrEmpty(health.ClientId))
+            throw new ArgumentException("A client health record needs a client id.", nameof(health));
+        if (!Enum.IsDefined(health.Status))
+            throw new ArgumentException($"Client '{health.ClientId}' has an unknown status {(int)health.Status}.", nameof(health));
+    }
+
+    private static ClientHealth Parse(string clientId, string key, HashEntry[] entries)
+    {
+        var fields = entries.ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
+        RedisValue Field(RedisValue name) =>
+            fields.TryGetValue(name.ToString(), out var value) ? value : throw new InvalidDataException($"Redis hash '{key}' has no field '{name}'.");
+        var status = Field(StatusField).ToString();
+        if (!Enum.TryParse<ClientStatus>(status, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed))
+            throw new InvalidDataException($"Redis hash '{key}' has an unknown status '{status}'.");
+        return new ClientHealth(
+            clientId,
+            parsed,
+            new DateTimeOffset((long)Field(LastSeenField), TimeSpan.Zero),
+            (int)Field(ExamplesField),
+            double.Parse(Field(CpuField).ToString(), NumberStyles.Float, CultureInfo.InvariantCulture),
+            (long)Field(MemoryField));
+    }
+}

@@ -1,0 +1,104 @@
+using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.Stores.Mongo;
+using FlMicroservices.Infrastructure.Stores.Redis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using MongoDB.Driver;
+using StackExchange.Redis;
+
+namespace FlMicroservices.Infrastructure.Stores;
+
+/// <summary>Registers the external store adapters in place of the embedded stores.</summary>
+/// <remarks>
+/// Each method replaces any earlier <see cref="IClientHealthStore"/> / <see cref="IModelStore"/> registration, so it may run
+/// before or after <c>AddFlInfrastructure</c> (which only fills in what is missing). Settings are read and validated now:
+/// a bad setting or connection string stops the service at start with a message naming it. The connection to the server is
+/// made when the store is first resolved and never fails start-up (AbortOnConnectFail=false): calls fail, after the
+/// resilience pipeline's retries, until the server is reachable, and the <see cref="StoreProbe"/> reports not ready.
+/// </remarks>
+public static class StoresExtensions
+{
+    /// <summary>The Redis client-health store (section "Redis", retries from "Resilience") on the server <paramref name="connectionString"/> (host:port[,options]).</summary>
+    public static IServiceCollection AddRedisClientHealthStore(this IServiceCollection services, string connectionString, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var redis = ParseRedis(connectionString);
+        var options = services.AddValidatedOptions<RedisOptions>(configuration, RedisOptions.Section);
+        var resilience = BindResilience(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+        services.RemoveAll<RedisClientHealthStore>();
+        services.AddSingleton(sp => new RedisClientHealthStore(
+            sp.GetRequiredService<IConnectionMultiplexer>(), options, resilience, sp.GetRequiredService<TimeProvider>()));
+        services.RemoveAll<IClientHealthStore>();
+        services.AddSingleton<IClientHealthStore>(sp => sp.GetRequiredService<RedisClientHealthStore>());
+        services.AddSingleton(sp => new StoreProbe("redis", ct => sp.GetRequiredService<RedisClientHealthStore>().PingAsync(ct)));
+        return services;
+    }
+
+    /// <summary>The MongoDB model store (section "Mongo", retries from "Resilience") on the server <paramref name="connectionString"/> (mongodb://...).</summary>
+    public static IServiceCollection AddMongoModelStore(this IServiceCollection services, string connectionString, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var url = ParseMongo(connectionString);
+        var options = services.AddValidatedOptions<MongoOptions>(configuration, MongoOptions.Section);
+        var resilience = BindResilience(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IMongoClient>(_ => new MongoClient(url));
+        services.RemoveAll<MongoModelStore>();
+        services.AddSingleton(sp => new MongoModelStore(sp.GetRequiredService<IMongoClient>(), options, resilience, sp.GetRequiredService<TimeProvider>()));
+        services.RemoveAll<IModelStore>();
+        services.AddSingleton<IModelStore>(sp => sp.GetRequiredService<MongoModelStore>());
+        services.AddSingleton(sp => new StoreProbe("mongodb", ct => sp.GetRequiredService<MongoModelStore>().PingAsync(ct)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MongoIndexInitializer>());
+        return services;
+    }
+
+    private static ConfigurationOptions ParseRedis(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new InvalidOperationException("Invalid configuration: the Redis connection string is empty; it must be host:port[,options].");
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"Invalid configuration: the Redis connection string is not valid ({e.Message}); it must be host:port[,options].", e);
+        }
+        if (options.EndPoints.Count == 0)
+            throw new InvalidOperationException("Invalid configuration: the Redis connection string names no server; it must be host:port[,options].");
+        options.AbortOnConnectFail = false;
+        return options;
+    }
+
+    private static MongoUrl ParseMongo(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new InvalidOperationException("Invalid configuration: the MongoDB connection string is empty; it must be a mongodb:// URL.");
+        try
+        {
+            return MongoUrl.Create(connectionString);
+        }
+        catch (MongoConfigurationException e)
+        {
+            // The message of a URL parse error does not repeat the URL, which may hold a password.
+            throw new InvalidOperationException($"Invalid configuration: the MongoDB connection string is not a valid mongodb:// URL ({e.Message}).", e);
+        }
+    }
+
+    private static ResilienceOptions BindResilience(IConfiguration configuration)
+    {
+        var resilience = new ResilienceOptions();
+        configuration.GetSection(ResilienceOptions.Section).Bind(resilience);
+        OptionsValidation.ThrowIfInvalid(resilience, ResilienceOptions.Section);
+        return resilience;
+    }
+}

@@ -1,0 +1,56 @@
+namespace FlMicroservices.Testing;
+
+/// <summary>Where a test server came from.</summary>
+public enum ServerSource
+{
+    /// <summary>Named by an environment variable (FL_RABBITMQ_URL, FL_REDIS_URL, FL_MONGO_URL); never stopped by the tests.</summary>
+    Environment,
+
+    /// <summary>A container started through Testcontainers.</summary>
+    Container,
+
+    /// <summary>A throwaway process started from the Debian package.</summary>
+    Local,
+}
+
+/// <summary>A server the tests can use: its connection string and what provides it. Disposing stops what the fixture started.</summary>
+public sealed class ServerInstance : IAsyncDisposable
+{
+    private readonly Func<Task>? _stop;
+    private readonly Func<ValueTask>? _dispose;
+    private int _disposed;
+
+    public ServerInstance(string connectionString, string description, ServerSource source, Func<Task>? stop = null, Func<ValueTask>? dispose = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        ConnectionString = connectionString;
+        Description = description;
+        Source = source;
+        _stop = stop;
+        _dispose = dispose;
+    }
+
+    /// <summary>amqp://user:password@host:port/ for RabbitMQ, host:port for Redis, mongodb://... for MongoDB.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>What is used, for test output: "environment", "container", "local rabbitmq-server 3.10 on port 40123".</summary>
+    public string Description { get; }
+
+    public ServerSource Source { get; }
+
+    /// <summary>Whether <see cref="StopAsync"/> works (servers from the environment are never stopped).</summary>
+    public bool CanStop => _stop is not null;
+
+    /// <summary>Stops the server while the handle stays alive, for tests of what clients do during an outage.</summary>
+    public Task StopAsync() =>
+        _stop?.Invoke() ?? throw new NotSupportedException($"The server '{Description}' was not started by the fixture and cannot be stopped.");
+
+    public override string ToString() => Description;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        if (_dispose is not null) await _dispose().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Sockets;
+using FlMicroservices.KafkaMock;
+using FlMicroservices.Testing;
+
+namespace FlMicroservices.Distributed.Tests;
+
+/// <summary>
+/// The six services and three nodes, each its own OS process, wired by a real RabbitMQ and Redis (throwaway local servers
+/// unless FL_RABBITMQ_URL / FL_REDIS_URL name others), the Kafka-protocol mock cluster hosted by this test process, and a
+/// file model store shared through a folder. What a user gets from scripts/infra.sh plus `dotnet run` of each service.
+/// </summary>
+public sealed class Deployment : IAsyncDisposable
+{
+    public static readonly string[] ServiceNames = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward"];
+
+    private readonly List<IAsyncDisposable> _servers = [];
+    private MockKafkaCluster? _kafka;
+
+    private Deployment(string root) => Root = root;
+
+    public string Root { get; }
+    public string ModelStoreRoot => Path.Combine(Root, "models");
+    public string CheckpointDirectory => Path.Combine(Root, "aggregation-checkpoints");
+    public string LogDirectory => Path.Combine(Root, "logs");
+    public string RabbitMqUrl { get; private set; } = "";
+    public string KafkaBootstrap { get; private set; } = "";
+    public string Topic { get; } = $"fl.updates.{Guid.NewGuid():N}";
+    public Dictionary<string, ServiceProcess> Services { get; } = new(StringComparer.Ordinal);
+    public List<ServiceProcess> Nodes { get; } = [];
+
+    /// <summary>Starts the infrastructure and the six services and waits until each reports ready; nodes come with <see cref="StartNodes"/>.</summary>
+    public static async Task<Deployment> StartAsync()
+    {
+        var deployment = new Deployment(Path.Combine(Path.GetTempPath(), "fl-deploy-" + Guid.NewGuid().ToString("N")[..12]));
+        Directory.CreateDirectory(deployment.LogDirectory);
+        try
+        {
+            await deployment.StartInfrastructureAsync();
+            await deployment.StartServicesAsync();
+            return deployment;
+        }
+        catch
+        {
+            await deployment.DisposeAsync();
+            throw;
+        }
+    }
+
+    private IReadOnlyDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>();
+
+    private async Task StartInfrastructureAsync()
+    {
+        var rabbit = await ServerFixtures.RabbitMqAsync();
+        _servers.Add(rabbit);
+        var redis = await ServerFixtures.RedisAsync();
+        _servers.Add(redis);
+        _kafka = new MockKafkaCluster();
+        RabbitMqUrl = rabbit.ConnectionString;
+        KafkaBootstrap = _kafka.BootstrapServers;
+        Environment = new Dictionary<string, string>
+        {
+            ["Messaging__Transport"] = "RabbitMq",
+            ["ConnectionStrings__rabbitmq"] = RabbitMqUrl,
+            ["UpdateStream__Transport"] = "Kafka",
+            ["UpdateStream__Topic"] = Topic,
+            ["ConnectionStrings__kafka"] = KafkaBootstrap,
+            ["Health__Store"] = "Redis",
+            ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["Redis__KeyPrefix"] = $"fl:{Guid.NewGuid():N}:",
+            ["Storage__ModelStoreRoot"] = ModelStoreRoot,
+            ["Aggregation__CheckpointDirectory"] = CheckpointDirectory,
+            ["Aggregation__CheckpointInterval"] = "00:00:00.200",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__MassTransit"] = "Warning",
+            ["Logging__LogLevel__Microsoft"] = "Warning",
+        };
+    }
+
+    private async Task StartServicesAsync()
+    {
+        foreach (var name in ServiceNames)
+        {
+            var dll = Path.Combine(RepositoryPaths.Root, "services", name, "bin", RepositoryPaths.Configuration, "net10.0", $"FlMicroservices.{name}.Host.dll");
+            var service = new ServiceProcess(name, dll, [], Environment, LogDirectory, FreePort());
+            Services[name] = service;
+            service.Start();
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        foreach (var service in Services.Values) await service.WaitReadyAsync(http, TimeSpan.FromSeconds(120));
+    }
+
+    /// <param name="submitDelays">Per node, seconds between training and streaming (one entry per node).</param>
+    public void StartNodes(double[] submitDelays, int clientsPerNode)
+    {
+        var fl = Path.Combine(RepositoryPaths.Root, "tools", "Fl.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "fl.dll");
+        for (var i = 0; i < submitDelays.Length; i++)
+        {
+            var node = new ServiceProcess($"node-{i + 1}", fl,
+            [
+                "node", "--node-id", $"node-{i + 1}", "--clients", clientsPerNode.ToString(), "--dataset", "synthetic:1,1",
+                "--part", i.ToString(), "--of", submitDelays.Length.ToString(), "--seed", "1", "--parallelism", "1",
+                "--submit-delay", submitDelays[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ], Environment, LogDirectory, httpPort: null);
+            Nodes.Add(node);
+            node.Start();
+        }
+    }
+
+    /// <summary>Every process's log tail, for failure messages.</summary>
+    public string Logs() => string.Join("\n", Services.Values.Concat(Nodes).Select(p => $"---- {p.Name} ({p.LogPath})\n{p.Tail(25)}"));
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in Nodes.Concat(Services.Values)) await process.DisposeAsync();
+        _kafka?.Dispose();
+        foreach (var server in _servers) await server.DisposeAsync();
+        // Logs stay for inspection when a test failed; the folder is in the temp directory.
+    }
+}
+
+/// <summary>Where the repository and its build outputs are.</summary>
+public static class RepositoryPaths
+{
+    public static string Root
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FlMicroservices.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("FlMicroservices.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>The configuration this test assembly was built in (Release or Debug): the services are taken from the same.</summary>
+    public static string Configuration =>
+        AppContext.BaseDirectory.Replace('\\', '/').Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using FlMicroservices.Contracts.V1;
+using MassTransit;
+
+namespace FlMicroservices.Distributed.Tests;
+
+/// <summary>
+/// An outside system subscribed to the platform's events over RabbitMQ, the way a user's dashboard or pipeline would be:
+/// its own bus, its own auto-deleted queue bound to the event exchanges. It can also send commands (CreateTask).
+/// </summary>
+public sealed class Observer : IAsyncDisposable
+{
+    private readonly IBusControl _bus;
+    private readonly ConcurrentQueue<object> _events = new();
+
+    private Observer(IBusControl bus) => _bus = bus;
+
+    public IReadOnlyCollection<object> Events => _events;
+
+    public IEnumerable<T> Of<T>() => _events.OfType<T>();
+
+    public static async Task<Observer> StartAsync(string rabbitMqUrl)
+    {
+        Observer? observer = null;
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(new Uri(rabbitMqUrl));
+            cfg.ReceiveEndpoint($"outside-observer-{Guid.NewGuid():N}", e =>
+            {
+                e.AutoDelete = true;
+                e.Durable = false;
+                e.Handler<RoundCompleted>(c => Record(observer!, c.Message));
+                e.Handler<RoundAggregated>(c => Record(observer!, c.Message));
+                e.Handler<RoundStarted>(c => Record(observer!, c.Message));
+                e.Handler<UpdateSubmitted>(c => Record(observer!, c.Message));
+                e.Handler<ClientRegistered>(c => Record(observer!, c.Message));
+                e.Handler<ModelVersionPublished>(c => Record(observer!, c.Message));
+                e.Handler<TaskCreated>(c => Record(observer!, c.Message));
+                e.Handler<TaskRejected>(c => Record(observer!, c.Message));
+                e.Handler<TaskCompleted>(c => Record(observer!, c.Message));
+            });
+        });
+        observer = new Observer(bus);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await bus.StartAsync(timeout.Token);
+        return observer;
+    }
+
+    public Task PublishAsync<T>(T message) where T : class => _bus.Publish(message);
+
+    /// <summary>Waits until <paramref name="condition"/> holds over the events seen so far.</summary>
+    public async Task<bool> WaitAsync(Func<Observer, bool> condition, TimeSpan timeout, Func<bool>? abort = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition(this)) return true;
+            if (abort?.Invoke() == true) return false;
+            await Task.Delay(100);
+        }
+        return condition(this);
+    }
+
+    private static Task Record(Observer observer, object message)
+    {
+        observer._events.Enqueue(message);
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _bus.StopAsync();
+}

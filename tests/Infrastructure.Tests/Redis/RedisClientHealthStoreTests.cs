@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Testing;
+
+namespace FlMicroservices.Infrastructure.Tests.Redis;
+
+[Collection(RedisFixture.Collection)]
+public sealed class RedisClientHealthStoreTests(RedisFixture redis, ITestOutputHelper output) : RedisStoreTestBase(redis, output)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task An_upserted_record_round_trips_every_field()
+    {
+        var store = NewStore();
+        var lastSeen = new DateTimeOffset(2031, 2, 3, 4, 5, 6, TimeSpan.FromHours(2)).AddTicks(1234567);
+        var healthy = new ClientHealth("client-7", ClientStatus.Healthy, lastSeen, 60_000, 0.1 + 0.2, 12_884_901_888L);
+        var removed = new ClientHealth("client-8", ClientStatus.Removed, lastSeen.AddMinutes(-1), 0, double.NaN, 0L);
+
+        await store.UpsertAsync(healthy, None);
+        await store.UpsertAsync(removed, None);
+        var loaded = await store.GetAsync("client-7", None);
+        var loadedRemoved = await store.GetAsync("client-8", None);
+
+        Assert.Equal(healthy, loaded);
+        Assert.Equal(lastSeen.UtcTicks, loaded!.LastSeen.UtcTicks);
+        Assert.Equal(TimeSpan.Zero, loaded.LastSeen.Offset);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(0.1 + 0.2), BitConverter.DoubleToInt64Bits(loaded.CpuLoad));
+        Assert.Equal(ClientStatus.Removed, loadedRemoved!.Status);
+        Assert.True(double.IsNaN(loadedRemoved.CpuLoad));
+        Assert.Equal(0L, loadedRemoved.FreeMemoryBytes);
+        Assert.Null(await store.GetAsync("client-9", None));
+    }
+
+    [Fact]
+    public async Task A_later_upsert_replaces_the_record()
+    {
+        var store = NewStore();
+        await store.UpsertAsync(Health("c1") with { ExampleCount = 5, CpuLoad = 0.9 }, None);
+        await store.UpsertAsync(Health("c1", ClientStatus.Unhealthy) with { ExampleCount = 6, CpuLoad = 0.1 }, None);
+
+        var loaded = await store.GetAsync("c1", None);
+
+        Assert.Equal(ClientStatus.Unhealthy, loaded!.Status);
+        Assert.Equal(6, loaded.ExampleCount);
+        Assert.Equal(0.1, loaded.CpuLoad);
+        Assert.Equal(1, await store.CountAsync(None));
+    }
+
+    [Fact]
+    public async Task A_record_expires_after_its_heartbeat_ttl_and_leaves_the_indexes()
+    {
+        var store = NewStore(ttl: TimeSpan.FromSeconds(1));
+        await store.UpsertAsync(Health("short-lived"), None);
+
+        var ttl = await Connection.GetDatabase().KeyTimeToLiveAsync(store.Keys.Client("short-lived"));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1));
+        Assert.NotNull(await store.GetAsync("short-lived", None));
+        Assert.Equal(1, await store.CountAsync(None));
+        Assert.Equal(["short-lived"], await store.GetHealthyAsync(TimeSpan.FromHours(1), None));
+
+        // Wait for the server to expire the hash (bounded, so a broken TTL fails instead of hanging).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (await store.GetAsync("short-lived", None) is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the record did not expire within 15 s of a 1 s TTL");
+            await Task.Delay(100);
+        }
+        // The expiry score is taken before the hash's own expiry is set, so it has passed too by now.
+        Assert.Equal(0, await store.CountAsync(None));
+        Assert.Empty(await store.GetHealthyAsync(TimeSpan.FromHours(1), None));
+        Assert.Equal(0, await Connection.GetDatabase().SortedSetLengthAsync(store.Keys.Healthy));
+        Assert.Equal(0, await Connection.GetDatabase().SortedSetLengthAsync(store.Keys.Registered));
+    }
+
+    [Fact]
+    public async Task A_heartbeat_renews_the_ttl()
+    {
+        var store = NewStore(ttl: TimeSpan.FromSeconds(30));
+        await store.UpsertAsync(Health("renewed"), None);
+        var key = store.Keys.Client("renewed");
+        await Connection.GetDatabase().KeyExpireAsync(key, TimeSpan.FromSeconds(2));
+
+        await store.UpsertAsync(Health("renewed"), None);
+
+        var ttl = await Connection.GetDatabase().KeyTimeToLiveAsync(key);
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task The_healthy_query_honours_max_age_and_status_changes()
+    {
+        var store = NewStore();
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertAsync(Health("fresh", lastSeen: now), None);
+        await store.UpsertAsync(Health("stale", lastSeen: now.AddMinutes(-10)), None);
+        await store.UpsertAsync(Health("sick", ClientStatus.Unhealthy, now), None);
+        await store.UpsertAsync(Health("gone", ClientStatus.Removed, now), None);
+
+        Assert.Equal(["fresh"], await store.GetHealthyAsync(TimeSpan.FromMinutes(5), None));
+        Assert.Equal(["fresh", "stale"], await store.GetHealthyAsync(TimeSpan.FromHours(1), None));
+
+        await store.UpsertAsync(Health("fresh", ClientStatus.Unhealthy, now), None);
+        Assert.Equal(["stale"], await store.GetHealthyAsync(TimeSpan.FromHours(1), None));
+
+        await store.UpsertAsync(Health("sick", ClientStatus.Healthy, now), None);
+        await store.UpsertAsync(Health("fresh", ClientStatus.Healthy, now), None);
+        Assert.Equal(["fresh", "sick"], await store.GetHealthyAsync(TimeSpan.FromMinutes(5), None));
+        Assert.Equal(4, await store.CountAsync(None));
+    }
+
+    [Fact]
+    public async Task Healthy_ids_come_in_ordinal_order()
+    {
+        var store = NewStore();
+        foreach (var id in new[] { "client-b", "client_a", "client-A", "client-9", "Client-a", "client-10" }) await store.UpsertAsync(Health(id), None);
+
+        var ids = await store.GetHealthyAsync(TimeSpan.FromMinutes(1), None);
+
+        Assert.Equal(["Client-a", "client-10", "client-9", "client-A", "client-b", "client_a"], ids);
+    }
+
+    [Fact]
+    public async Task Count_is_the_exact_number_of_distinct_registered_clients()
+    {
+        var store = NewStore();
+        Assert.Equal(0, await store.CountAsync(None));
+
+        await store.UpsertAsync(Health("a"), None);
+        await store.UpsertAsync(Health("b", ClientStatus.Unhealthy), None);
+        await store.UpsertAsync(Health("c", ClientStatus.Removed), None);
+        await store.UpsertAsync(Health("a", ClientStatus.Unhealthy), None);
+        await store.UpsertAsync(Health("b"), None);
+
+        Assert.Equal(3, await store.CountAsync(None));
+    }
+
+    [Fact]
+    public async Task Stores_with_different_prefixes_do_not_see_each_other()
+    {
+        var first = NewStore();
+        var second = NewStore();
+        await first.UpsertAsync(Health("shared-id") with { ExampleCount = 1 }, None);
+        await first.UpsertAsync(Health("only-first"), None);
+        await second.UpsertAsync(Health("only-second"), None);
+
+        Assert.Null(await second.GetAsync("shared-id", None));
+        Assert.Null(await first.GetAsync("only-second", None));
+        Assert.Equal(["only-first", "shared-id"], await first.GetHealthyAsync(TimeSpan.FromMinutes(1), None));
+        Assert.Equal(["only-second"], await second.GetHealthyAsync(TimeSpan.FromMinutes(1), None));
+        Assert.Equal(2, await first.CountAsync(None));
+        Assert.Equal(1, await second.CountAsync(None));
+    }
+
+    [Fact]
+    public async Task A_hundred_thousand_clients_answer_the_healthy_query_exactly()
+    {
+        const int clients = 100_000;
+        var store = NewStore();
+        var now = DateTimeOffset.UtcNow;
+        // Every 10th client is unhealthy and every 10th (offset 5) last reported an hour ago: 80,000 expected.
+        var records = Enumerable.Range(0, clients).Select(i => new ClientHealth(
+            $"client-{i:D6}",
+            i % 10 == 0 ? ClientStatus.Unhealthy : ClientStatus.Healthy,
+            i % 10 == 5 ? now.AddHours(-1) : now.AddSeconds(-(i % 60)),
+            i, i % 100 / 100.0, 1L << 30)).ToArray();
+        var expected = records.Where((r, i) => i % 10 is not 0 and not 5).Select(r => r.ClientId).ToArray();
+
+        var watch = Stopwatch.StartNew();
+        await store.UpsertManyAsync(records, None);
+        Output.WriteLine($"registered {clients} clients in {watch.ElapsedMilliseconds} ms");
+
+        watch.Restart();
+        var healthy = await store.GetHealthyAsync(TimeSpan.FromMinutes(5), None);
+        Output.WriteLine($"GetHealthyAsync over {clients} clients returned {healthy.Count} ids in {watch.ElapsedMilliseconds} ms");
+
+        Assert.Equal(80_000, expected.Length);
+        Assert.Equal(expected, healthy);
+        Assert.Equal(clients, await store.CountAsync(None));
+        Assert.Equal(records[4321], await store.GetAsync("client-004321", None));
+    }
+
+    [Fact]
+    public async Task Bad_arguments_are_refused_with_their_name()
+    {
+        var store = NewStore();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => store.UpsertAsync(null!, None));
+        var emptyId = await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(Health(""), None));
+        Assert.Contains("client id", emptyId.Message);
+        var status = await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertAsync(Health("x", (ClientStatus)42), None));
+        Assert.Contains("'x'", status.Message);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.GetHealthyAsync(TimeSpan.FromSeconds(-1), None));
+        Assert.Equal(0, await store.CountAsync(None));
+    }
+
+    [Fact]
+    public async Task A_corrupt_record_is_reported_with_its_key()
+    {
+        var store = NewStore();
+        await store.UpsertAsync(Health("tampered"), None);
+        await Connection.GetDatabase().HashSetAsync(store.Keys.Client("tampered"), "status", "Sleeping");
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => store.GetAsync("tampered", None));
+
+        Assert.Contains(store.Keys.Client("tampered"), error.Message);
+        Assert.Contains("Sleeping", error.Message);
+    }
+
+    [Fact]
+    public async Task The_ping_answers_while_the_server_runs()
+    {
+        var store = NewStore();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        Assert.True(await store.PingAsync(timeout.Token));
+        Assert.True(store.IsConnected);
+    }
+}
