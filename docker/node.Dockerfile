@@ -16,6 +16,7 @@ COPY build/ build/
 COPY shared/Contracts/FlMicroservices.Contracts.csproj shared/Contracts/
 COPY shared/Core/FlMicroservices.Core.csproj shared/Core/
 COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastructure/
+COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/Simulation/FlMicroservices.Simulation.csproj shared/Simulation/
 COPY shared/Training/FlMicroservices.Training.csproj shared/Training/
 COPY services/Aggregation/FlMicroservices.Aggregation/FlMicroservices.Aggregation.csproj services/Aggregation/FlMicroservices.Aggregation/
@@ -33,6 +34,7 @@ RUN dotnet restore tools/Fl.Cli/Fl.Cli.csproj
 COPY shared/Contracts/ shared/Contracts/
 COPY shared/Core/ shared/Core/
 COPY shared/Infrastructure/ shared/Infrastructure/
+COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/Simulation/ shared/Simulation/
 COPY shared/Training/ shared/Training/
 COPY services/Aggregation/FlMicroservices.Aggregation/ services/Aggregation/FlMicroservices.Aggregation/

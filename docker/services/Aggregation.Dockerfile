@@ -14,6 +14,7 @@ COPY build/ build/
 COPY shared/Contracts/FlMicroservices.Contracts.csproj shared/Contracts/
 COPY shared/Core/FlMicroservices.Core.csproj shared/Core/
 COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastructure/
+COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY services/Aggregation/FlMicroservices.Aggregation/FlMicroservices.Aggregation.csproj services/Aggregation/FlMicroservices.Aggregation/
 COPY services/Aggregation/FlMicroservices.Aggregation.Host.csproj services/Aggregation/
@@ -23,6 +24,7 @@ RUN dotnet restore services/Aggregation/FlMicroservices.Aggregation.Host.csproj
 COPY shared/Contracts/ shared/Contracts/
 COPY shared/Core/ shared/Core/
 COPY shared/Infrastructure/ shared/Infrastructure/
+COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY services/Aggregation/ services/Aggregation/
 RUN dotnet publish services/Aggregation/FlMicroservices.Aggregation.Host.csproj -c Release -o /app --no-restore

@@ -14,6 +14,7 @@ COPY build/ build/
 COPY shared/Contracts/FlMicroservices.Contracts.csproj shared/Contracts/
 COPY shared/Core/FlMicroservices.Core.csproj shared/Core/
 COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastructure/
+COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY shared/Training/FlMicroservices.Training.csproj shared/Training/
 COPY services/ModelRegistry/FlMicroservices.ModelRegistry/FlMicroservices.ModelRegistry.csproj services/ModelRegistry/FlMicroservices.ModelRegistry/
@@ -24,6 +25,7 @@ RUN dotnet restore services/ModelRegistry/FlMicroservices.ModelRegistry.Host.csp
 COPY shared/Contracts/ shared/Contracts/
 COPY shared/Core/ shared/Core/
 COPY shared/Infrastructure/ shared/Infrastructure/
+COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY shared/Training/ shared/Training/
 COPY services/ModelRegistry/ services/ModelRegistry/

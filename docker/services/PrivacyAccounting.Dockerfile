@@ -14,6 +14,7 @@ COPY build/ build/
 COPY shared/Contracts/FlMicroservices.Contracts.csproj shared/Contracts/
 COPY shared/Core/FlMicroservices.Core.csproj shared/Core/
 COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastructure/
+COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY services/PrivacyAccounting/FlMicroservices.PrivacyAccounting/FlMicroservices.PrivacyAccounting.csproj services/PrivacyAccounting/FlMicroservices.PrivacyAccounting/
 COPY services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host.csproj services/PrivacyAccounting/
@@ -23,6 +24,7 @@ RUN dotnet restore services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.
 COPY shared/Contracts/ shared/Contracts/
 COPY shared/Core/ shared/Core/
 COPY shared/Infrastructure/ shared/Infrastructure/
+COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY services/PrivacyAccounting/ services/PrivacyAccounting/
 RUN dotnet publish services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host.csproj -c Release -o /app --no-restore

@@ -14,6 +14,7 @@ COPY build/ build/
 COPY shared/Contracts/FlMicroservices.Contracts.csproj shared/Contracts/
 COPY shared/Core/FlMicroservices.Core.csproj shared/Core/
 COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastructure/
+COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY services/Registry/FlMicroservices.Registry/FlMicroservices.Registry.csproj services/Registry/FlMicroservices.Registry/
 COPY services/Registry/FlMicroservices.Registry.Host.csproj services/Registry/
@@ -23,6 +24,7 @@ RUN dotnet restore services/Registry/FlMicroservices.Registry.Host.csproj
 COPY shared/Contracts/ shared/Contracts/
 COPY shared/Core/ shared/Core/
 COPY shared/Infrastructure/ shared/Infrastructure/
+COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY services/Registry/ services/Registry/
 RUN dotnet publish services/Registry/FlMicroservices.Registry.Host.csproj -c Release -o /app --no-restore

@@ -14,6 +14,7 @@ COPY build/ build/
 COPY shared/Contracts/FlMicroservices.Contracts.csproj shared/Contracts/
 COPY shared/Core/FlMicroservices.Core.csproj shared/Core/
 COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastructure/
+COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY services/Reward/FlMicroservices.Reward/FlMicroservices.Reward.csproj services/Reward/FlMicroservices.Reward/
 COPY services/Reward/FlMicroservices.Reward.Host.csproj services/Reward/
@@ -23,6 +24,7 @@ RUN dotnet restore services/Reward/FlMicroservices.Reward.Host.csproj
 COPY shared/Contracts/ shared/Contracts/
 COPY shared/Core/ shared/Core/
 COPY shared/Infrastructure/ shared/Infrastructure/
+COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY services/Reward/ services/Reward/
 RUN dotnet publish services/Reward/FlMicroservices.Reward.Host.csproj -c Release -o /app --no-restore
