@@ -29,6 +29,13 @@ echo "== build ($configuration)"
 dotnet build FlMicroservices.sln -c "$configuration" -nologo -v quiet
 
 status=0
+echo "== deployment files (docker/, aspire/): offline checks"
+if ! bash scripts/check-docker.sh > "$results/check-docker.log" 2>&1; then
+  cat "$results/check-docker.log"; status=1
+else
+  tail -1 "$results/check-docker.log"
+fi
+
 for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"
   echo "== $name"
