@@ -9,7 +9,7 @@ public sealed class EventObserver(EventLog log) :
     IConsumer<ClientRegistered>, IConsumer<ClientRejected>,
     IConsumer<RoundStarted>, IConsumer<UpdateSubmitted>, IConsumer<RoundAggregated>,
     IConsumer<ModelVersionPublished>, IConsumer<RoundCompleted>,
-    IConsumer<PrivacyBudgetUpdated>, IConsumer<RewardsIssued>
+    IConsumer<PrivacyBudgetUpdated>, IConsumer<PrivacyBudgetExhausted>, IConsumer<RewardsIssued>
 {
     public Task Consume(ConsumeContext<TaskCreated> context) => Record(context.Message);
     public Task Consume(ConsumeContext<TaskRejected> context) => Record(context.Message);
@@ -22,6 +22,7 @@ public sealed class EventObserver(EventLog log) :
     public Task Consume(ConsumeContext<ModelVersionPublished> context) => Record(context.Message);
     public Task Consume(ConsumeContext<RoundCompleted> context) => Record(context.Message);
     public Task Consume(ConsumeContext<PrivacyBudgetUpdated> context) => Record(context.Message);
+    public Task Consume(ConsumeContext<PrivacyBudgetExhausted> context) => Record(context.Message);
     public Task Consume(ConsumeContext<RewardsIssued> context) => Record(context.Message);
 
     private Task Record(object message)

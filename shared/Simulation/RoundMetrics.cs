@@ -17,4 +17,9 @@ public sealed record RoundMetrics(
     [property: JsonPropertyName("succeeded")] bool Succeeded,
     [property: JsonPropertyName("wall_seconds")] double WallSeconds,
     [property: JsonPropertyName("training_seconds")] double TrainingSeconds,
-    [property: JsonPropertyName("overhead_share")] double OverheadShare);
+    [property: JsonPropertyName("overhead_share")] double OverheadShare)
+{
+    /// <summary>ε spent after this round, as the privacy accountant reported it (null without DP).</summary>
+    [JsonPropertyName("epsilon")]
+    public double? Epsilon { get; init; }
+}

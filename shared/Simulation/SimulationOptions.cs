@@ -1,3 +1,5 @@
+using FlMicroservices.Contracts.V1;
+
 namespace FlMicroservices.Simulation;
 
 /// <summary>Everything a simulated federated run needs; <see cref="Validate"/> names every bad setting.</summary>
@@ -34,6 +36,41 @@ public sealed record SimulationOptions
     public double Attackers { get; init; }
     /// <summary>Stop early once server-side accuracy reaches this (0 = run every round).</summary>
     public double TargetAccuracy { get; init; }
+    /// <summary>Client sampling: "fixed" (the fraction of clients, without replacement) or "poisson" (each client with probability fraction).</summary>
+    public string Sampling { get; init; } = "fixed";
+
+    /// <summary>Differential privacy on, with this noise multiplier z (null: off). Central DP-FedAvg unless <see cref="DpLocal"/>.</summary>
+    public double? DpNoiseMultiplier { get; init; }
+    /// <summary>Clip norm C: of each client's update (central; the initial one with <see cref="DpAdaptive"/>) or of each example's gradient (local).</summary>
+    public double DpClip { get; init; } = 1.0;
+    /// <summary>Central DP: adapt the clip norm towards <see cref="DpTargetQuantile"/> of the update norms (Andrew et al. 2021).</summary>
+    public bool DpAdaptive { get; init; }
+    public double DpTargetQuantile { get; init; } = 0.5;
+    /// <summary>η_C, the adaptive clip norm's learning rate.</summary>
+    public double DpClipLearningRate { get; init; } = 0.2;
+    /// <summary>σ_b, the noise on adaptive clipping's count (0: the platform's default).</summary>
+    public double DpCountNoise { get; init; }
+    /// <summary>The ε budget; required with DP. The task stops before a round would exceed it.</summary>
+    public double? DpEpsilonBudget { get; init; }
+    public double DpDelta { get; init; } = 1e-5;
+    /// <summary>Local DP: DP-SGD on the clients (per-example clipping to <see cref="DpClip"/> and noise z) instead of DP-FedAvg at the server.</summary>
+    public bool DpLocal { get; init; }
+
+    /// <summary>The task's privacy settings; the noise is seeded from <see cref="Seed"/> so that runs repeat (a simulation, not a deployment).</summary>
+    public PrivacyConfig Privacy() => DpNoiseMultiplier is not { } z
+        ? PrivacyConfig.None
+        : new PrivacyConfig(true, z, DpClip, DpEpsilonBudget ?? 0, DpDelta)
+        {
+            Mechanism = DpLocal ? PrivacyMechanism.Local : PrivacyMechanism.Central,
+            AdaptiveClipping = DpAdaptive,
+            TargetQuantile = DpTargetQuantile,
+            ClipLearningRate = DpClipLearningRate,
+            CountNoiseStd = DpCountNoise,
+            NoiseSeed = Seed,
+        };
+
+    /// <summary>The client sampling <see cref="Sampling"/> names.</summary>
+    public ClientSampling SamplingMode() => Sampling == "poisson" ? ClientSampling.Poisson : ClientSampling.Fixed;
 
     public IReadOnlyList<string> Validate()
     {
@@ -58,7 +95,14 @@ public sealed record SimulationOptions
         if (!(DropoutRate >= 0 && DropoutRate < 1)) problems.Add($"--dropout {DropoutRate} must be in [0, 1)");
         if (!(TargetAccuracy >= 0 && TargetAccuracy <= 1)) problems.Add($"--target-accuracy {TargetAccuracy} must be in [0, 1]");
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
-        try { Core.Aggregation.StrategyCatalog.Create(Strategy, StrategyParameters); }
+        if (Sampling is not ("fixed" or "poisson")) problems.Add($"--sampling '{Sampling}' is unknown (fixed, poisson)");
+        var centralDp = ValidatePrivacy(problems);
+        try
+        {
+            Core.Aggregation.StrategyCatalog.Create(Strategy, centralDp is { } z
+                ? Core.Privacy.Dp.DpFedAvgParameters.For(StrategyParameters, z, DpClip, DpAdaptive, DpTargetQuantile, DpClipLearningRate, DpCountNoise)
+                : StrategyParameters);
+        }
         catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
         if (Attack is not null)
         {
@@ -68,5 +112,32 @@ public sealed record SimulationOptions
         if (!(Attackers >= 0 && Attackers < 1)) problems.Add($"--attackers {Attackers} must be in [0, 1)");
         if (Attackers > 0 && Attack is null) problems.Add("--attackers needs --attack to say what the attackers do");
         return problems;
+    }
+
+    /// <summary>Adds the problems of the DP options; returns z when central DP is on and its settings are valid.</summary>
+    private double? ValidatePrivacy(List<string> problems)
+    {
+        if (DpNoiseMultiplier is not { } z)
+        {
+            if (DpLocal) problems.Add("--dp-local needs --dp-noise-multiplier");
+            if (DpAdaptive) problems.Add("--dp-adaptive needs --dp-noise-multiplier");
+            if (DpEpsilonBudget is not null) problems.Add("--dp-epsilon-budget needs --dp-noise-multiplier");
+            return null;
+        }
+        var before = problems.Count;
+        if (!(z > 0) || !double.IsFinite(z)) problems.Add($"--dp-noise-multiplier {z} must be a finite number greater than 0");
+        if (!(DpClip > 0) || !double.IsFinite(DpClip)) problems.Add($"--dp-clip {DpClip} must be a finite number greater than 0");
+        if (DpEpsilonBudget is not { } budget) problems.Add("--dp-epsilon-budget is required with --dp-noise-multiplier");
+        else if (!(budget > 0) || !double.IsFinite(budget)) problems.Add($"--dp-epsilon-budget {budget} must be a finite number greater than 0");
+        if (!(DpDelta > 0 && DpDelta < 1)) problems.Add($"--dp-delta {DpDelta} must be in (0, 1)");
+        if (DpAdaptive)
+        {
+            if (DpLocal) problems.Add("--dp-adaptive applies to central DP only, not with --dp-local");
+            if (!(DpTargetQuantile >= 0 && DpTargetQuantile <= 1)) problems.Add($"--dp-target-quantile {DpTargetQuantile} must be in [0, 1]");
+            if (!(DpClipLearningRate > 0) || !double.IsFinite(DpClipLearningRate)) problems.Add($"--dp-clip-lr {DpClipLearningRate} must be a finite number greater than 0");
+            if (!(DpCountNoise >= 0) || !double.IsFinite(DpCountNoise)) problems.Add($"--dp-count-noise {DpCountNoise} must be 0 (default) or positive");
+            else if (DpCountNoise > 0 && !(2 * DpCountNoise > z)) problems.Add($"--dp-count-noise {DpCountNoise} must exceed half the noise multiplier ({z / 2})");
+        }
+        return problems.Count == before && !DpLocal ? z : null;
     }
 }

@@ -24,4 +24,22 @@ public sealed record SimulationResult(
 {
     [JsonIgnore]
     public IReadOnlyList<RoundMetrics> PerRound { get; init; } = [];
+
+    /// <summary>"central" (DP-FedAvg), "local" (DP-SGD on the clients), or null without differential privacy.</summary>
+    [JsonPropertyName("dp_mechanism")]
+    public string? DpMechanism { get; init; }
+
+    /// <summary>ε the privacy accountant reported spent after the last round (local DP: the largest over the clients); null without DP.</summary>
+    [JsonPropertyName("epsilon_spent")]
+    public double? EpsilonSpent { get; init; }
+
+    [JsonPropertyName("epsilon_budget")]
+    public double? EpsilonBudget { get; init; }
+
+    [JsonPropertyName("delta")]
+    public double? Delta { get; init; }
+
+    /// <summary>True when the task stopped because the next round would have exceeded the ε budget.</summary>
+    [JsonPropertyName("privacy_budget_exhausted")]
+    public bool PrivacyBudgetExhausted { get; init; }
 }

@@ -60,6 +60,8 @@ public static class SimulationRunner
                 Strategy = options.Strategy,
                 StrategyParameters = new Dictionary<string, string>(options.StrategyParameters),
                 Seed = options.Seed,
+                Sampling = options.SamplingMode(),
+                Privacy = options.Privacy(),
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
             return await FollowAsync(taskId, options, data, events, progress, host.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
@@ -135,6 +137,7 @@ public static class SimulationRunner
         var perRound = new List<RoundMetrics>();
         var started = new Dictionary<int, (DateTimeOffset At, int Participants)>();
         var received = new Dictionary<int, int>();
+        var privacy = new PrivacyProgress(options.DpNoiseMultiplier is not null);
         int? roundsToTarget = null;
         var reason = "unknown";
         var silence = options.RoundTimeout + TimeSpan.FromMinutes(2);
@@ -148,6 +151,7 @@ public static class SimulationRunner
             {
                 throw new TimeoutException($"No platform event for {silence.TotalSeconds:F0} s; the simulation is stuck after round {perRound.Count}.");
             }
+            if (privacy.Observe(taskId, observed.Message)) continue;
             switch (observed.Message)
             {
                 case TaskRejected rejected when rejected.TaskId == taskId:
@@ -169,12 +173,58 @@ public static class SimulationRunner
                     {
                         roundsToTarget = completed.Round;
                         reason = $"target accuracy {options.TargetAccuracy:P1} reached in round {completed.Round}";
-                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall);
+                        await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
+                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy);
                     }
                     break;
                 case TaskCompleted done when done.TaskId == taskId:
                     reason = done.Reason;
-                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall);
+                    await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
+                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy);
+            }
+        }
+    }
+
+    /// <summary>What the privacy accountant reported about the task: ε after each round, and whether the budget ran out.</summary>
+    private sealed class PrivacyProgress(bool enabled)
+    {
+        /// <summary>How long to wait, once the task has ended, for the accountant's report on the last rounds (it is published concurrently).</summary>
+        private static readonly TimeSpan ReportWait = TimeSpan.FromSeconds(30);
+
+        public bool Enabled { get; } = enabled;
+        public Dictionary<int, double> EpsilonByRound { get; } = [];
+        public PrivacyBudgetExhausted? Exhausted { get; private set; }
+
+        /// <summary>Records a privacy event of the task; true when the message was one.</summary>
+        public bool Observe(string taskId, object message)
+        {
+            switch (message)
+            {
+                case PrivacyBudgetUpdated updated when updated.TaskId == taskId:
+                    if (updated.DifferentialPrivacy) EpsilonByRound[updated.Round] = updated.EpsilonSpent;
+                    return true;
+                case PrivacyBudgetExhausted exhausted when exhausted.TaskId == taskId:
+                    Exhausted = exhausted;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>With DP, reads on until the accountant has reported every completed round (at most <see cref="ReportWait"/>).</summary>
+        public async Task AwaitRoundsAsync(string taskId, List<RoundMetrics> rounds, EventLog events, CancellationToken cancellationToken)
+        {
+            if (!Enabled) return;
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(ReportWait);
+            try
+            {
+                while (rounds.Any(r => !EpsilonByRound.ContainsKey(r.Round)))
+                    Observe(taskId, (await events.Live.ReadAsync(wait.Token)).Message);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The summary then reports what arrived.
             }
         }
     }
@@ -193,8 +243,11 @@ public static class SimulationRunner
     }
 
     private static SimulationResult Summarise(string taskId, SimulationOptions options, FederatedData data, List<RoundMetrics> rounds,
-        int? roundsToTarget, string reason, Stopwatch wall)
+        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy)
     {
+        if (privacy.Enabled)
+            rounds = rounds.Select(r => r with { Epsilon = privacy.EpsilonByRound.TryGetValue(r.Round, out var e) ? e : null }).ToList();
+        double? spent = privacy.EpsilonByRound.Count > 0 ? privacy.EpsilonByRound.MaxBy(p => p.Key).Value : privacy.Enabled ? 0 : null;
         var accuracies = rounds.Select(r => r.Accuracy).ToArray();
         return new SimulationResult(taskId, data.Description, options.Model, data.ClientTrain.Count, rounds.Count,
             accuracies.LastOrDefault(), rounds.LastOrDefault()?.Loss, accuracies.Max(),
@@ -203,6 +256,11 @@ public static class SimulationRunner
             wall.Elapsed.TotalSeconds, reason, options.Seed)
         {
             PerRound = rounds,
+            DpMechanism = privacy.Enabled ? (options.DpLocal ? "local" : "central") : null,
+            EpsilonSpent = spent,
+            EpsilonBudget = privacy.Enabled ? options.DpEpsilonBudget : null,
+            Delta = privacy.Enabled ? options.DpDelta : null,
+            PrivacyBudgetExhausted = privacy.Exhausted is not null,
         };
     }
 }

@@ -46,14 +46,23 @@ internal sealed class LocalSgd : IDisposable
     }
 
     /// <summary>Updates every parameter from the gradients the last backward pass left on them.</summary>
-    public void Step()
+    public void Step() => Step(null);
+
+    /// <summary>
+    /// Updates every parameter from <paramref name="gradients"/> (one per parameter, in order; DP-SGD's privatized ones)
+    /// instead of the ones a backward pass left. The tensors are changed in place (weight decay and the proximal term are
+    /// added to them).
+    /// </summary>
+    public void Step(IReadOnlyList<Tensor>? gradients)
     {
+        if (gradients is not null && gradients.Count != _parameters.Length)
+            throw new ArgumentException($"{gradients.Count} gradients were given for {_parameters.Length} parameters.", nameof(gradients));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         for (var i = 0; i < _parameters.Length; i++)
         {
             var parameter = _parameters[i];
-            var grad = parameter.grad;
+            var grad = gradients is null ? parameter.grad : gradients[i];
             if (grad is null) continue;
             if (_weightDecay is not null) grad.add_(parameter, alpha: _weightDecay);
             if (_anchors is not null) grad.add_(parameter, alpha: _mu!).add_(_anchors[i], alpha: _minusMu!);

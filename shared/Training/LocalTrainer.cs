@@ -1,10 +1,11 @@
 using FlMicroservices.Core.Data;
+using FlMicroservices.Core.Privacy.Dp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FlMicroservices.Training;
 
-/// <summary>A client's local training: mini-batch SGD on cross-entropy from the global model's parameters.</summary>
+/// <summary>A client's local training: mini-batch SGD on cross-entropy from the global model's parameters (DP-SGD with <see cref="TrainingSettings.DpSgd"/>).</summary>
 /// <remarks>
 /// Building a TorchSharp module is slow, so a trainer keeps one and loads the given parameters into it on every
 /// call; keep trainers and reuse them. A trainer is not thread-safe: run one call at a time on it, and run
@@ -56,6 +57,11 @@ public sealed class LocalTrainer : IDisposable
         var labels = TensorCopy.Labels(data.Labels);
         using var generator = new Generator(unchecked((ulong)seed));
         _model.train();
+        var dp = settings.DpSgd;
+        using var noise = dp is { NoiseMultiplier: > 0 }
+            ? dp.NoiseSeed is { } noiseSeed ? GaussianNoise.FromSeed(noiseSeed, "dp-sgd") : GaussianNoise.CreateSecure()
+            : null;
+        var noiseBuffer = noise is null ? null : new float[ParameterCount];
 
         var steps = 0;
         var epochLoss = 0.0;
@@ -72,16 +78,50 @@ public sealed class LocalTrainer : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var rows = Math.Min(settings.BatchSize, count - start);
-                _model.zero_grad();
-                var logits = _model.call(shuffledFeatures.narrow(0, start, rows));
-                var loss = nn.functional.cross_entropy(logits, shuffledLabels.narrow(0, start, rows));
-                loss.backward();
-                sgd.Step();
-                epochLoss += loss.item<float>() * (double)rows;
+                if (dp is null)
+                {
+                    _model.zero_grad();
+                    var logits = _model.call(shuffledFeatures.narrow(0, start, rows));
+                    var loss = nn.functional.cross_entropy(logits, shuffledLabels.narrow(0, start, rows));
+                    loss.backward();
+                    sgd.Step();
+                    epochLoss += loss.item<float>() * (double)rows;
+                }
+                else
+                {
+                    epochLoss += DpSgdStep(sgd, dp, noise, noiseBuffer, shuffledFeatures.narrow(0, start, rows), shuffledLabels.narrow(0, start, rows), rows);
+                }
                 steps++;
             }
         }
         return new TrainResult(ParameterVector.Get(_model), count, epochLoss / count, steps);
+    }
+
+    /// <summary>
+    /// One DP-SGD step (Abadi et al. 2016, Algorithm 1): the per-example gradients clipped to C and summed
+    /// (<see cref="PerSampleGradients"/>), plus N(0, σ²C²) on every coordinate, divided by the batch size; then the usual SGD
+    /// update (weight decay, the proximal term and momentum act on the privatized gradient, as post-processing).
+    /// </summary>
+    /// <returns>The batch's summed loss, for the epoch's mean.</returns>
+    private double DpSgdStep(LocalSgd sgd, DpSgdSettings dp, GaussianNoise? noise, float[]? noiseBuffer, Tensor features, Tensor labels, int rows)
+    {
+        var (sums, _, lossSum) = PerSampleGradients.Compute(_model, _parameters, features, labels, dp.ClipNorm, dp.Mode);
+        if (noise is not null)
+        {
+            noise.Fill(noiseBuffer, dp.NoiseMultiplier * dp.ClipNorm);
+            var noiseVector = TensorCopy.FromSpan(noiseBuffer, [noiseBuffer!.Length]);
+            long offset = 0;
+            foreach (var sum in sums)
+            {
+                var size = sum.numel();
+                sum.add_(noiseVector.narrow(0, offset, size).view(sum.shape));
+                offset += size;
+            }
+        }
+        var inverseBatch = tensor(1f / rows);
+        foreach (var sum in sums) sum.mul_(inverseBatch);
+        sgd.Step(sums);
+        return lossSum;
     }
 
     /// <summary>Evaluates <paramref name="parameters"/> with this trainer's module.</summary>

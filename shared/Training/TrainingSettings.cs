@@ -14,6 +14,9 @@ public sealed record TrainingSettings(int Epochs, int BatchSize, double Learning
     /// <summary>FedProx's mu: adds mu/2 * ||w - w_global||^2 to the local objective, pulling the client towards the global model (0 = FedAvg).</summary>
     public double ProximalMu { get; init; }
 
+    /// <summary>DP-SGD (local differential privacy for the client's examples); null trains with plain SGD.</summary>
+    public DpSgdSettings? DpSgd { get; init; }
+
     /// <summary>libtorch threads; a process-wide setting that the first training call fixes (see <see cref="TorchRuntime"/>).</summary>
     public int TorchThreads { get; init; } = 1;
 
@@ -28,6 +31,7 @@ public sealed record TrainingSettings(int Epochs, int BatchSize, double Learning
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) problems.Add($"WeightDecay {WeightDecay} must be zero or positive");
         if (!(ProximalMu >= 0) || !double.IsFinite(ProximalMu)) problems.Add($"ProximalMu {ProximalMu} must be zero or positive");
         if (TorchThreads < 1) problems.Add($"TorchThreads {TorchThreads} must be at least 1");
+        if (DpSgd is not null) problems.AddRange(DpSgd.Problems());
         if (problems.Count > 0) throw new ArgumentException("Invalid training settings: " + string.Join("; ", problems) + ".");
     }
 }

@@ -30,16 +30,23 @@ public static class RunReport
     public static void PrintTable(SimulationResult result)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 120);
+        var privacy = result.DpMechanism is not null;
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("round", "clients", "ok", "drop", "rej", "accuracy", "loss", "train loss", "wall s", "overhead");
+        if (privacy) table.AddColumn("ε");
         var rows = result.PerRound;
         var step = Math.Max(1, rows.Count / 40);
         foreach (var r in rows.Where((r, i) => i % step == 0 || i == rows.Count - 1))
         {
-            table.AddRow(r.Round.ToString(), r.Participants.ToString(), r.Contributors.ToString(), r.Dropouts.ToString(), r.Rejected.ToString(),
+            var cells = new List<string>
+            {
+                r.Round.ToString(), r.Participants.ToString(), r.Contributors.ToString(), r.Dropouts.ToString(), r.Rejected.ToString(),
                 Commands.SimulateCommand.Format(r.Accuracy) + (r.RolledBack ? " (rolled back)" : ""),
                 r.Loss is { } l ? l.ToString("F4") : "n/a", double.IsFinite(r.TrainLoss) ? r.TrainLoss.ToString("F4") : "n/a",
-                r.WallSeconds.ToString("F2"), r.OverheadShare.ToString("P0"));
+                r.WallSeconds.ToString("F2"), r.OverheadShare.ToString("P0"),
+            };
+            if (privacy) cells.Add(r.Epsilon is { } e ? e.ToString("G4") : "n/a");
+            table.AddRow(cells.ToArray());
         }
         if (step > 1) table.Caption($"every {step}th round shown; all rounds are in metrics.jsonl");
         AnsiConsole.Write(table);

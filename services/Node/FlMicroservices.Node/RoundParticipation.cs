@@ -60,6 +60,7 @@ public sealed class RoundParticipation(
             var settings = new TrainingSettings(round.Training.LocalEpochs, round.Training.BatchSize, round.Training.LearningRate)
             {
                 ProximalMu = round.Training.ProximalMu,
+                DpSgd = LocalDpFor(round, client.ClientId),
             };
             var watch = Stopwatch.StartNew();
             var result = trainer.Train(global, client.Data, settings, ClientSeeds.For(round.Seed, round.Round, client.ClientId), cancellationToken);
@@ -69,6 +70,23 @@ public sealed class RoundParticipation(
         {
             trainers.Return(round.ModelName, shape, client.Data.ClassCount, trainer);
         }
+    }
+
+    /// <summary>
+    /// DP-SGD settings when the round asks for local differential privacy (<see cref="PrivacyMechanism.Local"/>): per-example
+    /// clipping to the task's clipping norm and noise with its noise multiplier. The noise comes from the operating system's
+    /// CSPRNG unless the task carries a noise seed (simulations), from which each client and round gets its own stream.
+    /// </summary>
+    public static DpSgdSettings? LocalDpFor(RoundStarted round, string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(round);
+        if (round.Privacy is not { Enabled: true, Mechanism: PrivacyMechanism.Local } privacy) return null;
+        return new DpSgdSettings(privacy.NoiseMultiplier, privacy.ClippingNorm)
+        {
+            NoiseSeed = privacy.NoiseSeed is { } seed
+                ? ((long)ClientSeeds.For(unchecked((int)seed ^ (int)(seed >> 32)), round.Round, clientId + "/dp-sgd") << 32) ^ seed
+                : null,
+        };
     }
 
     private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)

@@ -27,8 +27,15 @@ public static class TaskSpecValidator
         if (spec.MinClientsPerRound < 1) problems.Add($"MinClientsPerRound {spec.MinClientsPerRound} must be at least 1");
         if (!(spec.Quorum > 0 && spec.Quorum <= 1)) problems.Add($"Quorum {spec.Quorum} must be in (0, 1]");
         if (spec.RoundTimeout <= TimeSpan.Zero) problems.Add($"RoundTimeout {spec.RoundTimeout} must be positive");
-        try { Core.Aggregation.StrategyCatalog.Create(spec.Strategy ?? "", spec.StrategyParameters); }
-        catch (ArgumentException e) { problems.Add($"Strategy: {e.Message}"); }
+        var strategyValid = true;
+        // dp-* keys are refused below on their own; the strategy is checked without them.
+        var ownParameters = spec.StrategyParameters?.Where(p => !p.Key.StartsWith("dp-", StringComparison.Ordinal)).ToDictionary(p => p.Key, p => p.Value);
+        try { Core.Aggregation.StrategyCatalog.Create(spec.Strategy ?? "", ownParameters); }
+        catch (ArgumentException e) { problems.Add($"Strategy: {e.Message}"); strategyValid = false; }
+        if (!Enum.IsDefined(spec.Sampling)) problems.Add($"Sampling {spec.Sampling} is unknown (Fixed, Poisson)");
+        var ownDpKeys = spec.StrategyParameters?.Keys.Where(k => k.StartsWith("dp-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList() ?? [];
+        if (ownDpKeys.Count > 0)
+            problems.Add($"StrategyParameters {string.Join(", ", ownDpKeys.Select(k => $"'{k}'"))}: DP-FedAvg parameters are derived from Privacy; set Privacy instead");
         if (!(spec.RollbackThreshold >= 0)) problems.Add($"RollbackThreshold {spec.RollbackThreshold} must be zero or positive");
         if (spec.SliceElements < 1 || spec.SliceElements > UpdateSliceCodec.MaxElements)
             problems.Add($"SliceElements {spec.SliceElements} must be in [1, {UpdateSliceCodec.MaxElements}] (256 KiB per slice)");
@@ -41,8 +48,49 @@ public static class TaskSpecValidator
             if (!(training.LearningRate > 0) || !double.IsFinite(training.LearningRate)) problems.Add($"Training.LearningRate {training.LearningRate} must be a positive number");
             if (!(training.ProximalMu >= 0) || !double.IsFinite(training.ProximalMu)) problems.Add($"Training.ProximalMu {training.ProximalMu} must be zero or positive");
         }
-        if (spec.Privacy is { Enabled: true })
-            problems.Add("Privacy.Enabled: differential privacy is not available in this version of the platform; create the task without it");
+        if (spec.Privacy is { Enabled: true } privacy) ValidatePrivacy(spec, privacy, strategyValid, problems);
         return problems;
+    }
+
+    /// <summary>
+    /// The privacy settings of a DP task: z &gt; 0, C &gt; 0, ε budget &gt; 0, 0 &lt; δ &lt; 1 (all finite), the adaptive-clipping
+    /// settings, and whether the task's strategy can run under central DP (DP-FedAvg wraps only the linear and
+    /// server-optimizer strategies).
+    /// </summary>
+    private static void ValidatePrivacy(TaskSpec spec, PrivacyConfig privacy, bool strategyValid, List<string> problems)
+    {
+        var before = problems.Count;
+        if (!(privacy.NoiseMultiplier > 0) || !double.IsFinite(privacy.NoiseMultiplier))
+            problems.Add($"Privacy.NoiseMultiplier {privacy.NoiseMultiplier} must be a finite number greater than 0");
+        if (!(privacy.ClippingNorm > 0) || !double.IsFinite(privacy.ClippingNorm))
+            problems.Add($"Privacy.ClippingNorm {privacy.ClippingNorm} must be a finite number greater than 0");
+        if (!(privacy.EpsilonBudget > 0) || !double.IsFinite(privacy.EpsilonBudget))
+            problems.Add($"Privacy.EpsilonBudget {privacy.EpsilonBudget} must be a finite number greater than 0");
+        if (!(privacy.Delta > 0 && privacy.Delta < 1))
+            problems.Add($"Privacy.Delta {privacy.Delta} must be in (0, 1)");
+        if (!Enum.IsDefined(privacy.Mechanism))
+            problems.Add($"Privacy.Mechanism {privacy.Mechanism} is unknown (Central, Local)");
+        if (privacy.AdaptiveClipping)
+        {
+            if (privacy.Mechanism == PrivacyMechanism.Local)
+                problems.Add("Privacy.AdaptiveClipping applies to the central mechanism only (DP-SGD on the nodes clips each example to ClippingNorm)");
+            if (!(privacy.TargetQuantile >= 0 && privacy.TargetQuantile <= 1))
+                problems.Add($"Privacy.TargetQuantile {privacy.TargetQuantile} must be in [0, 1]");
+            if (!(privacy.ClipLearningRate > 0) || !double.IsFinite(privacy.ClipLearningRate))
+                problems.Add($"Privacy.ClipLearningRate {privacy.ClipLearningRate} must be a finite number greater than 0");
+            if (!(privacy.CountNoiseStd >= 0) || !double.IsFinite(privacy.CountNoiseStd))
+                problems.Add($"Privacy.CountNoiseStd {privacy.CountNoiseStd} must be 0 (the default) or a finite positive number");
+            else if (privacy.CountNoiseStd > 0 && !(2 * privacy.CountNoiseStd > privacy.NoiseMultiplier))
+                problems.Add($"Privacy.CountNoiseStd {privacy.CountNoiseStd} must exceed half the noise multiplier ({privacy.NoiseMultiplier / 2}): " +
+                    "adaptive clipping needs 2σ_b > z");
+        }
+        if (problems.Count > before || !strategyValid || privacy.Mechanism != PrivacyMechanism.Central) return;
+        try
+        {
+            Core.Aggregation.StrategyCatalog.Create(spec.Strategy ?? "", Core.Privacy.Dp.DpFedAvgParameters.For(spec.StrategyParameters,
+                privacy.NoiseMultiplier, privacy.ClippingNorm, privacy.AdaptiveClipping, privacy.TargetQuantile, privacy.ClipLearningRate,
+                privacy.CountNoiseStd, seed: privacy.NoiseSeed));
+        }
+        catch (ArgumentException e) { problems.Add($"Privacy: {e.Message}"); }
     }
 }

@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Privacy.Dp;
 using FlMicroservices.Core.Selection;
 using FlMicroservices.Infrastructure.Health;
 using MassTransit;
@@ -8,6 +9,22 @@ using Microsoft.Extensions.Options;
 namespace FlMicroservices.Selector;
 
 /// <summary>Starts a task's next round: healthy clients, privacy check, sampling, <see cref="RoundStarted"/>; or ends the task.</summary>
+/// <remarks>
+/// <para>
+/// Sampling (<see cref="TaskSpec.Sampling"/>): <see cref="ClientSampling.Fixed"/> takes max(minimum, round(fraction × healthy))
+/// clients uniformly without replacement and asks the privacy accountant with q = taken / healthy;
+/// <see cref="ClientSampling.Poisson"/> takes each healthy client independently with probability q = fraction, the sampling
+/// the accountant's bound assumes. A Poisson draw with fewer than max(1, <see cref="TaskSpec.MinClientsPerRound"/>) clients
+/// is drawn again (at most <see cref="MaxPoissonDraws"/> times); that conditioning is not accounted, so keep
+/// (1 − q)^healthy small (q × healthy ≥ 10 makes it below 5e-5).
+/// </para>
+/// <para>
+/// Central DP (<see cref="PrivacyConfig.Enabled"/> with <see cref="PrivacyMechanism.Central"/>): the round's strategy
+/// parameters get the DP-FedAvg keys (<see cref="DpFedAvgParameters"/>) from the task's privacy settings, with the expected
+/// number of clients per round m (fixed: the sample size; Poisson: q × healthy) fixed at the first round. When the
+/// accountant refuses a round because of the budget, the task ends with <see cref="TaskCompleted"/> naming the budget.
+/// </para>
+/// </remarks>
 public sealed class RoundStarter(
     TaskSchedule schedule,
     IClientHealthStore health,
@@ -16,6 +33,9 @@ public sealed class RoundStarter(
     IOptions<SelectorOptions> options,
     ILogger<RoundStarter> logger)
 {
+    /// <summary>How often a Poisson draw below the minimum number of clients is repeated before the task gives up.</summary>
+    public const int MaxPoissonDraws = 1_000;
+
     public async Task StartNextAsync(IPublishEndpoint publish, string taskId, int round, int modelVersion, double? lastAccuracy, CancellationToken cancellationToken)
     {
         var entry = schedule.Find(taskId) ?? throw new InvalidOperationException($"Selector has not seen TaskCreated for task '{taskId}' yet.");
@@ -29,14 +49,15 @@ public sealed class RoundStarter(
         if (round <= entry.LastStartedRound) return; // a redelivered trigger: this round is already under way
 
         var healthy = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
+        var poisson = spec.Sampling == ClientSampling.Poisson;
         var count = UniformSampler.ParticipantCount(healthy.Count, spec.ClientFraction, spec.MinClientsPerRound);
-        if (healthy.Count == 0 || count < spec.MinClientsPerRound)
+        if (healthy.Count == 0 || (!poisson && count < spec.MinClientsPerRound) || (poisson && healthy.Count < spec.MinClientsPerRound))
         {
             await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy,
                 $"round {round} cannot start: {healthy.Count} healthy clients, {spec.MinClientsPerRound} needed");
             return;
         }
-        var sampleRate = (double)count / healthy.Count;
+        var sampleRate = poisson ? spec.ClientFraction : (double)count / healthy.Count;
         var decision = await privacy.GetResponse<PrivacyBudgetDecision>(new CheckPrivacyBudget(taskId, round, sampleRate), cancellationToken);
         if (!decision.Message.Allowed)
         {
@@ -46,11 +67,42 @@ public sealed class RoundStarter(
         if (!entry.TryClaimRound(round)) return;
 
         var rng = new Random(unchecked(spec.Seed * 1_000_003 + round));
-        var participants = UniformSampler.Sample(healthy, count, rng);
+        var participants = poisson ? PoissonSample(healthy, spec.ClientFraction, Math.Max(1, spec.MinClientsPerRound), rng) : UniformSampler.Sample(healthy, count, rng);
+        if (participants is null)
+        {
+            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy,
+                $"round {round} cannot start: {MaxPoissonDraws} Poisson draws at q = {spec.ClientFraction} over {healthy.Count} healthy clients " +
+                $"all took fewer than {Math.Max(1, spec.MinClientsPerRound)}");
+            return;
+        }
         Array.Sort(participants, StringComparer.Ordinal);
-        logger.LogInformation("Task {TaskId} round {Round}: {Count} of {Healthy} healthy clients selected", taskId, round, count, healthy.Count);
+        logger.LogInformation("Task {TaskId} round {Round}: {Count} of {Healthy} healthy clients selected", taskId, round, participants.Length, healthy.Count);
+        var parameters = spec.StrategyParameters;
+        if (spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central } dp)
+        {
+            var expected = entry.ExpectedClients(poisson ? spec.ClientFraction * healthy.Count : count);
+            parameters = DpFedAvgParameters.For(spec.StrategyParameters, dp.NoiseMultiplier, dp.ClippingNorm, dp.AdaptiveClipping,
+                dp.TargetQuantile, dp.ClipLearningRate, dp.CountNoiseStd, expected, dp.NoiseSeed);
+        }
         await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
-            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.StrategyParameters, spec.Quorum, spec.Seed), cancellationToken);
+            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed), cancellationToken);
+    }
+
+    /// <summary>Each candidate independently with probability <paramref name="rate"/>; drawn again while fewer than <paramref name="minimum"/> are taken.</summary>
+    /// <returns>The sample in candidate order, or null when <see cref="MaxPoissonDraws"/> draws all fell short.</returns>
+    public static string[]? PoissonSample(IReadOnlyList<string> candidates, double rate, int minimum, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(rng);
+        var taken = new List<string>();
+        for (var draw = 0; draw < MaxPoissonDraws; draw++)
+        {
+            taken.Clear();
+            foreach (var candidate in candidates)
+                if (rng.NextDouble() < rate) taken.Add(candidate);
+            if (taken.Count >= minimum) return [.. taken];
+        }
+        return null;
     }
 
     private async Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion, double? accuracy, string reason)

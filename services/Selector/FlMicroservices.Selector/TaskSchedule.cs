@@ -25,5 +25,17 @@ public sealed class TaskSchedule
         public bool TryClaimRound(int round) => Interlocked.CompareExchange(ref _lastStarted, round, round - 1) == round - 1;
 
         public bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
+
+        private readonly Lock _gate = new();
+        private double? _expectedClients;
+
+        /// <summary>
+        /// The expected number of clients per round that DP-FedAvg divides by: fixed by the first round that asks (later
+        /// rounds get the same value, so that the denominator never depends on who is healthy at the time).
+        /// </summary>
+        public double ExpectedClients(double firstRoundValue)
+        {
+            lock (_gate) return _expectedClients ??= firstRoundValue;
+        }
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace FlMicroservices.Contracts.V1;
 
 /// <summary>Everything that defines a federated training task: model, rounds, participation, local training, privacy.</summary>
@@ -8,7 +10,10 @@ public sealed record TaskSpec
     public required int ClassCount { get; init; }
     public required int Rounds { get; init; }
     /// <summary>Share of healthy clients sampled per round (McMahan's C); at least <see cref="MinClientsPerRound"/> are taken.</summary>
+    /// <remarks>With <see cref="ClientSampling.Poisson"/> it is each client's probability of being sampled.</remarks>
     public double ClientFraction { get; init; } = 0.1;
+    /// <summary>How the selector samples a round's clients (optional; fixed-size by default).</summary>
+    public ClientSampling Sampling { get; init; } = ClientSampling.Fixed;
     public int MinClientsPerRound { get; init; } = 1;
     /// <summary>Smallest share of the selected clients whose updates must arrive for the round to aggregate.</summary>
     public double Quorum { get; init; } = 0.5;
@@ -33,6 +38,13 @@ public sealed record TrainingConfig(
     double ProximalMu = 0);
 
 /// <summary>Privacy settings of a task; <see cref="None"/> means no differential privacy (the budget is enforced only when <see cref="Enabled"/>).</summary>
+/// <param name="Enabled">Differential privacy on: the task stops before a round would take the spent ε past <paramref name="EpsilonBudget"/>.</param>
+/// <param name="NoiseMultiplier">z: noise standard deviation over the L2 sensitivity (the clip norm), for the mechanism <see cref="Mechanism"/> names.</param>
+/// <param name="ClippingNorm">C: with <see cref="PrivacyMechanism.Central"/> the clip norm of each client's update (the initial one with
+/// <see cref="AdaptiveClipping"/>); with <see cref="PrivacyMechanism.Local"/> the clip norm of each example's gradient.</param>
+/// <param name="EpsilonBudget">The most ε the task may spend, at <paramref name="Delta"/>.</param>
+/// <param name="Delta">δ of the (ε, δ) guarantee, in (0, 1).</param>
+/// <remarks>The properties after the positional ones are optional (added in a backward-compatible way: absent fields take their defaults).</remarks>
 public sealed record PrivacyConfig(
     bool Enabled,
     double NoiseMultiplier,
@@ -41,4 +53,50 @@ public sealed record PrivacyConfig(
     double Delta)
 {
     public static PrivacyConfig None { get; } = new(false, 0, 0, 0, 0);
+
+    /// <summary>
+    /// Where the noise is added: <see cref="PrivacyMechanism.Central"/> (DP-FedAvg at the server: client-level DP, the
+    /// default) or <see cref="PrivacyMechanism.Local"/> (DP-SGD on each node: example-level DP of each client's data).
+    /// </summary>
+    public PrivacyMechanism Mechanism { get; init; } = PrivacyMechanism.Central;
+
+    /// <summary>Central only: adapt the clip norm each round towards <see cref="TargetQuantile"/> of the update norms (Andrew et al. 2021).</summary>
+    public bool AdaptiveClipping { get; init; }
+
+    /// <summary>γ ∈ [0, 1]: the quantile of the update norms adaptive clipping aims for.</summary>
+    public double TargetQuantile { get; init; } = 0.5;
+
+    /// <summary>η_C &gt; 0: the geometric learning rate of the adaptive clip norm.</summary>
+    public double ClipLearningRate { get; init; } = 0.2;
+
+    /// <summary>σ_b: the noise on adaptive clipping's count of unclipped clients; 0 for the platform's default (max(m/20, z)).</summary>
+    public double CountNoiseStd { get; init; }
+
+    /// <summary>
+    /// Makes every noise draw reproducible from this seed: for simulations and tests only, because anyone who knows the seed
+    /// can subtract the noise. Null (the default) draws the noise from the operating system's CSPRNG.
+    /// </summary>
+    public long? NoiseSeed { get; init; }
+}
+
+/// <summary>Where a task's differential-privacy noise is added.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PrivacyMechanism>))]
+public enum PrivacyMechanism
+{
+    /// <summary>DP-FedAvg (McMahan et al. 2018): the server clips each client's update and noises the sum; client-level DP.</summary>
+    Central,
+
+    /// <summary>DP-SGD (Abadi et al. 2016) on each node: per-example clipping and noise in every local step; example-level DP.</summary>
+    Local,
+}
+
+/// <summary>How the selector samples a round's participants from the healthy clients.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ClientSampling>))]
+public enum ClientSampling
+{
+    /// <summary>max(<see cref="TaskSpec.MinClientsPerRound"/>, round(fraction × healthy)) clients, uniformly without replacement.</summary>
+    Fixed,
+
+    /// <summary>Each healthy client independently with probability <see cref="TaskSpec.ClientFraction"/> (the sampling the privacy accountant assumes).</summary>
+    Poisson,
 }

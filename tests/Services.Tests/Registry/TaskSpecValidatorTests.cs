@@ -68,7 +68,7 @@ public class TaskSpecValidatorTests
         { "SliceElements 0", s => s with { SliceElements = 0 } },
         { "SliceElements 70000", s => s with { SliceElements = 70_000 } },
         { "SliceElements 65537", s => s with { SliceElements = 65_537 } },
-        { "Privacy.Enabled", s => s with { Privacy = new PrivacyConfig(true, 1.1, 1.0, 8, 1e-5) } },
+        { "Privacy.NoiseMultiplier", s => s with { Privacy = new PrivacyConfig(true, 0, 1.0, 8, 1e-5) } },
         { "Quorum 0", s => s with { Quorum = 0 } },
         { "MinClientsPerRound 0", s => s with { MinClientsPerRound = 0 } },
         { "ClassCount 1", s => s with { ClassCount = 1 } },

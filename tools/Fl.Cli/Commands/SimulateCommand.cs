@@ -30,6 +30,17 @@ public static class SimulateCommand
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
         var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
         var attackers = new Option<double>("--attackers") { Description = "Share of clients that attack", DefaultValueFactory = _ => 0 };
+        var sampling = new Option<string>("--sampling") { Description = "Client sampling: fixed (the fraction, without replacement) or poisson (each client with probability fraction; what the privacy accountant assumes)", DefaultValueFactory = _ => defaults.Sampling };
+        // Differential privacy: central DP-FedAvg (McMahan et al. 2018) by default, DP-SGD on the clients with --dp-local.
+        var dpNoise = new Option<double?>("--dp-noise-multiplier") { Description = "Differential privacy with noise multiplier z (central DP-FedAvg; with --dp-local, DP-SGD on the clients)" };
+        var dpClip = new Option<double>("--dp-clip") { Description = "Clip norm C: of each client's update (central; initial value with --dp-adaptive) or of each example's gradient (--dp-local)", DefaultValueFactory = _ => defaults.DpClip };
+        var dpAdaptive = new Option<bool>("--dp-adaptive") { Description = "Adapt the clip norm to a quantile of the update norms (Andrew et al. 2021; central DP)" };
+        var dpQuantile = new Option<double>("--dp-target-quantile") { Description = "Target quantile γ of the update norms for --dp-adaptive", DefaultValueFactory = _ => defaults.DpTargetQuantile };
+        var dpClipLr = new Option<double>("--dp-clip-lr") { Description = "Learning rate η_C of the adaptive clip norm", DefaultValueFactory = _ => defaults.DpClipLearningRate };
+        var dpCountNoise = new Option<double>("--dp-count-noise") { Description = "Noise σ_b on the adaptive clipping count (0 = max(m/20, z))", DefaultValueFactory = _ => defaults.DpCountNoise };
+        var dpBudget = new Option<double?>("--dp-epsilon-budget") { Description = "Privacy budget ε (required with DP): the task stops before a round would exceed it" };
+        var dpDelta = new Option<double>("--dp-delta") { Description = "δ of the (ε, δ) guarantee", DefaultValueFactory = _ => defaults.DpDelta };
+        var dpLocal = new Option<bool>("--dp-local") { Description = "Local DP: DP-SGD on the clients (per-example clipping to --dp-clip, noise --dp-noise-multiplier)" };
         // Strategy parameters: each maps to the strategy factory's parameter name; only those given are passed.
         var strategyOptions = new (Option<double?> Option, string Parameter)[]
         {
@@ -49,7 +60,8 @@ public static class SimulateCommand
         var command = new Command("simulate", "Run a federated training task with virtual clients, every service in this process")
         {
             dataset, dataDir, model, clients, fraction, rounds, epochs, batch, lr, partition, seed, outDir,
-            trainSamples, testSamples, parallelism, dropout, target, strategy, attack, attackers,
+            trainSamples, testSamples, parallelism, dropout, target, strategy, attack, attackers, sampling,
+            dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
         foreach (var (option, _) in strategyOptions) command.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
@@ -76,6 +88,16 @@ public static class SimulateCommand
                 Strategy = parse.GetValue(strategy)!,
                 Attack = parse.GetValue(attack),
                 Attackers = parse.GetValue(attackers),
+                Sampling = parse.GetValue(sampling)!,
+                DpNoiseMultiplier = parse.GetValue(dpNoise),
+                DpClip = parse.GetValue(dpClip),
+                DpAdaptive = parse.GetValue(dpAdaptive),
+                DpTargetQuantile = parse.GetValue(dpQuantile),
+                DpClipLearningRate = parse.GetValue(dpClipLr),
+                DpCountNoise = parse.GetValue(dpCountNoise),
+                DpEpsilonBudget = parse.GetValue(dpBudget),
+                DpDelta = parse.GetValue(dpDelta),
+                DpLocal = parse.GetValue(dpLocal),
                 StrategyParameters = strategyOptions
                     .Where(o => parse.GetValue(o.Option) is not null)
                     .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
@@ -130,9 +152,16 @@ public static class SimulateCommand
         var files = RunReport.Write(options.OutDir, result!);
         RunReport.PrintTable(result!);
         AnsiConsole.MarkupLine($"[green]Done[/]: {result!.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
+        if (PrivacyLine(result) is { } privacy) AnsiConsole.MarkupLine(Markup.Escape(privacy));
         foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");
         return CliRunner.Ok;
     }
 
     internal static string Format(double? accuracy) => accuracy is { } a ? $"{a:P2}" : "n/a";
+
+    /// <summary>"Privacy (central DP): ε = 2.87 spent of 3 at δ = 1e-05 (budget exhausted)", or null without DP.</summary>
+    public static string? PrivacyLine(SimulationResult result) => result.DpMechanism is null
+        ? null
+        : FormattableString.Invariant(
+            $"Privacy ({result.DpMechanism} DP): ε = {result.EpsilonSpent:G4} spent of {result.EpsilonBudget:G4} at δ = {result.Delta:G3}{(result.PrivacyBudgetExhausted ? " (budget exhausted)" : "")}");
 }

@@ -1,20 +1,31 @@
 using FlMicroservices.Contracts.V1;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.PrivacyAccounting.Consumers;
 
-/// <summary>Answers the selector: may the next round run within the task's privacy budget?</summary>
-public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger) : IConsumer<CheckPrivacyBudget>
+/// <summary>
+/// Answers the selector: may the next round run within the task's privacy budget? A refusal for the budget is announced
+/// once with <see cref="PrivacyBudgetExhausted"/> (before the answer, so subscribers see it before the task completes).
+/// </summary>
+public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger, ILogger<CheckPrivacyBudgetConsumer> logger) : IConsumer<CheckPrivacyBudget>
 {
-    public Task Consume(ConsumeContext<CheckPrivacyBudget> context)
+    public async Task Consume(ConsumeContext<CheckPrivacyBudget> context)
     {
         var request = context.Message;
         var task = ledger.Find(request.TaskId);
         if (task is null)
-            return context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, false, 0, $"task '{request.TaskId}' has no privacy account"));
-        if (!task.Config.Enabled)
-            return context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, true, 0, "differential privacy is off for this task"));
-        return context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, false, task.EpsilonSpent,
-            "differential privacy is not available in this version; the task cannot run with it"));
+        {
+            await context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, false, 0, $"task '{request.TaskId}' has no privacy account"));
+            return;
+        }
+        var decision = task.Decide(request.Round, request.SampleRate);
+        if (decision.Exhausted is { } exhausted && task.TryAnnounceExhaustion())
+        {
+            logger.LogInformation("Task {TaskId}: privacy budget exhausted after {Rounds} rounds (ε = {Spent:G4} of {Budget:G4})",
+                request.TaskId, exhausted.RoundsCompleted, exhausted.EpsilonSpent, exhausted.EpsilonBudget);
+            await context.Publish(exhausted);
+        }
+        await context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, decision.Allowed, decision.EpsilonIfRun, decision.Reason));
     }
 }

@@ -3,15 +3,15 @@ using MassTransit;
 
 namespace FlMicroservices.PrivacyAccounting.Consumers;
 
-/// <summary>Records a completed round against the task's privacy account and publishes the new balance.</summary>
+/// <summary>Records a completed round in the task's privacy account and publishes the ε actually spent.</summary>
 public sealed class RoundCompletedConsumer(PrivacyLedger ledger) : IConsumer<RoundCompleted>
 {
     public async Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var round = context.Message;
         var task = ledger.Find(round.TaskId) ?? throw new InvalidOperationException($"Task '{round.TaskId}' has no privacy account.");
-        task.RoundsAccounted++;
-        await context.Publish(new PrivacyBudgetUpdated(round.TaskId, round.Round, task.Config.Enabled, task.EpsilonSpent,
+        var spent = task.RecordCompleted(round);
+        await context.Publish(new PrivacyBudgetUpdated(round.TaskId, round.Round, task.Config.Enabled, spent,
             task.Config.EpsilonBudget, task.Config.Delta));
     }
 }

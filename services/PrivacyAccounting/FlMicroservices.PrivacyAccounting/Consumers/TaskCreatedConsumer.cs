@@ -8,7 +8,7 @@ public sealed class TaskCreatedConsumer(PrivacyLedger ledger) : IConsumer<TaskCr
 {
     public Task Consume(ConsumeContext<TaskCreated> context)
     {
-        ledger.Add(context.Message.TaskId, context.Message.Spec.Privacy);
+        ledger.Add(context.Message.TaskId, context.Message.Spec);
         return Task.CompletedTask;
     }
 }

@@ -1,0 +1,218 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Privacy;
+
+namespace FlMicroservices.PrivacyAccounting;
+
+/// <summary>
+/// The privacy account of one task: the RDP accountant state of everything its rounds released, the check "does the next
+/// round fit the budget?", and the record of each completed round. Thread-safe (one lock per task).
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Central DP</b> (DP-FedAvg, <see cref="PrivacyMechanism.Central"/>): each round is one run of the sampled Gaussian
+/// mechanism on the clients, with the task's noise multiplier z and the round's sampling rate q, which the selector sends
+/// with <see cref="CheckPrivacyBudget"/>. The accountant (<see cref="RdpAccountant"/>, Mironov et al. 2019) assumes
+/// <b>Poisson sampling</b>: every client taken independently with probability q, as the selector does for
+/// <see cref="ClientSampling.Poisson"/>. For <see cref="ClientSampling.Fixed"/> (m of N clients without replacement) the
+/// selector sends q = m/N and the same bound is used as an approximation, as is common practice; it is not a proof for
+/// sampling without replacement. Amplification by sampling also assumes the sample stays secret; participant lists in
+/// platform events must then be kept from whoever the guarantee is against.
+/// </para>
+/// <para>
+/// The check for round R composes, on a copy, every round already completed, every round allowed but not yet completed
+/// (the selector may ask for round R before this service has seen <see cref="RoundCompleted"/> of round R − 1) and round R
+/// itself, and allows the round only if ε at the task's δ stays within the budget. Every round that completes is then
+/// recorded, whether it succeeded or not: a failed round may have released nothing, but counting it keeps the account on
+/// the safe side whatever the failure was.
+/// </para>
+/// <para>
+/// <b>Local DP</b> (DP-SGD on the nodes, <see cref="PrivacyMechanism.Local"/>): the guarantee is per client, for the
+/// examples it holds. A contributor with n examples trained E·⌈n/B⌉ steps at sampling rate q = B/n (E, B from the task's
+/// training settings; the trainer shuffles into fixed batches, which the Poisson-sampling bound approximates, as Abadi
+/// et al. 2016 do), so its accountant composes those steps with the task's noise multiplier. The task's ε is the largest
+/// over its clients, and the check asks whether any client already seen would exceed the budget after one more round like
+/// its last. A client's first round is not checked in advance (its data size is not known before it trains).
+/// </para>
+/// </remarks>
+public sealed class TaskPrivacy
+{
+    private readonly Lock _gate = new();
+    private readonly RdpAccountant _completed = new();
+    private readonly SortedDictionary<int, double> _allowed = new();
+    private readonly HashSet<int> _completedRounds = [];
+    private readonly Dictionary<string, ClientAccount> _clients = new(StringComparer.Ordinal);
+    private double _lastSampleRate = 1;
+    private bool _exhaustionAnnounced;
+
+    public TaskPrivacy(string taskId, PrivacyConfig config, TrainingConfig? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(taskId);
+        ArgumentNullException.ThrowIfNull(config);
+        TaskId = taskId;
+        Config = config;
+        Training = training;
+    }
+
+    public string TaskId { get; }
+    public PrivacyConfig Config { get; }
+    public TrainingConfig? Training { get; }
+
+    private bool IsLocal => Config.Mechanism == PrivacyMechanism.Local;
+
+    /// <summary>ε spent by the rounds completed so far (local DP: the largest over the clients), at the task's δ; 0 without DP.</summary>
+    public double EpsilonSpent
+    {
+        get
+        {
+            lock (_gate) return SpentLocked();
+        }
+    }
+
+    /// <summary>Rounds recorded as completed.</summary>
+    public int RoundsCompleted
+    {
+        get
+        {
+            lock (_gate) return _completedRounds.Count;
+        }
+    }
+
+    /// <summary>Local DP: the ε each client has spent so far, by client id.</summary>
+    public IReadOnlyDictionary<string, double> ClientEpsilons()
+    {
+        lock (_gate)
+        {
+            var epsilons = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (id, account) in _clients) epsilons[id] = account.Accountant.GetEpsilon(Config.Delta).Epsilon;
+            return epsilons;
+        }
+    }
+
+    /// <summary>
+    /// May round <paramref name="round"/> run? Allowed rounds count as spent from now on (for the checks of later rounds)
+    /// until their <see cref="RoundCompleted"/> is recorded.
+    /// </summary>
+    /// <param name="sampleRate">q: the probability that any one client takes part in the round (central DP).</param>
+    public BudgetDecision Decide(int round, double sampleRate)
+    {
+        if (!Config.Enabled) return new BudgetDecision(true, 0, "differential privacy is off for this task", null);
+        lock (_gate)
+        {
+            if (IsLocal) return DecideLocal(round);
+            if (!(sampleRate > 0 && sampleRate <= 1))
+                return new BudgetDecision(false, SpentLocked(), $"the sampling rate q = {sampleRate} of round {round} is not in (0, 1]", null);
+
+            var accountant = _completed.Clone();
+            var counted = _completedRounds.Count;
+            foreach (var (allowed, rate) in _allowed)
+            {
+                if (allowed >= round) break;
+                accountant.Step(Config.NoiseMultiplier, rate);
+                counted++;
+            }
+            var before = accountant.GetEpsilon(Config.Delta).Epsilon;
+            accountant.Step(Config.NoiseMultiplier, sampleRate);
+            var after = accountant.GetEpsilon(Config.Delta).Epsilon;
+            if (after <= Config.EpsilonBudget)
+            {
+                _allowed[round] = sampleRate;
+                return new BudgetDecision(true, after,
+                    $"round {round} takes ε to {after:G4} of the budget {Config.EpsilonBudget:G4} (δ = {Config.Delta:G3}, q = {sampleRate:G4}, z = {Config.NoiseMultiplier:G4})", null);
+            }
+            return Refuse(round, counted, before, after);
+        }
+    }
+
+    /// <summary>Records a completed round (idempotent under redelivery); returns ε spent so far.</summary>
+    public double RecordCompleted(RoundCompleted completed)
+    {
+        ArgumentNullException.ThrowIfNull(completed);
+        lock (_gate)
+        {
+            if (!_completedRounds.Add(completed.Round) || !Config.Enabled) return SpentLocked();
+            if (IsLocal)
+            {
+                foreach (var contributor in completed.Contributors) RecordClientLocked(contributor.ClientId, contributor.ExampleCount);
+            }
+            else
+            {
+                if (_allowed.Remove(completed.Round, out var rate)) _lastSampleRate = rate;
+                else rate = _lastSampleRate; // a round this instance never checked (e.g. after a restart): the last rate known
+                _completed.Step(Config.NoiseMultiplier, rate);
+            }
+            return SpentLocked();
+        }
+    }
+
+    /// <summary>True the first time it is called after a refusal for the budget: the exhaustion is announced once.</summary>
+    public bool TryAnnounceExhaustion()
+    {
+        lock (_gate)
+        {
+            if (_exhaustionAnnounced) return false;
+            _exhaustionAnnounced = true;
+            return true;
+        }
+    }
+
+    private BudgetDecision DecideLocal(int round)
+    {
+        if (_clients.Count == 0)
+            return new BudgetDecision(true, 0, "no client has trained yet: each client's ε is accounted from its first round", null);
+        var worst = 0.0;
+        string? worstClient = null;
+        foreach (var (id, account) in _clients)
+        {
+            var next = account.Accountant.Clone();
+            next.Step(Config.NoiseMultiplier, account.LastSampleRate, account.LastSteps);
+            var epsilon = next.GetEpsilon(Config.Delta).Epsilon;
+            if (epsilon > worst || worstClient is null) (worst, worstClient) = (epsilon, id);
+        }
+        if (worst <= Config.EpsilonBudget)
+            return new BudgetDecision(true, worst,
+                $"round {round} takes the largest client ε to {worst:G4} of the budget {Config.EpsilonBudget:G4} (client {worstClient}, δ = {Config.Delta:G3})", null);
+        return Refuse(round, _completedRounds.Count, SpentLocked(), worst);
+    }
+
+    private BudgetDecision Refuse(int round, int counted, double spent, double after)
+    {
+        var exhausted = new PrivacyBudgetExhausted(TaskId, counted, spent, Config.EpsilonBudget, Config.Delta);
+        return new BudgetDecision(false, after,
+            $"exhausted (round {round} would take ε from {spent:G4} to {after:G4}, above the budget {Config.EpsilonBudget:G4} at δ = {Config.Delta:G3}; " +
+            $"{counted} rounds spent)", exhausted);
+    }
+
+    private void RecordClientLocked(string clientId, int examples)
+    {
+        if (examples <= 0) return;
+        var batch = Training?.BatchSize ?? examples;
+        var epochs = Training?.LocalEpochs ?? 1;
+        var sampleRate = Math.Min(1.0, (double)batch / examples);
+        var steps = checked(epochs * (int)((examples + (long)batch - 1) / batch));
+        if (!_clients.TryGetValue(clientId, out var account)) _clients[clientId] = account = new ClientAccount();
+        account.Accountant.Step(Config.NoiseMultiplier, sampleRate, steps);
+        account.LastSampleRate = sampleRate;
+        account.LastSteps = steps;
+    }
+
+    private double SpentLocked()
+    {
+        if (!Config.Enabled) return 0;
+        if (!IsLocal) return _completed.GetEpsilon(Config.Delta).Epsilon;
+        var worst = 0.0;
+        foreach (var account in _clients.Values) worst = Math.Max(worst, account.Accountant.GetEpsilon(Config.Delta).Epsilon);
+        return worst;
+    }
+
+    private sealed class ClientAccount
+    {
+        public RdpAccountant Accountant { get; } = new();
+        public double LastSampleRate { get; set; }
+        public int LastSteps { get; set; }
+    }
+}
+
+/// <summary>The answer to "may the next round run?".</summary>
+/// <param name="EpsilonIfRun">ε after the round if it ran (local DP: the largest client's).</param>
+/// <param name="Exhausted">Set when the round is refused because of the budget: the event to publish (once).</param>
+public sealed record BudgetDecision(bool Allowed, double EpsilonIfRun, string Reason, PrivacyBudgetExhausted? Exhausted);
