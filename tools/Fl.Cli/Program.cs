@@ -9,5 +9,6 @@ var root = new RootCommand("fl: the FlMicroservices command line (federated lear
     PrivacyCommand.Create(),
     NodeCommand.Create(),
     TaskCommand.Create(),
+    AuditCommand.Create(),
 };
 return await CliRunner.RunAsync(root, args);
