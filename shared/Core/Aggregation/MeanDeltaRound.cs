@@ -6,9 +6,10 @@ namespace FlMicroservices.Core.Aggregation;
 /// </summary>
 /// <remarks>
 /// A round finishes at most once, so a stateful server optimizer (momentum, Adam moments) steps exactly once per round.
-/// Because the mean is exact and order-invariant, so is every step computed from it.
+/// Because the mean is exact and order-invariant, so is every step computed from it. Slices of one index from several
+/// clients can be folded as a group (<see cref="IBatchRoundAggregator"/>), with the same result bit for bit.
 /// </remarks>
-internal sealed class MeanDeltaRound : IRoundAggregator, ICheckpointable
+internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable
 {
     /// <summary>
     /// Writes the next global model over <paramref name="meanDeltaThenModel"/>, which holds the round's weighted mean
@@ -35,6 +36,16 @@ internal sealed class MeanDeltaRound : IRoundAggregator, ICheckpointable
         ArgumentNullException.ThrowIfNull(clientId);
         if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; it takes no more updates.");
         _sums.Fold(sliceIndex, delta, weight);
+    }
+
+    public void FoldMany<TGroup>(int sliceIndex, ReadOnlySpan<string> clientIds, TGroup group) where TGroup : ISliceGroup, allows ref struct
+    {
+        if (clientIds.Length != group.Count)
+            throw new ArgumentException($"A group needs one client id per slice: {group.Count} slices, {clientIds.Length} ids.", nameof(clientIds));
+        for (var m = 0; m < clientIds.Length; m++)
+            if (clientIds[m] is null) throw new ArgumentNullException(nameof(clientIds), $"Member {m} of the group has no client id.");
+        if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; it takes no more updates.");
+        _sums.FoldMany(sliceIndex, group);
     }
 
     public void WriteCheckpoint(BinaryWriter writer)

@@ -11,14 +11,24 @@ public static class BenchCommand
     {
         var clients = new Option<int>("--clients") { Description = "Updates streamed into the aggregate", DefaultValueFactory = _ => 1000 };
         var parameters = new Option<int>("--params") { Description = "Parameters per update (11.7M = ResNet-18)", DefaultValueFactory = _ => 11_700_000 };
-        var aggregate = new Command("aggregate", "FedAvg fold throughput vs a plain memory read, and peak aggregation memory vs one model") { clients, parameters };
+        var group = new Option<int>("--group")
+        {
+            Description = "Slices of one index folded together, as a partition fetch delivers them (1: one at a time); the one-at-a-time fold is measured too",
+            DefaultValueFactory = _ => 8,
+        };
+        var aggregate = new Command("aggregate", "FedAvg fold throughput (grouped and one at a time) vs a plain memory read, and peak aggregation memory vs one model")
+        {
+            clients, parameters, group,
+        };
         aggregate.SetAction(parse =>
         {
             var k = parse.GetValue(clients);
             var p = parse.GetValue(parameters);
+            var b = parse.GetValue(group);
             if (k < 1) return Invalid($"--clients {k} must be at least 1");
             if (p < 1) return Invalid($"--params {p} must be at least 1");
-            var result = AggregationBenchmark.Run(k, p);
+            if (b is < 1 or > 1024) return Invalid($"--group {b} must be between 1 and 1024");
+            var result = AggregationBenchmark.Run(k, p, b);
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });
