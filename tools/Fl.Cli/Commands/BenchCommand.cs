@@ -49,7 +49,28 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(result));
             return result.aggregate_checked ? CliRunner.Ok : CliRunner.Failed;
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream };
+        var secClients = new Option<int>("--clients") { Description = "Clients in the round", DefaultValueFactory = _ => 100 };
+        var secParameters = new Option<int>("--params") { Description = "Parameters per update", DefaultValueFactory = _ => 1_000_000 };
+        var full = new Option<bool>("--full") { Description = "Full SecAgg (complete graph) instead of SecAgg+ (sparse graph of logarithmic degree)" };
+        var dropout = new Option<double>("--dropout") { Description = "Share of clients that drop out after sharing their keys", DefaultValueFactory = _ => 0.0 };
+        var secSeed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 1 };
+        var secagg = new Command("secagg", "Secure aggregation cost per client (bytes sent, CPU) and on the server, as ratios to a plain round in the same run")
+        {
+            secClients, secParameters, full, dropout, secSeed,
+        };
+        secagg.SetAction(parse =>
+        {
+            var n = parse.GetValue(secClients);
+            var p = parse.GetValue(secParameters);
+            var d = parse.GetValue(dropout);
+            if (n is < 3 or > 10_000) return Invalid($"--clients {n} must be between 3 and 10000");
+            if (p is < 1 or > 100_000_000) return Invalid($"--params {p} must be between 1 and 100000000");
+            if (!(d >= 0 && d < 1)) return Invalid($"--dropout {d} must be in [0, 1)");
+            var result = Core.Privacy.SecAgg.SecAggBenchmark.Run(n, p, plus: !parse.GetValue(full), d, parse.GetValue(secSeed));
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return CliRunner.Ok;
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg };
     }
 
     private static int Invalid(string message)
