@@ -112,6 +112,16 @@ public sealed class PrivacyBudgetTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("1", r.StrategyParameters["dp-clip"]);
             Assert.Equal("5", r.StrategyParameters["dp-expected-clients"]); // m = q × N = 0.5 × 10 for both samplings
         });
+
+        // Exact per-client norms and losses are data-dependent values outside the mechanism: withheld from the events.
+        var aggregated = log.OfType<RoundAggregated>().Where(r => r.TaskId == result.TaskId).ToList();
+        Assert.NotEmpty(aggregated);
+        Assert.All(aggregated.SelectMany(r => r.Contributors), c =>
+        {
+            Assert.Equal(0, c.UpdateNorm);
+            Assert.Equal(0, c.TrainLoss);
+            Assert.True(c.ExampleCount > 0);
+        });
     }
 
     [Fact]

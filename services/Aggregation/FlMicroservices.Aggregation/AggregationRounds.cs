@@ -223,11 +223,18 @@ public sealed class AggregationRounds(
         else
             logger.LogWarning("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, outcome.FailureReason);
         await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, outcome.Succeeded, reference,
-            outcome.Contributors.ToArray(), outcome.Rejected.ToArray(), outcome.Dropouts.ToArray(), outcome.FailureReason,
+            Published(started, outcome.Contributors), outcome.Rejected.ToArray(), outcome.Dropouts.ToArray(), outcome.FailureReason,
             watch.Elapsed.TotalSeconds), cancellationToken);
         RememberClosed(key);
         WriteControl();
     }
+
+    // Under differential privacy a client's exact update norm and training loss are data-dependent values outside the
+    // mechanism: they are withheld (published as 0) from the events every subscriber sees.
+    private static Contribution[] Published(RoundStarted started, IReadOnlyList<Contribution> contributors) =>
+        started.Privacy.Enabled
+            ? contributors.Select(c => c with { UpdateNorm = 0, TrainLoss = 0 }).ToArray()
+            : contributors.ToArray();
 
     private void RememberClosed((string Task, int Round) key)
     {
