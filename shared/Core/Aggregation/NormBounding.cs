@@ -84,134 +84,38 @@ public sealed class NormBounding : IAggregationStrategy
         return Math.Sqrt(sum);
     }
 
-    private sealed class Round(IRoundAggregator inner, double maxNorm, int parameterCount, int sliceElements) : IRoundAggregator, IClientNormAware
+    private sealed class Round : IRoundAggregator, IClientNormAware
     {
-        private readonly Dictionary<string, Client> _clients = new(StringComparer.Ordinal);
-        private readonly int _sliceCount = (int)((parameterCount + (long)sliceElements - 1) / sliceElements);
-        private float[]? _scratch;
+        private readonly IRoundAggregator _inner;
+        private readonly NormGate _gate;
         private bool _finished;
+
+        public Round(IRoundAggregator inner, double maxNorm, int parameterCount, int sliceElements)
+        {
+            _inner = inner;
+            _gate = new NormGate(maxNorm, parameterCount, sliceElements, inner.Fold);
+        }
 
         public int FoldedSlices { get; private set; }
 
         public void Fold(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight)
         {
-            ArgumentNullException.ThrowIfNull(clientId);
             if (_finished) throw new InvalidOperationException("This round has finished; it takes no more updates.");
-            if ((uint)sliceIndex >= (uint)_sliceCount)
-                throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {_sliceCount} slices.");
-            var length = SliceLength(sliceIndex);
-            if (delta.Length != length)
-                throw new ArgumentException($"Slice {sliceIndex} must hold {length} values, not {delta.Length}.", nameof(delta));
-            if (!double.IsFinite(weight) || weight <= 0)
-                throw new ArgumentOutOfRangeException(nameof(weight), weight, "A weight must be positive and finite.");
-
-            var client = ClientFor(clientId);
-            if (client.Norm is { } norm)
-            {
-                Forward(clientId, sliceIndex, delta, weight, ScaleFor(norm, maxNorm));
-                client.Forwarded = true;
-            }
-            else
-            {
-                client.Buffer(sliceIndex, delta, weight, parameterCount, sliceElements, _sliceCount);
-                if (client.Buffered == _sliceCount)
-                    Release(clientId, client, NormBounding.L2Norm(client.Values!));
-            }
+            _gate.Take(clientId, sliceIndex, delta, weight);
             FoldedSlices++;
         }
 
-        public void SetClientNorm(string clientId, double norm)
-        {
-            ArgumentNullException.ThrowIfNull(clientId);
-            if (!(norm >= 0) || !double.IsFinite(norm))
-                throw new ArgumentOutOfRangeException(nameof(norm), norm, "A norm must be finite and at least 0.");
-            var client = ClientFor(clientId);
-            if (client.Forwarded) return; // the first norm that took effect is final
-            client.Norm = norm;
-            if (client.Buffered > 0) Release(clientId, client, norm);
-        }
+        public void SetClientNorm(string clientId, double norm) => _gate.SetClientNorm(clientId, norm);
 
         public void Finish(ReadOnlySpan<float> global, Span<float> result)
         {
             if (!_finished)
             {
-                // Clients still incomplete: bound what they delivered by its own norm (a deterministic order, though the
-                // inner linear strategies do not depend on it).
-                var waiting = new List<string>();
-                foreach (var (id, client) in _clients)
-                    if (client.Buffered > 0) waiting.Add(id);
-                waiting.Sort(StringComparer.Ordinal);
-                foreach (var id in waiting)
-                {
-                    var client = _clients[id];
-                    Release(id, client, NormBounding.L2Norm(client.Values!));
-                }
+                // Clients still incomplete: bound what they delivered by its own norm.
+                _gate.ReleaseAll();
                 _finished = true;
             }
-            inner.Finish(global, result);
-        }
-
-        private int SliceLength(int sliceIndex) => Math.Min(sliceElements, parameterCount - sliceIndex * sliceElements);
-
-        private Client ClientFor(string clientId)
-        {
-            if (!_clients.TryGetValue(clientId, out var client)) _clients[clientId] = client = new Client();
-            return client;
-        }
-
-        // Passes on every buffered slice, scaled for `norm`, and frees the buffer; later slices go straight through.
-        private void Release(string clientId, Client client, double norm)
-        {
-            client.Norm = norm;
-            var scale = ScaleFor(norm, maxNorm);
-            for (var s = 0; s < _sliceCount; s++)
-                if (client.Has![s])
-                    Forward(clientId, s, client.Values.AsSpan(s * sliceElements, SliceLength(s)), client.Weights![s], scale);
-            client.Forwarded = true;
-            client.Clear();
-        }
-
-        private void Forward(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight, double scale)
-        {
-            if (scale >= 1)
-            {
-                inner.Fold(clientId, sliceIndex, delta, weight);
-                return;
-            }
-            var scaled = (_scratch ??= new float[sliceElements]).AsSpan(0, delta.Length);
-            TensorPrimitives.Multiply(delta, (float)scale, scaled);
-            inner.Fold(clientId, sliceIndex, scaled, weight);
-        }
-    }
-
-    private sealed class Client
-    {
-        public double? Norm { get; set; }
-        public bool Forwarded { get; set; }
-        public int Buffered { get; private set; }
-        public float[]? Values { get; private set; }
-        public bool[]? Has { get; private set; }
-        public double[]? Weights { get; private set; }
-
-        public void Buffer(int sliceIndex, ReadOnlySpan<float> delta, double weight, int parameterCount, int sliceElements, int sliceCount)
-        {
-            Values ??= new float[parameterCount];
-            Has ??= new bool[sliceCount];
-            Weights ??= new double[sliceCount];
-            if (Has[sliceIndex])
-                throw new ArgumentException($"Slice {sliceIndex} of this client was already folded; duplicates must be dropped before folding.", nameof(sliceIndex));
-            delta.CopyTo(Values.AsSpan(sliceIndex * sliceElements));
-            Has[sliceIndex] = true;
-            Weights[sliceIndex] = weight;
-            Buffered++;
-        }
-
-        public void Clear()
-        {
-            Values = null;
-            Has = null;
-            Weights = null;
-            Buffered = 0;
+            _inner.Finish(global, result);
         }
     }
 }
