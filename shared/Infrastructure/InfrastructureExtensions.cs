@@ -38,12 +38,14 @@ public static class InfrastructureExtensions
                 sp.GetRequiredService<ILoggerFactory>()));
             services.TryAddSingleton<IUpdateStreamProducer>(sp => sp.GetRequiredService<KafkaUpdateStream>());
             services.TryAddSingleton<IUpdateStreamConsumerFactory>(sp => sp.GetRequiredService<KafkaUpdateStream>());
+            services.TryAddSingleton<IUpdateStreamReader>(sp => sp.GetRequiredService<KafkaUpdateStream>());
         }
         else
         {
             services.TryAddSingleton(_ => new InProcessUpdateStream(storage.UpdateStreamPartitions));
             services.TryAddSingleton<IUpdateStreamProducer>(sp => sp.GetRequiredService<InProcessUpdateStream>());
             services.TryAddSingleton<IUpdateStreamConsumerFactory>(sp => sp.GetRequiredService<InProcessUpdateStream>());
+            services.TryAddSingleton<IUpdateStreamReader>(sp => sp.GetRequiredService<InProcessUpdateStream>());
         }
         return services;
     }

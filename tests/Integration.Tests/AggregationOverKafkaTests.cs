@@ -114,6 +114,52 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         Assert.Equal(InOrderAggregate(started, updates, global), await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("fedavg", "")]
+    [InlineData("fedadam", "")]
+    [InlineData("median", "")]
+    [InlineData("fedavg", "max-norm")]
+    public async Task A_client_rejected_after_most_of_its_slices_were_folded_is_read_back_and_taken_out_exactly(string strategy, string wrapper)
+    {
+        var (models, started, updates, global) = await ArrangeAsync("retract-" + strategy + wrapper);
+        var parameters = wrapper == "max-norm" ? new Dictionary<string, string> { ["max-norm"] = "0.3" } : [];
+        started = started with { Strategy = strategy, StrategyParameters = parameters, Quorum = 0.5 };
+        var stream = Stream(KafkaClusterFixture.NewTopic("retract"));
+        // client-0's last slice holds a NaN: every other slice of it is folded before the NaN is seen.
+        var (victim, victimSlices, _) = updates[0];
+        var poisoned = victimSlices[^1].AsFloats().ToArray();
+        poisoned[3] = float.NaN;
+        var bad = UpdateSliceCodec.Slice(started.TaskId, 1, victim, poisoned, victimSlices[^1].Weight, SliceElements).Single() with
+        {
+            SliceIndex = victimSlices[^1].SliceIndex,
+            ElementOffset = victimSlices[^1].ElementOffset,
+            SliceCount = victimSlices[^1].SliceCount,
+        };
+        foreach (var slice in victimSlices.Take(victimSlices.Count - 1)) await stream.ProduceAsync(slice, CancellationToken.None);
+        foreach (var (_, slices, _) in updates.Skip(1))
+            foreach (var slice in slices) await stream.ProduceAsync(slice, CancellationToken.None);
+        await stream.ProduceAsync(bad, CancellationToken.None);
+        stream.Flush(TimeSpan.FromSeconds(30));
+
+        var rounds = Rounds(models, checkpointDirectory: null);
+        rounds.StreamReader = stream;
+        await rounds.OpenAsync(started, CancellationToken.None);
+        foreach (var manifest in Manifests(updates)) await rounds.OnManifestAsync(manifest, CancellationToken.None);
+        var service = Ingestion(stream, rounds, checkpointDirectory: null);
+        await service.StartAsync(CancellationToken.None);
+        var aggregated = await NextAggregatedAsync();
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        Assert.Equal(updates.Skip(1).Select(u => u.Client), aggregated.Contributors.Select(c => c.ClientId));
+        var rejected = Assert.Single(aggregated.Rejected);
+        Assert.Equal(victim, rejected.ClientId);
+        Assert.Contains($"its {victimSlices.Count - 1} folded slices were taken back out", rejected.Reason);
+        // Exactly the aggregate of the other four, bit for bit, as if client-0 had never sent anything.
+        var expected = InOrderAggregate(started, updates.Skip(1).ToList(), global);
+        Assert.Equal(expected, await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
+    }
+
     private async Task<(FileModelStore, RoundStarted, List<(string Client, List<UpdateSlice> Slices, int Examples)>, float[])> ArrangeAsync(string task)
     {
         var models = new FileModelStore(Path.Combine(_root, "models"));
@@ -149,7 +195,7 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
 
     private static float[] InOrderAggregate(RoundStarted started, List<(string Client, List<UpdateSlice> Slices, int Examples)> updates, float[] global)
     {
-        var round = new RoundAggregation(started, Parameters, StrategyCatalog.Create("fedavg"));
+        var round = new RoundAggregation(started, Parameters, StrategyCatalog.Create(started.Strategy, started.StrategyParameters));
         foreach (var (_, slices, _) in updates)
             foreach (var slice in slices) Assert.Equal(SliceOutcome.Folded, round.Fold(slice));
         foreach (var manifest in Manifests(updates)) round.AcceptManifest(manifest);

@@ -17,8 +17,12 @@ public static class AggregationExtensions
             : services.AddValidatedOptions<AggregationOptions>(configuration, AggregationOptions.Section);
         if (configuration is null) services.AddOptions<AggregationOptions>();
         services.AddSingleton(new AggregationCheckpoints(options.CheckpointDirectory));
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AggregationRounds>(sp,
-            sp.GetRequiredService<AggregationCheckpoints>()));
+        services.AddSingleton(sp =>
+        {
+            var rounds = ActivatorUtilities.CreateInstance<AggregationRounds>(sp, sp.GetRequiredService<AggregationCheckpoints>());
+            rounds.StreamReader = sp.GetService<FlMicroservices.Infrastructure.UpdateStream.IUpdateStreamReader>();
+            return rounds;
+        });
         services.AddHostedService<SliceIngestionService>();
         return services;
     }

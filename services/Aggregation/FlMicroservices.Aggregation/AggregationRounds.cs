@@ -2,6 +2,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.UpdateStream;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,7 @@ public sealed class AggregationRounds(
     private readonly Dictionary<(string Task, int Round), RoundAggregation> _open = new();
     private readonly LinkedList<(string Task, int Round)> _closedOrder = new();
     private readonly HashSet<(string Task, int Round)> _closed = new();
-    private readonly List<UpdateSlice> _pendingSlices = new();
+    private readonly List<(UpdateSlice Slice, StreamPosition? Position)> _pendingSlices = new();
     private readonly List<UpdateSubmitted> _pendingManifests = new();
     private readonly CancellationTokenSource _shutdown = new();
     // One strategy instance per task: server optimizers (FedAvgM, FedAdam, ...) keep their state across rounds.
@@ -42,6 +43,12 @@ public sealed class AggregationRounds(
         : this(models, bus, clock, new AggregationCheckpoints(null), logger)
     {
     }
+
+    /// <summary>
+    /// Reads slices back from the update stream so that a client rejected after some of its slices were folded can be taken
+    /// back out of the aggregate; without one those slices stay folded and the round's report says so.
+    /// </summary>
+    public IUpdateStreamReader? StreamReader { get; set; }
 
     /// <summary>Rounds open right now (tests and health reporting).</summary>
     public int OpenRoundCount => _open.Count;
@@ -59,8 +66,9 @@ public sealed class AggregationRounds(
             var round = new RoundAggregation(started, info.ParameterCount, StrategyFor(started),
                 RoundAggregation.NormLimitFor(started, _lastNorms.GetValueOrDefault(started.TaskId)));
             _open[key] = round;
-            foreach (var slice in TakePending(_pendingSlices, s => s.TaskId == started.TaskId && s.Round == started.Round)) round.Fold(slice);
+            foreach (var (slice, position) in TakePending(_pendingSlices, s => s.Slice.TaskId == started.TaskId && s.Slice.Round == started.Round)) round.Fold(slice, position);
             foreach (var manifest in TakePending(_pendingManifests, m => m.TaskId == started.TaskId && m.Round == started.Round)) round.AcceptManifest(manifest);
+            await RetractRejectedAsync(round, cancellationToken);
             WriteControl();
             _ = CloseAtDeadlineAsync(key, started.Deadline);
             await CloseIfCompleteAsync(key, cancellationToken);
@@ -68,7 +76,10 @@ public sealed class AggregationRounds(
         finally { _gate.Release(); }
     }
 
-    public async Task OnSliceAsync(UpdateSlice slice, CancellationToken cancellationToken)
+    public Task OnSliceAsync(UpdateSlice slice, CancellationToken cancellationToken) => OnSliceAsync(slice, null, cancellationToken);
+
+    /// <param name="position">Where the slice was read from the update stream (null when it came from elsewhere).</param>
+    public async Task OnSliceAsync(UpdateSlice slice, StreamPosition? position, CancellationToken cancellationToken)
     {
         var key = (slice.TaskId, slice.Round);
         await _gate.WaitAsync(cancellationToken);
@@ -77,15 +88,18 @@ public sealed class AggregationRounds(
             await EnsureRestoredAsync(cancellationToken);
             if (_open.TryGetValue(key, out var round))
             {
-                var outcome = round.Fold(slice);
+                var outcome = round.Fold(slice, position);
                 if (outcome == SliceOutcome.Rejected)
+                {
                     logger.LogWarning("Slice {Index} of {Client} in {Task}/{Round} rejected", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
+                    await RetractRejectedAsync(round, cancellationToken);
+                }
                 await CloseIfCompleteAsync(key, cancellationToken);
             }
             else if (_closed.Contains(key))
                 logger.LogDebug("Late slice {Index} of {Client} for closed round {Task}/{Round} ignored", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
             else if (_pendingSlices.Count < MaxPendingSlices)
-                _pendingSlices.Add(slice); // the slice overtook its RoundStarted
+                _pendingSlices.Add((slice, position)); // the slice overtook its RoundStarted
             else
                 logger.LogError("Slice of {Client} for unknown round {Task}/{Round} dropped: {Max} slices already wait for their round", slice.ClientId, slice.TaskId, slice.Round, MaxPendingSlices);
         }
@@ -99,7 +113,11 @@ public sealed class AggregationRounds(
         try
         {
             await EnsureRestoredAsync(cancellationToken);
-            if (_open.TryGetValue(key, out var round)) round.AcceptManifest(manifest);
+            if (_open.TryGetValue(key, out var round))
+            {
+                round.AcceptManifest(manifest);
+                await RetractRejectedAsync(round, cancellationToken);
+            }
             else if (!_closed.Contains(key)) _pendingManifests.Add(manifest);
             else return;
             WriteControl();
@@ -149,14 +167,30 @@ public sealed class AggregationRounds(
                     writer.BaseStream.Position = end;
                 }
                 writer.Write(_pendingSlices.Count);
-                foreach (var slice in _pendingSlices)
+                foreach (var (slice, position) in _pendingSlices)
                 {
                     var bytes = UpdateSliceCodec.Encode(slice);
                     writer.Write(bytes.Length);
                     writer.Write(bytes);
+                    writer.Write(position?.Partition ?? -1);
+                    writer.Write(position?.Offset ?? -1);
                 }
             });
             return true;
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>The rounds whose update-stream records may still be needed: open, or waiting for their RoundStarted.</summary>
+    public async Task<HashSet<(string Task, int Round)>> UnsettledRoundsAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await EnsureRestoredAsync(cancellationToken);
+            var keys = new HashSet<(string Task, int Round)>(_open.Keys);
+            foreach (var (slice, _) in _pendingSlices) keys.Add((slice.TaskId, slice.Round));
+            return keys;
         }
         finally { _gate.Release(); }
     }
@@ -208,6 +242,8 @@ public sealed class AggregationRounds(
     {
         var started = round.Started;
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        round.RejectMismatchedDigests();
+        await RetractRejectedAsync(round, cancellationToken);
         var global = await models.LoadWeightsAsync(started.TaskId, started.ModelVersion, cancellationToken);
         var next = new float[global.Length];
         var outcome = round.Close(global, next);
@@ -297,7 +333,9 @@ public sealed class AggregationRounds(
             for (var n = reader.ReadInt32(); n > 0; n--)
             {
                 var length = reader.ReadInt32();
-                _pendingSlices.Add(UpdateSliceCodec.Decode(reader.ReadBytes(length)));
+                var slice = UpdateSliceCodec.Decode(reader.ReadBytes(length));
+                var (partition, offset) = (reader.ReadInt32(), reader.ReadInt64());
+                _pendingSlices.Add((slice, partition >= 0 ? new StreamPosition(partition, offset) : null));
             }
         });
         foreach (var (key, round) in rounds) _open[key] = round;
@@ -310,6 +348,41 @@ public sealed class AggregationRounds(
         foreach (var (key, round) in _open) _ = CloseAtDeadlineAsync(key, round.Started.Deadline);
         logger.LogInformation("Aggregation resumed from its checkpoint: {Open} open rounds ({State}), {Pending} waiting slices, {Closed} closed rounds",
             _open.Count, restoredState ? "with their running aggregates" : "no running aggregates yet", _pendingSlices.Count, _closed.Count);
+    }
+
+    // Caller holds the gate. Reads the folded slices of newly rejected clients back from the stream and takes them out of
+    // the aggregate; a slice that cannot be read or does not match what was folded stays in, and the report says why.
+    private async Task RetractRejectedAsync(RoundAggregation round, CancellationToken cancellationToken)
+    {
+        foreach (var pending in round.TakeRetractions())
+        {
+            if (StreamReader is null || pending.Slices.Any(s => s.Position is null))
+            {
+                round.RetractionFailed(pending.ClientId, StreamReader is null ? "no stream reader to read them back" : "their stream positions are unknown");
+                continue;
+            }
+            try
+            {
+                var records = await StreamReader.ReadAsync(pending.Slices.Select(s => s.Position!.Value).ToList(), cancellationToken);
+                var taken = 0;
+                for (var i = 0; i < records.Count; i++)
+                {
+                    var slice = UpdateSliceCodec.Decode(records[i].Value);
+                    if (slice.TaskId != round.Started.TaskId || slice.Round != round.Started.Round || slice.ClientId != pending.ClientId
+                        || slice.SliceIndex != pending.Slices[i].SliceIndex || !round.Retract(slice))
+                        round.RetractionFailed(pending.ClientId, $"the record read back for slice {pending.Slices[i].SliceIndex} is not the slice that was folded");
+                    else taken++;
+                }
+                logger.LogInformation("Rejected client {Client} of {Task}/{Round}: {Taken} folded slices taken back out of the aggregate",
+                    pending.ClientId, round.Started.TaskId, round.Started.Round, taken);
+            }
+            catch (Exception e) when (e is UpdateStreamReadException or MalformedSliceException)
+            {
+                round.RetractionFailed(pending.ClientId, e.Message);
+                logger.LogWarning("Slices of rejected client {Client} of {Task}/{Round} could not be taken back: {Reason}",
+                    pending.ClientId, round.Started.TaskId, round.Started.Round, e.Message);
+            }
+        }
     }
 
     // After a restart the previous round's norms are in the control checkpoint's record of it, when it is still there.

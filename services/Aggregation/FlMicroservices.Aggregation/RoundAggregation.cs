@@ -2,14 +2,18 @@ using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Infrastructure.UpdateStream;
 
 namespace FlMicroservices.Aggregation;
 
 /// <summary>One round's aggregation: checks each slice, folds it into the strategy, tracks participants, closes the round.</summary>
 /// <remarks>
 /// Not thread-safe; <see cref="AggregationRounds"/> serialises access. A client is rejected as soon as one of its
-/// slices fails a check; slices of it that were already folded stay in the aggregate (the stream is never
-/// read twice), and the report says so.
+/// slices fails a check. Slices of it that were already folded are then taken back out
+/// (<see cref="TakeRetractions"/>, <see cref="Retract"/>): the caller reads them again from the update stream at the
+/// positions recorded here and the strategy subtracts them exactly (<see cref="IRetractableRound"/>), so a rejected update
+/// leaves no trace in the model. Where that is impossible (no position, a record already released) the report says how
+/// many slices stay folded and why.
 /// </remarks>
 public sealed class RoundAggregation
 {
@@ -54,7 +58,8 @@ public sealed class RoundAggregation
     /// <summary>The manifests received so far (participants only), for the control checkpoint.</summary>
     public IEnumerable<UpdateSubmitted> Manifests => _clients.Values.Select(c => c.Manifest).OfType<UpdateSubmitted>();
 
-    public SliceOutcome Fold(UpdateSlice slice)
+    /// <param name="position">Where the slice lies in the update stream, so that it can be read again to be taken back.</param>
+    public SliceOutcome Fold(UpdateSlice slice, StreamPosition? position = null)
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (IsClosed) return SliceOutcome.Late;
@@ -100,7 +105,7 @@ public sealed class RoundAggregation
             client.Reject($"slice {slice.SliceIndex} is too large to aggregate exactly (values x weight overflow the accumulator)");
             return SliceOutcome.Rejected;
         }
-        client.Record(slice, squares);
+        client.Record(slice, squares, position);
         return SliceOutcome.Folded;
     }
 
@@ -136,12 +141,11 @@ public sealed class RoundAggregation
         var contributors = new List<Contribution>();
         var rejected = new List<RejectedUpdate>(_outsiders);
         var dropouts = new List<string>();
+        RejectMismatchedDigests();
         foreach (var (id, client) in _clients.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            if (client.Manifest is not null && client.Rejection is null && client.Received == SliceCount && client.Digest() != client.Manifest.Digest)
-                client.Reject("manifest digest does not match the slices received");
             if (client.Rejection is not null)
-                rejected.Add(new RejectedUpdate(id, client.Received > 0 ? $"{client.Rejection} ({client.Received} of its slices were already folded)" : client.Rejection));
+                rejected.Add(new RejectedUpdate(id, client.RejectionReport()));
             else if (client.Manifest is not null && client.Received == SliceCount)
                 contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss));
             else
@@ -162,6 +166,56 @@ public sealed class RoundAggregation
             return new RoundOutcome(false, contributors, rejected, dropouts, $"{Started.Strategy} could not aggregate: {e.Message}");
         }
         return new RoundOutcome(true, contributors, rejected, dropouts, null);
+    }
+
+    /// <summary>
+    /// The rejected clients with slices still folded, each with what is needed to take them back, once per client: the
+    /// caller reads the slices at their positions and passes each to <see cref="Retract"/>, or reports
+    /// <see cref="RetractionFailed"/>. Empty when nothing waits.
+    /// </summary>
+    public IReadOnlyList<PendingRetraction> TakeRetractions()
+    {
+        var pending = new List<PendingRetraction>();
+        foreach (var (id, client) in _clients)
+        {
+            if (client.Rejection is null || client.RetractionRequested || client.Received == 0) continue;
+            client.RetractionRequested = true;
+            pending.Add(new PendingRetraction(id, client.Weight ?? 0, client.FoldedSlices().ToArray()));
+        }
+        return pending;
+    }
+
+    /// <summary>
+    /// Takes a rejected client's folded slice back out of the aggregate. The slice must be the one folded (same index and
+    /// checksum); false, with nothing changed, when it is not.
+    /// </summary>
+    public bool Retract(UpdateSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (IsClosed || !_clients.TryGetValue(slice.ClientId, out var client) || client.Rejection is null || !client.Has(slice.SliceIndex)) return false;
+        if (client.Checksum(slice.SliceIndex) != UpdateDigest.SliceChecksum(slice.Payload.Span)) return false;
+        if (_aggregator is not IRetractableRound retractable)
+        {
+            client.RetractionFailure ??= $"the {Started.Strategy} round cannot take slices back";
+            return false;
+        }
+        retractable.Retract(slice.ClientId, slice.SliceIndex, slice.AsFloats(), slice.Weight);
+        client.Unrecord(slice.SliceIndex);
+        return true;
+    }
+
+    /// <summary>Records why a rejected client's folded slices could not be taken back (the report then says so).</summary>
+    public void RetractionFailed(string clientId, string reason)
+    {
+        if (_clients.TryGetValue(clientId, out var client)) client.RetractionFailure ??= reason;
+    }
+
+    /// <summary>Rejects the clients whose manifest digest disagrees with the slices received; done by <see cref="Close"/> too.</summary>
+    public void RejectMismatchedDigests()
+    {
+        foreach (var client in _clients.Values)
+            if (client.Manifest is not null && client.Rejection is null && client.Received == SliceCount && client.Digest() != client.Manifest.Digest)
+                client.Reject("manifest digest does not match the slices received");
     }
 
     /// <summary>Whether the round's running aggregate can be written to a checkpoint (every built-in strategy but a norm-bounded one can).</summary>
@@ -227,8 +281,39 @@ public sealed class RoundAggregation
     {
         private readonly uint[] _checksums = new uint[sliceCount];
         private readonly bool[] _seen = new bool[sliceCount];
+        private readonly int[] _partitions = new int[sliceCount];
+        private readonly long[] _offsets = Enumerable.Repeat(-1L, sliceCount).ToArray();
 
         public int Received { get; private set; }
+
+        /// <summary>Slices folded and later taken back out (the client was rejected).</summary>
+        public int Retracted { get; private set; }
+        public bool RetractionRequested { get; set; }
+        public string? RetractionFailure { get; set; }
+
+        public uint Checksum(int index) => _checksums[index];
+
+        public IEnumerable<FoldedSlice> FoldedSlices()
+        {
+            for (var i = 0; i < _seen.Length; i++)
+                if (_seen[i]) yield return new FoldedSlice(i, _offsets[i] >= 0 ? new StreamPosition(_partitions[i], _offsets[i]) : null);
+        }
+
+        public void Unrecord(int index)
+        {
+            _seen[index] = false;
+            _checksums[index] = 0;
+            _offsets[index] = -1;
+            Received--;
+            Retracted++;
+        }
+
+        public string RejectionReport()
+        {
+            if (Received == 0 && Retracted == 0) return Rejection!;
+            if (Received == 0) return $"{Rejection} (its {Retracted} folded slices were taken back out)";
+            return $"{Rejection} ({Received} of its slices stay folded" + (RetractionFailure is null ? ")" : $": {RetractionFailure})");
+        }
         public double? Weight { get; private set; }
         public double SumOfSquares { get; private set; }
         public string? Rejection { get; private set; }
@@ -236,9 +321,10 @@ public sealed class RoundAggregation
 
         public bool Has(int index) => (uint)index < (uint)_seen.Length && _seen[index];
 
-        public void Record(UpdateSlice slice, float squares)
+        public void Record(UpdateSlice slice, float squares, StreamPosition? position)
         {
             _seen[slice.SliceIndex] = true;
+            if (position is { } p) (_partitions[slice.SliceIndex], _offsets[slice.SliceIndex]) = (p.Partition, p.Offset);
             _checksums[slice.SliceIndex] = UpdateDigest.SliceChecksum(slice.Payload.Span);
             Weight = slice.Weight;
             SumOfSquares += squares;
@@ -250,8 +336,11 @@ public sealed class RoundAggregation
         public void WriteTo(BinaryWriter writer)
         {
             writer.Write(_seen.Length);
-            for (var i = 0; i < _seen.Length; i++) { writer.Write(_seen[i]); writer.Write(_checksums[i]); }
+            for (var i = 0; i < _seen.Length; i++) { writer.Write(_seen[i]); writer.Write(_checksums[i]); writer.Write(_partitions[i]); writer.Write(_offsets[i]); }
             writer.Write(Received);
+            writer.Write(Retracted);
+            writer.Write(RetractionRequested);
+            writer.Write(RetractionFailure ?? string.Empty);
             writer.Write(Weight.HasValue);
             writer.Write(Weight ?? 0);
             writer.Write(SumOfSquares);
@@ -262,8 +351,18 @@ public sealed class RoundAggregation
         {
             var count = reader.ReadInt32();
             if (count != _seen.Length) throw new InvalidDataException($"Checkpoint holds progress over {count} slices, the round has {_seen.Length}.");
-            for (var i = 0; i < count; i++) { _seen[i] = reader.ReadBoolean(); _checksums[i] = reader.ReadUInt32(); }
+            for (var i = 0; i < count; i++)
+            {
+                _seen[i] = reader.ReadBoolean();
+                _checksums[i] = reader.ReadUInt32();
+                _partitions[i] = reader.ReadInt32();
+                _offsets[i] = reader.ReadInt64();
+            }
             Received = reader.ReadInt32();
+            Retracted = reader.ReadInt32();
+            RetractionRequested = reader.ReadBoolean();
+            var failure = reader.ReadString();
+            RetractionFailure = failure.Length == 0 ? null : failure;
             var hasWeight = reader.ReadBoolean();
             var weight = reader.ReadDouble();
             Weight = hasWeight ? weight : null;
@@ -275,6 +374,12 @@ public sealed class RoundAggregation
         public string Digest() => UpdateDigest.FromChecksums(_checksums);
     }
 }
+
+/// <summary>A rejected client's slices still folded: the weight they were folded with and where to read each again.</summary>
+public sealed record PendingRetraction(string ClientId, double Weight, IReadOnlyList<FoldedSlice> Slices);
+
+/// <summary>A folded slice and its position in the update stream (null when it did not come from the stream).</summary>
+public sealed record FoldedSlice(int SliceIndex, StreamPosition? Position);
 
 /// <summary>What happened to one slice.</summary>
 public enum SliceOutcome

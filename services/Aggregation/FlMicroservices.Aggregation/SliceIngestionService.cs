@@ -8,10 +8,15 @@ namespace FlMicroservices.Aggregation;
 
 /// <summary>Reads update slices from the stream as a member of the "aggregation" consumer group and folds them.</summary>
 /// <remarks>
-/// Without checkpoints every record is committed once folded. With them, offsets are committed only after a checkpoint
-/// that contains the records' effect, every <see cref="AggregationOptions.CheckpointEveryRecords"/> records or
-/// <see cref="AggregationOptions.CheckpointInterval"/>: a crash then replays at most the records since the last checkpoint,
-/// and the rounds' per-client slice records (restored with the aggregate) recognise them as duplicates.
+/// <para>A record is committed only once the round it belongs to has closed (or it belongs to no round: malformed, late,
+/// for a round long gone), and every record before it in its partition too: until then it may have to be read again, to
+/// take a rejected client's slices back out of the aggregate (<see cref="AggregationRounds.StreamReader"/>), and the
+/// embedded stream, like a broker's retention, keeps what a group has not committed. Without checkpoints the commits
+/// follow every <see cref="CommitInterval"/>.</para>
+/// <para>With checkpoints, offsets are committed only after a checkpoint that contains the records' effect, every
+/// <see cref="AggregationOptions.CheckpointEveryRecords"/> records or <see cref="AggregationOptions.CheckpointInterval"/>:
+/// a crash then replays at most the records since the last commit, and the rounds' per-client slice records (restored
+/// with the aggregate) recognise them as duplicates.</para>
 /// </remarks>
 public sealed class SliceIngestionService(
     IUpdateStreamConsumerFactory streams,
@@ -23,7 +28,11 @@ public sealed class SliceIngestionService(
     public const string ConsumerGroup = "aggregation";
 
     private readonly SemaphoreSlim _commitGate = new(1, 1);
-    private readonly Dictionary<int, StreamRecord> _uncommitted = new();
+    /// <summary>How often, without checkpoints, records of closed rounds are committed.</summary>
+    public static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(250);
+
+    // Per partition, the records handled and not yet committed, in offset order, with the round each belongs to (null: none).
+    private readonly Dictionary<int, Queue<(StreamRecord Record, (string Task, int Round)? Round)>> _held = new();
     private IUpdateStreamConsumer? _consumer;
     private int _sinceCheckpoint;
 
@@ -37,24 +46,25 @@ public sealed class SliceIngestionService(
     {
         await using var consumer = streams.Create(ConsumerGroup);
         _consumer = consumer;
-        var flusher = checkpoints.Enabled ? FlushPeriodicallyAsync(stoppingToken) : null;
+        var flusher = FlushPeriodicallyAsync(stoppingToken);
         try
         {
             await foreach (var record in consumer.ConsumeAsync(stoppingToken))
             {
                 RecordsRead++;
-                await HandleAsync(record, stoppingToken);
-                await DoneAsync(record, stoppingToken);
+                var round = await HandleAsync(record, stoppingToken);
+                await DoneAsync(record, round, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        if (checkpoints.Enabled) await FlushAsync(CancellationToken.None);
-        if (flusher is not null) await flusher;
+        await FlushAsync(CancellationToken.None);
+        await flusher;
     }
 
-    private async Task HandleAsync(StreamRecord record, CancellationToken stoppingToken)
+    // The round the record belongs to, or null when it is malformed.
+    private async Task<(string Task, int Round)?> HandleAsync(StreamRecord record, CancellationToken stoppingToken)
     {
         UpdateSlice slice;
         try
@@ -65,11 +75,11 @@ public sealed class SliceIngestionService(
         {
             MalformedRecords++;
             logger.LogWarning("Malformed record at partition {Partition} offset {Offset} skipped: {Reason}", record.Partition, record.Offset, e.Message);
-            return;
+            return null;
         }
         try
         {
-            await rounds.OnSliceAsync(slice, stoppingToken);
+            await rounds.OnSliceAsync(slice, record.Position, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -79,28 +89,25 @@ public sealed class SliceIngestionService(
         {
             logger.LogError(e, "Slice {Index} of {Client} for {Task}/{Round} could not be folded", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
         }
+        return (slice.TaskId, slice.Round);
     }
 
-    private async Task DoneAsync(StreamRecord record, CancellationToken stoppingToken)
+    private async Task DoneAsync(StreamRecord record, (string Task, int Round)? round, CancellationToken stoppingToken)
     {
-        if (!checkpoints.Enabled)
-        {
-            await _consumer!.CommitAsync(record, stoppingToken);
-            return;
-        }
         await _commitGate.WaitAsync(stoppingToken);
         try
         {
-            _uncommitted[record.Partition] = record;
+            if (!_held.TryGetValue(record.Partition, out var queue)) _held[record.Partition] = queue = new();
+            queue.Enqueue((record, round));
             _sinceCheckpoint++;
         }
         finally { _commitGate.Release(); }
-        if (_sinceCheckpoint >= options.Value.CheckpointEveryRecords) await FlushAsync(stoppingToken);
+        if (checkpoints.Enabled && _sinceCheckpoint >= options.Value.CheckpointEveryRecords) await FlushAsync(stoppingToken);
     }
 
     private async Task FlushPeriodicallyAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.CheckpointInterval);
+        using var timer = new PeriodicTimer(checkpoints.Enabled ? options.Value.CheckpointInterval : CommitInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -113,17 +120,26 @@ public sealed class SliceIngestionService(
         }
     }
 
-    /// <summary>Checkpoints the aggregates, then commits the offsets of every record folded before the checkpoint.</summary>
+    /// <summary>
+    /// With checkpoints, checkpoints the aggregates first; then commits, per partition, the records before the first one
+    /// whose round is still open (or still waiting for its RoundStarted).
+    /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         await _commitGate.WaitAsync(cancellationToken);
         try
         {
-            if (_uncommitted.Count == 0) return;
-            // Records handled after this point stay in _uncommitted for the next flush: the gate keeps DoneAsync out meanwhile.
-            if (!await rounds.CheckpointAsync(cancellationToken)) return;
-            foreach (var record in _uncommitted.Values) await _consumer!.CommitAsync(record, cancellationToken);
-            _uncommitted.Clear();
+            if (_held.Values.All(q => q.Count == 0)) return;
+            // Records handled after this point wait for the next flush: the gate keeps DoneAsync out meanwhile.
+            if (checkpoints.Enabled && !await rounds.CheckpointAsync(cancellationToken)) return;
+            var unsettled = await rounds.UnsettledRoundsAsync(cancellationToken);
+            foreach (var queue in _held.Values)
+            {
+                StreamRecord? last = null;
+                while (queue.TryPeek(out var front) && (front.Round is not { } key || !unsettled.Contains(key)))
+                    last = queue.Dequeue().Record;
+                if (last is not null) await _consumer!.CommitAsync(last, cancellationToken);
+            }
             _sinceCheckpoint = 0;
         }
         finally { _commitGate.Release(); }

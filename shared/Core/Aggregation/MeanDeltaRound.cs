@@ -9,7 +9,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// Because the mean is exact and order-invariant, so is every step computed from it. Slices of one index from several
 /// clients can be folded as a group (<see cref="IBatchRoundAggregator"/>), with the same result bit for bit.
 /// </remarks>
-internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable
+internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable, IRetractableRound
 {
     /// <summary>
     /// Writes the next global model over <paramref name="meanDeltaThenModel"/>, which holds the round's weighted mean
@@ -36,6 +36,13 @@ internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable
         ArgumentNullException.ThrowIfNull(clientId);
         if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; it takes no more updates.");
         _sums.Fold(sliceIndex, delta, weight);
+    }
+
+    public void Retract(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; nothing can be taken back.");
+        _sums.Unfold(sliceIndex, delta, weight);
     }
 
     public void FoldMany<TGroup>(int sliceIndex, ReadOnlySpan<string> clientIds, TGroup group) where TGroup : ISliceGroup, allows ref struct

@@ -84,7 +84,7 @@ public sealed class NormBounding : IAggregationStrategy
         return Math.Sqrt(sum);
     }
 
-    private sealed class Round : IRoundAggregator, IClientNormAware
+    private sealed class Round : IRoundAggregator, IClientNormAware, IRetractableRound
     {
         private readonly IRoundAggregator _inner;
         private readonly NormGate _gate;
@@ -106,6 +106,15 @@ public sealed class NormBounding : IAggregationStrategy
         }
 
         public void SetClientNorm(string clientId, double norm) => _gate.SetClientNorm(clientId, norm);
+
+        public void Retract(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight)
+        {
+            if (_finished) throw new InvalidOperationException("This round has finished; nothing can be taken back.");
+            if (_inner is not IRetractableRound inner)
+                throw new InvalidOperationException("The bounded strategy's rounds cannot take a slice back.");
+            _gate.Retract(clientId, sliceIndex, delta, weight, inner.Retract);
+            FoldedSlices--;
+        }
 
         public void Finish(ReadOnlySpan<float> global, Span<float> result)
         {

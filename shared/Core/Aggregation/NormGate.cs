@@ -58,6 +58,35 @@ public sealed class NormGate(double bound, int parameterCount, int sliceElements
         if (client.Buffered > 0) Release(clientId, client, norm);
     }
 
+    /// <summary>
+    /// Takes back slice <paramref name="sliceIndex"/> of <paramref name="clientId"/> (the values and weight it was taken with):
+    /// dropped from the buffer if it is still there, otherwise scaled exactly as it was passed on and handed to
+    /// <paramref name="retract"/>, which must undo what the sink did. A client with nothing left is forgotten, norm included.
+    /// </summary>
+    /// <exception cref="ArgumentException">That slice of that client was not taken.</exception>
+    public void Retract(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight, ScaledSliceSink retract)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        ArgumentNullException.ThrowIfNull(retract);
+        if ((uint)sliceIndex >= (uint)SliceCount || !_clients.TryGetValue(clientId, out var client) || !client.HasReceived(sliceIndex))
+            throw new ArgumentException($"Slice {sliceIndex} of client '{clientId}' was not taken; there is nothing to take back.", nameof(sliceIndex));
+        if (client.Has?[sliceIndex] == true)
+            client.Unbuffer(sliceIndex);
+        else
+        {
+            var scale = NormBounding.ScaleFor(client.Norm!.Value, bound);
+            if (scale >= 1) retract(clientId, sliceIndex, delta, weight);
+            else
+            {
+                var scaled = (_scratch ??= new float[sliceElements]).AsSpan(0, delta.Length);
+                TensorPrimitives.Multiply(delta, (float)scale, scaled);
+                retract(clientId, sliceIndex, scaled, weight);
+            }
+        }
+        client.Unreceive(sliceIndex);
+        if (client.Slices == 0) _clients.Remove(clientId);
+    }
+
     /// <summary>Releases every client still buffered, scaled by the norm of what it delivered, in ordinal order of ids.</summary>
     public void ReleaseAll()
     {
@@ -128,6 +157,20 @@ public sealed class NormGate(double bound, int parameterCount, int sliceElements
                 throw new ArgumentException($"Slice {sliceIndex} of this client was already folded; duplicates must be dropped before folding.", nameof(sliceIndex));
             _received[sliceIndex] = true;
             Slices++;
+        }
+
+        public bool HasReceived(int sliceIndex) => _received is not null && _received[sliceIndex];
+
+        public void Unreceive(int sliceIndex)
+        {
+            _received![sliceIndex] = false;
+            Slices--;
+        }
+
+        public void Unbuffer(int sliceIndex)
+        {
+            Has![sliceIndex] = false;
+            if (--Buffered == 0) ClearBuffer();
         }
 
         public void Buffer(int sliceIndex, ReadOnlySpan<float> delta, double weight, int parameterCount, int sliceElements, int sliceCount)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -141,14 +142,7 @@ public sealed class WeightedSliceSums
     /// <exception cref="OverflowException">The slice's sums could leave the fixed-point range; nothing was added.</exception>
     public void Fold(int sliceIndex, ReadOnlySpan<float> values, double weight)
     {
-        if ((uint)sliceIndex >= (uint)SliceCount)
-            throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {SliceCount} slices.");
-        var length = SliceLength(sliceIndex);
-        if (values.Length != length)
-            throw new ArgumentException($"Slice {sliceIndex} must hold {length} values, not {values.Length}.", nameof(values));
-        if (!IsValidWeight(weight))
-            throw new ArgumentOutOfRangeException(nameof(weight), weight,
-                $"A weight must be a whole number (an example count) from 1 to {MaxWeight:0}, so that sums stay exact.");
+        var length = CheckSlice(sliceIndex, values, weight);
 
         var largestBits = MaxAbsBits(values);
         if (largestBits >= PositiveInfinityBits)
@@ -171,6 +165,41 @@ public sealed class WeightedSliceSums
         _bounds[sliceIndex] = bound;
         _weights[sliceIndex] = total;
         FoldedSlices++;
+    }
+
+    /// <summary>
+    /// Takes back a <see cref="Fold"/> (or one member of a grouped fold) of the same <paramref name="values"/> and
+    /// <paramref name="weight"/>: the same integer terms are subtracted, so the sums, weight total and range bound are
+    /// exactly what they would be had that slice never been folded.
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad index or length, a value that is not finite, or no such fold to take back
+    /// (the slice's weight total is below <paramref name="weight"/>, or taking it back leaves non-zero sums at weight 0).</exception>
+    public void Unfold(int sliceIndex, ReadOnlySpan<float> values, double weight)
+    {
+        var length = CheckSlice(sliceIndex, values, weight);
+        var sums = _sums[sliceIndex];
+        if (sums is null || _weights[sliceIndex] < (long)weight)
+            throw new ArgumentException($"Slice {sliceIndex} holds no fold of weight {weight} to take back.", nameof(weight));
+        var largestBits = MaxAbsBits(values);
+        if (largestBits >= PositiveInfinityBits)
+            throw new ArgumentException($"Slice {sliceIndex} contains NaN or infinite values; no such slice was folded.", nameof(values));
+        var factor = weight * _scale;
+        var peak = BitConverter.Int32BitsToSingle(largestBits) * factor;
+        var terms = new long[length];
+        if (peak < FastLimit) AccumulateRounded(values, factor, terms);
+        else AccumulateRoundedLarge(values, factor, terms);
+        var remaining = _weights[sliceIndex] - (long)weight;
+        if (remaining == 0 && !terms.AsSpan().SequenceEqual(sums))
+            throw new ArgumentException($"Slice {sliceIndex}: these values are not the ones that were folded; nothing was taken back.", nameof(values));
+        TensorPrimitives.Subtract(sums, terms, sums);
+        _bounds[sliceIndex] -= (long)Math.Ceiling(peak);
+        _weights[sliceIndex] = remaining;
+        if (remaining == 0)
+        {
+            _sums[sliceIndex] = null;
+            _bounds[sliceIndex] = 0;
+        }
+        FoldedSlices--;
     }
 
     /// <summary>
@@ -310,6 +339,20 @@ public sealed class WeightedSliceSums
         _bounds[sliceIndex] = bound;
         _weights[sliceIndex] = total;
         FoldedSlices += count;
+    }
+
+    // The checks Fold and Unfold share; returns the slice's length.
+    private int CheckSlice(int sliceIndex, ReadOnlySpan<float> values, double weight)
+    {
+        if ((uint)sliceIndex >= (uint)SliceCount)
+            throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {SliceCount} slices.");
+        var length = SliceLength(sliceIndex);
+        if (values.Length != length)
+            throw new ArgumentException($"Slice {sliceIndex} must hold {length} values, not {values.Length}.", nameof(values));
+        if (!IsValidWeight(weight))
+            throw new ArgumentOutOfRangeException(nameof(weight), weight,
+                $"A weight must be a whole number (an example count) from 1 to {MaxWeight:0}, so that sums stay exact.");
+        return length;
     }
 
     /// <summary>Writes the weighted mean; slices nobody delivered are zero (no movement).</summary>

@@ -25,5 +25,22 @@ public interface IUpdateStreamConsumer : IAsyncDisposable
     ValueTask CommitAsync(StreamRecord record, CancellationToken cancellationToken);
 }
 
+/// <summary>Reads records back by their position, for a consumer that must see some again (taking back a rejected client's slices).</summary>
+public interface IUpdateStreamReader
+{
+    /// <summary>The records at <paramref name="positions"/>, in the same order.</summary>
+    /// <exception cref="UpdateStreamReadException">A record is no longer held (retention released it) or could not be read in time.</exception>
+    Task<IReadOnlyList<StreamRecord>> ReadAsync(IReadOnlyList<StreamPosition> positions, CancellationToken cancellationToken);
+}
+
+/// <summary>Where a record lies in the stream.</summary>
+public readonly record struct StreamPosition(int Partition, long Offset);
+
+/// <summary>A record could not be read back.</summary>
+public sealed class UpdateStreamReadException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>One record as read from the stream, still encoded, so a malformed one can be rejected with a reason.</summary>
-public sealed record StreamRecord(int Partition, long Offset, ReadOnlyMemory<byte> Value);
+public sealed record StreamRecord(int Partition, long Offset, ReadOnlyMemory<byte> Value)
+{
+    public StreamPosition Position => new(Partition, Offset);
+}

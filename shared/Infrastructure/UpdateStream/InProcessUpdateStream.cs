@@ -10,7 +10,7 @@ namespace FlMicroservices.Infrastructure.UpdateStream;
 /// (as retention would) so long simulations run in bounded memory. The embedded mode has one consumer
 /// per group, which owns every partition.
 /// </remarks>
-public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStreamConsumerFactory
+public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStreamConsumerFactory, IUpdateStreamReader
 {
     private readonly object _gate = new();
     private readonly List<byte[]?>[] _partitions;
@@ -63,6 +63,26 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
             if (!_committed.ContainsKey(groupId)) _committed[groupId] = new long[_partitions.Length];
         }
         return new Consumer(this, groupId);
+    }
+
+    public Task<IReadOnlyList<StreamRecord>> ReadAsync(IReadOnlyList<StreamPosition> positions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        cancellationToken.ThrowIfCancellationRequested();
+        var records = new StreamRecord[positions.Count];
+        lock (_gate)
+        {
+            for (var i = 0; i < records.Length; i++)
+            {
+                var (partition, offset) = (positions[i].Partition, positions[i].Offset);
+                if ((uint)partition >= (uint)_partitions.Length || offset < 0 || offset >= _partitions[partition].Count)
+                    throw new UpdateStreamReadException($"The stream has no record at partition {partition}, offset {offset}.");
+                var value = _partitions[partition][(int)offset]
+                    ?? throw new UpdateStreamReadException($"The record at partition {partition}, offset {offset} was released: every consumer group had committed it.");
+                records[i] = new StreamRecord(partition, offset, value);
+            }
+        }
+        return Task.FromResult<IReadOnlyList<StreamRecord>>(records);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -16,7 +16,7 @@ namespace FlMicroservices.Infrastructure.UpdateStream;
 /// <para>The producer is idempotent (no duplicates or reordering from its own retries; acks=all) and compresses batches
 /// with lz4 or zstd. Consumers never auto-commit: the caller commits a record once its effect is durable.</para>
 /// </remarks>
-public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamConsumerFactory, IDisposable
+public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamConsumerFactory, IUpdateStreamReader, IDisposable
 {
     private readonly string _bootstrapServers;
     private readonly UpdateStreamOptions _options;
@@ -75,6 +75,58 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
             HeartbeatIntervalMs = 1_000,
         };
         return new Consumer(config, _options, _loggers.CreateLogger<KafkaUpdateStream>());
+    }
+
+    /// <summary>
+    /// Reads records back with a short-lived consumer assigned to their partitions (no group membership, nothing committed).
+    /// Kafka keeps records for its retention time whatever consumers commit, so records of an open round can be read again.
+    /// </summary>
+    public async Task<IReadOnlyList<StreamRecord>> ReadAsync(IReadOnlyList<StreamPosition> positions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        if (positions.Count == 0) return [];
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = _bootstrapServers,
+            GroupId = $"{_options.Topic}-reader-{Guid.NewGuid():N}", // required by the client; never joined, nothing committed
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Error,
+            MaxPartitionFetchBytes = 1024 * 1024,
+        };
+        return await Task.Run(() =>
+        {
+            var found = new Dictionary<StreamPosition, StreamRecord>();
+            using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            foreach (var wanted in positions.Distinct().OrderBy(p => p.Partition).ThenBy(p => p.Offset))
+            {
+                if (found.ContainsKey(wanted)) continue;
+                consumer.Assign(new TopicPartitionOffset(_options.Topic, wanted.Partition, wanted.Offset));
+                while (!found.ContainsKey(wanted))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (DateTime.UtcNow > deadline)
+                        throw new UpdateStreamReadException($"The record at partition {wanted.Partition}, offset {wanted.Offset} could not be read back within 30 s.");
+                    ConsumeResult<byte[], byte[]>? result;
+                    try
+                    {
+                        result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                    }
+                    catch (ConsumeException e)
+                    {
+                        throw new UpdateStreamReadException($"The record at partition {wanted.Partition}, offset {wanted.Offset} could not be read back: {e.Error.Reason}", e);
+                    }
+                    if (result?.Message is null) continue;
+                    var position = new StreamPosition(result.Partition.Value, result.Offset.Value);
+                    found[position] = new StreamRecord(position.Partition, position.Offset, result.Message.Value ?? []);
+                    if (position.Partition == wanted.Partition && position.Offset > wanted.Offset)
+                        throw new UpdateStreamReadException($"The record at partition {wanted.Partition}, offset {wanted.Offset} is no longer in the topic.");
+                }
+            }
+            consumer.Close();
+            return (IReadOnlyList<StreamRecord>)positions.Select(p => found[p]).ToArray();
+        }, cancellationToken);
     }
 
     public static byte[] KeyBytes(int key)

@@ -64,7 +64,7 @@ public sealed class NormOutlierTests
     private static List<SliceOutcome> Submit(RoundAggregation round, string client, float[] update)
     {
         var slices = UpdateSliceCodec.Slice("task", 2, client, update, 10, SliceElements).ToList();
-        var outcomes = slices.Select(round.Fold).ToList();
+        var outcomes = slices.Select(s => round.Fold(s)).ToList();
         round.AcceptManifest(new UpdateSubmitted("task", 2, client, 10, slices.Count, Parameters, UpdateDigest.Of(slices), null, new LocalMetrics(0, 0, 0)));
         return outcomes;
     }

@@ -203,7 +203,7 @@ public class RoundAggregationTests
 
         var rejected = Assert.Single(outcome.Rejected);
         Assert.Contains("infinite", rejected.Reason);
-        Assert.Contains("1 of its slices were already folded", rejected.Reason);
+        Assert.Contains("1 of its slices stay folded", rejected.Reason);
     }
 
     [Fact]
@@ -282,7 +282,7 @@ public class RoundAggregationTests
         var rejected = Assert.Single(outcome.Rejected);
         Assert.Equal("a", rejected.ClientId);
         Assert.Contains("manifest digest does not match", rejected.Reason);
-        Assert.Contains("3 of its slices were already folded", rejected.Reason);
+        Assert.Contains("3 of its slices stay folded", rejected.Reason);
     }
 
     [Fact]

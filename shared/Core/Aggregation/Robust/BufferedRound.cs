@@ -8,7 +8,7 @@ namespace FlMicroservices.Core.Aggregation.Robust;
 /// </summary>
 /// <remarks>Robust strategies are unweighted: a weight is checked like FedAvg's (positive, finite) but not used,
 /// since weighting by a claimed example count would let one client buy influence.</remarks>
-internal abstract class BufferedRound(string strategyName, int parameterCount, int sliceElements) : IRoundAggregator, ICheckpointable
+internal abstract class BufferedRound(string strategyName, int parameterCount, int sliceElements) : IRoundAggregator, ICheckpointable, IRetractableRound
 {
     protected SliceMatrix Matrix { get; } = new(parameterCount, sliceElements);
 
@@ -23,6 +23,9 @@ internal abstract class BufferedRound(string strategyName, int parameterCount, i
             throw new ArgumentOutOfRangeException(nameof(weight), weight, "A weight must be positive and finite.");
         Matrix.Add(clientId, sliceIndex, delta);
     }
+
+    /// <summary>Removes the stored slice; robust rounds keep the values, so the ones passed are not needed.</summary>
+    public void Retract(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight) => Matrix.Remove(clientId, sliceIndex);
 
     public void WriteCheckpoint(BinaryWriter writer) => Matrix.WriteTo(writer);
 

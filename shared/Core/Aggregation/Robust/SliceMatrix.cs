@@ -22,6 +22,7 @@ public sealed class SliceMatrix
     // [slice][slot] -> that client's values for that slice; the inner array grows as clients appear.
     private readonly float[]?[]?[] _rows;
     private readonly int[] _delivered;
+    private readonly List<int> _rowsBySlot = []; // rows each slot holds: a client whose rows were all removed is no longer listed
     private int[]? _slotsInOrder;
 
     public SliceMatrix(int parameterCount, int sliceElements)
@@ -46,7 +47,7 @@ public sealed class SliceMatrix
     public int OwnedSliceCount { get; private set; }
 
     /// <summary>Number of distinct clients that delivered at least one slice.</summary>
-    public int ClientCount => _idBySlot.Count;
+    public int ClientCount => SlotsInOrder().Length;
 
     public int SliceLength(int sliceIndex)
     {
@@ -88,8 +89,10 @@ public sealed class SliceMatrix
             slot = _idBySlot.Count;
             _slotById.Add(clientId, slot);
             _idBySlot.Add(clientId);
+            _rowsBySlot.Add(0);
             _slotsInOrder = null;
         }
+        if (_rowsBySlot[slot]++ == 0) _slotsInOrder = null;
         if (rows is null)
         {
             rows = new float[]?[Math.Max(4, _idBySlot.Count)];
@@ -104,6 +107,28 @@ public sealed class SliceMatrix
         rows[slot] = values.ToArray();
         _delivered[sliceIndex]++;
         FoldedSlices++;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="clientId"/>'s slice <paramref name="sliceIndex"/> out again, as if it had never been added (a
+    /// client rejected after some of its slices were stored). A client left with no slices is no longer listed.
+    /// </summary>
+    /// <exception cref="ArgumentException">That client did not deliver that slice.</exception>
+    public void Remove(string clientId, int sliceIndex)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        CheckSliceIndex(sliceIndex);
+        if (!_slotById.TryGetValue(clientId, out var slot) || RowBySlot(sliceIndex, slot) is null)
+            throw new ArgumentException($"Client '{clientId}' did not deliver slice {sliceIndex}.", nameof(clientId));
+        var rows = _rows[sliceIndex]!;
+        rows[slot] = null;
+        FoldedSlices--;
+        if (--_delivered[sliceIndex] == 0)
+        {
+            _rows[sliceIndex] = null;
+            OwnedSliceCount--;
+        }
+        if (--_rowsBySlot[slot] == 0) _slotsInOrder = null;
     }
 
     /// <summary>Every client that delivered at least one slice, in ordinal order of ids.</summary>
@@ -238,10 +263,11 @@ public sealed class SliceMatrix
     private int[] SlotsInOrder()
     {
         if (_slotsInOrder is { } cached) return cached;
-        var slots = new int[_idBySlot.Count];
-        for (var i = 0; i < slots.Length; i++) slots[i] = i;
-        Array.Sort(slots, (a, b) => string.CompareOrdinal(_idBySlot[a], _idBySlot[b]));
-        return _slotsInOrder = slots;
+        var slots = new List<int>(_idBySlot.Count);
+        for (var i = 0; i < _idBySlot.Count; i++)
+            if (_rowsBySlot[i] > 0) slots.Add(i);
+        slots.Sort((a, b) => string.CompareOrdinal(_idBySlot[a], _idBySlot[b]));
+        return _slotsInOrder = [.. slots];
     }
 
     private void CheckSliceIndex(int sliceIndex)

@@ -8,7 +8,7 @@ namespace FlMicroservices.Core.Privacy.Dp;
 /// <see cref="Finish"/> adds the noise, divides by the fixed denominator and hands the result to the inner strategy.
 /// </summary>
 /// <remarks>Not thread-safe (the aggregation service serialises calls). See <see cref="DpFedAvg"/> for the algorithm.</remarks>
-internal sealed class DpFedAvgRound : IRoundAggregator, IClientNormAware
+internal sealed class DpFedAvgRound : IRoundAggregator, IClientNormAware, IRetractableRound
 {
     private readonly DpFedAvg _owner;
     private readonly int _roundIndex;
@@ -44,6 +44,13 @@ internal sealed class DpFedAvgRound : IRoundAggregator, IClientNormAware
     }
 
     public void SetClientNorm(string clientId, double norm) => _gate.SetClientNorm(clientId, norm);
+
+    public void Retract(string clientId, int sliceIndex, ReadOnlySpan<float> delta, double weight)
+    {
+        if (_finished) throw new InvalidOperationException("This DP-FedAvg round has finished; nothing can be taken back.");
+        _gate.Retract(clientId, sliceIndex, delta, weight, (_, slice, values, _) => _sums.Unfold(slice, values, 1));
+        FoldedSlices--;
+    }
 
     public void Finish(ReadOnlySpan<float> global, Span<float> result)
     {
