@@ -115,6 +115,7 @@ public sealed class RetractionTests
     {
         "krum" or "multi-krum" or "bulyan" => new() { ["f"] = "1" },
         "trimmed-mean" => new() { ["beta"] = "0.2" },
+        "scaffold" => new() { ["scaffold-total-clients"] = "12" },
         _ => [],
     };
 

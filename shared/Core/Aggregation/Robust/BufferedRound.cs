@@ -46,3 +46,42 @@ internal abstract class BufferedRound(string strategyName, int parameterCount, i
     /// <summary>Writes the aggregated delta of the whole model (zero in slices nobody delivered).</summary>
     protected abstract void WriteDelta(Span<float> delta);
 }
+
+/// <summary>
+/// The round of a distance-based robust strategy (Krum, Multi-Krum, Bulyan): selects clients from pairwise distances, then
+/// aggregates the selected ones. Across shards (<see cref="SliceShards"/>) each instance gives its partial distances, one
+/// place combines them and selects, and every instance aggregates its own slices of the same selection.
+/// </summary>
+internal abstract class SelectingRound(string strategyName, int parameterCount, int sliceElements)
+    : BufferedRound(strategyName, parameterCount, sliceElements), ISelectingRound
+{
+    private string[]? _selection;
+
+    public PairwiseDistances PartialDistances() => PairwiseDistances.ForOwnedSlices(Matrix);
+
+    public IReadOnlyList<string> Select(PairwiseDistances distances)
+    {
+        ArgumentNullException.ThrowIfNull(distances);
+        return SelectFrom(distances);
+    }
+
+    public void UseSelection(IReadOnlyList<string> selected)
+    {
+        ArgumentNullException.ThrowIfNull(selected);
+        if (selected.Count == 0) throw new ArgumentException("A selection needs at least one client.", nameof(selected));
+        foreach (var id in selected)
+            for (var s = 0; s < Matrix.SliceCount; s++)
+                if (Matrix.IsOwned(s) && !Matrix.Delivered(s, id))
+                    throw new ArgumentException($"Selected client '{id}' did not deliver slice {s}, which this round holds.", nameof(selected));
+        _selection = [.. selected];
+    }
+
+    protected sealed override void WriteDelta(Span<float> delta) =>
+        WriteSelected(_selection ?? SelectFrom(PairwiseDistances.ForOwnedSlices(Matrix)), delta);
+
+    /// <summary>The ids the strategy selects given the distances over the whole model (throws when there are too few clients).</summary>
+    protected abstract string[] SelectFrom(PairwiseDistances distances);
+
+    /// <summary>Writes the aggregate of the selected clients over the slices this round holds.</summary>
+    protected abstract void WriteSelected(IReadOnlyList<string> selected, Span<float> delta);
+}

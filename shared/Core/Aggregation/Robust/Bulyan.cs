@@ -56,12 +56,14 @@ public sealed class Bulyan : IAggregationStrategy
     }
 
     private sealed class Round(Bulyan strategy, int parameterCount, int sliceElements)
-        : BufferedRound(strategy.Name, parameterCount, sliceElements)
+        : SelectingRound(strategy.Name, parameterCount, sliceElements)
     {
-        protected override void WriteDelta(Span<float> delta)
+        protected override void WriteSelected(IReadOnlyList<string> selected, Span<float> delta) =>
+            CoordinateWise.Reduce(Matrix, selected, delta, new AroundMedian(selected.Count - 2 * strategy.F));
+
+        protected override string[] SelectFrom(PairwiseDistances distances)
         {
             var f = strategy.F;
-            var distances = PairwiseDistances.ForOwnedSlices(Matrix);
             var n = distances.Count;
             if (n < MinimumClients(f))
                 throw new InvalidOperationException(
@@ -70,7 +72,7 @@ public sealed class Bulyan : IAggregationStrategy
             var selected = KrumSelection.SelectIteratively(distances, f, theta);
             var ids = new string[theta];
             for (var i = 0; i < theta; i++) ids[i] = distances.ClientIds[selected[i]];
-            CoordinateWise.Reduce(Matrix, ids, delta, new AroundMedian(theta - 2 * f));
+            return ids;
         }
     }
 

@@ -25,14 +25,14 @@ public sealed class Krum : IAggregationStrategy
     public IRoundAggregator BeginRound(int parameterCount, int sliceElements) => new Round(this, parameterCount, sliceElements);
 
     private sealed class Round(Krum strategy, int parameterCount, int sliceElements)
-        : BufferedRound(strategy.Name, parameterCount, sliceElements)
+        : SelectingRound(strategy.Name, parameterCount, sliceElements)
     {
-        protected override void WriteDelta(Span<float> delta)
+        protected override string[] SelectFrom(PairwiseDistances distances)
         {
-            var distances = PairwiseDistances.ForOwnedSlices(Matrix);
             KrumSelection.RequireEnough("Krum", distances.Count, strategy.F);
-            var chosen = KrumSelection.SelectOne(distances, strategy.F);
-            Matrix.WriteMean([distances.ClientIds[chosen]], delta);
+            return [distances.ClientIds[KrumSelection.SelectOne(distances, strategy.F)]];
         }
+
+        protected override void WriteSelected(IReadOnlyList<string> selected, Span<float> delta) => Matrix.WriteMean(selected, delta);
     }
 }

@@ -32,11 +32,12 @@ public sealed class MultiKrum : IAggregationStrategy
     public IRoundAggregator BeginRound(int parameterCount, int sliceElements) => new Round(this, parameterCount, sliceElements);
 
     private sealed class Round(MultiKrum strategy, int parameterCount, int sliceElements)
-        : BufferedRound(strategy.Name, parameterCount, sliceElements)
+        : SelectingRound(strategy.Name, parameterCount, sliceElements)
     {
-        protected override void WriteDelta(Span<float> delta)
+        protected override void WriteSelected(IReadOnlyList<string> selected, Span<float> delta) => Matrix.WriteMean(selected, delta);
+
+        protected override string[] SelectFrom(PairwiseDistances distances)
         {
-            var distances = PairwiseDistances.ForOwnedSlices(Matrix);
             var n = distances.Count;
             KrumSelection.RequireEnough("Multi-Krum", n, strategy.F);
             var m = strategy.M ?? n - strategy.F;
@@ -45,7 +46,7 @@ public sealed class MultiKrum : IAggregationStrategy
             var chosen = KrumSelection.SelectBest(distances, strategy.F, m);
             var ids = new string[m];
             for (var i = 0; i < m; i++) ids[i] = distances.ClientIds[chosen[i]];
-            Matrix.WriteMean(ids, delta);
+            return ids;
         }
     }
 }
