@@ -21,16 +21,32 @@ public static class AggregationExtensions
         {
             var rounds = ActivatorUtilities.CreateInstance<AggregationRounds>(sp, sp.GetRequiredService<AggregationCheckpoints>());
             rounds.StreamReader = sp.GetService<FlMicroservices.Infrastructure.UpdateStream.IUpdateStreamReader>();
+            rounds.Shard = options.Shard;
+            rounds.ShardTimeout = options.ShardTimeout;
             return rounds;
         });
         services.AddHostedService<SliceIngestionService>();
         return services;
     }
 
-    public static IBusRegistrationConfigurator AddAggregationConsumers(this IBusRegistrationConfigurator bus)
+    /// <param name="bus">The bus being configured.</param>
+    /// <param name="configuration">With "Aggregation:ShardCount" above 1, every shard gets its own queues (all of them see every
+    /// RoundStarted, manifest and shard message) and the shard consumers are added.</param>
+    public static IBusRegistrationConfigurator AddAggregationConsumers(this IBusRegistrationConfigurator bus, IConfiguration? configuration = null)
     {
-        bus.AddConsumer<RoundStartedConsumer>();
-        bus.AddConsumer<UpdateSubmittedConsumer>();
+        var options = new AggregationOptions();
+        configuration?.GetSection(AggregationOptions.Section).Bind(options);
+        var instance = options.Shard is { } shard ? $"shard-{shard.Index}" : null;
+        var started = bus.AddConsumer<RoundStartedConsumer>();
+        var manifests = bus.AddConsumer<UpdateSubmittedConsumer>();
+        if (instance is not null)
+        {
+            started.Endpoint(e => e.InstanceId = instance);
+            manifests.Endpoint(e => e.InstanceId = instance);
+            bus.AddConsumer<ShardRoundReportedConsumer>().Endpoint(e => e.InstanceId = instance);
+            bus.AddConsumer<ShardRoundDecidedConsumer>().Endpoint(e => e.InstanceId = instance);
+            bus.AddConsumer<ShardRoundFinishedConsumer>().Endpoint(e => e.InstanceId = instance);
+        }
         return bus;
     }
 }

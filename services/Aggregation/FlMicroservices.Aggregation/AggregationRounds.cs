@@ -50,6 +50,24 @@ public sealed class AggregationRounds(
     /// </summary>
     public IUpdateStreamReader? StreamReader { get; set; }
 
+    /// <summary>
+    /// The slices this instance holds when aggregation is sharded across instances (null: one instance holds them all).
+    /// Shard 0 coordinates: see <see cref="ShardCoordinator"/>.
+    /// </summary>
+    public ShardSettings? Shard { get; set; }
+
+    /// <summary>How long the coordinator waits, after closing its own part of a round, for the other shards.</summary>
+    public TimeSpan ShardTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    private bool Sharded => Shard is { Count: > 1 };
+    private bool Coordinates => Shard is { Index: 0 };
+    // Sharded rounds this shard has closed and reported, waiting for the coordinator's decision.
+    private readonly Dictionary<(string Task, int Round), RoundAggregation> _reported = new();
+    // Coordinator: reports and results received per round, and the decisions made.
+    private readonly Dictionary<(string Task, int Round), Dictionary<int, ShardRoundReported>> _shardReports = new();
+    private readonly Dictionary<(string Task, int Round), (ShardCoordinator.Decision Decision, RoundAggregation Own, System.Diagnostics.Stopwatch Watch)> _decided = new();
+    private readonly Dictionary<(string Task, int Round), Dictionary<int, ShardRoundFinished>> _shardResults = new();
+
     /// <summary>Rounds open right now (tests and health reporting).</summary>
     public int OpenRoundCount => _open.Count;
 
@@ -64,7 +82,7 @@ public sealed class AggregationRounds(
             await EnsureRestoredAsync(cancellationToken);
             if (_open.ContainsKey(key) || _closed.Contains(key)) return; // redelivered
             var round = new RoundAggregation(started, info.ParameterCount, StrategyFor(started),
-                RoundAggregation.NormLimitFor(started, _lastNorms.GetValueOrDefault(started.TaskId)));
+                RoundAggregation.NormLimitFor(started, _lastNorms.GetValueOrDefault(started.TaskId)), Shard);
             _open[key] = round;
             foreach (var (slice, position) in TakePending(_pendingSlices, s => s.Slice.TaskId == started.TaskId && s.Slice.Round == started.Round)) round.Fold(slice, position);
             foreach (var manifest in TakePending(_pendingManifests, m => m.TaskId == started.TaskId && m.Round == started.Round)) round.AcceptManifest(manifest);
@@ -81,6 +99,7 @@ public sealed class AggregationRounds(
     /// <param name="position">Where the slice was read from the update stream (null when it came from elsewhere).</param>
     public async Task OnSliceAsync(UpdateSlice slice, StreamPosition? position, CancellationToken cancellationToken)
     {
+        if (Sharded && !Shard!.Owns(slice.SliceIndex)) return; // another shard's slice
         var key = (slice.TaskId, slice.Round);
         await _gate.WaitAsync(cancellationToken);
         try
@@ -240,6 +259,11 @@ public sealed class AggregationRounds(
     // Caller holds the gate: the close, its publication and its record in the control checkpoint are one step for checkpoints.
     private async Task CloseAsync((string Task, int Round) key, RoundAggregation round, CancellationToken cancellationToken)
     {
+        if (Sharded)
+        {
+            await ReportShardAsync(key, round, cancellationToken);
+            return;
+        }
         var started = round.Started;
         var watch = System.Diagnostics.Stopwatch.StartNew();
         round.RejectMismatchedDigests();
@@ -263,6 +287,169 @@ public sealed class AggregationRounds(
             watch.Elapsed.TotalSeconds), cancellationToken);
         RememberClosed(key);
         WriteControl();
+    }
+
+    // Caller holds the gate. Sharded: this shard's part of the round is closed; the coordinator decides the rest.
+    private async Task ReportShardAsync((string Task, int Round) key, RoundAggregation round, CancellationToken cancellationToken)
+    {
+        _open.Remove(key);
+        await RetractRejectedAsync(round, cancellationToken);
+        _reported[key] = round;
+        RememberClosed(key); // later slices of it are late
+        WriteControl();
+        await bus.Publish(round.Report(), cancellationToken);
+        if (Coordinates) _ = FailSilentShardsAsync(key);
+    }
+
+    /// <summary>Coordinator: one shard's report; once every shard (this one included) has reported, decides and tells them.</summary>
+    public async Task OnShardReportedAsync(ShardRoundReported report, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!Coordinates) return;
+        var key = (report.TaskId, report.Round);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (report.ShardCount != Shard!.Count)
+            {
+                logger.LogError("Shard {Shard} of {Task}/{Round} counts {Count} shards, this coordinator {Mine}; its report is ignored",
+                    report.Shard, report.TaskId, report.Round, report.ShardCount, Shard.Count);
+                return;
+            }
+            if (_decided.ContainsKey(key)) return;
+            if (!_shardReports.TryGetValue(key, out var reports)) _shardReports[key] = reports = new();
+            reports[report.Shard] = report;
+            if (reports.Count < Shard.Count || !_reported.TryGetValue(key, out var own)) return;
+            var decision = ShardCoordinator.Decide(own, [.. reports.Values.OrderBy(r => r.Shard)]);
+            _shardReports.Remove(key);
+            _decided[key] = (decision, own, System.Diagnostics.Stopwatch.StartNew());
+            await bus.Publish(decision.Message, cancellationToken);
+            if (decision.Message.FailureReason is not null) await PublishShardedAsync(key, null, [], cancellationToken); // nothing to wait for
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Every shard: the coordinator's decision; takes the excluded clients' slices back out, aggregates its slices, sends them.</summary>
+    public async Task OnShardDecidedAsync(ShardRoundDecided decision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        if (!Sharded) return;
+        var key = (decision.TaskId, decision.Round);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_reported.Remove(key, out var round)) return; // redelivered, or a round this shard never had
+            ShardRoundFinished finished;
+            if (decision.FailureReason is not null)
+                finished = new ShardRoundFinished(decision.TaskId, decision.Round, Shard!.Index, null, decision.FailureReason);
+            else
+            {
+                foreach (var excluded in decision.Excluded) round.Exclude(excluded.ClientId, excluded.Reason);
+                await RetractRejectedAsync(round, cancellationToken);
+                var started = round.Started;
+                var global = await models.LoadWeightsAsync(started.TaskId, started.ModelVersion, cancellationToken);
+                var next = new float[global.Length];
+                var failure = round.FinishShard(decision.Selected, global, next);
+                finished = new ShardRoundFinished(decision.TaskId, decision.Round, Shard!.Index,
+                    failure is null ? ShardCoordinator.OwnedValues(next, started.SliceElements, Shard) : null, failure);
+            }
+            await bus.Publish(finished, cancellationToken);
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Coordinator: one shard's slices of the next model; once all are in, assembles, stores and publishes the round.</summary>
+    public async Task OnShardFinishedAsync(ShardRoundFinished finished, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(finished);
+        if (!Coordinates) return;
+        var key = (finished.TaskId, finished.Round);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_decided.ContainsKey(key)) return;
+            if (!_shardResults.TryGetValue(key, out var results)) _shardResults[key] = results = new();
+            results[finished.Shard] = finished;
+            if (results.Count < Shard!.Count) return;
+            _shardResults.Remove(key);
+            var failure = results.Values.OrderBy(r => r.Shard).Select(r => r.FailureReason).FirstOrDefault(f => f is not null);
+            await PublishShardedAsync(key, failure, [.. results.Values.OrderBy(r => r.Shard)], cancellationToken);
+        }
+        finally { _gate.Release(); }
+    }
+
+    // Caller holds the gate. Coordinator: the round's RoundAggregated, assembled from the shards' slices unless it failed.
+    private async Task PublishShardedAsync((string Task, int Round) key, string? failure, IReadOnlyList<ShardRoundFinished> results, CancellationToken cancellationToken)
+    {
+        if (!_decided.Remove(key, out var entry)) return;
+        var (decision, own, watch) = entry;
+        var started = own.Started;
+        failure ??= decision.Message.FailureReason;
+        string? reference = null;
+        if (failure is null)
+        {
+            var model = await models.LoadWeightsAsync(started.TaskId, started.ModelVersion, cancellationToken);
+            try
+            {
+                ShardCoordinator.Assemble(results, started.SliceElements, model);
+                reference = await models.SaveCandidateAsync(started.TaskId, started.Round, model, cancellationToken);
+                _lastNorms[started.TaskId] = decision.Contributors.Select(c => c.UpdateNorm).ToArray();
+            }
+            catch (InvalidDataException e)
+            {
+                failure = e.Message;
+            }
+        }
+        if (failure is not null) logger.LogWarning("Sharded round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, failure);
+        await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, failure is null, reference,
+            Published(started, decision.Contributors),
+            decision.Message.Excluded, [.. decision.Dropouts], failure, watch.Elapsed.TotalSeconds), cancellationToken);
+        WriteControl();
+    }
+
+    // Coordinator: a shard that never reports (or never sends its slices) fails the round instead of stalling it.
+    private async Task FailSilentShardsAsync((string Task, int Round) key)
+    {
+        try
+        {
+            await Task.Delay(ShardTimeout, clock, _shutdown.Token);
+            await _gate.WaitAsync(_shutdown.Token);
+            try
+            {
+                if (_reported.ContainsKey(key) && !_decided.ContainsKey(key))
+                {
+                    var reason = $"shard(s) {Silent(_shardReports.GetValueOrDefault(key)?.Keys)} did not report within {ShardTimeout.TotalSeconds:0} s";
+                    var own = _reported[key];
+                    _shardReports.Remove(key);
+                    _decided[key] = (new ShardCoordinator.Decision(new ShardRoundDecided(key.Task, key.Round, [], null, reason), [], []), own, System.Diagnostics.Stopwatch.StartNew());
+                    await bus.Publish(_decided[key].Decision.Message, _shutdown.Token);
+                    await PublishShardedAsync(key, null, [], _shutdown.Token);
+                    return;
+                }
+            }
+            finally { _gate.Release(); }
+            await Task.Delay(ShardTimeout, clock, _shutdown.Token);
+            await _gate.WaitAsync(_shutdown.Token);
+            try
+            {
+                if (!_decided.ContainsKey(key)) return;
+                var silent = Silent(_shardResults.GetValueOrDefault(key)?.Keys);
+                _shardResults.Remove(key);
+                await PublishShardedAsync(key, $"shard(s) {silent} did not send their slices within {ShardTimeout.TotalSeconds:0} s", [], _shutdown.Token);
+            }
+            finally { _gate.Release(); }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Failing the silent shards of round {Task}/{Round} failed", key.Task, key.Round);
+        }
+    }
+
+    private string Silent(IEnumerable<int>? heard)
+    {
+        var from = heard?.ToHashSet() ?? [];
+        return string.Join(", ", Enumerable.Range(0, Shard!.Count).Where(k => !from.Contains(k)));
     }
 
     // Under differential privacy a client's exact update norm and training loss are data-dependent values outside the
@@ -317,7 +504,7 @@ public sealed class AggregationRounds(
                     started.TaskId, started.Round, started.ModelVersion);
                 continue;
             }
-            rounds[key] = new RoundAggregation(started, info.ParameterCount, StrategyFor(started), NormLimitFromControl(control, started));
+            rounds[key] = new RoundAggregation(started, info.ParameterCount, StrategyFor(started), NormLimitFromControl(control, started), Shard);
         }
         var restoredState = checkpoints.ReadState(reader =>
         {

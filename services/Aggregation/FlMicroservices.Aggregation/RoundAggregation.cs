@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Aggregation.Robust;
 using FlMicroservices.Infrastructure.UpdateStream;
 
 namespace FlMicroservices.Aggregation;
@@ -22,7 +23,8 @@ public sealed class RoundAggregation
     private readonly List<RejectedUpdate> _outsiders = [];
 
     /// <param name="normLimit">Largest L2 norm an update may have (null: no limit); see <see cref="NormLimitFor"/>.</param>
-    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy, double? normLimit = null)
+    /// <param name="shard">The slices this instance holds when aggregation is sharded (null: all of them).</param>
+    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy, double? normLimit = null, ShardSettings? shard = null)
     {
         if (normLimit is { } limit && !(limit > 0))
             throw new ArgumentOutOfRangeException(nameof(normLimit), normLimit, "A norm limit must be positive.");
@@ -32,6 +34,8 @@ public sealed class RoundAggregation
         Started = started;
         ParameterCount = parameterCount;
         SliceCount = UpdateSliceCodec.SliceCountFor(parameterCount, started.SliceElements);
+        Shard = shard is { Count: > 1 } ? shard : null;
+        OwnedSliceCount = Shard is { } sharded ? Enumerable.Range(0, SliceCount).Count(sharded.Owns) : SliceCount;
         _aggregator = strategy.BeginRound(parameterCount, started.SliceElements);
         foreach (var id in started.Participants) _clients[id] = new ClientProgress(SliceCount);
     }
@@ -49,11 +53,17 @@ public sealed class RoundAggregation
         return NormOutlierRule.Limit(NormOutlierRule.Factor(started.StrategyParameters), previousNorms);
     }
     public int SliceCount { get; }
+
+    /// <summary>The slices this instance holds when aggregation is sharded; null when it holds them all.</summary>
+    public ShardSettings? Shard { get; }
+
+    /// <summary>How many of the model's slices this instance holds (all of them unless sharded).</summary>
+    public int OwnedSliceCount { get; }
     public int DuplicateSlices { get; private set; }
     public bool IsClosed { get; private set; }
 
     /// <summary>True when every participant has delivered (slices and manifest) or been rejected.</summary>
-    public bool IsComplete => _clients.Values.All(c => c.Rejection is not null || (c.Manifest is not null && c.Received == SliceCount));
+    public bool IsComplete => _clients.Values.All(c => c.Rejection is not null || (c.Manifest is not null && c.Received == OwnedSliceCount));
 
     /// <summary>The manifests received so far (participants only), for the control checkpoint.</summary>
     public IEnumerable<UpdateSubmitted> Manifests => _clients.Values.Select(c => c.Manifest).OfType<UpdateSubmitted>();
@@ -63,6 +73,7 @@ public sealed class RoundAggregation
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (IsClosed) return SliceOutcome.Late;
+        if (Shard is { } shard && !shard.Owns(slice.SliceIndex)) return SliceOutcome.NotOwned;
         if (!_clients.TryGetValue(slice.ClientId, out var client))
         {
             if (_outsiders.All(o => o.ClientId != slice.ClientId))
@@ -129,7 +140,7 @@ public sealed class RoundAggregation
             client.Reject($"manifest announces {manifest.ExampleCount} examples");
         else if (client.Weight is { } w && w != manifest.ExampleCount)
             client.Reject($"slices are weighted {w} but the manifest announces {manifest.ExampleCount} examples");
-        else if (client.Received == SliceCount && client.Digest() != manifest.Digest)
+        else if (Shard is null && client.Received == SliceCount && client.Digest() != manifest.Digest)
             client.Reject("manifest digest does not match the slices received");
     }
 
@@ -146,7 +157,7 @@ public sealed class RoundAggregation
         {
             if (client.Rejection is not null)
                 rejected.Add(new RejectedUpdate(id, client.RejectionReport()));
-            else if (client.Manifest is not null && client.Received == SliceCount)
+            else if (client.Manifest is not null && client.Received == OwnedSliceCount)
                 contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss));
             else
                 dropouts.Add(id);
@@ -213,9 +224,68 @@ public sealed class RoundAggregation
     /// <summary>Rejects the clients whose manifest digest disagrees with the slices received; done by <see cref="Close"/> too.</summary>
     public void RejectMismatchedDigests()
     {
+        if (Shard is not null) return; // a shard holds only some checksums: the coordinator checks digests
         foreach (var client in _clients.Values)
             if (client.Manifest is not null && client.Rejection is null && client.Received == SliceCount && client.Digest() != client.Manifest.Digest)
                 client.Reject("manifest digest does not match the slices received");
+    }
+
+    /// <summary>Sharded: what this shard tells the coordinator when it closes its part of the round.</summary>
+    public ShardRoundReported Report()
+    {
+        if (Shard is not { } shard) throw new InvalidOperationException("Only a sharded round reports to a coordinator.");
+        var clients = _clients.OrderBy(c => c.Key, StringComparer.Ordinal).Select(pair =>
+        {
+            var folded = pair.Value.FoldedSlices().Select(f => f.SliceIndex).ToArray();
+            return new ShardClientState(pair.Key, folded, folded.Select(pair.Value.Checksum).ToArray(), pair.Value.SumOfSquares, pair.Value.Rejection);
+        }).ToArray();
+        string[]? ids = null;
+        double[]? distances = null;
+        if (_aggregator is ISelectingRound selecting)
+        {
+            var partial = selecting.PartialDistances();
+            ids = [.. partial.ClientIds];
+            distances = partial.Values.ToArray();
+        }
+        return new ShardRoundReported(Started.TaskId, Started.Round, shard.Index, shard.Count, clients, ids, distances);
+    }
+
+    /// <summary>The round's strategy selects clients from distances (Krum, Multi-Krum, Bulyan): the coordinator's round selects for all shards.</summary>
+    public IReadOnlyList<string> Select(Core.Aggregation.Robust.PairwiseDistances distances) =>
+        _aggregator is ISelectingRound selecting
+            ? selecting.Select(distances)
+            : throw new InvalidOperationException($"{Started.Strategy} does not select clients.");
+
+    /// <summary>Sharded: the coordinator excluded this client; its slices held here are to be taken back (<see cref="TakeRetractions"/>).</summary>
+    public void Exclude(string clientId, string reason)
+    {
+        if (_clients.TryGetValue(clientId, out var client)) client.Reject(reason);
+    }
+
+    /// <summary>
+    /// Sharded: closes this shard's part of the round with the coordinator's selection (if any) and writes the next model's
+    /// values for the slices this shard holds (the other slices of <paramref name="result"/> are the global model's).
+    /// </summary>
+    public string? FinishShard(IReadOnlyList<string>? selected, ReadOnlySpan<float> global, Span<float> result)
+    {
+        IsClosed = true;
+        global.CopyTo(result);
+        if (_aggregator.FoldedSlices == 0) return null; // nobody's slices here: the global model's values stand
+        try
+        {
+            if (selected is not null)
+            {
+                if (_aggregator is not ISelectingRound selecting) return $"{Started.Strategy} cannot aggregate a selection";
+                selecting.UseSelection(selected);
+            }
+            _aggregator.Finish(global, result);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            global.CopyTo(result);
+            return $"{Started.Strategy} could not aggregate on shard {Shard?.Index}: {e.Message}";
+        }
     }
 
     /// <summary>Whether the round's running aggregate can be written to a checkpoint (every built-in strategy but a norm-bounded one can).</summary>
@@ -388,6 +458,14 @@ public enum SliceOutcome
     Duplicate,
     Rejected,
     Late,
+    /// <summary>Sharded aggregation: another shard holds this slice index.</summary>
+    NotOwned,
+}
+
+/// <summary>Which slices an aggregation instance holds: slice s belongs to shard s modulo <see cref="Count"/> (<see cref="SliceShards"/>).</summary>
+public sealed record ShardSettings(int Index, int Count)
+{
+    public bool Owns(int sliceIndex) => SliceShards.Owner(sliceIndex, Count) == Index;
 }
 
 /// <summary>The result of closing a round.</summary>

@@ -44,7 +44,7 @@ public sealed class SliceIngestionService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var consumer = streams.Create(ConsumerGroup);
+        await using var consumer = streams.Create(options.Value.ConsumerGroup);
         _consumer = consumer;
         var flusher = FlushPeriodicallyAsync(stoppingToken);
         try

@@ -1,0 +1,200 @@
+using System.Threading.Channels;
+using FlMicroservices.Aggregation;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.UpdateStream;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FlMicroservices.Services.Tests.Aggregation;
+
+/// <summary>
+/// Aggregation sharded by slice over several instances, each reading the update stream in its own consumer group and
+/// folding only its slices, talking through the message bus: the coordinator publishes exactly the model one instance
+/// would, rejected clients are taken out on every shard, and a silent shard fails the round with a reason.
+/// </summary>
+public sealed class ShardedAggregationTests : IAsyncDisposable
+{
+    private const int Parameters = 3_000;
+    private const int SliceElements = 256; // 12 slices
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-shards-" + Guid.NewGuid().ToString("N"));
+    private readonly Channel<RoundAggregated> _published = Channel.CreateUnbounded<RoundAggregated>();
+    private readonly List<AggregationRounds> _shards = [];
+    private readonly List<SliceIngestionService> _ingestion = [];
+    private IBusControl? _bus;
+
+    [Theory]
+    [InlineData("fedavg", 2, false)]
+    [InlineData("fedadam", 3, false)]
+    [InlineData("median", 2, false)]
+    [InlineData("trimmed-mean", 3, true)]
+    [InlineData("krum", 2, false)]
+    [InlineData("multi-krum", 3, true)]
+    [InlineData("bulyan", 2, true)]
+    [InlineData("fedavg", 3, true)]
+    public async Task Shards_publish_exactly_the_single_instance_model(string strategy, int shardCount, bool withRejectedClient)
+    {
+        var (models, started, updates, manifests, global) = await ArrangeAsync(strategy, clients: 8);
+        if (withRejectedClient)
+        {
+            // c3's slice 7 holds a NaN: only the shard holding slice 7 sees it; every shard takes c3's slices back out.
+            var values = updates[3].Slices[7].AsFloats().ToArray();
+            values[5] = float.NaN;
+            updates[3].Slices[7] = updates[3].Slices[7] with { Payload = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray() };
+        }
+        var stream = new InProcessUpdateStream(partitionCount: 4);
+        foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
+        await StartShardsAsync(models, stream, shardCount, TimeSpan.FromSeconds(30));
+
+        foreach (var shard in _shards) await shard.OpenAsync(started, CancellationToken.None);
+        foreach (var shard in _shards) foreach (var m in manifests) await shard.OnManifestAsync(m, CancellationToken.None);
+        var aggregated = await _published.Reader.ReadAsync(Timeout(60));
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        var expected = SingleInstance(started, withRejectedClient ? updates.Where(u => u.Client != "c3") : updates, global);
+        Assert.Equal(expected, await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
+        if (withRejectedClient)
+        {
+            var rejected = Assert.Single(aggregated.Rejected);
+            Assert.Equal("c3", rejected.ClientId);
+            Assert.Contains("NaN", rejected.Reason);
+            Assert.Equal(7, aggregated.Contributors.Length);
+        }
+        else Assert.Equal(8, aggregated.Contributors.Length);
+        // Norms are of whole updates, summed from the shards' parts.
+        var c0 = aggregated.Contributors.Single(c => c.ClientId == "c0");
+        Assert.Equal(Norm(updates[0].Slices), c0.UpdateNorm, 9);
+        Assert.False(_published.Reader.TryRead(out _), "one RoundAggregated per round");
+    }
+
+    [Fact]
+    public async Task A_shard_that_never_reports_fails_the_round_with_its_number()
+    {
+        var (models, started, updates, manifests, _) = await ArrangeAsync("fedavg", clients: 3);
+        var stream = new InProcessUpdateStream(partitionCount: 2);
+        foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
+        await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(1), onlyFirst: true);
+
+        await _shards[0].OpenAsync(started, CancellationToken.None);
+        foreach (var m in manifests) await _shards[0].OnManifestAsync(m, CancellationToken.None);
+        var aggregated = await _published.Reader.ReadAsync(Timeout(30));
+
+        Assert.False(aggregated.Succeeded);
+        Assert.Contains("shard(s) 1 did not report", aggregated.FailureReason);
+        Assert.Null(aggregated.AggregateRef);
+    }
+
+    [Fact]
+    public async Task Norm_bounding_is_refused_when_sharded_with_a_reason()
+    {
+        var (models, started, updates, manifests, _) = await ArrangeAsync("fedavg", clients: 3);
+        started = started with { StrategyParameters = new Dictionary<string, string> { ["max-norm"] = "1" } };
+        var stream = new InProcessUpdateStream(partitionCount: 2);
+        foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
+        await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(30));
+        foreach (var shard in _shards) await shard.OpenAsync(started, CancellationToken.None);
+        foreach (var shard in _shards) foreach (var m in manifests) await shard.OnManifestAsync(m, CancellationToken.None);
+
+        var aggregated = await _published.Reader.ReadAsync(Timeout(30));
+        Assert.False(aggregated.Succeeded);
+        Assert.Contains("ShardCount", aggregated.FailureReason);
+    }
+
+    [Fact]
+    public void A_shard_index_outside_the_count_is_refused_naming_it()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            FlMicroservices.Infrastructure.OptionsValidation.ThrowIfInvalid(new AggregationOptions { ShardCount = 2, ShardIndex = 2 }, AggregationOptions.Section));
+        Assert.Contains("Aggregation:ShardIndex", error.Message);
+    }
+
+    private async Task StartShardsAsync(IModelStore models, InProcessUpdateStream stream, int shardCount, TimeSpan timeout, bool onlyFirst = false)
+    {
+        var count = onlyFirst ? 1 : shardCount;
+        for (var k = 0; k < count; k++) _shards.Add(null!);
+        _bus = Bus.Factory.CreateUsingInMemory(cfg =>
+        {
+            cfg.ReceiveEndpoint("captured", e => e.Handler<RoundAggregated>(c => _published.Writer.WriteAsync(c.Message).AsTask()));
+            for (var k = 0; k < count; k++)
+            {
+                var index = k;
+                cfg.ReceiveEndpoint($"shard-{k}", e =>
+                {
+                    e.Handler<ShardRoundReported>(c => _shards[index].OnShardReportedAsync(c.Message, c.CancellationToken));
+                    e.Handler<ShardRoundDecided>(c => _shards[index].OnShardDecidedAsync(c.Message, c.CancellationToken));
+                    e.Handler<ShardRoundFinished>(c => _shards[index].OnShardFinishedAsync(c.Message, c.CancellationToken));
+                });
+            }
+        });
+        await _bus.StartAsync(Timeout(30));
+        for (var k = 0; k < count; k++)
+        {
+            var options = new AggregationOptions { ShardCount = shardCount, ShardIndex = k, ShardTimeout = timeout };
+            _shards[k] = new AggregationRounds(models, _bus, TimeProvider.System, NullLogger<AggregationRounds>.Instance)
+            {
+                StreamReader = stream,
+                Shard = options.Shard,
+                ShardTimeout = timeout,
+            };
+            var ingestion = new SliceIngestionService(stream, _shards[k], new AggregationCheckpoints(null), Options.Create(options),
+                NullLogger<SliceIngestionService>.Instance);
+            await ingestion.StartAsync(CancellationToken.None);
+            _ingestion.Add(ingestion);
+        }
+    }
+
+    private async Task<(FileModelStore, RoundStarted, List<(string Client, List<UpdateSlice> Slices, int Examples)>, List<UpdateSubmitted>, float[])> ArrangeAsync(string strategy, int clients)
+    {
+        var models = new FileModelStore(Path.Combine(_root, "models"));
+        var rng = new Random(strategy.Length + clients);
+        var global = Enumerable.Range(0, Parameters).Select(_ => (float)rng.NextDouble()).ToArray();
+        await models.SaveVersionAsync(new ModelVersionInfo("t", 0, 0, null, Parameters, "", null, null, false, DateTimeOffset.UtcNow), global, CancellationToken.None);
+        var updates = Enumerable.Range(0, clients).Select(c =>
+        {
+            var scale = c == 6 ? 3f : 0.1f; // one outlier for the robust strategies to leave out
+            var delta = Enumerable.Range(0, Parameters).Select(_ => (float)(rng.NextDouble() - 0.5) * scale).ToArray();
+            return (Client: $"c{c}", Slices: UpdateSliceCodec.Slice("t", 1, $"c{c}", delta, 4 + c, SliceElements).ToList(), Examples: 4 + c);
+        }).ToList();
+        var parameters = strategy switch
+        {
+            "krum" or "multi-krum" or "bulyan" => new Dictionary<string, string> { ["f"] = "1" },
+            "trimmed-mean" => new() { ["beta"] = "0.2" },
+            _ => [],
+        };
+        var started = new RoundStarted("t", 1, 0, updates.Select(u => u.Client).ToArray(), DateTimeOffset.UtcNow.AddMinutes(5),
+            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, SliceElements, "logreg", strategy, parameters, 0.5, 1);
+        var manifests = updates.Select(u => new UpdateSubmitted("t", 1, u.Client, u.Examples, u.Slices.Count, Parameters,
+            UpdateDigest.Of(u.Slices), null, new LocalMetrics(0.5, 1, 1))).ToList();
+        return (models, started, updates, manifests, global);
+    }
+
+    private static float[] SingleInstance(RoundStarted started, IEnumerable<(string Client, List<UpdateSlice> Slices, int Examples)> updates, float[] global)
+    {
+        var round = new RoundAggregation(started, Parameters, StrategyCatalog.Create(started.Strategy, started.StrategyParameters));
+        foreach (var (client, slices, examples) in updates)
+        {
+            foreach (var slice in slices) Assert.Equal(SliceOutcome.Folded, round.Fold(slice));
+            round.AcceptManifest(new UpdateSubmitted("t", 1, client, examples, slices.Count, Parameters, UpdateDigest.Of(slices), null, new LocalMetrics(0.5, 1, 1)));
+        }
+        var result = new float[Parameters];
+        Assert.True(round.Close(global, result).Succeeded);
+        return result;
+    }
+
+    private static double Norm(IEnumerable<UpdateSlice> slices) =>
+        Math.Sqrt(slices.Sum(s => (double)System.Numerics.Tensors.TensorPrimitives.SumOfSquares(s.AsFloats())));
+
+    private static CancellationToken Timeout(int seconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var ingestion in _ingestion) await ingestion.StopAsync(CancellationToken.None);
+        foreach (var shard in _shards.Where(s => s is not null)) shard.Dispose();
+        if (_bus is not null) await _bus.StopAsync();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}
