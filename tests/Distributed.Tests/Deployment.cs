@@ -30,9 +30,13 @@ public sealed class Deployment : IAsyncDisposable
     public List<ServiceProcess> Nodes { get; } = [];
 
     /// <summary>Starts the infrastructure and the six services and waits until each reports ready; nodes come with <see cref="StartNodes"/>.</summary>
-    public static async Task<Deployment> StartAsync()
+    /// <param name="aggregationShards">Aggregation processes, sharded by slice (1: one process named "Aggregation"; K: "Aggregation-0" .. "Aggregation-{K-1}").</param>
+    public static async Task<Deployment> StartAsync(int aggregationShards = 1)
     {
-        var deployment = new Deployment(Path.Combine(Path.GetTempPath(), "fl-deploy-" + Guid.NewGuid().ToString("N")[..12]));
+        var deployment = new Deployment(Path.Combine(Path.GetTempPath(), "fl-deploy-" + Guid.NewGuid().ToString("N")[..12]))
+        {
+            AggregationShards = aggregationShards,
+        };
         Directory.CreateDirectory(deployment.LogDirectory);
         try
         {
@@ -48,6 +52,8 @@ public sealed class Deployment : IAsyncDisposable
     }
 
     private IReadOnlyDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>();
+
+    public int AggregationShards { get; private init; } = 1;
 
     private async Task StartInfrastructureAsync()
     {
@@ -82,9 +88,20 @@ public sealed class Deployment : IAsyncDisposable
         foreach (var name in ServiceNames)
         {
             var dll = Path.Combine(RepositoryPaths.Root, "services", name, "bin", RepositoryPaths.Configuration, "net10.0", $"FlMicroservices.{name}.Host.dll");
-            var service = new ServiceProcess(name, dll, [], Environment, LogDirectory, FreePort());
-            Services[name] = service;
-            service.Start();
+            var instances = name == "Aggregation" && AggregationShards > 1
+                ? Enumerable.Range(0, AggregationShards).Select(k => ($"{name}-{k}", new Dictionary<string, string>(Environment)
+                {
+                    ["Aggregation__ShardCount"] = AggregationShards.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["Aggregation__ShardIndex"] = k.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["Aggregation__CheckpointDirectory"] = Path.Combine(CheckpointDirectory, $"shard-{k}"),
+                })).ToList()
+                : [(name, new Dictionary<string, string>(Environment))];
+            foreach (var (instance, environment) in instances)
+            {
+                var service = new ServiceProcess(instance, dll, [], environment, LogDirectory, FreePort());
+                Services[instance] = service;
+                service.Start();
+            }
         }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         foreach (var service in Services.Values) await service.WaitReadyAsync(http, TimeSpan.FromSeconds(120));

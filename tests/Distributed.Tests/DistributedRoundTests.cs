@@ -83,6 +83,34 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         Assert.True(expected.AsSpan().SequenceEqual(actual), "the aggregate after the crash differs from the one computed from the stream without a crash");
     }
 
+    [Fact]
+    public async Task Two_aggregation_shards_in_separate_processes_publish_the_model_one_aggregator_would()
+    {
+        await using var deployment = await Deployment.StartAsync(aggregationShards: 2);
+        await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
+        deployment.StartNodes([0, 0, 0], ClientsPerNode);
+        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120);
+
+        var taskId = $"shard-{Guid.NewGuid():N}"[..20];
+        var spec = Spec(rounds: 2) with { Strategy = "multi-krum", StrategyParameters = new() { ["f"] = "1" } };
+        await observer.PublishAsync(new CreateTask(taskId, spec));
+        await WaitOrFailAsync(observer, deployment, o => o.Of<RoundCompleted>().Count(r => r.TaskId == taskId) >= 2, "two RoundCompleted events", 240);
+
+        var aggregated = observer.Of<RoundAggregated>().Where(r => r.TaskId == taskId).OrderBy(r => r.Round).ToList();
+        Assert.Equal([1, 2], aggregated.Select(r => r.Round));
+        Assert.All(aggregated, r => Assert.True(r.Succeeded, r.FailureReason));
+        Assert.All(aggregated, r => Assert.Equal(Clients, r.Contributors.Length));
+        // Round 1 recomputed by one aggregator from everything the clients streamed: the shards' model is the same, bit for bit.
+        var models = new FileModelStore(deployment.ModelStoreRoot);
+        var actual = await models.LoadCandidateAsync(aggregated[0].AggregateRef!, CancellationToken.None);
+        var expected = await AggregateWithoutCrashAsync(deployment, observer, taskId, models);
+        Assert.True(expected.AsSpan().SequenceEqual(actual), "the sharded aggregate differs from the single aggregator's");
+        // Each shard read the stream in its own consumer group and folded only its slices.
+        foreach (var k in new[] { 0, 1 })
+            Assert.False(deployment.Services[$"Aggregation-{k}"].HasExited, deployment.Services[$"Aggregation-{k}"].Tail());
+        output.WriteLine($"2 rounds of multi-krum over 2 aggregation shards; logs in {deployment.LogDirectory}");
+    }
+
     // Everything every client streamed for the round, read back from Kafka by a fresh consumer group, folded once per
     // (client, slice) in stream order by the same round logic in this process: the aggregate of a run without a crash.
     private static async Task<float[]> AggregateWithoutCrashAsync(Deployment deployment, Observer observer, string taskId, FileModelStore models)
