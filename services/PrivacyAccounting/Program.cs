@@ -9,5 +9,5 @@ return ServiceDefaultsExtensions.RunService("privacy-accounting", args, builder 
 {
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddPrivacyAccountingConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
-    builder.Services.AddPrivacyAccountingService();
+    builder.Services.AddPrivacyAccountingService(builder.Configuration);
 });

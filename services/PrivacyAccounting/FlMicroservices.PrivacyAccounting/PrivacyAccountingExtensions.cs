@@ -1,14 +1,43 @@
 using FlMicroservices.PrivacyAccounting.Consumers;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.PrivacyAccounting;
 
 /// <summary>Registration of the privacy-accounting service's logic and consumers.</summary>
 public static class PrivacyAccountingExtensions
 {
-    public static IServiceCollection AddPrivacyAccountingService(this IServiceCollection services) =>
-        services.AddSingleton<PrivacyLedger>();
+    /// <summary>Section of the service's settings.</summary>
+    public const string Section = "PrivacyAccounting";
+
+    /// <summary>
+    /// Registers the ledger. With "PrivacyAccounting:LedgerDirectory" set, every account is journaled there and rebuilt
+    /// on start (a journal that cannot be trusted stops the service); without it the accounts live in memory only.
+    /// </summary>
+    public static IServiceCollection AddPrivacyAccountingService(this IServiceCollection services, IConfiguration? configuration = null)
+    {
+        var directory = configuration?[$"{Section}:LedgerDirectory"];
+        if (string.IsNullOrWhiteSpace(directory)) return services.AddSingleton<PrivacyLedger>();
+        return services.AddSingleton(sp =>
+        {
+            var journal = new FilePrivacyJournal(directory);
+            var ledger = new PrivacyLedger(journal);
+            var logger = sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(PrivacyLedger));
+            foreach (var warning in journal.Warnings) logger?.LogWarning("{Warning}", warning);
+            logger?.LogInformation("Privacy ledger in {Directory}: {Tasks} task accounts rebuilt from the journal", directory, ledger.TaskCount);
+            return ledger;
+        }).AddHostedService<LedgerWarmUp>();
+    }
+
+    // Rebuilds the ledger while the host starts, so that a journal it cannot trust stops the service before it answers anyone.
+    private sealed class LedgerWarmUp(PrivacyLedger ledger) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.FromResult(ledger.TaskCount);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     public static IBusRegistrationConfigurator AddPrivacyAccountingConsumers(this IBusRegistrationConfigurator bus)
     {

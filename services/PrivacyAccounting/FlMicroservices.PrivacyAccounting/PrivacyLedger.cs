@@ -5,22 +5,64 @@ namespace FlMicroservices.PrivacyAccounting;
 
 /// <summary>Every task's privacy account (<see cref="TaskPrivacy"/>), by task id.</summary>
 /// <remarks>
-/// Held in memory: a restarted service starts every account from zero, so a deployment must not restart it during a DP
-/// task until the accounts are kept in a durable store.
+/// With a journal (<see cref="IPrivacyJournal"/>, <c>PrivacyAccounting:LedgerDirectory</c>) every fact is written before
+/// it takes effect and a restarted service rebuilds every account from it: the same ε, the same rounds allowed, the same
+/// per-client accounts. Without one the accounts live in memory only and a restart starts them from zero.
 /// </remarks>
 public sealed class PrivacyLedger
 {
     private readonly ConcurrentDictionary<string, TaskPrivacy> _tasks = new(StringComparer.Ordinal);
+    private readonly IPrivacyJournal? _journal;
+    private readonly Lock _opening = new();
+
+    public PrivacyLedger()
+    {
+    }
+
+    /// <summary>A ledger kept in <paramref name="journal"/>, rebuilt from what it already holds.</summary>
+    /// <exception cref="InvalidDataException">A journal does not start with its task's settings, or holds an unknown entry.</exception>
+    public PrivacyLedger(IPrivacyJournal journal)
+    {
+        ArgumentNullException.ThrowIfNull(journal);
+        _journal = journal;
+        foreach (var (taskId, entries) in journal.ReadAll())
+        {
+            if (entries.Count == 0) continue;
+            if (entries[0] is not { Kind: PrivacyJournalEntry.Opened, Config: { } config } opened)
+                throw new InvalidDataException($"The privacy journal of task '{taskId}' does not start with the task's settings.");
+            var task = NewTask(taskId, config, opened.Training);
+            foreach (var entry in entries.Skip(1)) task.Replay(entry);
+            _tasks[taskId] = task;
+        }
+    }
+
+    /// <summary>Accounts rebuilt from the journal when the ledger was created, or opened since.</summary>
+    public int TaskCount => _tasks.Count;
 
     /// <summary>Opens the account of a task (a second call for the same task keeps the first account).</summary>
     public void Add(string taskId, TaskSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        _tasks.TryAdd(taskId, new TaskPrivacy(taskId, spec.Privacy ?? PrivacyConfig.None, spec.Training));
+        Open(taskId, spec.Privacy ?? PrivacyConfig.None, spec.Training);
     }
 
     /// <summary>Opens the account of a task from its privacy settings alone (local DP then assumes one batch per epoch).</summary>
-    public void Add(string taskId, PrivacyConfig config) => _tasks.TryAdd(taskId, new TaskPrivacy(taskId, config));
+    public void Add(string taskId, PrivacyConfig config) => Open(taskId, config, null);
 
     public TaskPrivacy? Find(string taskId) => _tasks.GetValueOrDefault(taskId);
+
+    private void Open(string taskId, PrivacyConfig config, TrainingConfig? training)
+    {
+        ArgumentNullException.ThrowIfNull(taskId);
+        ArgumentNullException.ThrowIfNull(config);
+        lock (_opening)
+        {
+            if (_tasks.ContainsKey(taskId)) return;
+            _journal?.Append(taskId, new PrivacyJournalEntry(PrivacyJournalEntry.Opened, Config: config, Training: training));
+            _tasks[taskId] = NewTask(taskId, config, training);
+        }
+    }
+
+    private TaskPrivacy NewTask(string taskId, PrivacyConfig config, TrainingConfig? training) =>
+        new(taskId, config, training, _journal is null ? null : entry => _journal.Append(taskId, entry));
 }

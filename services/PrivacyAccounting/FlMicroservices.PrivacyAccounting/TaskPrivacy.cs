@@ -41,16 +41,44 @@ public sealed class TaskPrivacy
     private readonly SortedDictionary<int, double> _allowed = new();
     private readonly HashSet<int> _completedRounds = [];
     private readonly Dictionary<string, ClientAccount> _clients = new(StringComparer.Ordinal);
+    private readonly Action<PrivacyJournalEntry>? _journal;
     private double _lastSampleRate = 1;
     private bool _exhaustionAnnounced;
 
-    public TaskPrivacy(string taskId, PrivacyConfig config, TrainingConfig? training = null)
+    /// <param name="journal">Called with each fact before it takes effect, to keep it durably (<see cref="IPrivacyJournal"/>);
+    /// an exception from it leaves the account unchanged.</param>
+    public TaskPrivacy(string taskId, PrivacyConfig config, TrainingConfig? training = null, Action<PrivacyJournalEntry>? journal = null)
     {
         ArgumentNullException.ThrowIfNull(taskId);
         ArgumentNullException.ThrowIfNull(config);
         TaskId = taskId;
         Config = config;
         Training = training;
+        _journal = journal;
+    }
+
+    /// <summary>Applies a fact read back from the journal (as it was applied when it was written; nothing is journaled again).</summary>
+    /// <exception cref="InvalidDataException">An entry of an unknown kind.</exception>
+    public void Replay(PrivacyJournalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_gate)
+        {
+            switch (entry.Kind)
+            {
+                case PrivacyJournalEntry.Allowed:
+                    _allowed[entry.Round] = entry.SampleRate;
+                    break;
+                case PrivacyJournalEntry.Completed:
+                    ApplyCompletedLocked(entry.Round, entry.ContributorExamples ?? []);
+                    break;
+                case PrivacyJournalEntry.ExhaustionAnnounced:
+                    _exhaustionAnnounced = true;
+                    break;
+                default:
+                    throw new InvalidDataException($"Task {TaskId}: a privacy journal entry of unknown kind '{entry.Kind}'.");
+            }
+        }
     }
 
     public string TaskId { get; }
@@ -115,6 +143,7 @@ public sealed class TaskPrivacy
             var after = accountant.GetEpsilon(Config.Delta).Epsilon;
             if (after <= Config.EpsilonBudget)
             {
+                _journal?.Invoke(new PrivacyJournalEntry(PrivacyJournalEntry.Allowed, round, sampleRate));
                 _allowed[round] = sampleRate;
                 return new BudgetDecision(true, after,
                     $"round {round} takes ε to {after:G4} of the budget {Config.EpsilonBudget:G4} (δ = {Config.Delta:G3}, q = {sampleRate:G4}, z = {Config.NoiseMultiplier:G4})", null);
@@ -129,18 +158,28 @@ public sealed class TaskPrivacy
         ArgumentNullException.ThrowIfNull(completed);
         lock (_gate)
         {
-            if (!_completedRounds.Add(completed.Round) || !Config.Enabled) return SpentLocked();
-            if (IsLocal)
-            {
-                foreach (var contributor in completed.Contributors) RecordClientLocked(contributor.ClientId, contributor.ExampleCount);
-            }
-            else
-            {
-                if (_allowed.Remove(completed.Round, out var rate)) _lastSampleRate = rate;
-                else rate = _lastSampleRate; // a round this instance never checked (e.g. after a restart): the last rate known
-                _completed.Step(Config.NoiseMultiplier, rate);
-            }
+            if (_completedRounds.Contains(completed.Round)) return SpentLocked();
+            var contributors = new Dictionary<string, int>(StringComparer.Ordinal);
+            if (Config.Enabled && IsLocal)
+                foreach (var contributor in completed.Contributors) contributors[contributor.ClientId] = contributor.ExampleCount;
+            _journal?.Invoke(new PrivacyJournalEntry(PrivacyJournalEntry.Completed, completed.Round, ContributorExamples: contributors));
+            ApplyCompletedLocked(completed.Round, contributors);
             return SpentLocked();
+        }
+    }
+
+    private void ApplyCompletedLocked(int round, IReadOnlyDictionary<string, int> contributors)
+    {
+        if (!_completedRounds.Add(round) || !Config.Enabled) return;
+        if (IsLocal)
+        {
+            foreach (var (clientId, examples) in contributors.OrderBy(c => c.Key, StringComparer.Ordinal)) RecordClientLocked(clientId, examples);
+        }
+        else
+        {
+            if (_allowed.Remove(round, out var rate)) _lastSampleRate = rate;
+            else rate = _lastSampleRate; // a round this instance never checked (e.g. after a restart without a journal): the last rate known
+            _completed.Step(Config.NoiseMultiplier, rate);
         }
     }
 
@@ -150,6 +189,7 @@ public sealed class TaskPrivacy
         lock (_gate)
         {
             if (_exhaustionAnnounced) return false;
+            _journal?.Invoke(new PrivacyJournalEntry(PrivacyJournalEntry.ExhaustionAnnounced));
             _exhaustionAnnounced = true;
             return true;
         }
