@@ -69,6 +69,7 @@ public sealed record SimulationOptions
             NoiseSeed = Seed,
         };
 
+
     /// <summary>The client sampling <see cref="Sampling"/> names.</summary>
     public ClientSampling SamplingMode() => Sampling == "poisson" ? ClientSampling.Poisson : ClientSampling.Fixed;
 
@@ -104,6 +105,11 @@ public sealed record SimulationOptions
                 : StrategyParameters);
         }
         catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
+        if (Core.Aggregation.ScaffoldLayout.IsScaffold(Strategy) && StrategyParameters.TryGetValue("mu", out var mu)
+            && !(double.TryParse(mu, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var m) && m == 0))
+            problems.Add($"--mu {mu} cannot be combined with --strategy scaffold: its clients' control variates assume plain SGD steps (no proximal term)");
+        if (!Core.Aggregation.ScaffoldLayout.IsScaffold(Strategy) && StrategyParameters.ContainsKey(Core.Aggregation.Scaffold.WeightingParameter))
+            problems.Add($"--scaffold-weighting applies to --strategy scaffold only, not '{Strategy}'");
         if (Attack is not null)
         {
             try { Core.Attacks.AttackSpec.Parse(Attack); }

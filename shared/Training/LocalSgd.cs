@@ -6,7 +6,7 @@ namespace FlMicroservices.Training;
 
 /// <summary>
 /// SGD as torch.optim.SGD defines it (weight decay added to the gradient, then momentum without dampening),
-/// plus FedProx's proximal gradient mu * (w - w_global), for one call of local training.
+/// plus FedProx's proximal gradient mu * (w - w_global) and SCAFFOLD's control correction c - c_i, for one call of local training.
 /// </summary>
 /// <remarks>
 /// Used instead of torch.optim.SGD because TorchSharp frees a Scalar in its finalizer and does not keep a
@@ -19,6 +19,7 @@ internal sealed class LocalSgd : IDisposable
     private readonly Parameter[] _parameters;
     private readonly Tensor[]? _anchors;
     private readonly Tensor[]? _velocity;
+    private readonly Tensor[]? _corrections;
     private readonly Scalar _minusLearningRate;
     private readonly Scalar? _weightDecay;
     private readonly Scalar? _momentum;
@@ -43,6 +44,21 @@ internal sealed class LocalSgd : IDisposable
             _minusMu = (-settings.ProximalMu).ToScalar();
             _anchors = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
         }
+        if (settings.ControlCorrection is { } correction)
+        {
+            var total = parameters.Sum(p => p.numel());
+            if (correction.Length != total)
+                throw new ArgumentException($"ControlCorrection holds {correction.Length} values for {total} parameters.", nameof(settings));
+            // One tensor per parameter, shaped like it, cut from the flat vector in parameters() order (ParameterVector's).
+            _corrections = new Tensor[parameters.Length];
+            long offset = 0;
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                var size = parameters[i].numel();
+                _corrections[i] = TensorCopy.FromSpan(correction.AsSpan((int)offset, (int)size), parameters[i].shape).DetachFromDisposeScope();
+                offset += size;
+            }
+        }
     }
 
     /// <summary>Updates every parameter from the gradients the last backward pass left on them.</summary>
@@ -63,7 +79,12 @@ internal sealed class LocalSgd : IDisposable
         {
             var parameter = _parameters[i];
             var grad = gradients is null ? parameter.grad : gradients[i];
-            if (grad is null) continue;
+            if (grad is null)
+            {
+                if (_corrections is null) continue;
+                grad = zeros_like(parameter); // SCAFFOLD corrects a parameter the loss does not reach as well
+            }
+            if (_corrections is not null) grad.add_(_corrections[i]);
             if (_weightDecay is not null) grad.add_(parameter, alpha: _weightDecay);
             if (_anchors is not null) grad.add_(parameter, alpha: _mu!).add_(_anchors[i], alpha: _minusMu!);
             var direction = grad;
@@ -82,6 +103,7 @@ internal sealed class LocalSgd : IDisposable
     {
         foreach (var t in _velocity ?? []) t.Dispose();
         foreach (var t in _anchors ?? []) t.Dispose();
+        foreach (var t in _corrections ?? []) t.Dispose();
         _minusLearningRate.Dispose();
         _weightDecay?.Dispose();
         _momentum?.Dispose();

@@ -45,6 +45,8 @@ public sealed class LocalTrainer : IDisposable
         settings.Validate();
         ModelInput.Check(_sampleShape, ClassCount, data);
         CheckLength(globalParameters);
+        if (settings.ControlCorrection is { } correction && correction.Length != ParameterCount)
+            throw new ArgumentException($"The {ModelName} model has {ParameterCount} parameters but ControlCorrection holds {correction.Length} values.", nameof(settings));
         TorchRuntime.EnsureInitialized(settings.TorchThreads);
         cancellationToken.ThrowIfCancellationRequested();
         if (data.Count == 0) return new TrainResult(globalParameters.ToArray(), 0, double.NaN, 0);

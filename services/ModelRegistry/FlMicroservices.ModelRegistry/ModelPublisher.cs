@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Training;
 using MassTransit;
@@ -19,7 +20,9 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidat
             if (existing is null)
             {
                 var spec = created.Spec;
-                var weights = ModelFactory.InitialParameters(spec.ModelName, spec.SampleShape, spec.ClassCount, spec.Seed);
+                // SCAFFOLD stores [x ; c]: the initial weights followed by a zero server control variate.
+                var weights = ScaffoldLayout.InitialModel(spec.Strategy,
+                    ModelFactory.InitialParameters(spec.ModelName, spec.SampleShape, spec.ClassCount, spec.Seed));
                 var (accuracy, loss) = Evaluate(created.TaskId, entry, weights);
                 existing = new ModelVersionInfo(created.TaskId, 0, 0, null, weights.Length, WeightsFile.Digest(weights), accuracy, loss, false, clock.GetUtcNow());
                 await store.SaveVersionAsync(existing, weights, cancellationToken);
@@ -83,7 +86,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidat
     {
         var data = validation.Find(taskId);
         if (data is null) return (null, null);
-        var result = entry.Evaluator.Evaluate(weights, data);
+        var result = entry.Evaluator.Evaluate(ScaffoldLayout.Weights(entry.Spec.Strategy, weights), data); // SCAFFOLD: x, not c
         return (result.Accuracy, double.IsFinite(result.Loss) ? result.Loss : null);
     }
 }

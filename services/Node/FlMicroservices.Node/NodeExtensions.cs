@@ -15,6 +15,7 @@ public static class NodeExtensions
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();
         services.AddSingleton<NodeStatistics>();
+        services.AddSingleton<ScaffoldClientState>();
         services.AddSingleton<RoundParticipation>();
         services.AddHostedService<NodeMembershipService>();
         return services;

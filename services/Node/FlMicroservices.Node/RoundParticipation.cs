@@ -22,6 +22,7 @@ public sealed class RoundParticipation(
     NodeStatistics statistics,
     IModelStore models,
     IUpdateStreamProducer stream,
+    ScaffoldClientState scaffold,
     IOptions<NodeOptions> options,
     ILogger<RoundParticipation> logger)
 {
@@ -34,13 +35,15 @@ public sealed class RoundParticipation(
         if (active.Length < mine.Length)
             logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length);
 
-        var global = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
+        var stored = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
+        var scaffoldRound = scaffold.Begin(round, stored); // SCAFFOLD: the stored model is [x ; c]; clients train x
+        var global = scaffoldRound?.Weights ?? stored;
         var watch = Stopwatch.StartNew();
         using var gate = new SemaphoreSlim(options.Value.Parallelism);
         var training = active.Select(client => Task.Run(async () =>
         {
             await gate.WaitAsync(cancellationToken);
-            try { return Train(round, client, global, cancellationToken); }
+            try { return Train(round, client, global, scaffoldRound, cancellationToken); }
             finally { gate.Release(); }
         }, cancellationToken)).ToArray();
 
@@ -48,10 +51,10 @@ public sealed class RoundParticipation(
         statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
         if (options.Value.SubmitDelay > TimeSpan.Zero) await Task.Delay(options.Value.SubmitDelay, cancellationToken);
         for (var i = 0; i < active.Length; i++)
-            await SubmitAsync(round, active[i], global, results[i].Result, results[i].Seconds, publish, cancellationToken);
+            await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result, results[i].Seconds, publish, cancellationToken);
     }
 
-    private (TrainResult Result, double Seconds) Train(RoundStarted round, HostedClient client, float[] global, CancellationToken cancellationToken)
+    private (TrainResult Result, double Seconds) Train(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, CancellationToken cancellationToken)
     {
         var shape = client.Data.Shape;
         var trainer = trainers.Rent(round.ModelName, shape, client.Data.ClassCount);
@@ -60,6 +63,7 @@ public sealed class RoundParticipation(
             var settings = new TrainingSettings(round.Training.LocalEpochs, round.Training.BatchSize, round.Training.LearningRate)
             {
                 ProximalMu = round.Training.ProximalMu,
+                ControlCorrection = scaffoldRound?.CorrectionFor(client.ClientId),
                 DpSgd = LocalDpFor(round, client.ClientId),
             };
             var watch = Stopwatch.StartNew();
@@ -89,16 +93,22 @@ public sealed class RoundParticipation(
         };
     }
 
-    private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
+    private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var clientId = client.ClientId;
-        var delta = new float[global.Length];
-        TensorPrimitives.Subtract(result.Parameters, global, delta);
+        float[] delta;
+        if (scaffoldRound is not null) delta = scaffoldRound.Delta(clientId, result); // [y - x ; c_i+ - c_i], 2P values
+        else
+        {
+            delta = new float[global.Length];
+            TensorPrimitives.Subtract(result.Parameters, global, delta);
+        }
         client.Attack?.ApplyToUpdate(delta, new Random(ClientSeeds.For(round.Seed, round.Round, clientId + "/attack")));
         var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, result.ExampleCount, round.SliceElements).ToList();
         foreach (var slice in slices)
             await stream.ProduceAsync(slice, cancellationToken);
         await publish.Publish(new UpdateSubmitted(round.TaskId, round.Round, clientId, result.ExampleCount, slices.Count, delta.Length,
             UpdateDigest.Of(slices), null, new LocalMetrics(result.MeanLoss, seconds, result.Steps)), cancellationToken);
+        scaffoldRound?.Commit(clientId); // SCAFFOLD: the client keeps c_i+ once its update is out
     }
 }

@@ -36,6 +36,10 @@ public static class TaskSpecValidator
         var ownDpKeys = spec.StrategyParameters?.Keys.Where(k => k.StartsWith("dp-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList() ?? [];
         if (ownDpKeys.Count > 0)
             problems.Add($"StrategyParameters {string.Join(", ", ownDpKeys.Select(k => $"'{k}'"))}: DP-FedAvg parameters are derived from Privacy; set Privacy instead");
+        if (spec.StrategyParameters?.ContainsKey(Core.Aggregation.Scaffold.TotalClientsParameter) == true)
+            problems.Add($"StrategyParameters '{Core.Aggregation.Scaffold.TotalClientsParameter}': the selector derives it each round from the clients it samples from; do not set it");
+        if (Core.Aggregation.ScaffoldLayout.IsScaffold(spec.Strategy) && spec.Training is { ProximalMu: > 0 } prox)
+            problems.Add($"Training.ProximalMu {prox.ProximalMu} cannot be combined with strategy 'scaffold': its clients' control variates assume plain SGD steps");
         if (!(spec.RollbackThreshold >= 0)) problems.Add($"RollbackThreshold {spec.RollbackThreshold} must be zero or positive");
         if (spec.SliceElements < 1 || spec.SliceElements > UpdateSliceCodec.MaxElements)
             problems.Add($"SliceElements {spec.SliceElements} must be in [1, {UpdateSliceCodec.MaxElements}] (256 KiB per slice)");

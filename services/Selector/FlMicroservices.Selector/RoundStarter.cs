@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Privacy.Dp;
 using FlMicroservices.Core.Selection;
 using FlMicroservices.Infrastructure.Health;
@@ -23,6 +24,10 @@ namespace FlMicroservices.Selector;
 /// parameters get the DP-FedAvg keys (<see cref="DpFedAvgParameters"/>) from the task's privacy settings, with the expected
 /// number of clients per round m (fixed: the sample size; Poisson: q × healthy) fixed at the first round. When the
 /// accountant refuses a round because of the budget, the task ends with <see cref="TaskCompleted"/> naming the budget.
+/// </para>
+/// <para>
+/// SCAFFOLD (<see cref="Scaffold"/>): the round's strategy parameters get "scaffold-total-clients" = N, the number of healthy
+/// clients the participants were sampled from (the total number of clients of the paper's c update), every round.
 /// </para>
 /// </remarks>
 public sealed class RoundStarter(
@@ -84,6 +89,8 @@ public sealed class RoundStarter(
             parameters = DpFedAvgParameters.For(spec.StrategyParameters, dp.NoiseMultiplier, dp.ClippingNorm, dp.AdaptiveClipping,
                 dp.TargetQuantile, dp.ClipLearningRate, dp.CountNoiseStd, expected, dp.NoiseSeed);
         }
+        // SCAFFOLD: N, the number of clients the participants were sampled from, for the server control variate's step.
+        if (ScaffoldLayout.IsScaffold(spec.Strategy)) parameters = Scaffold.WithTotalClients(parameters, healthy.Count);
         await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed), cancellationToken);
     }

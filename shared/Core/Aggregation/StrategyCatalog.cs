@@ -13,7 +13,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// </remarks>
 public static class StrategyCatalog
 {
-    public static IReadOnlyList<string> Names => [.. StrategyFactory.Names, .. RobustStrategies.Names];
+    public static IReadOnlyList<string> Names => [.. StrategyFactory.Names, ScaffoldLayout.StrategyName, .. RobustStrategies.Names];
 
     /// <exception cref="ArgumentException">Unknown name, or a parameter with a bad value (the message names it).</exception>
     public static IAggregationStrategy Create(string name, IReadOnlyDictionary<string, string>? parameters = null)
@@ -23,6 +23,7 @@ public static class StrategyCatalog
         IAggregationStrategy strategy;
         if (RobustStrategies.IsRobust(name)) strategy = RobustStrategies.Create(name, parameters);
         else if (StrategyFactory.Names.Contains(name)) strategy = StrategyFactory.Create(name, parameters);
+        else if (ScaffoldLayout.IsScaffold(name)) strategy = Scaffold.ForCatalog(parameters); // refuses DP-FedAvg and max-norm itself
         else throw new ArgumentException($"Unknown aggregation strategy '{name}' (known: {string.Join(", ", Names)}).", nameof(name));
         if (!DpFedAvgParameters.IsEnabled(parameters)) return strategy;
 

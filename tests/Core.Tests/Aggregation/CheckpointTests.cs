@@ -97,6 +97,7 @@ public sealed class CheckpointTests
         "krum" or "multi-krum" => new() { ["f"] = "1" },
         "bulyan" => new() { ["f"] = "1" },
         "trimmed-mean" => new() { ["beta"] = "0.2" },
+        "scaffold" => new() { ["scaffold-total-clients"] = "10", ["server-lr"] = "0.5" }, // 1,000 values: x and c of 500, slice 3 straddles
         _ => [],
     };
 

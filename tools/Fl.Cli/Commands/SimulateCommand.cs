@@ -27,7 +27,7 @@ public static class SimulateCommand
         var parallelism = new Option<int>("--parallelism") { Description = "Clients trained at once", DefaultValueFactory = _ => defaults.Parallelism };
         var dropout = new Option<double>("--dropout") { Description = "Share of selected clients that drop out of each round", DefaultValueFactory = _ => 0 };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
-        var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
+        var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
         var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
         var attackers = new Option<double>("--attackers") { Description = "Share of clients that attack", DefaultValueFactory = _ => 0 };
         var sampling = new Option<string>("--sampling") { Description = "Client sampling: fixed (the fraction, without replacement) or poisson (each client with probability fraction; what the privacy accountant assumes)", DefaultValueFactory = _ => defaults.Sampling };
@@ -44,7 +44,7 @@ public static class SimulateCommand
         // Strategy parameters: each maps to the strategy factory's parameter name; only those given are passed.
         var strategyOptions = new (Option<double?> Option, string Parameter)[]
         {
-            (new Option<double?>("--server-lr") { Description = "Server learning rate (fedavgm, fedadagrad, fedadam, fedyogi)" }, "server-lr"),
+            (new Option<double?>("--server-lr") { Description = "Server learning rate (fedavgm, fedadagrad, fedadam, fedyogi, scaffold)" }, "server-lr"),
             (new Option<double?>("--server-momentum") { Description = "Server momentum (fedavgm)" }, "momentum"),
             (new Option<double?>("--beta1") { Description = "First-moment decay (fedadagrad, fedadam, fedyogi)" }, "beta1"),
             (new Option<double?>("--beta2") { Description = "Second-moment decay (fedadam, fedyogi)" }, "beta2"),
@@ -57,6 +57,8 @@ public static class SimulateCommand
             (new Option<double?>("--select") { Description = "Updates averaged, m (multi-krum)" }, "m"),
         };
 
+        var scaffoldWeighting = new Option<string?>("--scaffold-weighting") { Description = "How scaffold averages the model deltas: uniform (the paper's mean over clients, default) or examples (FedAvg's example-weighted mean)" };
+
         var command = new Command("simulate", "Run a federated training task with virtual clients, every service in this process")
         {
             dataset, dataDir, model, clients, fraction, rounds, epochs, batch, lr, partition, seed, outDir,
@@ -64,6 +66,7 @@ public static class SimulateCommand
             dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
         foreach (var (option, _) in strategyOptions) command.Add(option);
+        command.Add(scaffoldWeighting);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new SimulationOptions
@@ -98,9 +101,10 @@ public static class SimulateCommand
                 DpEpsilonBudget = parse.GetValue(dpBudget),
                 DpDelta = parse.GetValue(dpDelta),
                 DpLocal = parse.GetValue(dpLocal),
-                StrategyParameters = strategyOptions
+                StrategyParameters = WithText(strategyOptions
                     .Where(o => parse.GetValue(o.Option) is not null)
                     .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+                    FlMicroservices.Core.Aggregation.Scaffold.WeightingParameter, parse.GetValue(scaffoldWeighting)),
             };
             return await RunAsync(options, cancellationToken);
         });
@@ -155,6 +159,12 @@ public static class SimulateCommand
         if (PrivacyLine(result) is { } privacy) AnsiConsole.MarkupLine(Markup.Escape(privacy));
         foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");
         return CliRunner.Ok;
+    }
+
+    private static Dictionary<string, string> WithText(Dictionary<string, string> parameters, string key, string? value)
+    {
+        if (value is not null) parameters[key] = value;
+        return parameters;
     }
 
     internal static string Format(double? accuracy) => accuracy is { } a ? $"{a:P2}" : "n/a";
