@@ -56,8 +56,13 @@ public sealed record SimulationOptions
     /// <summary>Local DP: DP-SGD on the clients (per-example clipping to <see cref="DpClip"/> and noise z) instead of DP-FedAvg at the server.</summary>
     public bool DpLocal { get; init; }
 
+    /// <summary>Secure aggregation: "secagg" or "secagg-plus" (null: plain float32 updates).</summary>
+    public string? SecAgg { get; init; }
+    /// <summary>With secure aggregation, every coordinate of an update is clipped to [-c, c] before it is masked.</summary>
+    public double SecAggClip { get; init; } = 1.0;
+
     /// <summary>The task's privacy settings; the noise is seeded from <see cref="Seed"/> so that runs repeat (a simulation, not a deployment).</summary>
-    public PrivacyConfig Privacy() => DpNoiseMultiplier is not { } z
+    public PrivacyConfig Privacy() => WithSecureAggregation(DpNoiseMultiplier is not { } z
         ? PrivacyConfig.None
         : new PrivacyConfig(true, z, DpClip, DpEpsilonBudget ?? 0, DpDelta)
         {
@@ -67,8 +72,15 @@ public sealed record SimulationOptions
             ClipLearningRate = DpClipLearningRate,
             CountNoiseStd = DpCountNoise,
             NoiseSeed = Seed,
-        };
+        });
 
+    private PrivacyConfig WithSecureAggregation(PrivacyConfig privacy) => SecAgg is null
+        ? privacy
+        : privacy with
+        {
+            SecureAggregation = SecAgg == "secagg-plus" ? SecureAggregationMode.SecAggPlus : SecureAggregationMode.SecAgg,
+            SecureAggregationClip = SecAggClip,
+        };
 
     /// <summary>The client sampling <see cref="Sampling"/> names.</summary>
     public ClientSampling SamplingMode() => Sampling == "poisson" ? ClientSampling.Poisson : ClientSampling.Fixed;
@@ -98,6 +110,9 @@ public sealed record SimulationOptions
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
         if (Sampling is not ("fixed" or "poisson")) problems.Add($"--sampling '{Sampling}' is unknown (fixed, poisson)");
         var centralDp = ValidatePrivacy(problems);
+        if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
+        if (SecAgg is not null && (!(SecAggClip > 0) || !double.IsFinite(SecAggClip))) problems.Add($"--secagg-clip {SecAggClip} must be a finite number greater than 0");
+        if (SecAgg is not null && centralDp is not null) problems.Add("--secagg cannot be combined with central DP (use --dp-local)");
         try
         {
             Core.Aggregation.StrategyCatalog.Create(Strategy, centralDp is { } z

@@ -51,7 +51,7 @@ public static class SimulationRunner
                 ClassCount = data.Test.ClassCount,
                 Rounds = options.Rounds,
                 ClientFraction = options.Fraction,
-                MinClientsPerRound = 1,
+                MinClientsPerRound = options.SecAgg is null ? 1 : 3, // secure aggregation needs at least 3 participants
                 RoundTimeout = options.RoundTimeout,
                 Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate,
                     Core.Aggregation.StrategyCatalog.Create(options.Strategy, options.StrategyParameters) is Core.Aggregation.FedProx fedProx
@@ -89,6 +89,17 @@ public static class SimulationRunner
         var services = builder.Services;
         services.AddSingleton(events);
         services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
+        AddEmbeddedPlatform(services, configuration, clients);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The six services and a node of <paramref name="clients"/> in one process, on the embedded adapters (in-memory bus,
+    /// in-process stream; services registered before this call, such as a stream of one's own, take precedence), with the
+    /// <see cref="EventObserver"/> recording every event into the <see cref="EventLog"/> the caller registered.
+    /// </summary>
+    public static void AddEmbeddedPlatform(IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
+    {
         services.AddFlMessaging(configuration, bus =>
         {
             bus.AddRegistryConsumers();
@@ -108,7 +119,6 @@ public static class SimulationRunner
         services.AddModelRegistryService();
         services.AddRewardService(configuration);
         services.AddNode(configuration, clients);
-        return builder.Build();
     }
 
     private static async Task WaitForRegistrationsAsync(EventLog events, int expected, CancellationToken cancellationToken)

@@ -23,9 +23,11 @@ public static class AggregationExtensions
             rounds.StreamReader = sp.GetService<FlMicroservices.Infrastructure.UpdateStream.IUpdateStreamReader>();
             rounds.Shard = options.Shard;
             rounds.ShardTimeout = options.ShardTimeout;
+            rounds.SecureRounds = sp.GetService<SecAgg.SecureAggregationRounds>();
             return rounds;
         });
         services.AddHostedService<SliceIngestionService>();
+        SecAgg.SecureAggregationExtensions.AddSecureAggregation(services, configuration);
         return services;
     }
 
@@ -47,6 +49,7 @@ public static class AggregationExtensions
             bus.AddConsumer<ShardRoundDecidedConsumer>().Endpoint(e => e.InstanceId = instance);
             bus.AddConsumer<ShardRoundFinishedConsumer>().Endpoint(e => e.InstanceId = instance);
         }
+        SecAgg.SecureAggregationExtensions.AddSecureAggregationConsumers(bus);
         return bus;
     }
 }

@@ -24,11 +24,9 @@ public sealed class AggregationRounds(
     ILogger<AggregationRounds> logger) : IDisposable
 {
     private const int MaxPendingSlices = 100_000;
-    private const int MaxClosedRemembered = 10_000;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(string Task, int Round), RoundAggregation> _open = new();
-    private readonly LinkedList<(string Task, int Round)> _closedOrder = new();
-    private readonly HashSet<(string Task, int Round)> _closed = new();
+    private readonly RecentRounds _closed = new();
     private readonly List<(UpdateSlice Slice, StreamPosition? Position)> _pendingSlices = new();
     private readonly List<UpdateSubmitted> _pendingManifests = new();
     private readonly CancellationTokenSource _shutdown = new();
@@ -49,6 +47,9 @@ public sealed class AggregationRounds(
     /// back out of the aggregate; without one those slices stay folded and the round's report says so.
     /// </summary>
     public IUpdateStreamReader? StreamReader { get; set; }
+
+    /// <summary>Takes the rounds of tasks with secure aggregation, and every masked slice (null: none are expected).</summary>
+    public SecAgg.SecureAggregationRounds? SecureRounds { get; set; }
 
     /// <summary>
     /// The slices this instance holds when aggregation is sharded across instances (null: one instance holds them all).
@@ -76,6 +77,11 @@ public sealed class AggregationRounds(
         var key = (started.TaskId, started.Round);
         var info = await models.GetVersionAsync(started.TaskId, started.ModelVersion, cancellationToken)
             ?? throw new InvalidOperationException($"Round {started.Round} of task {started.TaskId} names model version {started.ModelVersion}, which the model store does not have.");
+        if (SecureRounds is not null && SecAgg.SecureAggregationRounds.IsSecure(started))
+        {
+            await SecureRounds.OpenAsync(started, info.ParameterCount, cancellationToken);
+            return;
+        }
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -99,6 +105,11 @@ public sealed class AggregationRounds(
     /// <param name="position">Where the slice was read from the update stream (null when it came from elsewhere).</param>
     public async Task OnSliceAsync(UpdateSlice slice, StreamPosition? position, CancellationToken cancellationToken)
     {
+        if (SecureRounds?.Claims(slice) == true)
+        {
+            await SecureRounds.OnSliceAsync(slice, cancellationToken);
+            return;
+        }
         if (Sharded && !Shard!.Owns(slice.SliceIndex)) return; // another shard's slice
         var key = (slice.TaskId, slice.Round);
         await _gate.WaitAsync(cancellationToken);
@@ -220,7 +231,7 @@ public sealed class AggregationRounds(
         strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters);
         if (strategy is ICheckpointable state)
         {
-            var lastClosed = _closed.Where(k => k.Task == started.TaskId).Select(k => (int?)k.Round).Max();
+            var lastClosed = _closed.InOrder.Where(k => k.Task == started.TaskId).Select(k => (int?)k.Round).Max();
             if (lastClosed is { } r && checkpoints.ReadStrategy(started.TaskId, r, state))
                 logger.LogInformation("Strategy state of task {Task} restored as of round {Round}", started.TaskId, r);
         }
@@ -459,16 +470,7 @@ public sealed class AggregationRounds(
             ? contributors.Select(c => c with { UpdateNorm = 0, TrainLoss = 0 }).ToArray()
             : contributors.ToArray();
 
-    private void RememberClosed((string Task, int Round) key)
-    {
-        if (!_closed.Add(key)) return;
-        _closedOrder.AddLast(key);
-        while (_closedOrder.Count > MaxClosedRemembered)
-        {
-            _closed.Remove(_closedOrder.First!.Value);
-            _closedOrder.RemoveFirst();
-        }
-    }
+    private void RememberClosed((string Task, int Round) key) => _closed.Add(key);
 
     // Caller holds the gate.
     private void WriteControl()
@@ -479,7 +481,7 @@ public sealed class AggregationRounds(
         checkpoints.WriteControl(new AggregationControl(
             _open.Values.Select(r => r.Started).ToList(),
             manifests,
-            _closedOrder.Select(k => new ClosedRound(k.Task, k.Round)).ToList(),
+            _closed.InOrder.Select(k => new ClosedRound(k.Task, k.Round)).ToList(),
             new Dictionary<string, double[]>(_lastNorms)));
     }
 

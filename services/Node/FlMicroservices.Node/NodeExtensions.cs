@@ -16,6 +16,7 @@ public static class NodeExtensions
         services.AddSingleton<TrainerPool>();
         services.AddSingleton<NodeStatistics>();
         services.AddSingleton<ScaffoldClientState>();
+        services.AddSingleton<SecAgg.SecureRoundParticipation>();
         services.AddSingleton<RoundParticipation>();
         services.AddHostedService<NodeMembershipService>();
         return services;
@@ -30,6 +31,8 @@ public static class NodeExtensions
     {
         var consumer = bus.AddConsumer<RoundStartedConsumer>();
         if (instanceId is not null) consumer.Endpoint(e => e.InstanceId = instanceId);
+        var secure = bus.AddConsumer<SecAggServerMessageConsumer>(); // every node sees every message, like RoundStarted
+        if (instanceId is not null) secure.Endpoint(e => e.InstanceId = instanceId);
         return bus;
     }
 }

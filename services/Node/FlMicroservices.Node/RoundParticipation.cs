@@ -23,6 +23,7 @@ public sealed class RoundParticipation(
     IModelStore models,
     IUpdateStreamProducer stream,
     ScaffoldClientState scaffold,
+    SecAgg.SecureRoundParticipation secure,
     IOptions<NodeOptions> options,
     ILogger<RoundParticipation> logger)
 {
@@ -34,6 +35,7 @@ public sealed class RoundParticipation(
         var active = mine.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate).ToArray();
         if (active.Length < mine.Length)
             logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length);
+        await secure.BeginAsync(round, mine, active, publish, cancellationToken); // secure aggregation only: keys go out now
 
         var stored = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
         var scaffoldRound = scaffold.Begin(round, stored); // SCAFFOLD: the stored model is [x ; c]; clients train x
@@ -104,6 +106,12 @@ public sealed class RoundParticipation(
             TensorPrimitives.Subtract(result.Parameters, global, delta);
         }
         client.Attack?.ApplyToUpdate(delta, new Random(ClientSeeds.For(round.Seed, round.Round, clientId + "/attack")));
+        if (SecAgg.SecureRoundParticipation.Handles(round))
+        {
+            // Secure aggregation: the update is clipped, masked and streamed as UInt32 slices; it never leaves in the clear.
+            await secure.SubmitAsync(round, clientId, delta, result.ExampleCount, new LocalMetrics(result.MeanLoss, seconds, result.Steps), publish, cancellationToken);
+            return;
+        }
         var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, result.ExampleCount, round.SliceElements).ToList();
         foreach (var slice in slices)
             await stream.ProduceAsync(slice, cancellationToken);

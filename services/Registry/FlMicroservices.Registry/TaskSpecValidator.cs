@@ -53,6 +53,7 @@ public static class TaskSpecValidator
             if (!(training.ProximalMu >= 0) || !double.IsFinite(training.ProximalMu)) problems.Add($"Training.ProximalMu {training.ProximalMu} must be zero or positive");
         }
         if (spec.Privacy is { Enabled: true } privacy) ValidatePrivacy(spec, privacy, strategyValid, problems);
+        if (spec.Privacy is not null) SecureAggregationValidation.Validate(spec, spec.Privacy, problems);
         return problems;
     }
 

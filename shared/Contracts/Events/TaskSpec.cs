@@ -77,6 +77,40 @@ public sealed record PrivacyConfig(
     /// can subtract the noise. Null (the default) draws the noise from the operating system's CSPRNG.
     /// </summary>
     public long? NoiseSeed { get; init; }
+
+    /// <summary>
+    /// Secure aggregation (Bonawitz et al. 2017; SecAgg+ of Bell et al. 2020): the nodes mask their updates so that the
+    /// aggregation service only ever holds masked values and the sum. <see cref="SecureAggregationMode.None"/> (the default)
+    /// streams plain float32 updates. Independent of <see cref="Enabled"/> (which is about differential privacy).
+    /// </summary>
+    public SecureAggregationMode SecureAggregation { get; init; } = SecureAggregationMode.None;
+
+    /// <summary>c &gt; 0: with secure aggregation every coordinate of an update is clipped to [−c, c] before it is quantised.</summary>
+    public double SecureAggregationClip { get; init; }
+
+    /// <summary>t: shares needed to unmask a client's input; null for a strict majority of each secret's k + 1 holders.</summary>
+    public int? SecureAggregationThreshold { get; init; }
+
+    /// <summary>SecAgg+ only, k: neighbours per client; null for 2⌈log2 n⌉.</summary>
+    public int? SecureAggregationDegree { get; init; }
+
+    /// <summary>True when the task's updates are securely aggregated.</summary>
+    [JsonIgnore]
+    public bool IsSecureAggregation => SecureAggregation is SecureAggregationMode.SecAgg or SecureAggregationMode.SecAggPlus;
+}
+
+/// <summary>Whether and how a task's updates are securely aggregated.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SecureAggregationMode>))]
+public enum SecureAggregationMode
+{
+    /// <summary>Plain float32 updates on the update stream.</summary>
+    None,
+
+    /// <summary>SecAgg: every pair of participants shares a mask (the complete graph).</summary>
+    SecAgg,
+
+    /// <summary>SecAgg+: pairwise masks along a random sparse (Harary) graph of degree about 2 log2 n.</summary>
+    SecAggPlus,
 }
 
 /// <summary>Where a task's differential-privacy noise is added.</summary>

@@ -29,6 +29,16 @@ public sealed record UpdateSlice(
         return BitConverter.IsLittleEndian ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Payload.Span) : ToFloats();
     }
 
+    /// <summary>Reads a UInt32 payload (masked fixed-point values of secure aggregation) as uints (a copy).</summary>
+    public uint[] ToUInt32s()
+    {
+        if (ElementType != ElementType.UInt32)
+            throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} holds {ElementType}, not UInt32.");
+        var result = new uint[ElementCount];
+        UpdateSliceCodec.CopyUInt32s(Payload.Span, result);
+        return result;
+    }
+
     /// <summary>Reads a Float32 payload as floats (a copy).</summary>
     public float[] ToFloats()
     {

@@ -106,6 +106,38 @@ public static class UpdateSliceCodec
         }
     }
 
+    /// <summary>
+    /// Cuts a masked update (fixed-point values in Z_2^32, for secure aggregation) into <see cref="ElementType.UInt32"/> slices
+    /// of at most <paramref name="sliceElements"/> elements.
+    /// </summary>
+    public static IEnumerable<UpdateSlice> SliceMasked(string taskId, int round, string clientId, ReadOnlyMemory<uint> masked, double weight, int sliceElements)
+    {
+        if (sliceElements <= 0 || sliceElements > MaxElements)
+            throw new ArgumentOutOfRangeException(nameof(sliceElements), sliceElements, $"Slice size must be in [1, {MaxElements}] elements.");
+        var count = SliceCountFor(masked.Length, sliceElements);
+        for (var i = 0; i < count; i++)
+        {
+            var start = i * sliceElements;
+            var length = Math.Min(sliceElements, masked.Length - start);
+            var bytes = new byte[length * 4];
+            MemoryMarshal.AsBytes(masked.Span.Slice(start, length)).CopyTo(bytes);
+            if (!BitConverter.IsLittleEndian) ReverseEndianness(bytes);
+            yield return new UpdateSlice(taskId, round, clientId, i, count, start, weight, ElementType.UInt32, bytes);
+        }
+    }
+
+    /// <summary>Copies a little-endian UInt32 payload into <paramref name="destination"/>.</summary>
+    public static void CopyUInt32s(ReadOnlySpan<byte> payload, Span<uint> destination)
+    {
+        var source = MemoryMarshal.Cast<byte, uint>(payload);
+        source.CopyTo(destination);
+        if (!BitConverter.IsLittleEndian)
+        {
+            var values = destination[..source.Length];
+            BinaryPrimitives.ReverseEndianness(values, values);
+        }
+    }
+
     public static int SliceCountFor(int elements, int sliceElements) => Math.Max(1, (elements + sliceElements - 1) / sliceElements);
 
     public static void CopyFloats(ReadOnlySpan<byte> payload, Span<float> destination)

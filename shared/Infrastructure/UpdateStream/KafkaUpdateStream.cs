@@ -164,12 +164,15 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
             .Build();
     }
 
+    /// <summary>Flushes and closes the producer; idempotent (a DI container disposes a singleton registered under several interfaces once per registration).</summary>
     public void Dispose()
     {
-        if (!_producer.IsValueCreated) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || !_producer.IsValueCreated) return;
         _producer.Value.Flush(TimeSpan.FromSeconds(10));
         _producer.Value.Dispose();
     }
+
+    private int _disposed;
 
     private sealed class Consumer : IUpdateStreamConsumer
     {

@@ -40,6 +40,8 @@ public static class SimulateCommand
         var dpCountNoise = new Option<double>("--dp-count-noise") { Description = "Noise σ_b on the adaptive clipping count (0 = max(m/20, z))", DefaultValueFactory = _ => defaults.DpCountNoise };
         var dpBudget = new Option<double?>("--dp-epsilon-budget") { Description = "Privacy budget ε (required with DP): the task stops before a round would exceed it" };
         var dpDelta = new Option<double>("--dp-delta") { Description = "δ of the (ε, δ) guarantee", DefaultValueFactory = _ => defaults.DpDelta };
+        var secAgg = new Option<string?>("--secagg") { Description = "Secure aggregation: secagg (pairwise masks between all participants) or secagg-plus (a sparse random graph); the aggregation service only sees masked updates and their sum" };
+        var secAggClip = new Option<double>("--secagg-clip") { Description = "With --secagg, clip every coordinate of an update to [-c, c] before masking", DefaultValueFactory = _ => defaults.SecAggClip };
         var dpLocal = new Option<bool>("--dp-local") { Description = "Local DP: DP-SGD on the clients (per-example clipping to --dp-clip, noise --dp-noise-multiplier)" };
         // Strategy parameters: each maps to the strategy factory's parameter name; only those given are passed.
         var strategyOptions = new (Option<double?> Option, string Parameter)[]
@@ -65,6 +67,8 @@ public static class SimulateCommand
             trainSamples, testSamples, parallelism, dropout, target, strategy, attack, attackers, sampling,
             dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
+        command.Add(secAgg);
+        command.Add(secAggClip);
         foreach (var (option, _) in strategyOptions) command.Add(option);
         command.Add(scaffoldWeighting);
         command.SetAction(async (parse, cancellationToken) =>
@@ -101,6 +105,8 @@ public static class SimulateCommand
                 DpEpsilonBudget = parse.GetValue(dpBudget),
                 DpDelta = parse.GetValue(dpDelta),
                 DpLocal = parse.GetValue(dpLocal),
+                SecAgg = parse.GetValue(secAgg),
+                SecAggClip = parse.GetValue(secAggClip),
                 StrategyParameters = WithText(strategyOptions
                     .Where(o => parse.GetValue(o.Option) is not null)
                     .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),

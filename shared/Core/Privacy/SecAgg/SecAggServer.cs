@@ -183,15 +183,37 @@ public sealed class SecAggServer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         Expect(Stage.MaskedInput);
-        var id = message.ClientId;
+        MaskedSlice[] slices = message.MaskedVector is null ? [] : [new MaskedSlice(0, message.MaskedVector)];
+        return Accept(message.ClientId, message.Complaints, slices);
+    }
+
+    /// <summary>
+    /// Round 2, with the masked vector in pieces, as it arrives in slices from a transport: the pieces must cover the
+    /// coordinates 0 to P − 1 exactly once, in any order. The pieces are added to the running total at once and not kept,
+    /// so the caller can release them when this returns. Returns false as <see cref="ReceiveMaskedInput(MaskedInput)"/> does.
+    /// </summary>
+    /// <remarks>
+    /// Call it only once the whole vector of the client is at hand: a client whose input is cut off half-way must not be
+    /// passed in part, since the total cannot give a partial input back (it would then be neither in the sum nor out of it).
+    /// </remarks>
+    public bool ReceiveMaskedInput(int clientId, IReadOnlyList<int> complaints, IReadOnlyList<MaskedSlice> slices)
+    {
+        ArgumentNullException.ThrowIfNull(complaints);
+        ArgumentNullException.ThrowIfNull(slices);
+        Expect(Stage.MaskedInput);
+        return Accept(clientId, complaints, slices);
+    }
+
+    private bool Accept(int id, IReadOnlyList<int>? complaintList, IReadOnlyList<MaskedSlice> slices)
+    {
         if (!_shareKeys.ContainsKey(id) || _maskedFrom.Contains(id)) return false;
-        if (message.MaskedVector is null || message.MaskedVector.Length != _parameters.ParameterCount)
+        if (!CoversVectorOnce(slices))
         {
             _misbehaving[id] = "sent a masked input of the wrong length";
             return false;
         }
         var complaints = new HashSet<int>();
-        foreach (var dealer in message.Complaints)
+        foreach (var dealer in complaintList ?? [])
         {
             if (!_shareKeys.ContainsKey(dealer) || !_parameters.Graph.AreNeighbours(id, dealer) || !complaints.Add(dealer))
             {
@@ -201,13 +223,30 @@ public sealed class SecAggServer : IDisposable
         }
         _maskedFrom.Add(id);
         _maskedTotal ??= new uint[_parameters.ParameterCount];
-        TensorPrimitives.Add(_maskedTotal, message.MaskedVector, _maskedTotal);
+        foreach (var slice in slices)
+        {
+            var target = _maskedTotal.AsSpan(slice.Offset, slice.Values.Length);
+            TensorPrimitives.Add(target, slice.Values.Span, target);
+        }
         foreach (var dealer in complaints)
         {
             if (!_complaintsAbout.TryGetValue(dealer, out var set)) _complaintsAbout[dealer] = set = [];
             set.Add(id);
         }
         return true;
+    }
+
+    private bool CoversVectorOnce(IReadOnlyList<MaskedSlice> slices)
+    {
+        if (slices.Count == 0) return false;
+        var ordered = slices.OrderBy(s => s.Offset).ToArray();
+        long next = 0;
+        foreach (var slice in ordered)
+        {
+            if (slice.Offset != next || slice.Values.Length == 0) return false;
+            next += slice.Values.Length;
+        }
+        return next == _parameters.ParameterCount;
     }
 
     /// <summary>
@@ -346,6 +385,9 @@ public sealed class SecAggServer : IDisposable
             _maskedTotal = null;
         }
     }
+
+    /// <summary>Clients whose masked input is in the running total so far, ascending.</summary>
+    public IReadOnlyCollection<int> MaskedInputsReceived => _maskedFrom;
 
     public void Dispose()
     {
@@ -491,3 +533,6 @@ public sealed class SecAggServer : IDisposable
             throw new InvalidOperationException($"The server is at stage {_stage}; this step needs stage {stage}.");
     }
 }
+
+/// <summary>A piece of a client's masked vector: the values of coordinates Offset to Offset + Values.Length − 1.</summary>
+public readonly record struct MaskedSlice(int Offset, ReadOnlyMemory<uint> Values);
