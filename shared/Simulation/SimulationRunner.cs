@@ -203,6 +203,10 @@ public static class SimulationRunner
 
         public bool Enabled { get; } = enabled;
         public Dictionary<int, double> EpsilonByRound { get; } = [];
+
+        // Rounds whose PrivacyBudgetUpdated and RewardsIssued were seen (both follow every RoundCompleted, DP or not).
+        private readonly HashSet<int> _accounted = [];
+        private readonly HashSet<int> _rewarded = [];
         public PrivacyBudgetExhausted? Exhausted { get; private set; }
 
         /// <summary>Records a privacy event of the task; true when the message was one.</summary>
@@ -212,6 +216,10 @@ public static class SimulationRunner
             {
                 case PrivacyBudgetUpdated updated when updated.TaskId == taskId:
                     if (updated.DifferentialPrivacy) EpsilonByRound[updated.Round] = updated.EpsilonSpent;
+                    _accounted.Add(updated.Round);
+                    return true;
+                case RewardsIssued rewards when rewards.TaskId == taskId:
+                    _rewarded.Add(rewards.Round);
                     return true;
                 case PrivacyBudgetExhausted exhausted when exhausted.TaskId == taskId:
                     Exhausted = exhausted;
@@ -221,15 +229,18 @@ public static class SimulationRunner
             }
         }
 
-        /// <summary>With DP, reads on until the accountant has reported every completed round (at most <see cref="ReportWait"/>).</summary>
+        /// <summary>
+        /// Reads on until the accountant and the reward service have reported every completed round (at most
+        /// <see cref="ReportWait"/>; they are published concurrently with the task's end), so that the run's event log
+        /// is whole when it returns.
+        /// </summary>
         public async Task AwaitRoundsAsync(string taskId, List<RoundMetrics> rounds, EventLog events, CancellationToken cancellationToken)
         {
-            if (!Enabled) return;
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(ReportWait);
             try
             {
-                while (rounds.Any(r => !EpsilonByRound.ContainsKey(r.Round)))
+                while (rounds.Any(r => !_accounted.Contains(r.Round) || !_rewarded.Contains(r.Round)))
                     Observe(taskId, (await events.Live.ReadAsync(wait.Token)).Message);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
