@@ -26,6 +26,18 @@ public sealed record SimulationOptions
     public int Parallelism { get; init; } = Math.Max(1, Environment.ProcessorCount);
     public double DropoutRate { get; init; }
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The round timeout for <c>--round-timeout</c> (seconds, null: not given): 600 s, or 30 s with simulated dropouts, whose
+    /// clients never report, so that every round does not wait ten minutes for them. A non-positive or non-finite value
+    /// is kept as given, for <see cref="Validate"/> to refuse by name.
+    /// </summary>
+    public static TimeSpan RoundTimeoutFor(double? seconds, double dropoutRate) => seconds switch
+    {
+        null => dropoutRate > 0 ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),
+        > 0 and < 86_400 => TimeSpan.FromSeconds(seconds.Value),
+        _ => TimeSpan.Zero,
+    };
     /// <summary>Aggregation strategy name (see the aggregation service's catalog).</summary>
     public string Strategy { get; init; } = "fedavg";
     /// <summary>Strategy parameters by name (e.g. "server-lr", "f"), passed to the strategy factory as text.</summary>
@@ -109,6 +121,7 @@ public sealed record SimulationOptions
         if (!(TargetAccuracy >= 0 && TargetAccuracy <= 1)) problems.Add($"--target-accuracy {TargetAccuracy} must be in [0, 1]");
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
         if (Sampling is not ("fixed" or "poisson")) problems.Add($"--sampling '{Sampling}' is unknown (fixed, poisson)");
+        if (RoundTimeout <= TimeSpan.Zero) problems.Add("--round-timeout must be a number of seconds greater than 0 and below 86400");
         var centralDp = ValidatePrivacy(problems);
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
         if (SecAgg is not null && (!(SecAggClip > 0) || !double.IsFinite(SecAggClip))) problems.Add($"--secagg-clip {SecAggClip} must be a finite number greater than 0");

@@ -35,12 +35,22 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--model", "resnet", "--model")]
     [InlineData("--lr", "-1", "--lr")]
     [InlineData("--data-dir", "/nonexistent/fl-data", "--data-dir")]
+    [InlineData("--round-timeout", "0", "--round-timeout")]
+    [InlineData("--secagg", "pairwise", "--secagg")]
     public async Task An_invalid_option_exits_with_code_2_and_names_it(string option, string value, string named)
     {
         var (code, errors) = await RunAsync("simulate", option, value, "--out", "/tmp/never-written");
 
         Assert.Equal(2, code);
         Assert.Contains(named, errors);
+    }
+
+    [Fact]
+    public void The_round_timeout_defaults_to_ten_minutes_and_to_thirty_seconds_with_simulated_dropouts()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(10), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0));
+        Assert.Equal(TimeSpan.FromSeconds(30), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0.2));
+        Assert.Equal(TimeSpan.FromSeconds(7.5), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(7.5, 0.2));
     }
 
     [Fact]

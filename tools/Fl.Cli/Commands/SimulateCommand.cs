@@ -26,6 +26,11 @@ public static class SimulateCommand
         var testSamples = new Option<int>("--test-samples") { Description = "Evaluate on the first N test samples (0 = all)", DefaultValueFactory = _ => 0 };
         var parallelism = new Option<int>("--parallelism") { Description = "Clients trained at once", DefaultValueFactory = _ => defaults.Parallelism };
         var dropout = new Option<double>("--dropout") { Description = "Share of selected clients that drop out of each round", DefaultValueFactory = _ => 0 };
+        var roundTimeout = new Option<double?>("--round-timeout")
+        {
+            Description = "Seconds a round waits for updates before it closes with those that arrived (default 600; 30 with --dropout, " +
+                "since a dropped client never reports and every round then waits this long)",
+        };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
         var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
@@ -67,6 +72,7 @@ public static class SimulateCommand
             trainSamples, testSamples, parallelism, dropout, target, strategy, attack, attackers, sampling,
             dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
+        command.Add(roundTimeout);
         command.Add(secAgg);
         command.Add(secAggClip);
         foreach (var (option, _) in strategyOptions) command.Add(option);
@@ -91,6 +97,7 @@ public static class SimulateCommand
                 TestSamples = parse.GetValue(testSamples),
                 Parallelism = parse.GetValue(parallelism),
                 DropoutRate = parse.GetValue(dropout),
+                RoundTimeout = SimulationOptions.RoundTimeoutFor(parse.GetValue(roundTimeout), parse.GetValue(dropout)),
                 TargetAccuracy = parse.GetValue(target),
                 Strategy = parse.GetValue(strategy)!,
                 Attack = parse.GetValue(attack),
