@@ -14,18 +14,7 @@ public sealed class SimulateCommandTests : IDisposable
         if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
     }
 
-    private static async Task<(int Code, string Errors)> RunAsync(params string[] args)
-    {
-        var error = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            var code = await CliRunner.RunAsync(new RootCommand { SimulateCommand.Create() }, args);
-            return (code, error.ToString());
-        }
-        finally { Console.SetError(original); }
-    }
+    private static Task<(int Code, string Errors)> RunAsync(params string[] args) => SimulateCli.RunAsync(args);
 
     [Theory]
     [InlineData("--clients", "abc", "--clients")]

@@ -15,18 +15,7 @@ public sealed class SimulateScaffoldTests : IDisposable
         if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
     }
 
-    private static async Task<(int Code, string Errors)> RunAsync(params string[] args)
-    {
-        var error = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            var code = await CliRunner.RunAsync(new RootCommand { SimulateCommand.Create() }, args);
-            return (code, error.ToString());
-        }
-        finally { Console.SetError(original); }
-    }
+    private static Task<(int Code, string Errors)> RunAsync(params string[] args) => SimulateCli.RunAsync(args);
 
     [Fact]
     public async Task Scaffold_with_a_server_learning_rate_runs_and_writes_its_summary()
