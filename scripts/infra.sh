@@ -45,9 +45,10 @@ up() {
     sleep 1
   done
   [ -n "$started" ] || { echo "rabbitmq did not start; see $root/rabbit/log"; exit 1; }
-  echo "== redis on port $redis_port"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize yes \
-      --pidfile "$root/redis.pid" --logfile "$root/redis.log" --dir "$root"
+  echo "== redis on port $redis_port (append-only file in $root/redis: client health survives a redis restart)"
+  mkdir -p "$root/redis"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \
+      --pidfile "$root/redis.pid" --logfile "$root/redis.log" --dir "$root/redis"
   echo "== kafka mock cluster"
   dotnet build tools/KafkaMock -c Release -nologo -v quiet >/dev/null
   rm -f "$root/kafka.bootstrap"

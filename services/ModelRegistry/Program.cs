@@ -9,5 +9,5 @@ return ServiceDefaultsExtensions.RunService("model-registry", args, builder =>
 {
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddModelRegistryConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
-    builder.Services.AddModelRegistryService();
+    builder.Services.AddModelRegistryService(builder.Configuration);
 });

@@ -16,13 +16,14 @@ public static class VirtualClients
         var order = Enumerable.Range(0, count).ToArray();
         new Random(unchecked(options.Seed * 31 + 17)).Shuffle(order);
         var attackers = order.Take(attackerCount).ToHashSet();
+        var name = DatasetSpec.TryParse(options.Dataset, out var spec, out _) ? spec!.Kind : HostedClient.UnnamedDataset;
         return data.ClientTrain.Select((d, i) =>
         {
-            if (!attackers.Contains(i)) return new HostedClient($"client-{i:D4}", d);
+            if (!attackers.Contains(i)) return new HostedClient($"client-{i:D4}", d, DatasetName: name);
             var local = attack!.Kind == AttackKind.LabelFlip
                 ? new InMemoryDataset(d.Features, AttackSpec.FlipLabels(d.Labels, d.ClassCount), d.Shape, d.ClassCount)
                 : d;
-            return new HostedClient($"client-{i:D4}", local, attack);
+            return new HostedClient($"client-{i:D4}", local, attack, name);
         }).ToArray();
     }
 }

@@ -29,13 +29,24 @@ public static class MnistLoader
         return (train, test);
     }
 
-    private static InMemoryDataset LoadPair(string directory, string prefix)
+    /// <summary>Reads only the test set (t10k-*-ubyte, raw or .gz) from <paramref name="directory"/>.</summary>
+    /// <exception cref="InvalidDataException">A missing directory or file, or a bad file; the message names it.</exception>
+    public static InMemoryDataset LoadTest(string directory)
     {
-        var imagesPath = Find(directory, $"{prefix}-images-idx3-ubyte");
-        var labelsPath = Find(directory, $"{prefix}-labels-idx1-ubyte");
+        ArgumentNullException.ThrowIfNull(directory);
+        if (!Directory.Exists(directory))
+            throw new InvalidDataException($"{directory}: MNIST directory not found");
+        return LoadPair(directory, "t10k");
+    }
+
+    /// <summary>Reads an IDX image file and its label file, preprocessed as MNIST is: samples of shape [1, rows, columns].</summary>
+    /// <param name="imageSide">The required width and height, or null to accept any.</param>
+    /// <exception cref="InvalidDataException">A missing or bad file, counts that disagree, a label outside [0, classCount); the message names the file.</exception>
+    public static InMemoryDataset LoadIdxPair(string imagesPath, string labelsPath, int classCount, int? imageSide = null)
+    {
         var images = IdxReader.ReadImages(imagesPath);
-        if (images.Rows != ImageSide || images.Columns != ImageSide)
-            throw IdxReader.Invalid(imagesPath, $"images are {images.Rows}x{images.Columns}, expected {ImageSide}x{ImageSide}");
+        if (imageSide is { } side && (images.Rows != side || images.Columns != side))
+            throw IdxReader.Invalid(imagesPath, $"images are {images.Rows}x{images.Columns}, expected {side}x{side}");
         var raw = IdxReader.ReadLabels(labelsPath);
         if (raw.Length != images.Count)
             throw IdxReader.Invalid(labelsPath, $"{raw.Length} labels but {imagesPath} holds {images.Count} images");
@@ -43,14 +54,17 @@ public static class MnistLoader
         var labels = new int[raw.Length];
         for (var i = 0; i < raw.Length; i++)
         {
-            if (raw[i] >= ClassCount)
-                throw IdxReader.Invalid(labelsPath, $"label {raw[i]} at index {i} is outside [0, {ClassCount})");
+            if (raw[i] >= classCount)
+                throw IdxReader.Invalid(labelsPath, $"label {raw[i]} at index {i} is outside [0, {classCount})");
             labels[i] = raw[i];
         }
         var features = new float[images.Pixels.Length];
         for (var i = 0; i < features.Length; i++) features[i] = PixelValues[images.Pixels[i]];
-        return new InMemoryDataset(features, labels, [1, ImageSide, ImageSide], ClassCount);
+        return new InMemoryDataset(features, labels, [1, images.Rows, images.Columns], classCount);
     }
+
+    private static InMemoryDataset LoadPair(string directory, string prefix) =>
+        LoadIdxPair(Find(directory, $"{prefix}-images-idx3-ubyte"), Find(directory, $"{prefix}-labels-idx1-ubyte"), ClassCount, ImageSide);
 
     /// <summary>The raw file if present, else its .gz; when neither exists, an error naming both.</summary>
     private static string Find(string directory, string name)

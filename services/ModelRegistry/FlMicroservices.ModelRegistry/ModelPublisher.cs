@@ -1,6 +1,7 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.ModelRegistry.Validation;
 using FlMicroservices.Training;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace FlMicroservices.ModelRegistry;
 
 /// <summary>Creates initial models, validates round candidates, stores versions, rolls back, publishes the outcome.</summary>
-public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidationSetProvider validation, TimeProvider clock, ILogger<ModelPublisher> logger)
+public sealed class ModelPublisher(TaskModels tasks, IModelStore store, ValidationSets validation, TimeProvider clock, ILogger<ModelPublisher> logger)
 {
     public async Task CreateInitialAsync(TaskCreated created, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
@@ -23,7 +24,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidat
                 // SCAFFOLD stores [x ; c]: the initial weights followed by a zero server control variate.
                 var weights = ScaffoldLayout.InitialModel(spec.Strategy,
                     ModelFactory.InitialParameters(spec.ModelName, spec.SampleShape, spec.ClassCount, spec.Seed));
-                var (accuracy, loss) = Evaluate(created.TaskId, entry, weights);
+                var (accuracy, loss, _) = Evaluate(created.TaskId, entry, weights);
                 existing = new ModelVersionInfo(created.TaskId, 0, 0, null, weights.Length, WeightsFile.Digest(weights), accuracy, loss, false, clock.GetUtcNow());
                 await store.SaveVersionAsync(existing, weights, cancellationToken);
                 await store.SetCurrentVersionAsync(created.TaskId, 0, cancellationToken);
@@ -49,12 +50,13 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidat
                 var current = await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken);
                 await publish.Publish(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
                     current?.Accuracy, current?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
-                    aggregated.FailureReason ?? "round failed", clock.GetUtcNow()), cancellationToken);
+                    aggregated.FailureReason ?? "round failed", clock.GetUtcNow(), current?.Accuracy is not null,
+                    current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null), cancellationToken);
                 return;
             }
 
             var weights = await store.LoadCandidateAsync(aggregated.AggregateRef, cancellationToken);
-            var (accuracy, loss) = Evaluate(aggregated.TaskId, entry, weights);
+            var (accuracy, loss, notEvaluated) = Evaluate(aggregated.TaskId, entry, weights);
             var nonFinite = weights.Any(w => !float.IsFinite(w));
             var rolledBack = nonFinite || (accuracy is { } a && entry.BestAccuracy is { } best && a < best - entry.Spec.RollbackThreshold);
             var version = ++entry.LatestVersion;
@@ -77,16 +79,20 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, IValidat
             var currentInfo = rolledBack ? await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken) : info;
             await publish.Publish(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, true, rolledBack,
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
-                rolledBack ? $"version {version} rolled back (accuracy {accuracy:F4})" : null, clock.GetUtcNow()), cancellationToken);
+                rolledBack ? $"version {version} rolled back (accuracy {accuracy:F4})" : null, clock.GetUtcNow(),
+                currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null), cancellationToken);
         }
         finally { entry.Gate.Release(); }
     }
 
-    private (double? Accuracy, double? Loss) Evaluate(string taskId, TaskModels.Entry entry, float[] weights)
+    private (double? Accuracy, double? Loss, string? NotEvaluatedReason) Evaluate(string taskId, TaskModels.Entry entry, float[] weights)
     {
-        var data = validation.Find(taskId);
-        if (data is null) return (null, null);
+        var set = validation.For(taskId, entry.Spec);
+        if (set.Data is not { } data) return (null, null, set.Reason);
         var result = entry.Evaluator.Evaluate(ScaffoldLayout.Weights(entry.Spec.Strategy, weights), data); // SCAFFOLD: x, not c
-        return (result.Accuracy, double.IsFinite(result.Loss) ? result.Loss : null);
+        return (result.Accuracy, double.IsFinite(result.Loss) ? result.Loss : null, null);
     }
+
+    private string NotEvaluatedReason(string taskId, TaskModels.Entry entry) =>
+        validation.For(taskId, entry.Spec).Reason ?? "the current version was never evaluated";
 }

@@ -1,5 +1,8 @@
+using FlMicroservices.Infrastructure;
 using FlMicroservices.ModelRegistry.Consumers;
+using FlMicroservices.ModelRegistry.Validation;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -8,9 +11,15 @@ namespace FlMicroservices.ModelRegistry;
 /// <summary>Registration of the model registry's logic and consumers.</summary>
 public static class ModelRegistryExtensions
 {
-    public static IServiceCollection AddModelRegistryService(this IServiceCollection services)
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">Binds the "Validation" section (the validation data root); null keeps the defaults (generated data only).</param>
+    public static IServiceCollection AddModelRegistryService(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.TryAddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>()));
+        if (configuration is null) services.AddOptions<ValidationDataOptions>();
+        else services.AddValidatedOptions<ValidationDataOptions>(configuration, ValidationDataOptions.Section);
+        services.AddSingleton<ValidationDataLoader>();
+        services.AddSingleton<ValidationSets>();
         services.AddSingleton<TaskModels>();
         services.AddSingleton<ModelPublisher>();
         return services;

@@ -4,8 +4,13 @@ using FlMicroservices.Core.Data;
 namespace FlMicroservices.Node;
 
 /// <summary>A client this node process trains for: its id and its local data, which never leaves the node.</summary>
-/// <remarks><see cref="Attack"/> makes it a simulated Byzantine client that poisons its updates.</remarks>
-public sealed record HostedClient(string ClientId, InMemoryDataset Data, AttackSpec? Attack = null);
+/// <remarks><see cref="Attack"/> makes it a simulated Byzantine client that poisons its updates; <see cref="DatasetName"/> is what it
+/// advertises (e.g. "mnist"), so that the selector offers it only tasks on that data.</remarks>
+public sealed record HostedClient(string ClientId, InMemoryDataset Data, AttackSpec? Attack = null, string DatasetName = HostedClient.UnnamedDataset)
+{
+    /// <summary>The name advertised for data whose origin was not named.</summary>
+    public const string UnnamedDataset = "unnamed";
+}
 
 /// <summary>The clients hosted by this node process (one real client, or many virtual ones).</summary>
 public sealed class HostedClients

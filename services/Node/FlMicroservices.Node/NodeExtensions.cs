@@ -15,6 +15,7 @@ public static class NodeExtensions
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();
         services.AddSingleton<NodeStatistics>();
+        services.AddSingleton<CpuLoadMeter>();
         services.AddSingleton<ScaffoldClientState>();
         services.AddSingleton<SecAgg.SecureRoundParticipation>();
         services.AddSingleton<RoundParticipation>();

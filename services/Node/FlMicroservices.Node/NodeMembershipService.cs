@@ -1,30 +1,63 @@
 using FlMicroservices.Contracts.V1;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Node;
 
-/// <summary>Registers every hosted client with the registry at start, then keeps them alive with heartbeats.</summary>
-public sealed class NodeMembershipService(HostedClients clients, IBus bus, TimeProvider clock, IOptions<NodeOptions> options) : BackgroundService
+/// <summary>Registers every hosted client with the registry at start, then keeps them alive with heartbeats that carry their capabilities.</summary>
+/// <remarks>A heartbeat the registry cannot place (its store lost the client) registers the client again, so membership heals itself after a
+/// Redis loss or a heartbeat gap. A publish that fails (broker down) is logged and tried again at the next tick: the node never stops for it.</remarks>
+public sealed class NodeMembershipService(HostedClients clients, IBus bus, CpuLoadMeter cpu, TimeProvider clock, IOptions<NodeOptions> options,
+    ILogger<NodeMembershipService> logger) : BackgroundService
 {
+    public static readonly string[] Models = ["logreg", "mlp", "cnn"];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var cores = Environment.ProcessorCount;
+        var interval = options.Value.HeartbeatInterval;
+        var load = cpu.Sample();
         foreach (var client in clients.All)
         {
-            var capabilities = new ClientCapabilities(client.Data.Count, cores, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, ["logreg", "mlp", "cnn"]);
-            await bus.Publish(new RegisterClient(client.ClientId, capabilities), stoppingToken);
+            // A failure leaves the rest to the heartbeats, which register every client the registry does not know.
+            if (!await TryPublishAsync(new RegisterClient(client.ClientId, Capabilities(client, load)), client.ClientId, interval, stoppingToken)) break;
         }
-        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, clock);
+        using var timer = new PeriodicTimer(interval, clock);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                load = cpu.Sample();
+                var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
                 foreach (var client in clients.All)
-                    await bus.Publish(new ClientHeartbeat(client.ClientId, 0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, clock.GetUtcNow()), stoppingToken);
+                {
+                    var beat = new ClientHeartbeat(client.ClientId, load, memory, clock.GetUtcNow(), Capabilities(client, load));
+                    if (!await TryPublishAsync(beat, client.ClientId, interval, stoppingToken)) break; // the broker is down: wait for the next tick
+                }
             }
         }
-        catch (OperationCanceledException) { }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+    }
+
+    /// <summary>What a hosted client declares: its data set (name, sample shape, classes, examples), this host's cores, memory and CPU load.</summary>
+    public static ClientCapabilities Capabilities(HostedClient client, double cpuLoad) => new(
+        client.Data.Count, Environment.ProcessorCount, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Models,
+        [new ClientDataset(client.DatasetName, client.Data.Shape, client.Data.ClassCount, client.Data.Count)], cpuLoad);
+
+    private async Task<bool> TryPublishAsync<T>(T message, string clientId, TimeSpan timeout, CancellationToken stoppingToken) where T : class
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        attempt.CancelAfter(timeout);
+        try
+        {
+            await bus.Publish(message, attempt.Token);
+            return true;
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogWarning("{Message} for client {ClientId} not published ({Error}); trying again in {Interval}", typeof(T).Name, clientId, e.Message, timeout);
+            return false;
+        }
     }
 }

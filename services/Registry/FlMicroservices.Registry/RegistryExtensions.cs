@@ -8,7 +8,7 @@ namespace FlMicroservices.Registry;
 public static class RegistryExtensions
 {
     public static IServiceCollection AddRegistryService(this IServiceCollection services) =>
-        services.AddSingleton<TaskCatalog>();
+        services.AddSingleton<TaskCatalog>().AddSingleton<ClientAdmission>();
 
     public static IBusRegistrationConfigurator AddRegistryConsumers(this IBusRegistrationConfigurator bus)
     {

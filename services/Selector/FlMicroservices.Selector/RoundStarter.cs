@@ -53,13 +53,15 @@ public sealed class RoundStarter(
         }
         if (round <= entry.LastStartedRound) return; // a redelivered trigger: this round is already under way
 
-        var healthy = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
+        var alive = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
+        var requirement = DatasetRequirement.For(spec);
+        var healthy = await CapableClients.FilterAsync(health, alive, requirement, cancellationToken);
         var poisson = spec.Sampling == ClientSampling.Poisson;
         var count = UniformSampler.ParticipantCount(healthy.Count, spec.ClientFraction, spec.MinClientsPerRound);
         if (healthy.Count == 0 || (!poisson && count < spec.MinClientsPerRound) || (poisson && healthy.Count < spec.MinClientsPerRound))
         {
             await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy,
-                $"round {round} cannot start: {healthy.Count} healthy clients, {spec.MinClientsPerRound} needed");
+                $"round {round} cannot start: {healthy.Count} of {alive.Count} healthy clients have {requirement}, {Math.Max(1, spec.MinClientsPerRound)} needed");
             return;
         }
         var sampleRate = poisson ? spec.ClientFraction : (double)count / healthy.Count;

@@ -7,7 +7,8 @@ public sealed record CreateTask(string TaskId, TaskSpec Spec);
 public sealed record RegisterClient(string ClientId, ClientCapabilities Capabilities);
 
 /// <summary>A client's periodic sign of life, with its current load.</summary>
-public sealed record ClientHeartbeat(string ClientId, double CpuLoad, long FreeMemoryBytes, DateTimeOffset SentAt);
+/// <param name="Capabilities">What it would register with: a registry that does not know the client (after a Redis loss or a heartbeat gap) admits it again.</param>
+public sealed record ClientHeartbeat(string ClientId, double CpuLoad, long FreeMemoryBytes, DateTimeOffset SentAt, ClientCapabilities? Capabilities = null);
 
 /// <summary>Request to the privacy accountant: may round <see cref="Round"/> of the task run?</summary>
 public sealed record CheckPrivacyBudget(string TaskId, int Round, double SampleRate);

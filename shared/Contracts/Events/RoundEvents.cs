@@ -72,6 +72,8 @@ public sealed record ModelVersionPublished(
     bool RolledBack);
 
 /// <summary>The public end-of-round event for outside systems: what the round produced and which model is now current.</summary>
+/// <param name="Evaluated">True when <see cref="Accuracy"/> and <see cref="Loss"/> were measured on the task's validation data.</param>
+/// <param name="NotEvaluatedReason">Why not, when <see cref="Evaluated"/> is false (no validation data named, or it could not be loaded).</param>
 public sealed record RoundCompleted(
     string TaskId,
     int Round,
@@ -85,7 +87,9 @@ public sealed record RoundCompleted(
     RejectedUpdate[] Rejected,
     string[] Dropouts,
     string? FailureReason,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    bool Evaluated = false,
+    string? NotEvaluatedReason = null);
 
 /// <summary>The privacy accountant recorded what a round spent.</summary>
 public sealed record PrivacyBudgetUpdated(

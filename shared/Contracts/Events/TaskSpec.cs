@@ -28,6 +28,12 @@ public sealed record TaskSpec
     /// <summary>Elements per update slice on the update stream (4 bytes each; 65,536 = 256 KiB).</summary>
     public int SliceElements { get; init; } = 65_536;
     public int Seed { get; init; } = 1;
+
+    /// <summary>The held-out data the model registry evaluates every model on; null: rounds complete unevaluated (RoundCompleted.Evaluated false).</summary>
+    public ValidationData? Validation { get; init; }
+
+    /// <summary>The data set clients must hold (e.g. "mnist"); null: derived from <see cref="Validation"/>, else any data set of the task's shape and classes.</summary>
+    public string? Dataset { get; init; }
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

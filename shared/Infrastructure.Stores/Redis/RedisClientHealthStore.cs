@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Infrastructure.Resilience;
 using Polly;
@@ -41,6 +43,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
     private static readonly RedisValue ExamplesField = "exampleCount";
     private static readonly RedisValue CpuField = "cpuLoad";
     private static readonly RedisValue MemoryField = "freeMemoryBytes";
+    private static readonly RedisValue DatasetsField = "datasets";
 
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisOptions _options;
@@ -113,6 +116,21 @@ public sealed class RedisClientHealthStore : IClientHealthStore
         }, cancellationToken);
     }
 
+    /// <summary>The records of <paramref name="clientIds"/> that exist, fetched in one pipelined batch per <see cref="BatchSize"/> ids.</summary>
+    public async Task<IReadOnlyList<ClientHealth>> GetManyAsync(IReadOnlyList<string> clientIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientIds);
+        var found = new List<ClientHealth>(clientIds.Count);
+        foreach (var chunk in clientIds.Chunk(BatchSize))
+        {
+            var entries = await RunAsync(async db =>
+                await Task.WhenAll(chunk.Select(id => db.HashGetAllAsync(Keys.Client(id)))).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+                if (entries[i].Length > 0) found.Add(Parse(chunk[i], Keys.Client(chunk[i]), entries[i]));
+        }
+        return found;
+    }
+
     /// <summary>The number of clients with an unexpired record, whatever their status.</summary>
     public Task<int> CountAsync(CancellationToken cancellationToken)
     {
@@ -154,6 +172,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
                     new HashEntry(ExamplesField, health.ExampleCount),
                     new HashEntry(CpuField, health.CpuLoad.ToString("R", CultureInfo.InvariantCulture)),
                     new HashEntry(MemoryField, health.FreeMemoryBytes),
+                    new HashEntry(DatasetsField, health.Datasets is null ? "" : JsonSerializer.Serialize(health.Datasets)),
                 ]);
                 _ = transaction.KeyExpireAsync(key, ttl);
                 _ = health.Status == ClientStatus.Healthy
@@ -196,6 +215,9 @@ public sealed class RedisClientHealthStore : IClientHealthStore
             new DateTimeOffset((long)Field(LastSeenField), TimeSpan.Zero),
             (int)Field(ExamplesField),
             double.Parse(Field(CpuField).ToString(), NumberStyles.Float, CultureInfo.InvariantCulture),
-            (long)Field(MemoryField));
+            (long)Field(MemoryField),
+            fields.TryGetValue(DatasetsField.ToString(), out var datasets) && !datasets.IsNullOrEmpty
+                ? JsonSerializer.Deserialize<ClientDataset[]>(datasets.ToString()) ?? throw new InvalidDataException($"Redis hash '{key}' has datasets 'null'.")
+                : null);
     }
 }

@@ -1,3 +1,5 @@
+using FlMicroservices.Contracts.V1;
+
 namespace FlMicroservices.Infrastructure.Health;
 
 /// <summary>Where clients' liveness and resources are kept; the selector reads healthy clients from it.</summary>
@@ -11,16 +13,28 @@ public interface IClientHealthStore
     Task<IReadOnlyList<string>> GetHealthyAsync(TimeSpan maxAge, CancellationToken cancellationToken);
 
     Task<int> CountAsync(CancellationToken cancellationToken);
+
+    /// <summary>The records of <paramref name="clientIds"/> that exist, in the given order (the selector's capability check).</summary>
+    async Task<IReadOnlyList<ClientHealth>> GetManyAsync(IReadOnlyList<string> clientIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientIds);
+        var found = new List<ClientHealth>(clientIds.Count);
+        foreach (var id in clientIds)
+            if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } record) found.Add(record);
+        return found;
+    }
 }
 
 /// <summary>The health record of one client.</summary>
+/// <param name="Datasets">The data sets the client advertised at registration; null when it advertised none (it matches any task).</param>
 public sealed record ClientHealth(
     string ClientId,
     ClientStatus Status,
     DateTimeOffset LastSeen,
     int ExampleCount,
     double CpuLoad,
-    long FreeMemoryBytes);
+    long FreeMemoryBytes,
+    IReadOnlyList<ClientDataset>? Datasets = null);
 
 /// <summary>Whether a client may be selected.</summary>
 public enum ClientStatus

@@ -30,6 +30,7 @@ public static class NodeCommand
         var clients = new Option<int>("--clients") { Description = "Clients hosted by this process (1 for a real client, more for load tests)", DefaultValueFactory = _ => 1 };
         var dataset = new Option<string>("--dataset") { Description = "synthetic[:alpha,beta] | synthetic-iid | mnist (with --data-dir)", DefaultValueFactory = _ => "synthetic:1,1" };
         var dataDir = new Option<string?>("--data-dir") { Description = "This node's data folder (MNIST IDX files)" };
+        var datasetName = new Option<string?>("--dataset-name") { Description = "The data set name the clients advertise, which tasks select on (default: synthetic or mnist, from --dataset)" };
         var partition = new Option<string?>("--partition") { Description = "How the data set is split among clients: iid | shards[:k] | dirichlet:alpha" };
         var part = new Option<int>("--part") { Description = "Which share of the data this node takes (0-based), with --of", DefaultValueFactory = _ => 0 };
         var of = new Option<int>("--of") { Description = "Number of nodes the data set is split over", DefaultValueFactory = _ => 1 };
@@ -41,7 +42,7 @@ public static class NodeCommand
         var submitDelay = new Option<double>("--submit-delay") { Description = "Seconds to wait between training and streaming (simulated slow uplink)", DefaultValueFactory = _ => 0 };
         var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
         {
-            nodeId, clients, dataset, dataDir, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, submitDelay,
+            nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, submitDelay,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -62,12 +63,14 @@ public static class NodeCommand
                 Clients = count * shares,
                 Seed = parse.GetValue(seed),
             };
+            var advertised = parse.GetValue(datasetName) ?? (DatasetSpec.TryParse(options.Dataset, out var kind, out _) ? kind!.Kind : HostedClient.UnnamedDataset);
+            if (!Contracts.Identifiers.IsValid(advertised)) return Invalid($"--dataset-name '{advertised}' is not valid: {Contracts.Identifiers.Rule}");
             HostedClient[] hosted;
             try
             {
                 var data = FederatedData.Load(options);
                 hosted = data.ClientTrain.Skip(share * count).Take(count)
-                    .Select((d, i) => new HostedClient($"{id}-c{i:D3}", d)).ToArray();
+                    .Select((d, i) => new HostedClient($"{id}-c{i:D3}", d, DatasetName: advertised)).ToArray();
                 Console.Error.WriteLine($"fl node {id}: {hosted.Length} clients, {hosted.Sum(c => c.Data.Count)} samples ({data.Description}; part {share} of {shares})");
             }
             catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)

@@ -33,9 +33,15 @@ public static class TaskCommand
         var strategy = new Option<string>("--strategy") { Description = "Aggregation strategy (see fl simulate --help)", DefaultValueFactory = _ => "fedavg" };
         var timeout = new Option<double>("--round-timeout") { Description = "Seconds a round waits for updates", DefaultValueFactory = _ => 600 };
         var follow = new Option<bool>("--follow") { Description = "Print each completed round as a JSON line until the task ends" };
+        var validation = new Option<string?>("--validation") { Description = $"Data the model registry evaluates every model on: {ValidationOption.ValidForms}; default synthetic:1,1 for --shape 60 --classes 10, none otherwise" };
+        var validationSeed = new Option<int>("--validation-seed") { Description = "Seed of synthetic validation data (the nodes' --seed)", DefaultValueFactory = _ => 1 };
+        var validationDevices = new Option<int>("--validation-devices") { Description = "Devices synthetic validation data is generated for (the nodes' --clients times --of)", DefaultValueFactory = _ => 30 };
+        var validationSamples = new Option<int>("--validation-samples") { Description = "Evaluate on the first N validation samples (0: all)", DefaultValueFactory = _ => 0 };
+        var dataset = new Option<string?>("--dataset") { Description = "The data set clients must hold (default: the validation data's, e.g. mnist; none: any of the task's shape and classes)" };
         var create = new Command("create", "Submit a training task to a running deployment")
         {
             rabbitmq, id, model, shape, classes, rounds, fraction, minClients, quorum, epochs, batch, lr, strategy, timeout, follow,
+            validation, validationSeed, validationDevices, validationSamples, dataset,
         };
         create.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,8 +54,13 @@ public static class TaskCommand
             int[] sampleShape;
             try { sampleShape = parse.GetValue(shape)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); }
             catch (FormatException) { return Invalid($"--shape '{parse.GetValue(shape)}' must be comma-separated whole numbers"); }
+            var validationText = parse.GetValue(validation) ?? (sampleShape is [60] && parse.GetValue(classes) == 10 ? "synthetic:1,1" : "none");
+            if (!ValidationOption.TryParse(validationText, parse.GetValue(validationSeed), parse.GetValue(validationDevices), parse.GetValue(validationSamples), out var validationData, out var validationProblem))
+                return Invalid(validationProblem!);
             var spec = new TaskSpec
             {
+                Validation = validationData,
+                Dataset = parse.GetValue(dataset),
                 ModelName = parse.GetValue(model)!,
                 SampleShape = sampleShape,
                 ClassCount = parse.GetValue(classes),

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Registry.Consumers;
 
-/// <summary>Refreshes a registered client's health; a heartbeat from an unknown client is refused, not stored.</summary>
-public sealed class ClientHeartbeatConsumer(IClientHealthStore health, TimeProvider clock, ILogger<ClientHeartbeatConsumer> logger) : IConsumer<ClientHeartbeat>
+/// <summary>Refreshes a registered client's health; an unknown client is admitted again when its heartbeat carries its capabilities, else refused.</summary>
+public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdmission admission, TimeProvider clock, ILogger<ClientHeartbeatConsumer> logger) : IConsumer<ClientHeartbeat>
 {
     public async Task Consume(ConsumeContext<ClientHeartbeat> context)
     {
@@ -14,6 +14,13 @@ public sealed class ClientHeartbeatConsumer(IClientHealthStore health, TimeProvi
         var known = await health.GetAsync(beat.ClientId, context.CancellationToken);
         if (known is null || known.Status == ClientStatus.Removed)
         {
+            if (beat.Capabilities is not null && known is null)
+            {
+                // The store lost the client (a Redis restart, or silence past the record's TTL): the heartbeat re-registers it.
+                logger.LogInformation("Heartbeat from unknown client {ClientId}: registering it again", beat.ClientId);
+                await admission.AdmitAsync(beat.ClientId, beat.Capabilities, ValidLoad(beat.CpuLoad), context, context.CancellationToken);
+                return;
+            }
             logger.LogWarning("Heartbeat from unregistered client {ClientId} ignored", beat.ClientId);
             await context.Publish(new ClientRejected(beat.ClientId, "heartbeat from a client that is not registered", clock.GetUtcNow()));
             return;
@@ -22,8 +29,10 @@ public sealed class ClientHeartbeatConsumer(IClientHealthStore health, TimeProvi
         {
             Status = ClientStatus.Healthy,
             LastSeen = clock.GetUtcNow(),
-            CpuLoad = beat.CpuLoad,
+            CpuLoad = ValidLoad(beat.CpuLoad),
             FreeMemoryBytes = beat.FreeMemoryBytes,
         }, context.CancellationToken);
     }
+
+    private static double ValidLoad(double load) => double.IsFinite(load) && load >= 0 ? load : 0;
 }
