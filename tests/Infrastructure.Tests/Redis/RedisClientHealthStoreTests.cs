@@ -33,6 +33,23 @@ public sealed class RedisClientHealthStoreTests(RedisFixture redis, ITestOutputH
     }
 
     [Fact]
+    public async Task Advertised_data_sets_round_trip_and_many_records_come_back_in_one_batch()
+    {
+        var store = NewStore();
+        Contracts.V1.ClientDataset[] datasets = [new("mnist", [1, 28, 28], 10, 600), new("synthetic", [60], 10, 150)];
+        await store.UpsertAsync(Health("m1") with { Datasets = datasets }, None);
+        await store.UpsertAsync(Health("plain"), None);
+
+        var many = await store.GetManyAsync(["plain", "absent", "m1"], None);
+
+        Assert.Equal(["plain", "m1"], many.Select(r => r.ClientId));
+        Assert.Null(many[0].Datasets);
+        Assert.Equal(["mnist", "synthetic"], many[1].Datasets!.Select(d => d.Name));
+        Assert.Equal([1, 28, 28], many[1].Datasets![0].SampleShape);
+        Assert.Equal((10, 150), (many[1].Datasets![1].ClassCount, many[1].Datasets![1].ExampleCount));
+    }
+
+    [Fact]
     public async Task A_later_upsert_replaces_the_record()
     {
         var store = NewStore();
