@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 need=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v strace >/dev/null || need+=(strace) # the no-outside-connection tests trace connect(2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} (Debian packages)"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

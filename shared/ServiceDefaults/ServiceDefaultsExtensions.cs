@@ -1,4 +1,5 @@
 using FlMicroservices.Infrastructure.Stores;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -7,10 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace FlMicroservices.ServiceDefaults;
@@ -24,29 +22,22 @@ public static class ServiceDefaultsExtensions
     public const string LivePath = "/health/live";
     public const string ReadyPath = "/health/ready";
     public const string ReadyTag = "ready";
+    public const string MetricsPath = "/metrics";
 
     /// <summary>Adds telemetry and health checks; adapters are added by <see cref="AddFlAdapters"/>.</summary>
     public static TBuilder AddFlServiceDefaults<TBuilder>(this TBuilder builder, string serviceName) where TBuilder : IHostApplicationBuilder
     {
         ArgumentException.ThrowIfNullOrEmpty(serviceName);
-        builder.Logging.AddOpenTelemetry(logging =>
-        {
-            logging.IncludeFormattedMessage = true;
-            logging.IncludeScopes = true;
-        });
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter("MassTransit")
-                .AddMeter(Telemetry.MeterName))
+        var telemetry = new TelemetryOptions();
+        builder.Configuration.GetSection(TelemetryOptions.Section).Bind(telemetry);
+        builder.AddFlTelemetry(serviceName)
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation();
+                if (telemetry.Prometheus) metrics.AddPrometheusExporter();
+            })
             .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
-                .AddSource("MassTransit")
-                .AddSource(Telemetry.ActivitySourceName));
-        // Exported only where a collector is configured (OTEL_EXPORTER_OTLP_ENDPOINT, which the Aspire AppHost sets).
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path)));
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         return builder;
     }
@@ -69,9 +60,11 @@ public static class ServiceDefaultsExtensions
         return services;
     }
 
-    /// <summary>GET /health/live: the process runs. GET /health/ready: every broker and store connection works.</summary>
+    /// <summary>GET /health/live: the process runs. GET /health/ready: every broker and store connection works. GET /metrics when Prometheus is on.</summary>
     public static WebApplication MapFlHealthEndpoints(this WebApplication app)
     {
+        if (app.Configuration.GetValue(TelemetryOptions.Section + ":" + nameof(TelemetryOptions.Prometheus), true))
+            app.MapPrometheusScrapingEndpoint(MetricsPath);
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions
         {
@@ -80,6 +73,9 @@ public static class ServiceDefaultsExtensions
         });
         return app;
     }
+
+    // Probes and scrapes are not traced: they would bury the rounds' traces.
+    private static bool IsProbe(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments(MetricsPath);
 
     /// <summary>Builds, maps the health endpoints and runs a service; configuration errors stop it with a message naming the setting.</summary>
     public static int RunService(string serviceName, string[] args, Action<WebApplicationBuilder> configure)

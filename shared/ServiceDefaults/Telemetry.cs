@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
+using FlMicroservices.Infrastructure.Telemetry;
 
 namespace FlMicroservices.ServiceDefaults;
 
-/// <summary>The platform's own meter and activity source (OpenTelemetry picks both up).</summary>
+/// <summary>The names OpenTelemetry subscribes to: the platform's own meter and activity source (see <see cref="FlTelemetry"/>).</summary>
 public static class Telemetry
 {
-    public const string MeterName = "FlMicroservices";
-    public const string ActivitySourceName = "FlMicroservices";
+    public const string MeterName = FlTelemetry.MeterName;
+    public const string ActivitySourceName = FlTelemetry.ActivitySourceName;
 
-    public static ActivitySource Source { get; } = new(ActivitySourceName);
+    public static ActivitySource Source => FlTelemetry.Source;
 }

@@ -73,6 +73,9 @@ public sealed record SimulationOptions
     /// <summary>With secure aggregation, every coordinate of an update is clipped to [-c, c] before it is masked.</summary>
     public double SecAggClip { get; init; } = 1.0;
 
+    /// <summary>More configuration for the embedded platform, applied last (e.g. UpdateStream:Transport=Kafka with ConnectionStrings:kafka).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>The task's privacy settings; the noise is seeded from <see cref="Seed"/> so that runs repeat (a simulation, not a deployment).</summary>
     public PrivacyConfig Privacy() => WithSecureAggregation(DpNoiseMultiplier is not { } z
         ? PrivacyConfig.None

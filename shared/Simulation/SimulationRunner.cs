@@ -83,6 +83,7 @@ public static class SimulationRunner
             ["Node:DropoutRate"] = options.DropoutRate.ToString(CultureInfo.InvariantCulture),
             ["Node:HeartbeatInterval"] = "00:00:15",
         });
+        builder.Configuration.AddInMemoryCollection(options.Settings);
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);
         var configuration = builder.Configuration;

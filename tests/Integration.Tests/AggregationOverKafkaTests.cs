@@ -34,6 +34,7 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         collection.AddSingleton(_published);
         collection.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             x.AddConsumer<Capture>();
             x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
         });

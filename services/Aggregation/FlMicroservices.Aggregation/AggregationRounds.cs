@@ -2,6 +2,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Infrastructure.UpdateStream;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -276,6 +277,7 @@ public sealed class AggregationRounds(
             return;
         }
         var started = round.Started;
+        using var span = FlTelemetry.StartStep("aggregation close round", started.TaskId, started.Round);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         round.RejectMismatchedDigests();
         await RetractRejectedAsync(round, cancellationToken);

@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -66,6 +67,7 @@ public sealed class SliceIngestionService(
     // The round the record belongs to, or null when it is malformed.
     private async Task<(string Task, int Round)?> HandleAsync(StreamRecord record, CancellationToken stoppingToken)
     {
+        using var span = FlTelemetry.StartConsume("aggregation fold slice", record.TraceParent);
         UpdateSlice slice;
         try
         {
@@ -80,6 +82,7 @@ public sealed class SliceIngestionService(
         try
         {
             await rounds.OnSliceAsync(slice, record.Position, stoppingToken);
+            FlTelemetry.SliceFolded(record.Value.Length);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

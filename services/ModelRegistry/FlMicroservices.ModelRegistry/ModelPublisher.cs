@@ -1,6 +1,7 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.ModelRegistry.Validation;
 using FlMicroservices.Training;
 using MassTransit;
@@ -42,6 +43,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
         try
         {
             if (!entry.RoundsDone.Add(aggregated.Round)) return; // redelivered
+            using var span = FlTelemetry.StartStep("model-registry publish round", aggregated.TaskId, aggregated.Round);
             var participants = aggregated.Contributors.Select(c => c.ClientId)
                 .Concat(aggregated.Rejected.Select(r => r.ClientId)).Concat(aggregated.Dropouts)
                 .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();

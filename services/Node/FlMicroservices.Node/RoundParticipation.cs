@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Infrastructure.UpdateStream;
 using FlMicroservices.Training;
 using MassTransit;
@@ -70,6 +71,7 @@ public sealed class RoundParticipation(
             };
             var watch = Stopwatch.StartNew();
             var result = trainer.Train(global, client.Data, settings, ClientSeeds.For(round.Seed, round.Round, client.ClientId), cancellationToken);
+            FlTelemetry.ClientTrained(watch.Elapsed.TotalSeconds);
             return (result, watch.Elapsed.TotalSeconds);
         }
         finally

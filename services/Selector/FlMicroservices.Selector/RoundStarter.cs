@@ -3,6 +3,7 @@ using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Privacy.Dp;
 using FlMicroservices.Core.Selection;
 using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -93,6 +94,7 @@ public sealed class RoundStarter(
         }
         // SCAFFOLD: N, the number of clients the participants were sampled from, for the server control variate's step.
         if (ScaffoldLayout.IsScaffold(spec.Strategy)) parameters = Scaffold.WithTotalClients(parameters, healthy.Count);
+        using var span = FlTelemetry.StartRound(taskId, round);
         await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed), cancellationToken);
     }

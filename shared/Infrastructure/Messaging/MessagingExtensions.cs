@@ -32,6 +32,7 @@ public static class MessagingExtensions
         {
             // Services share consumer class names (every service has a RoundCompletedConsumer): the namespace keeps their queues apart.
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(includeNamespace: true));
+            bus.DisableUsageTelemetry(); // MassTransit would otherwise report to its vendor's host: nothing leaves the deployment
             addConsumers(bus);
             if (broker is null)
             {

@@ -40,7 +40,8 @@ public readonly record struct StreamPosition(int Partition, long Offset);
 public sealed class UpdateStreamReadException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>One record as read from the stream, still encoded, so a malformed one can be rejected with a reason.</summary>
-public sealed record StreamRecord(int Partition, long Offset, ReadOnlyMemory<byte> Value)
+/// <param name="TraceParent">The W3C trace context the producer wrote with the record (null when it was not traced).</param>
+public sealed record StreamRecord(int Partition, long Offset, ReadOnlyMemory<byte> Value, string? TraceParent = null)
 {
     public StreamPosition Position => new(Partition, Offset);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Infrastructure.Telemetry;
 
 namespace FlMicroservices.Infrastructure.UpdateStream;
 
@@ -14,6 +15,7 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
 {
     private readonly object _gate = new();
     private readonly List<byte[]?>[] _partitions;
+    private readonly List<string?>[] _traceParents; // per record, like Kafka's traceparent header
     private readonly long[] _released;
     private readonly Dictionary<string, long[]> _committed = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = NewSignal();
@@ -22,6 +24,7 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitionCount);
         _partitions = Enumerable.Range(0, partitionCount).Select(_ => new List<byte[]?>()).ToArray();
+        _traceParents = Enumerable.Range(0, partitionCount).Select(_ => new List<string?>()).ToArray();
         _released = new long[partitionCount];
     }
 
@@ -44,10 +47,13 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
     public Task ProduceRawAsync(int key, byte[] bytes, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        FlTelemetry.UpdateBytesSent(bytes.Length);
         TaskCompletionSource signal;
         lock (_gate)
         {
-            _partitions[(int)((uint)key % (uint)_partitions.Length)].Add(bytes);
+            var partition = (int)((uint)key % (uint)_partitions.Length);
+            _partitions[partition].Add(bytes);
+            _traceParents[partition].Add(FlTelemetry.CurrentTraceParent());
             signal = _changed;
             _changed = NewSignal();
         }
@@ -79,7 +85,7 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
                     throw new UpdateStreamReadException($"The stream has no record at partition {partition}, offset {offset}.");
                 var value = _partitions[partition][(int)offset]
                     ?? throw new UpdateStreamReadException($"The record at partition {partition}, offset {offset} was released: every consumer group had committed it.");
-                records[i] = new StreamRecord(partition, offset, value);
+                records[i] = new StreamRecord(partition, offset, value, _traceParents[partition][(int)offset]);
             }
         }
         return Task.FromResult<IReadOnlyList<StreamRecord>>(records);
@@ -95,7 +101,7 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
             offsets[partition] = Math.Max(offsets[partition], offset + 1);
             var floor = _committed.Values.Min(o => o[partition]);
             var log = _partitions[partition];
-            for (var i = _released[partition]; i < floor; i++) log[(int)i] = null;
+            for (var i = _released[partition]; i < floor; i++) (log[(int)i], _traceParents[partition][(int)i]) = (null, null);
             _released[partition] = Math.Max(_released[partition], floor);
         }
     }
@@ -118,7 +124,7 @@ public sealed class InProcessUpdateStream : IUpdateStreamProducer, IUpdateStream
                         var log = stream._partitions[p];
                         position[p] = Math.Max(position[p], stream._released[p]);
                         for (; position[p] < log.Count; position[p]++)
-                            batch.Add(new StreamRecord(p, position[p], log[(int)position[p]]!));
+                            batch.Add(new StreamRecord(p, position[p], log[(int)position[p]]!, stream._traceParents[p][(int)position[p]]));
                     }
                 }
                 foreach (var record in batch) yield return record;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Confluent.Kafka;
 using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -46,7 +47,8 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
     /// <summary>Writes already-encoded bytes under the key of slice <paramref name="key"/> (tests use it for malformed records).</summary>
     public async Task ProduceRawAsync(int key, byte[] value, CancellationToken cancellationToken)
     {
-        var message = new Message<byte[], byte[]> { Key = KeyBytes(key), Value = value };
+        var message = new Message<byte[], byte[]> { Key = KeyBytes(key), Value = value, Headers = TraceHeaders() };
+        FlTelemetry.UpdateBytesSent(value.Length);
         await _resilience.ExecuteAsync(
             async token => await _producer.Value.ProduceAsync(_options.Topic, message, token),
             cancellationToken);
@@ -119,7 +121,7 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
                     }
                     if (result?.Message is null) continue;
                     var position = new StreamPosition(result.Partition.Value, result.Offset.Value);
-                    found[position] = new StreamRecord(position.Partition, position.Offset, result.Message.Value ?? []);
+                    found[position] = new StreamRecord(position.Partition, position.Offset, result.Message.Value ?? [], TraceParent(result.Message.Headers));
                     if (position.Partition == wanted.Partition && position.Offset > wanted.Offset)
                         throw new UpdateStreamReadException($"The record at partition {wanted.Partition}, offset {wanted.Offset} is no longer in the topic.");
                 }
@@ -128,6 +130,13 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
             return (IReadOnlyList<StreamRecord>)positions.Select(p => found[p]).ToArray();
         }, cancellationToken);
     }
+
+    // W3C trace context of the producing span, so the aggregation's fold continues the round's trace across Kafka.
+    private static Headers? TraceHeaders() =>
+        FlTelemetry.CurrentTraceParent() is { } parent ? new Headers { { FlTelemetry.TraceParentHeader, System.Text.Encoding.ASCII.GetBytes(parent) } } : null;
+
+    private static string? TraceParent(Headers? headers) =>
+        headers is not null && headers.TryGetLastBytes(FlTelemetry.TraceParentHeader, out var bytes) ? System.Text.Encoding.ASCII.GetString(bytes) : null;
 
     public static byte[] KeyBytes(int key)
     {
@@ -215,7 +224,7 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
                     await Task.Yield();
                     continue;
                 }
-                yield return new StreamRecord(result.Partition.Value, result.Offset.Value, result.Message.Value ?? []);
+                yield return new StreamRecord(result.Partition.Value, result.Offset.Value, result.Message.Value ?? [], TraceParent(result.Message.Headers));
             }
         }
 

@@ -32,6 +32,7 @@ public sealed class RetractionFlowTests : IAsyncLifetime
         collection.AddSingleton(_published);
         collection.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             x.AddConsumer<Capture>();
             x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
         });

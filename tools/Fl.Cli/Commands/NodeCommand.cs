@@ -3,6 +3,7 @@ using System.Globalization;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Node;
 using FlMicroservices.Simulation;
 using Microsoft.Extensions.Configuration;
@@ -108,6 +109,7 @@ public static class NodeCommand
         });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
         builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId));
         builder.Services.AddFlStoresAndStreams(builder.Configuration);
         builder.Services.AddNode(builder.Configuration, clients);

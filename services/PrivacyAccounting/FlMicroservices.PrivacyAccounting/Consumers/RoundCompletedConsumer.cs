@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
 
 namespace FlMicroservices.PrivacyAccounting.Consumers;
@@ -11,6 +12,7 @@ public sealed class RoundCompletedConsumer(PrivacyLedger ledger) : IConsumer<Rou
         var round = context.Message;
         var task = ledger.Find(round.TaskId) ?? throw new InvalidOperationException($"Task '{round.TaskId}' has no privacy account.");
         var spent = task.RecordCompleted(round);
+        FlTelemetry.PrivacySpent(round.TaskId, spent);
         await context.Publish(new PrivacyBudgetUpdated(round.TaskId, round.Round, task.Config.Enabled, spent,
             task.Config.EpsilonBudget, task.Config.Delta));
     }

@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
 
 namespace FlMicroservices.Selector.Consumers;
@@ -9,6 +10,7 @@ public sealed class RoundCompletedConsumer(RoundStarter starter) : IConsumer<Rou
     public Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var completed = context.Message;
+        FlTelemetry.RoundEnded(completed);
         return starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, completed.ModelVersion, completed.Accuracy, context.CancellationToken);
     }
 }
