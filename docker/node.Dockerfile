@@ -28,7 +28,7 @@ COPY services/Reward/FlMicroservices.Reward/FlMicroservices.Reward.csproj servic
 COPY services/Selector/FlMicroservices.Selector/FlMicroservices.Selector.csproj services/Selector/FlMicroservices.Selector/
 COPY tools/KafkaMock/KafkaMock.csproj tools/KafkaMock/
 COPY tools/Fl.Cli/Fl.Cli.csproj tools/Fl.Cli/
-RUN dotnet restore tools/Fl.Cli/Fl.Cli.csproj
+RUN dotnet restore tools/Fl.Cli/Fl.Cli.csproj -r linux-x64
 
 # 2. The sources of the same projects (only the logic library of each service, not its host), then publish.
 COPY shared/Contracts/ shared/Contracts/
@@ -46,7 +46,7 @@ COPY services/Reward/FlMicroservices.Reward/ services/Reward/FlMicroservices.Rew
 COPY services/Selector/FlMicroservices.Selector/ services/Selector/FlMicroservices.Selector/
 COPY tools/KafkaMock/ tools/KafkaMock/
 COPY tools/Fl.Cli/ tools/Fl.Cli/
-RUN dotnet publish tools/Fl.Cli/Fl.Cli.csproj -c Release -o /app --no-restore
+RUN dotnet publish tools/Fl.Cli/Fl.Cli.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0 AS final
 WORKDIR /app

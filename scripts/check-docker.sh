@@ -315,7 +315,11 @@ def check_dockerfile(path, project, final_base, label):
     if len(restores) != 1 or len(publishes) != 1:
         fail(f"{name}: expected one `dotnet restore` and one `dotnet publish`, found {len(restores)} and {len(publishes)}")
         return
-    (_, restore_at, restored, _), (_, publish_at, published, publish_opts) = restores[0], publishes[0]
+    (_, restore_at, restored, restore_opts), (_, publish_at, published, publish_opts) = restores[0], publishes[0]
+    # One platform's native libraries (libtorch, librdkafka) per image: restore and publish for linux-x64 only.
+    for what, opts in (("restore", restore_opts), ("publish", publish_opts)):
+        if not re.search(r"(^|\s)(-r|--runtime)\s+linux-x64(\s|$)", opts):
+            fail(f"{name}: `dotnet {what}` must name the runtime (-r linux-x64) so the image carries one platform's native libraries")
     build_workdir = next((c["workdir"] for c in copies if c["stage"] == 0), "/src")
     expected = os.path.normpath(os.path.join(build_workdir, project))
     for what, got in (("restores", restored), ("publishes", published)):
@@ -374,6 +378,13 @@ def check_dockerfile(path, project, final_base, label):
         fail(f"{name}: ENTRYPOINT should run `dotnet {dll}`, found {entrypoint!r}")
     if any(uses_torchsharp(p) for p in projects) and not any("libgomp1" in r for r in final["runs"]):
         fail(f"{name}: TorchSharp is in the closure of {project} but the final stage does not install libgomp1")
+    # No test tools in a production image: nothing in the published closure is a test project or references a test package.
+    for p in projects:
+        root = read_xml(os.path.join(ROOT, p))
+        test_packages = [] if root is None else [e.get("Include") for e in root.iter() if local(e.tag) == "PackageReference"
+                                                 and re.match(r"(xunit|Microsoft\.NET\.Test\.Sdk|Testcontainers|coverlet|FsCheck|Microsoft\.AspNetCore\.Mvc\.Testing)", e.get("Include") or "")]
+        if p.startswith("tests/") or test_packages:
+            fail(f"{name}: {p} in the published closure is test code ({', '.join(test_packages) or 'under tests/'})")
     aspnet = [p for p in projects if needs_aspnet(p)]
     if final_base.endswith("/runtime:10.0") and aspnet:
         fail(f"{name}: runs on the plain runtime image but {', '.join(aspnet)} needs the ASP.NET Core shared framework")
