@@ -1,0 +1,165 @@
+using k8s;
+using k8s.Models;
+
+namespace FlMicroservices.Deployment.Tests;
+
+/// <summary>docker/k8s renders with kustomize, every object deserializes strictly into its Kubernetes API type, and the workloads keep the deployment contract.</summary>
+public sealed class KubernetesManifestTests : IDisposable
+{
+    private readonly string _copy = Path.Combine(Path.GetTempPath(), "fl-k8s-" + Guid.NewGuid().ToString("N"));
+
+    public KubernetesManifestTests()
+    {
+        CopyDirectory(Path.Combine(RepositoryRoot, "docker", "k8s"), _copy);
+        // The operator's credentials.env (never committed): the example with every placeholder filled.
+        File.WriteAllText(Path.Combine(_copy, "credentials.env"),
+            File.ReadAllText(Path.Combine(_copy, "credentials.env.example")).Replace("CHANGE-ME", "s3cret-for-test", StringComparison.Ordinal));
+        var (yaml, renderer) = Kustomization.Build(_copy);
+        Renderer = renderer;
+        Objects = KubernetesYaml.LoadAllFromString(yaml, null, strict: true);
+    }
+
+    private string Renderer { get; }
+    private List<object> Objects { get; }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_copy)) Directory.Delete(_copy, recursive: true);
+    }
+
+    private IEnumerable<(string Name, V1PodTemplateSpec Template)> Workloads =>
+        Objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template))
+            .Concat(Objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template)));
+
+    private static readonly string[] Services = ["registry", "selector", "aggregation", "privacy-accounting", "model-registry", "reward"];
+
+    [Fact]
+    public void Every_object_is_a_known_Kubernetes_type_with_only_known_fields_in_one_namespace()
+    {
+        Assert.True(Objects.Count >= 20, $"{Renderer} rendered only {Objects.Count} objects");
+        Assert.DoesNotContain(Objects, o => o.GetType() == typeof(object));
+        Assert.All(Objects.Cast<IKubernetesObject<V1ObjectMeta>>().Where(o => o is not V1Namespace),
+            o => Assert.Equal("flmicroservices", o.Metadata.NamespaceProperty));
+    }
+
+    [Fact]
+    public void A_misspelt_field_is_refused_by_the_validation()
+    {
+        // The check above can fail: strict deserialization refuses what the API server would reject as an unknown field.
+        const string Typo = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\nspec:\n  replica: 2\n  selector: { matchLabels: { a: b } }\n  template: { metadata: { labels: { a: b } } }\n";
+        Assert.ThrowsAny<Exception>(() => KubernetesYaml.LoadAllFromString(Typo, null, strict: true));
+        const string WrongType = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\nspec:\n  replicas: many\n  selector: { matchLabels: { a: b } }\n  template: { metadata: { labels: { a: b } } }\n";
+        Assert.ThrowsAny<Exception>(() => KubernetesYaml.LoadAllFromString(WrongType, null, strict: true));
+    }
+
+    [Fact]
+    public void The_built_in_renderer_gives_the_objects_kustomize_gives()
+    {
+        // Where kubectl exists the tests above ran on its output; this keeps the fallback used elsewhere honest.
+        if (Kustomization.Kubectl is null)
+        {
+            Assert.Equal("the built-in kustomize subset", Renderer);
+            return;
+        }
+        var builtIn = KubernetesYaml.LoadAllFromString(Kustomization.Build(_copy, builtIn: true).Yaml, null, strict: true);
+        static string Key(object o) => o is IKubernetesObject<V1ObjectMeta> k ? $"{k.Kind}/{k.Metadata.NamespaceProperty}/{k.Metadata.Name.Split('-')[0]}" : o.GetType().Name;
+        Assert.Equal(Objects.Select(Key).Order(), builtIn.Select(Key).Order());
+        // Same containers, up to the hash suffix kustomize gives generated names (fl-config-5fk2...).
+        static string Containers(List<object> objects) => System.Text.RegularExpressions.Regex.Replace(
+            KubernetesYaml.Serialize(objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "aggregation").Spec.Template.Spec.Containers),
+            "(fl-config|fl-credentials)-[a-z0-9]{10}", "$1");
+        Assert.Equal(Containers(Objects), Containers(builtIn));
+    }
+
+    [Fact]
+    public void Every_service_has_live_and_ready_probes_on_its_http_port()
+    {
+        foreach (var name in Services)
+        {
+            var container = Assert.Single(Workloads.Single(w => w.Name == name).Template.Spec.Containers);
+            Assert.Equal("/health/live", container.LivenessProbe.HttpGet.Path);
+            Assert.Equal("/health/ready", container.ReadinessProbe.HttpGet.Path);
+            Assert.Equal("http", container.ReadinessProbe.HttpGet.Port.Value);
+            Assert.Equal(8080, Assert.Single(container.Ports, p => p.Name == "http").ContainerPort);
+            Assert.Contains(Objects.OfType<V1Service>(), s => s.Metadata.Name == name && s.Spec.Ports.Any(p => p.Port == 8080));
+        }
+    }
+
+    [Fact]
+    public void Every_container_has_resource_requests_and_limits()
+    {
+        foreach (var (name, template) in Workloads)
+            foreach (var container in template.Spec.Containers)
+            {
+                Assert.True(container.Resources?.Requests?.ContainsKey("cpu") == true && container.Resources.Requests.ContainsKey("memory"), $"{name}: no requests");
+                Assert.True(container.Resources.Limits?.ContainsKey("cpu") == true && container.Resources.Limits.ContainsKey("memory"), $"{name}: no limits");
+                Assert.True(container.Resources.Limits["memory"].ToInt64() >= container.Resources.Requests["memory"].ToInt64(), $"{name}: memory limit below request");
+            }
+    }
+
+    [Fact]
+    public void Credentials_come_only_from_the_generated_Secret_and_never_guest()
+    {
+        var secret = Assert.Single(Objects.OfType<V1Secret>());
+        Assert.StartsWith("fl-credentials", secret.Metadata.Name);
+        var config = Assert.Single(Objects.OfType<V1ConfigMap>());
+        Assert.DoesNotContain(config.Data, e => e.Value.Contains('@') || e.Key.Contains("PASS", StringComparison.OrdinalIgnoreCase));
+        foreach (var (name, template) in Workloads)
+            foreach (var env in template.Spec.Containers.SelectMany(c => c.Env ?? []))
+            {
+                var sensitive = env.Name.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && env.Name != "ConnectionStrings__kafka"
+                    || env.Name.Contains("PASS", StringComparison.Ordinal) || env.Name.Contains("USER", StringComparison.Ordinal);
+                if (!sensitive) continue;
+                Assert.True(env.Value is null, $"{name}: {env.Name} is written in the manifest");
+                Assert.Equal(secret.Metadata.Name, env.ValueFrom.SecretKeyRef.Name);
+                Assert.True(secret.Data.ContainsKey(env.ValueFrom.SecretKeyRef.Key), $"{name}: the Secret has no key {env.ValueFrom.SecretKeyRef.Key}");
+            }
+        Assert.DoesNotContain(secret.Data.Values, v => System.Text.Encoding.UTF8.GetString(v).Contains("guest", StringComparison.Ordinal));
+        Assert.DoesNotContain("guest", File.ReadAllText(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
+    }
+
+    [Fact]
+    public void Aggregation_shards_are_a_StatefulSet_whose_pod_ordinal_is_the_shard_index()
+    {
+        var aggregation = Assert.Single(Objects.OfType<V1StatefulSet>(), s => s.Metadata.Name == "aggregation");
+        var env = Assert.Single(aggregation.Spec.Template.Spec.Containers).Env;
+        Assert.Equal("metadata.labels['apps.kubernetes.io/pod-index']", env.Single(e => e.Name == "Aggregation__ShardIndex").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal(aggregation.Spec.Replicas.ToString(), env.Single(e => e.Name == "Aggregation__ShardCount").Value);
+        Assert.True(aggregation.Spec.Replicas > 1);
+        Assert.Equal("/data/checkpoints", env.Single(e => e.Name == "Aggregation__CheckpointDirectory").Value);
+    }
+
+    [Fact]
+    public void Nodes_are_a_Deployment_and_state_lives_on_persistent_volumes()
+    {
+        var node = Assert.Single(Objects.OfType<V1Deployment>(), d => d.Metadata.Name == "node");
+        Assert.Contains("$(POD_NAME)", Assert.Single(node.Spec.Template.Spec.Containers).Args);
+        foreach (var name in (string[])["aggregation", "privacy-accounting", "rabbitmq", "redis", "kafka", "mongo"])
+        {
+            var set = Assert.Single(Objects.OfType<V1StatefulSet>(), s => s.Metadata.Name == name);
+            var claim = Assert.Single(set.Spec.VolumeClaimTemplates);
+            Assert.Contains(set.Spec.Template.Spec.Containers.SelectMany(c => c.VolumeMounts), m => m.Name == claim.Metadata.Name);
+            Assert.True(claim.Spec.Resources.Requests["storage"].ToInt64() > 0);
+        }
+        Assert.Equal("/data/ledger", Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "privacy-accounting")
+            .Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "PrivacyAccounting__LedgerDirectory").Value);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            if (Path.GetFileName(file) != "credentials.env") File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    private static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "FlMicroservices.sln"))) return dir.FullName;
+            throw new InvalidOperationException($"No FlMicroservices.sln above {AppContext.BaseDirectory}.");
+        }
+    }
+}
