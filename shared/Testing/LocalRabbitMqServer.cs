@@ -84,6 +84,14 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the stopped node again on the same ports and data folder (durable queues and persistent messages survive).</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopped = false;
+        await LaunchAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the node and its epmd; does nothing the second time.</summary>
     public async Task StopAsync()
     {

@@ -70,6 +70,13 @@ public sealed class LocalRedisServer : IAsyncDisposable
         throw last!;
     }
 
+    /// <summary>Stops the server and starts it again, empty (it keeps no data), on the same port: what a Redis without persistence loses.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync().ConfigureAwait(false);
+        await LaunchAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>SHUTDOWN NOSAVE, then a kill if the process is still there after a few seconds. Does nothing once stopped.</summary>
     public async Task StopAsync()
     {

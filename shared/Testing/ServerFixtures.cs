@@ -39,9 +39,11 @@ public static class ServerFixtures
         FromEnvironment(MongoUrlVariable) is not null || DockerAvailable ? null : $"no {MongoUrlVariable} and no Docker engine: MongoDB server tests skipped";
 
     /// <summary>A RabbitMQ broker; <see cref="ServerInstance.ConnectionString"/> is an amqp:// URL.</summary>
-    public static async Task<ServerInstance> RabbitMqAsync(CancellationToken cancellationToken = default)
+    /// <param name="stoppable">True for tests that stop or restart the broker: the environment's broker (which must not be stopped) is not used.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<ServerInstance> RabbitMqAsync(bool stoppable = false, CancellationToken cancellationToken = default)
     {
-        if (FromEnvironment(RabbitMqUrlVariable) is { } url) return new ServerInstance(url, "environment", ServerSource.Environment);
+        if (!stoppable && FromEnvironment(RabbitMqUrlVariable) is { } url) return new ServerInstance(url, "environment", ServerSource.Environment);
         if (DockerAvailable)
         {
             var container = new RabbitMqBuilder(RabbitMqImage).Build();
@@ -50,7 +52,7 @@ public static class ServerFixtures
         if (!LocalRabbitMqServer.IsInstalled)
             throw Missing("RabbitMQ", RabbitMqUrlVariable, "amqp://user:password@host:port/", "rabbitmq-server");
         var local = await LocalRabbitMqServer.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new ServerInstance(local.ConnectionString, local.ToString(), ServerSource.Local, local.StopAsync, local.DisposeAsync);
+        return new ServerInstance(local.ConnectionString, local.ToString(), ServerSource.Local, local.StopAsync, local.DisposeAsync, () => local.RestartAsync());
     }
 
     /// <summary>A Redis server; <see cref="ServerInstance.ConnectionString"/> is host:port.</summary>
@@ -66,7 +68,7 @@ public static class ServerFixtures
         if (!LocalRedisServer.IsInstalled)
             throw Missing("Redis", RedisUrlVariable, "host:port", "redis-server");
         var local = await LocalRedisServer.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new ServerInstance(local.ConnectionString, local.ToString(), ServerSource.Local, local.StopAsync, local.DisposeAsync);
+        return new ServerInstance(local.ConnectionString, local.ToString(), ServerSource.Local, local.StopAsync, local.DisposeAsync, () => local.RestartAsync());
     }
 
     /// <summary>A MongoDB server (a mongodb:// URL), or null when none can be had (<see cref="MongoUnavailableReason"/> says why).</summary>

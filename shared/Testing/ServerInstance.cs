@@ -18,9 +18,11 @@ public sealed class ServerInstance : IAsyncDisposable
 {
     private readonly Func<Task>? _stop;
     private readonly Func<ValueTask>? _dispose;
+    private readonly Func<Task>? _restart;
     private int _disposed;
 
-    public ServerInstance(string connectionString, string description, ServerSource source, Func<Task>? stop = null, Func<ValueTask>? dispose = null)
+    public ServerInstance(string connectionString, string description, ServerSource source, Func<Task>? stop = null, Func<ValueTask>? dispose = null,
+        Func<Task>? restart = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         ArgumentException.ThrowIfNullOrWhiteSpace(description);
@@ -29,6 +31,7 @@ public sealed class ServerInstance : IAsyncDisposable
         Source = source;
         _stop = stop;
         _dispose = dispose;
+        _restart = restart;
     }
 
     /// <summary>amqp://user:password@host:port/ for RabbitMQ, host:port for Redis, mongodb://... for MongoDB.</summary>
@@ -45,6 +48,13 @@ public sealed class ServerInstance : IAsyncDisposable
     /// <summary>Stops the server while the handle stays alive, for tests of what clients do during an outage.</summary>
     public Task StopAsync() =>
         _stop?.Invoke() ?? throw new NotSupportedException($"The server '{Description}' was not started by the fixture and cannot be stopped.");
+
+    /// <summary>Whether <see cref="RestartAsync"/> works (a throwaway local server).</summary>
+    public bool CanRestart => _restart is not null;
+
+    /// <summary>Stops the server and starts it again at the same address, for tests of what clients do across a restart.</summary>
+    public Task RestartAsync() =>
+        _restart?.Invoke() ?? throw new NotSupportedException($"The server '{Description}' cannot be restarted by the tests.");
 
     public override string ToString() => Description;
 

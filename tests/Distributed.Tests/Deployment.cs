@@ -31,11 +31,13 @@ public sealed class Deployment : IAsyncDisposable
 
     /// <summary>Starts the infrastructure and the six services and waits until each reports ready; nodes come with <see cref="StartNodes"/>.</summary>
     /// <param name="aggregationShards">Aggregation processes, sharded by slice (1: one process named "Aggregation"; K: "Aggregation-0" .. "Aggregation-{K-1}").</param>
-    public static async Task<Deployment> StartAsync(int aggregationShards = 1)
+    /// <param name="restartable">Servers the test may restart (never the environment's); RabbitMQ from FL_RABBITMQ_URL is used only when false.</param>
+    public static async Task<Deployment> StartAsync(int aggregationShards = 1, bool restartable = false)
     {
         var deployment = new Deployment(Path.Combine(Path.GetTempPath(), "fl-deploy-" + Guid.NewGuid().ToString("N")[..12]))
         {
             AggregationShards = aggregationShards,
+            Restartable = restartable,
         };
         Directory.CreateDirectory(deployment.LogDirectory);
         try
@@ -55,12 +57,25 @@ public sealed class Deployment : IAsyncDisposable
 
     public int AggregationShards { get; private init; } = 1;
 
+    private bool Restartable { get; init; }
+
+    /// <summary>The broker, which a test may restart when the deployment was started restartable.</summary>
+    public ServerInstance RabbitMq { get; private set; } = null!;
+
+    /// <summary>The client-health store's server (without persistence: a restart loses every record).</summary>
+    public ServerInstance Redis { get; private set; } = null!;
+
+    /// <summary>The folder the model registry resolves validation data paths against: the shared data beside the checkout.</summary>
+    public static string ValidationDataRoot => Path.GetFullPath(Path.Combine(RepositoryPaths.Root, "..", "shared", "data"));
+
     private async Task StartInfrastructureAsync()
     {
-        var rabbit = await ServerFixtures.RabbitMqAsync();
+        var rabbit = await ServerFixtures.RabbitMqAsync(stoppable: Restartable);
         _servers.Add(rabbit);
-        var redis = await ServerFixtures.RedisAsync();
+        RabbitMq = rabbit;
+        var redis = await ServerFixtures.RedisAsync(stoppable: Restartable);
         _servers.Add(redis);
+        Redis = redis;
         _kafka = new MockKafkaCluster();
         RabbitMqUrl = rabbit.ConnectionString;
         KafkaBootstrap = _kafka.BootstrapServers;
@@ -77,6 +92,8 @@ public sealed class Deployment : IAsyncDisposable
             ["Storage__ModelStoreRoot"] = ModelStoreRoot,
             ["Aggregation__CheckpointDirectory"] = CheckpointDirectory,
             ["Aggregation__CheckpointInterval"] = "00:00:00.200",
+            ["Validation__DataRoot"] = ValidationDataRoot,
+            ["Node__HeartbeatInterval"] = "00:00:01",
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__MassTransit"] = "Warning",
             ["Logging__LogLevel__Microsoft"] = "Warning",
@@ -110,18 +127,22 @@ public sealed class Deployment : IAsyncDisposable
     /// <param name="submitDelays">Per node, seconds between training and streaming (one entry per node).</param>
     public void StartNodes(double[] submitDelays, int clientsPerNode)
     {
-        var fl = Path.Combine(RepositoryPaths.Root, "tools", "Fl.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "fl.dll");
         for (var i = 0; i < submitDelays.Length; i++)
         {
-            var node = new ServiceProcess($"node-{i + 1}", fl,
-            [
-                "node", "--node-id", $"node-{i + 1}", "--clients", clientsPerNode.ToString(), "--dataset", "synthetic:1,1",
+            StartNode($"node-{i + 1}",
+                "--clients", clientsPerNode.ToString(), "--dataset", "synthetic:1,1",
                 "--part", i.ToString(), "--of", submitDelays.Length.ToString(), "--seed", "1", "--parallelism", "1",
-                "--submit-delay", submitDelays[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ], Environment, LogDirectory, httpPort: null);
-            Nodes.Add(node);
-            node.Start();
+                "--submit-delay", submitDelays[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+    }
+
+    /// <summary>Starts one `fl node` process named <paramref name="nodeId"/> with these further options (data set, clients, ...).</summary>
+    public void StartNode(string nodeId, params string[] arguments)
+    {
+        var fl = Path.Combine(RepositoryPaths.Root, "tools", "Fl.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "fl.dll");
+        var node = new ServiceProcess(nodeId, fl, ["node", "--node-id", nodeId, .. arguments], Environment, LogDirectory, httpPort: null);
+        Nodes.Add(node);
+        node.Start();
     }
 
     /// <summary>Every process's log tail, for failure messages.</summary>

@@ -19,7 +19,9 @@ public sealed class Observer : IAsyncDisposable
 
     public IEnumerable<T> Of<T>() => _events.OfType<T>();
 
-    public static async Task<Observer> StartAsync(string rabbitMqUrl)
+    /// <param name="rabbitMqUrl">The broker.</param>
+    /// <param name="durable">A durable queue, which keeps the events published while the broker restarts; auto-deleted otherwise.</param>
+    public static async Task<Observer> StartAsync(string rabbitMqUrl, bool durable = false)
     {
         Observer? observer = null;
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
@@ -27,8 +29,8 @@ public sealed class Observer : IAsyncDisposable
             cfg.Host(new Uri(rabbitMqUrl));
             cfg.ReceiveEndpoint($"outside-observer-{Guid.NewGuid():N}", e =>
             {
-                e.AutoDelete = true;
-                e.Durable = false;
+                e.AutoDelete = !durable;
+                e.Durable = durable;
                 e.Handler<RoundCompleted>(c => Record(observer!, c.Message));
                 e.Handler<RoundAggregated>(c => Record(observer!, c.Message));
                 e.Handler<RoundStarted>(c => Record(observer!, c.Message));

@@ -67,6 +67,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 if (response.IsSuccessStatusCode) return;
             }
             catch (HttpRequestException e) { last = e.Message; }
+            catch (TaskCanceledException e) { last = e.Message; } // one slow answer on a loaded machine: ask again until the deadline
             await Task.Delay(250);
         }
         throw new TimeoutException($"{Name} was not ready within {timeout.TotalSeconds} s (last: {last}); its log:\n{Tail()}");
