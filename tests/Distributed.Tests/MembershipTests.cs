@@ -71,7 +71,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [MnistFact]
-    public async Task A_mixed_fleet_runs_an_mnist_task_and_a_synthetic_task_side_by_side_each_only_on_matching_clients()
+    public async Task A_mixed_fleet_runs_an_mnist_task_and_a_synthetic_task_side_by_side_each_only_on_matching_clients_and_says_why_a_third_cannot_start()
     {
         await using var deployment = await Deployment.StartAsync();
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
@@ -93,8 +93,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
             Training = new TrainingConfig(1, 20, 0.1),
             Validation = new ValidationData { Kind = ValidationDataKind.Mnist, Path = "mnist", Samples = 2000 },
         };
+        var fashionId = $"mix-fashion-{Guid.NewGuid():N}"[..20];
         await observer.PublishAsync(new CreateTask(syntheticId, SyntheticSpec(rounds: 2, clients: 2 * ClientsPerNode, devices: 4)));
         await observer.PublishAsync(new CreateTask(mnistId, mnistSpec));
+        await observer.PublishAsync(new CreateTask(fashionId, mnistSpec with { Validation = null, Dataset = "fashion" }));
         await WaitOrFailAsync(observer, deployment,
             o => o.Of<TaskCompleted>().Any(t => t.TaskId == syntheticId) && o.Of<TaskCompleted>().Any(t => t.TaskId == mnistId), "both TaskCompleted", 400);
 
@@ -113,6 +115,11 @@ public sealed class MembershipTests(ITestOutputHelper output)
             output.WriteLine($"{taskId}: accuracy per round {string.Join(", ", rounds.Select(r => $"{r.Accuracy:F3}"))}");
         }
         Assert.True(observer.Of<RoundCompleted>().Where(r => r.TaskId == mnistId).All(r => r.Accuracy > 0.5), "logistic regression on MNIST passes 50% after one round");
+        // No node holds Fashion-MNIST: the task ends before its first round, saying why.
+        await WaitOrFailAsync(observer, deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == fashionId), "the fashion task's TaskCompleted", 60);
+        Assert.Equal("round 1 cannot start: 0 of 6 healthy clients have dataset fashion [1,28,28]x10, 2 needed",
+            observer.Of<TaskCompleted>().Single(t => t.TaskId == fashionId).Reason);
+        Assert.DoesNotContain(observer.Of<RoundStarted>(), r => r.TaskId == fashionId);
     }
 
     private static void AssertEvaluated(IEnumerable<RoundCompleted> rounds) => Assert.All(rounds, r =>
