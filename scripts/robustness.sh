@@ -16,14 +16,12 @@ fi
 common=(simulate --dataset mnist --data-dir "$mnist" --model mlp --clients 30 --fraction 1 --rounds "$rounds"
         --local-epochs 1 --batch-size 10 --lr 0.05 --train-samples 15000 --partition iid --seed 1)
 
-strategy_args() { # strategy attackers-share
-  local f=$(python3 -c "print(round($2*30))")
-  case "$1" in
-    fedavg|median) echo "--strategy $1" ;;
-    trimmed-mean) echo "--strategy trimmed-mean --trim-fraction $(python3 -c "print(max(0.1, $2))")" ;;
-    krum|multi-krum) echo "--strategy $1 --byzantine $(python3 -c "print(max(1, $f))")" ;;
-    bulyan) echo "--strategy bulyan --byzantine $(python3 -c "print(max(1, min($f, (30 - 3) // 4)))")" ;;
-  esac
+# Defaults only: no per-run f, trim fraction or m; each follows from the task's Byzantine share (0.2 unless
+# BYZANTINE_SHARE is set) and each round's number of updates.
+share_args=()
+if [ -n "${BYZANTINE_SHARE:-}" ]; then share_args=(--byzantine-share "$BYZANTINE_SHARE"); fi
+strategy_args() { # strategy
+  echo "--strategy $1"
 }
 
 run() { # name args...
@@ -36,10 +34,10 @@ run() { # name args...
 strategies=(fedavg median trimmed-mean krum multi-krum bulyan)
 attacks=(sign-flip scale:10 gaussian:1 label-flip)
 for s in "${strategies[@]}"; do
-  run "clean-$s" $(strategy_args "$s" 0)
+  run "clean-$s" $(strategy_args "$s") "${share_args[@]}"
   for a in "${attacks[@]}"; do
     for share in 0.2 0.3; do
-      run "${a/:/-}-$share-$s" $(strategy_args "$s" "$share") --attack "$a" --attackers "$share"
+      run "${a/:/-}-$share-$s" $(strategy_args "$s") "${share_args[@]}" --attack "$a" --attackers "$share"
     done
   done
 done
@@ -60,8 +58,8 @@ for a in attacks:
     for share in ["0.2", "0.3"]:
         rows.append(f"| {a} | {int(float(share)*100)}% | " + " | ".join(acc(f"{a}-{share}-{s}") for s in strategies) + " |")
 text = (f"Final test accuracy (%) after {rounds} rounds: MNIST 2NN, 30 IID clients (15,000 training samples), all clients "
-        "every round, E=1, B=10, lr 0.05, seed 1. f = attackers (Bulyan: at most (n-3)/4 = 6); trimmed mean trims "
-        "max(0.1, attacker share) from each end.\n\n" + "\n".join(rows) + "\n")
+        "every round, E=1, B=10, lr 0.05, seed 1. Default settings: Byzantine share 0.2, so f = floor(0.2 n) = 6 of n = 30, "
+        "trimmed mean trims 20% from each end, Multi-Krum averages m = n - 2f = 18.\n\n" + "\n".join(rows) + "\n")
 open(os.path.join(out, "robustness.md"), "w").write(text)
 print(text)
 PY

@@ -26,6 +26,8 @@ public sealed record SimulationOptions
     public int Parallelism { get; init; } = Math.Max(1, Environment.ProcessorCount);
     public double DropoutRate { get; init; }
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Smallest share of a round's selected clients whose updates must arrive (the task's quorum).</summary>
+    public double Quorum { get; init; } = 0.5;
 
     /// <summary>
     /// The round timeout for <c>--round-timeout</c> (seconds, null: not given): 600 s, or 30 s with simulated dropouts, whose
@@ -42,6 +44,8 @@ public sealed record SimulationOptions
     public string Strategy { get; init; } = "fedavg";
     /// <summary>Strategy parameters by name (e.g. "server-lr", "f"), passed to the strategy factory as text.</summary>
     public IReadOnlyDictionary<string, string> StrategyParameters { get; init; } = new Dictionary<string, string>();
+    /// <summary>Share of each round's updates a robust strategy tolerates as Byzantine (f, the trim fraction and m follow from it unless given).</summary>
+    public double ByzantineShare { get; init; } = Core.Aggregation.Robust.ByzantineTolerance.DefaultShare;
     /// <summary>Simulated attack: sign-flip, scale:K, gaussian:SIGMA or label-flip; null for none.</summary>
     public string? Attack { get; init; }
     /// <summary>Share of clients that attack.</summary>
@@ -100,6 +104,17 @@ public sealed record SimulationOptions
     /// <summary>The client sampling <see cref="Sampling"/> names.</summary>
     public ClientSampling SamplingMode() => Sampling == "poisson" ? ClientSampling.Poisson : ClientSampling.Fixed;
 
+    /// <summary>
+    /// The fewest clients a round selects: round(fraction clients) with fixed sampling (every simulated client is healthy), the
+    /// task's minimum with Poisson sampling.
+    /// </summary>
+    public int SelectedPerRound()
+    {
+        var minimum = SecAgg is null ? 1 : 3; // secure aggregation needs at least 3 participants
+        if (SamplingMode() == ClientSampling.Poisson || !(Fraction > 0 && Fraction <= 1) || Clients < 1) return minimum;
+        return Math.Max(minimum, Core.Selection.UniformSampler.ParticipantCount(Clients, Fraction, 1));
+    }
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
@@ -136,6 +151,7 @@ public sealed record SimulationOptions
                 : StrategyParameters);
         }
         catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
+        ValidateRobustness(problems);
         if (Core.Aggregation.ScaffoldLayout.IsScaffold(Strategy) && StrategyParameters.TryGetValue("mu", out var mu)
             && !(double.TryParse(mu, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var m) && m == 0))
             problems.Add($"--mu {mu} cannot be combined with --strategy scaffold: its clients' control variates assume plain SGD steps (no proximal term)");
@@ -149,6 +165,25 @@ public sealed record SimulationOptions
         if (!(Attackers >= 0 && Attackers < 1)) problems.Add($"--attackers {Attackers} must be in [0, 1)");
         if (Attackers > 0 && Attack is null) problems.Add("--attackers needs --attack to say what the attackers do");
         return problems;
+    }
+
+    /// <summary>Adds the problems of --byzantine-share, and of a robust strategy that cannot aggregate the smallest round this run may have.</summary>
+    private void ValidateRobustness(List<string> problems)
+    {
+        if (!Core.Aggregation.Robust.ByzantineTolerance.IsValidShare(ByzantineShare))
+        {
+            problems.Add(FormattableString.Invariant($"--byzantine-share {ByzantineShare} must be in [0, 0.5): a majority of every round must be honest"));
+            return;
+        }
+        if (!Core.Aggregation.Robust.RobustStrategies.IsRobust(Strategy)) return;
+        Core.Aggregation.IAggregationStrategy strategy;
+        try { strategy = Core.Aggregation.Robust.RobustStrategies.Create(Strategy, StrategyParameters, ByzantineShare); }
+        catch (ArgumentException) { return; } // reported under --strategy
+        var selected = SelectedPerRound();
+        var smallest = Core.Aggregation.QuorumRule.Needed(selected, Quorum);
+        if (Core.Aggregation.Robust.RobustStrategies.RoundSizeProblem(strategy, smallest) is { } problem)
+            problems.Add(FormattableString.Invariant(
+                $"--strategy {Strategy}: {problem} ({selected} clients selected per round, quorum {Quorum}); give more --clients or a larger --fraction, or a smaller --byzantine-share or --byzantine"));
     }
 
     /// <summary>Adds the problems of the DP options; returns z when central DP is on and its settings are valid.</summary>

@@ -51,7 +51,10 @@ public static class SimulationRunner
                 ClassCount = data.Test.ClassCount,
                 Rounds = options.Rounds,
                 ClientFraction = options.Fraction,
-                MinClientsPerRound = options.SecAgg is null ? 1 : 3, // secure aggregation needs at least 3 participants
+                // The selection is known up front (every simulated client is healthy); a robust strategy's round-size check needs it.
+                MinClientsPerRound = Core.Aggregation.Robust.RobustStrategies.IsRobust(options.Strategy) ? options.SelectedPerRound() : options.SecAgg is null ? 1 : 3,
+                Quorum = options.Quorum,
+                ByzantineShare = options.ByzantineShare,
                 RoundTimeout = options.RoundTimeout,
                 Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate,
                     Core.Aggregation.StrategyCatalog.Create(options.Strategy, options.StrategyParameters) is Core.Aggregation.FedProx fedProx

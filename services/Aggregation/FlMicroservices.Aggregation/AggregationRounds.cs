@@ -229,7 +229,7 @@ public sealed class AggregationRounds(
     private IAggregationStrategy StrategyFor(RoundStarted started)
     {
         if (_strategies.TryGetValue(started.TaskId, out var strategy)) return strategy;
-        strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters);
+        strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters, started.ByzantineShare);
         if (strategy is ICheckpointable state)
         {
             var lastClosed = _closed.InOrder.Where(k => k.Task == started.TaskId).Select(k => (int?)k.Round).Max();

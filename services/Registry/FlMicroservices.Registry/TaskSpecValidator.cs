@@ -55,6 +55,7 @@ public static class TaskSpecValidator
         if (spec.Privacy is { Enabled: true } privacy) ValidatePrivacy(spec, privacy, strategyValid, problems);
         if (spec.Privacy is not null) SecureAggregationValidation.Validate(spec, spec.Privacy, problems);
         ValidationDataValidation.Validate(spec, problems);
+        RobustnessValidation.Validate(spec, problems);
         return problems;
     }
 

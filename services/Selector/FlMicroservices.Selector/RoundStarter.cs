@@ -96,7 +96,7 @@ public sealed class RoundStarter(
         if (ScaffoldLayout.IsScaffold(spec.Strategy)) parameters = Scaffold.WithTotalClients(parameters, healthy.Count);
         using var span = FlTelemetry.StartRound(taskId, round);
         await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
-            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed), cancellationToken);
+            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed, spec.ByzantineShare), cancellationToken);
     }
 
     /// <summary>Each candidate independently with probability <paramref name="rate"/>; drawn again while fewer than <paramref name="minimum"/> are taken.</summary>

@@ -14,7 +14,8 @@ public sealed record RoundStarted(
     string Strategy,
     Dictionary<string, string> StrategyParameters,
     double Quorum,
-    int Seed);
+    int Seed,
+    double ByzantineShare = 0.2);
 
 /// <summary>A participant finished streaming its update; this is the manifest of its slices.</summary>
 public sealed record UpdateSubmitted(

@@ -34,6 +34,9 @@ public sealed record TaskSpec
 
     /// <summary>The data set clients must hold (e.g. "mnist"); null: derived from <see cref="Validation"/>, else any data set of the task's shape and classes.</summary>
     public string? Dataset { get; init; }
+
+    /// <summary>Share of each round's updates a robust strategy must tolerate as Byzantine, in [0, 0.5); f, the trim fraction and Multi-Krum's m follow from it unless given.</summary>
+    public double ByzantineShare { get; init; } = 0.2;
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

@@ -15,13 +15,15 @@ public static class StrategyCatalog
 {
     public static IReadOnlyList<string> Names => [.. StrategyFactory.Names, ScaffoldLayout.StrategyName, .. RobustStrategies.Names];
 
+    /// <param name="byzantineShare">The share of each round's updates a robust strategy tolerates (the task's ByzantineShare).</param>
     /// <exception cref="ArgumentException">Unknown name, or a parameter with a bad value (the message names it).</exception>
-    public static IAggregationStrategy Create(string name, IReadOnlyDictionary<string, string>? parameters = null)
+    public static IAggregationStrategy Create(string name, IReadOnlyDictionary<string, string>? parameters = null,
+        double byzantineShare = ByzantineTolerance.DefaultShare)
     {
         ArgumentNullException.ThrowIfNull(name);
         NormOutlierRule.Factor(parameters); // validated here so that a task with a bad factor is refused when it is created
         IAggregationStrategy strategy;
-        if (RobustStrategies.IsRobust(name)) strategy = RobustStrategies.Create(name, parameters);
+        if (RobustStrategies.IsRobust(name)) strategy = RobustStrategies.Create(name, parameters, byzantineShare);
         else if (StrategyFactory.Names.Contains(name)) strategy = StrategyFactory.Create(name, parameters);
         else if (ScaffoldLayout.IsScaffold(name)) strategy = Scaffold.ForCatalog(parameters); // refuses DP-FedAvg and max-norm itself
         else throw new ArgumentException($"Unknown aggregation strategy '{name}' (known: {string.Join(", ", Names)}).", nameof(name));

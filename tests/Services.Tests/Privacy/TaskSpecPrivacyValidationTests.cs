@@ -23,7 +23,7 @@ public class TaskSpecPrivacyValidationTests
         Assert.Empty(TaskSpecValidator.Validate("task-1", Valid));
         Assert.Empty(TaskSpecValidator.Validate("task-1", Valid with { Strategy = "fedadam", Sampling = ClientSampling.Poisson }));
         Assert.Empty(TaskSpecValidator.Validate("task-1", Valid with { Privacy = Valid.Privacy with { AdaptiveClipping = true, TargetQuantile = 0.7 } }));
-        Assert.Empty(TaskSpecValidator.Validate("task-1", Valid with { Strategy = "krum", Privacy = Valid.Privacy with { Mechanism = PrivacyMechanism.Local } }));
+        Assert.Empty(TaskSpecValidator.Validate("task-1", Valid with { Strategy = "krum", MinClientsPerRound = 6, Privacy = Valid.Privacy with { Mechanism = PrivacyMechanism.Local } }));
     }
 
     public static TheoryData<string, Func<PrivacyConfig, PrivacyConfig>> Defects => new()
@@ -69,7 +69,7 @@ public class TaskSpecPrivacyValidationTests
     [InlineData("median")]
     public void A_robust_strategy_is_refused_under_central_dp(string strategy)
     {
-        var problem = SingleProblem(Valid with { Strategy = strategy });
+        var problem = SingleProblem(Valid with { Strategy = strategy, MinClientsPerRound = 6 });
 
         Assert.StartsWith("Privacy:", problem);
         Assert.Contains($"'{strategy}'", problem);

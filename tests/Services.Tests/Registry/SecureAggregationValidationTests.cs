@@ -62,7 +62,7 @@ public sealed class SecureAggregationValidationTests
             Privacy = Secure.Privacy with { SecureAggregation = SecureAggregationMode.SecAgg, SecureAggregationDegree = 4 },
         }));
         Assert.StartsWith("MinClientsPerRound 2", SingleProblem(Secure with { MinClientsPerRound = 2 }));
-        Assert.StartsWith("Strategy 'krum'", SingleProblem(Secure with { Strategy = "krum" }));
+        Assert.StartsWith("Strategy 'krum'", SingleProblem(Secure with { Strategy = "krum", MinClientsPerRound = 6 }));
         Assert.StartsWith("StrategyParameters 'max-norm'", SingleProblem(Secure with { StrategyParameters = new() { ["max-norm"] = "2" } }));
         Assert.StartsWith("StrategyParameters 'outlier-factor'", SingleProblem(Secure with { StrategyParameters = new() { ["outlier-factor"] = "3" } }));
         Assert.Contains("central differential privacy", SingleProblem(Secure with

@@ -25,6 +25,45 @@ public class TaskSpecValidatorTests
     }
 
     [Theory]
+    [InlineData("krum", 1, 0.5, "MinClientsPerRound 1 with Quorum 0.5: strategy 'krum' with a Byzantine share of 0.2 needs n > 2f + 2 and so rounds of at least 3 updates, but a round may aggregate as few as 1 (after dropouts); raise MinClientsPerRound to 5")]
+    [InlineData("bulyan", 10, 1.0, "MinClientsPerRound 10 with Quorum 1: strategy 'bulyan' with a Byzantine share of 0.2 needs n >= 4f + 3 and so rounds of at least 11 updates, but a round may aggregate as few as 10 (after dropouts); raise MinClientsPerRound to 11")]
+    [InlineData("multi-krum", 4, 0.5, "as few as 2 (after dropouts); raise MinClientsPerRound to 5")]
+    public void A_robust_strategy_that_cannot_aggregate_the_smallest_round_is_refused_with_the_fix(string strategy, int minClients, double quorum, string expected) =>
+        Assert.Contains(expected, SingleProblem(Valid with { Strategy = strategy, MinClientsPerRound = minClients, Quorum = quorum }));
+
+    [Fact]
+    public void An_explicit_f_that_no_round_of_the_task_can_satisfy_is_refused()
+    {
+        var problem = SingleProblem(Valid with { Strategy = "krum", MinClientsPerRound = 3, StrategyParameters = new() { ["f"] = "5" } });
+
+        Assert.Contains("strategy 'krum' with f = 5 needs n > 2f + 2 and so rounds of at least 13 updates, but a round may aggregate as few as 2", problem);
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    public void A_byzantine_share_outside_0_to_one_half_is_refused(double share) =>
+        Assert.StartsWith($"ByzantineShare {share.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be in [0, 0.5)", SingleProblem(Valid with { ByzantineShare = share }));
+
+    [Fact]
+    public void Bulyan_with_a_quarter_or_more_is_refused_by_its_share()
+    {
+        var problem = SingleProblem(Valid with { Strategy = "bulyan", MinClientsPerRound = 100, ByzantineShare = 0.25 });
+
+        Assert.Contains("ByzantineShare 0.25: strategy 'bulyan' needs n >= 4f + 3, so it cannot tolerate a Byzantine share of 0.25 in a round of any size", problem);
+    }
+
+    [Fact]
+    public void Robust_strategies_with_enough_clients_per_round_are_accepted()
+    {
+        Assert.Empty(TaskSpecValidator.Validate("t", Valid with { Strategy = "krum", MinClientsPerRound = 6 }));
+        Assert.Empty(TaskSpecValidator.Validate("t", Valid with { Strategy = "bulyan", MinClientsPerRound = 21 }));
+        Assert.Empty(TaskSpecValidator.Validate("t", Valid with { Strategy = "median" }));
+        Assert.Empty(TaskSpecValidator.Validate("t", Valid with { Strategy = "trimmed-mean", ByzantineShare = 0.45 }));
+    }
+
+    [Theory]
     [InlineData("../evil")]
     [InlineData("")]
     [InlineData("-starts-with-dash")]

@@ -34,6 +34,11 @@ public static class SimulateCommand
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
         var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
+        var byzantineShare = new Option<double>("--byzantine-share")
+        {
+            Description = "Share of each round's updates the robust strategies tolerate as Byzantine, in [0, 0.5): f, the trim fraction and multi-krum's m follow from it unless given",
+            DefaultValueFactory = _ => defaults.ByzantineShare,
+        };
         var attackers = new Option<double>("--attackers") { Description = "Share of clients that attack", DefaultValueFactory = _ => 0 };
         var sampling = new Option<string>("--sampling") { Description = "Client sampling: fixed (the fraction, without replacement) or poisson (each client with probability fraction; what the privacy accountant assumes)", DefaultValueFactory = _ => defaults.Sampling };
         // Differential privacy: central DP-FedAvg (McMahan et al. 2018) by default, DP-SGD on the clients with --dp-local.
@@ -59,9 +64,9 @@ public static class SimulateCommand
             (new Option<double?>("--mu") { Description = "Proximal term of the clients' local loss (fedprox)" }, "mu"),
             (new Option<double?>("--max-norm") { Description = "Clip every update to this L2 norm before aggregating (any strategy)" }, "max-norm"),
             (new Option<double?>("--outlier-factor") { Description = "Reject updates whose norm exceeds this many times the previous round's median (any strategy; 0 = off)" }, "outlier-factor"),
-            (new Option<double?>("--trim-fraction") { Description = "Share trimmed from each end (trimmed-mean)" }, "beta"),
-            (new Option<double?>("--byzantine") { Description = "Attackers tolerated, f (krum, multi-krum, bulyan)" }, "f"),
-            (new Option<double?>("--select") { Description = "Updates averaged, m (multi-krum)" }, "m"),
+            (new Option<double?>("--trim-fraction") { Description = "Share trimmed from each end (trimmed-mean; default: --byzantine-share)" }, "beta"),
+            (new Option<double?>("--byzantine") { Description = "Attackers tolerated, f (krum, multi-krum, bulyan; default: --byzantine-share of each round's updates)" }, "f"),
+            (new Option<double?>("--select") { Description = "Updates averaged, m (multi-krum; default n - 2f, or n - f with --byzantine)" }, "m"),
         };
 
         var scaffoldWeighting = new Option<string?>("--scaffold-weighting") { Description = "How scaffold averages the model deltas: uniform (the paper's mean over clients, default) or examples (FedAvg's example-weighted mean)" };
@@ -73,6 +78,7 @@ public static class SimulateCommand
             dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
         command.Add(roundTimeout);
+        command.Add(byzantineShare);
         command.Add(secAgg);
         command.Add(secAggClip);
         foreach (var (option, _) in strategyOptions) command.Add(option);
@@ -102,6 +108,7 @@ public static class SimulateCommand
                 Strategy = parse.GetValue(strategy)!,
                 Attack = parse.GetValue(attack),
                 Attackers = parse.GetValue(attackers),
+                ByzantineShare = parse.GetValue(byzantineShare),
                 Sampling = parse.GetValue(sampling)!,
                 DpNoiseMultiplier = parse.GetValue(dpNoise),
                 DpClip = parse.GetValue(dpClip),

@@ -146,7 +146,7 @@ public sealed class SecureAggregationRounds(
         if (_strategies.TryGetValue(started.TaskId, out var strategy)) return strategy;
         try
         {
-            strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters);
+            strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters, started.ByzantineShare);
         }
         catch (ArgumentException e)
         {

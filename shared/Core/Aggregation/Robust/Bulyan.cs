@@ -14,16 +14,22 @@ namespace FlMicroservices.Core.Aggregation.Robust;
 public sealed class Bulyan : IAggregationStrategy
 {
     /// <param name="f">Number of Byzantine clients tolerated (at least 0).</param>
-    public Bulyan(int f = 1)
+    public Bulyan(int f = 1) : this(ByzantineTolerance.Exactly(f)) { }
+
+    /// <param name="tolerance">An explicit f, or the share of each round's updates that f follows from.</param>
+    public Bulyan(ByzantineTolerance tolerance)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(f);
-        F = f;
+        ArgumentNullException.ThrowIfNull(tolerance);
+        Tolerance = tolerance;
     }
 
     public string Name => "bulyan";
 
-    /// <summary>Number of Byzantine clients tolerated.</summary>
-    public int F { get; }
+    /// <summary>Byzantine clients tolerated: an explicit f, or a share of each round's updates.</summary>
+    public ByzantineTolerance Tolerance { get; }
+
+    /// <summary>The explicit f, or null when it follows from <see cref="ByzantineTolerance.Share"/>.</summary>
+    public int? F => Tolerance.F;
 
     /// <summary>The fewest clients Bulyan can work with for <paramref name="f"/> attackers: 4f + 3.</summary>
     public static int MinimumClients(int f)
@@ -58,16 +64,23 @@ public sealed class Bulyan : IAggregationStrategy
     private sealed class Round(Bulyan strategy, int parameterCount, int sliceElements)
         : SelectingRound(strategy.Name, parameterCount, sliceElements)
     {
-        protected override void WriteSelected(IReadOnlyList<string> selected, Span<float> delta) =>
-            CoordinateWise.Reduce(Matrix, selected, delta, new AroundMedian(selected.Count - 2 * strategy.F));
+        // f of the selection; a shard handed a selection (UseSelection) derives it from the clients it holds whole.
+        private int? _f;
+
+        protected override void WriteSelected(IReadOnlyList<string> selected, Span<float> delta)
+        {
+            var f = _f ?? strategy.Tolerance.AttackersAmong(PairwiseDistances.ForOwnedSlices(Matrix).Count);
+            CoordinateWise.Reduce(Matrix, selected, delta, new AroundMedian(Math.Max(1, selected.Count - 2 * f)));
+        }
 
         protected override string[] SelectFrom(PairwiseDistances distances)
         {
-            var f = strategy.F;
             var n = distances.Count;
+            var f = strategy.Tolerance.AttackersAmong(n);
             if (n < MinimumClients(f))
                 throw new InvalidOperationException(
-                    $"Bulyan with f = {f} needs n >= 4f + 3 = {MinimumClients(f)} clients that delivered every slice; this round has {n}.");
+                    $"Bulyan with {strategy.Tolerance.Describe(n)} needs n >= 4f + 3 = {MinimumClients(f)} clients that delivered every slice; this round has {n}.");
+            _f = f;
             var theta = n - 2 * f;
             var selected = KrumSelection.SelectIteratively(distances, f, theta);
             var ids = new string[theta];

@@ -11,16 +11,22 @@ namespace FlMicroservices.Core.Aggregation.Robust;
 public sealed class Krum : IAggregationStrategy
 {
     /// <param name="f">Number of Byzantine clients tolerated (at least 0).</param>
-    public Krum(int f = 1)
+    public Krum(int f = 1) : this(ByzantineTolerance.Exactly(f)) { }
+
+    /// <param name="tolerance">An explicit f, or the share of each round's updates that f follows from.</param>
+    public Krum(ByzantineTolerance tolerance)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(f);
-        F = f;
+        ArgumentNullException.ThrowIfNull(tolerance);
+        Tolerance = tolerance;
     }
 
     public string Name => "krum";
 
-    /// <summary>Number of Byzantine clients tolerated.</summary>
-    public int F { get; }
+    /// <summary>Byzantine clients tolerated: an explicit f, or a share of each round's updates.</summary>
+    public ByzantineTolerance Tolerance { get; }
+
+    /// <summary>The explicit f, or null when it follows from <see cref="ByzantineTolerance.Share"/>.</summary>
+    public int? F => Tolerance.F;
 
     public IRoundAggregator BeginRound(int parameterCount, int sliceElements) => new Round(this, parameterCount, sliceElements);
 
@@ -29,8 +35,8 @@ public sealed class Krum : IAggregationStrategy
     {
         protected override string[] SelectFrom(PairwiseDistances distances)
         {
-            KrumSelection.RequireEnough("Krum", distances.Count, strategy.F);
-            return [distances.ClientIds[KrumSelection.SelectOne(distances, strategy.F)]];
+            var f = KrumSelection.RequireEnough("Krum", distances.Count, strategy.Tolerance);
+            return [distances.ClientIds[KrumSelection.SelectOne(distances, f)]];
         }
 
         protected override void WriteSelected(IReadOnlyList<string> selected, Span<float> delta) => Matrix.WriteMean(selected, delta);

@@ -82,12 +82,16 @@ public static class KrumSelection
         return selected;
     }
 
-    internal static void RequireEnough(string strategy, int n, int f)
+    internal static void RequireEnough(string strategy, int n, int f) => RequireEnough(strategy, n, ByzantineTolerance.Exactly(f));
+
+    /// <summary>f for a round of <paramref name="n"/> updates, once n &gt; 2f + 2 is checked.</summary>
+    internal static int RequireEnough(string strategy, int n, ByzantineTolerance tolerance)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(f);
+        var f = tolerance.AttackersAmong(n);
         if (n < MinimumClients(f))
             throw new InvalidOperationException(
-                $"{strategy} with f = {f} needs n > 2f + 2, that is at least {MinimumClients(f)} clients that delivered every slice; this round has {n}.");
+                $"{strategy} with {tolerance.Describe(n)} needs n > 2f + 2, that is at least {MinimumClients(f)} clients that delivered every slice; this round has {n}.");
+        return f;
     }
 
     /// <summary>scores[k] = sum of the <paramref name="neighbours"/> smallest distances from candidates[k] to the other candidates.</summary>

@@ -101,4 +101,19 @@ public class BulyanTests
         Assert.Contains($"n >= 4f + 3 = {4 * f + 3}", error.Message);
         Assert.Contains($"this round has {n}", error.Message);
     }
+
+    [Fact]
+    public void From_the_default_share_ten_clients_are_too_few_and_eleven_enough()
+    {
+        // f = floor(0.2 n): 2 for both, and 4f + 3 = 11.
+        var ten = Enumerable.Range(0, 10).Select(i => ($"c{i:D2}", new[] { (float)i, -i })).ToArray();
+        var eleven = Enumerable.Range(0, 11).Select(i => ($"c{i:D2}", new[] { (float)i, -i })).ToArray();
+
+        var error = Assert.Throws<InvalidOperationException>(() => Run(new Bulyan(new ByzantineTolerance()), ten, 1));
+        var result = Run(new Bulyan(new ByzantineTolerance()), eleven, 1);
+
+        Assert.Contains("Bulyan with f = 2 (20% of 10 updates) needs n >= 4f + 3 = 11", error.Message);
+        Assert.Equal(Run(new Bulyan(2), eleven, 1), result); // the same as an explicit f = 2
+        Assert.NotEqual(Run(new Bulyan(1), eleven, 1), result);
+    }
 }

@@ -66,6 +66,37 @@ public class MultiKrumTests
     }
 
     [Fact]
+    public void From_the_default_share_it_averages_n_minus_2f_and_so_drops_more_attackers_than_the_share()
+    {
+        // 20 clients, share 0.2: f = 4, m = 20 - 8 = 12. Six attackers (30%) far from the 14 honest updates all score worst.
+        var rng = new Random(7);
+        var center = RandomVector(rng, 6);
+        var honest = Enumerable.Range(0, 14).Select(_ => center.Select(c => c + (float)(0.05 * Normal(rng))).ToArray()).ToArray();
+        var attackers = Enumerable.Range(0, 6).Select(_ => RandomVector(rng, 6, scale: 10)).ToArray();
+        var clients = Clients([.. attackers, .. honest]);
+        var strategy = new MultiKrum(new ByzantineTolerance());
+
+        var distances = DistancesOf(clients);
+        var chosen = KrumSelection.SelectBest(distances, 4, strategy.SelectedAmong(20, 4)).Select(i => distances.ClientIds[i]).ToArray();
+        var result = Run(strategy, clients, 3);
+
+        Assert.Equal(12, chosen.Length);
+        Assert.All(chosen, id => Assert.True(int.Parse(id[1..]) >= 6, $"attacker {id} was selected"));
+        var mean = Enumerable.Range(0, 6).Select(j => chosen.Average(id => (double)clients.Single(c => c.Id == id).Delta[j])).ToArray();
+        AssertClose(mean, result, 1e-5);
+    }
+
+    [Fact]
+    public void From_a_share_a_round_too_small_fails_naming_the_share()
+    {
+        var two = KrumTests.FivePoints.Take(2).ToArray();
+
+        var error = Assert.Throws<InvalidOperationException>(() => Run(new MultiKrum(new ByzantineTolerance(0.2)), two, 2));
+
+        Assert.Contains("f = 0 (20% of 2 updates) needs n > 2f + 2, that is at least 3 clients", error.Message);
+    }
+
+    [Fact]
     public void Too_few_clients_or_m_beyond_n_is_a_clear_error()
     {
         var four = KrumTests.FivePoints.Take(4).ToArray();

@@ -5,14 +5,19 @@ namespace FlMicroservices.Core.Tests.Aggregation.Robust;
 public class RobustStrategiesTests
 {
     [Fact]
-    public void Each_name_creates_its_strategy_with_defaults()
+    public void Each_name_creates_its_strategy_with_defaults_that_follow_the_byzantine_share()
     {
         Assert.IsType<FedMedian>(RobustStrategies.Create("median", null));
-        Assert.Equal(0.1, Assert.IsType<TrimmedMean>(RobustStrategies.Create("trimmed-mean", null)).Beta);
-        Assert.Equal(1, Assert.IsType<Krum>(RobustStrategies.Create("krum", null)).F);
-        var multi = Assert.IsType<MultiKrum>(RobustStrategies.Create("multi-krum", null));
-        Assert.Equal((1, (int?)null), (multi.F, multi.M));
-        Assert.Equal(1, Assert.IsType<Bulyan>(RobustStrategies.Create("bulyan", null)).F);
+        Assert.Equal(0.2, Assert.IsType<TrimmedMean>(RobustStrategies.Create("trimmed-mean", null)).Beta);
+        Assert.Equal(0.3, Assert.IsType<TrimmedMean>(RobustStrategies.Create("trimmed-mean", null, byzantineShare: 0.3)).Beta);
+        var krum = Assert.IsType<Krum>(RobustStrategies.Create("krum", null));
+        Assert.Equal(((int?)null, 0.2), (krum.F, krum.Tolerance.Share));
+        var multi = Assert.IsType<MultiKrum>(RobustStrategies.Create("multi-krum", null, byzantineShare: 0.25));
+        Assert.Equal(((int?)null, (int?)null, 0.25), (multi.F, multi.M, multi.Tolerance.Share));
+        Assert.Equal(7, multi.Tolerance.AttackersAmong(30)); // floor(0.25 x 30)
+        Assert.Equal(16, multi.SelectedAmong(30, 7));         // n - 2f with f from the share
+        Assert.Equal(23, new MultiKrum(7).SelectedAmong(30, 7)); // n - f with an explicit f
+        Assert.Null(Assert.IsType<Bulyan>(RobustStrategies.Create("bulyan", null)).F);
         foreach (var name in RobustStrategies.Names)
             Assert.Equal(name, RobustStrategies.Create(name, null).Name);
     }
@@ -28,6 +33,40 @@ public class RobustStrategiesTests
         Assert.Equal((3, (int?)5), (multi.F, multi.M));
         Assert.Equal(2, bulyan.F);
     }
+
+    [Theory]
+    [InlineData("krum", 0.5)]
+    [InlineData("median", -0.1)]
+    [InlineData("bulyan", double.NaN)]
+    public void A_byzantine_share_outside_0_to_one_half_is_refused(string name, double share)
+    {
+        var error = Assert.Throws<ArgumentException>(() => RobustStrategies.Create(name, null, share));
+
+        Assert.Contains("Byzantine share", error.Message);
+        Assert.Contains(name, error.Message);
+    }
+
+    [Theory]
+    [InlineData("krum", null, 0.2, 1, "rounds of at least 3 updates")]
+    [InlineData("krum", "5", 0.2, 12, "f = 5 needs n > 2f + 2 and so rounds of at least 13 updates, but a round may aggregate as few as 12")]
+    [InlineData("bulyan", null, 0.2, 10, "rounds of at least 11 updates")]
+    [InlineData("bulyan", null, 0.25, 100, "cannot tolerate a Byzantine share of 0.25 in a round of any size")]
+    [InlineData("multi-krum", null, 0.49, 3, "rounds of at least 101 updates")]
+    public void A_round_size_the_strategy_cannot_aggregate_is_explained(string name, string? f, double share, int smallest, string expected)
+    {
+        var parameters = f is null ? null : new Dictionary<string, string> { ["f"] = f };
+        var strategy = RobustStrategies.Create(name, parameters, share);
+
+        Assert.Contains(expected, RobustStrategies.RoundSizeProblem(strategy, smallest));
+    }
+
+    [Theory]
+    [InlineData("krum", 0.2, 3)]
+    [InlineData("bulyan", 0.2, 11)]
+    [InlineData("multi-krum", 0.2, 30)]
+    [InlineData("median", 0.4, 1)]
+    public void A_round_size_the_strategy_can_aggregate_has_no_problem(string name, double share, int smallest) =>
+        Assert.Null(RobustStrategies.RoundSizeProblem(RobustStrategies.Create(name, null, share), smallest));
 
     [Theory]
     [InlineData("trimmed-mean", "beta", "0.5")]
