@@ -115,17 +115,20 @@ public sealed record SimulationOptions
         return Math.Max(minimum, Core.Selection.UniformSampler.ParticipantCount(Clients, Fraction, 1));
     }
 
+    /// <summary>Upper bounds of the counts a simulation takes: beyond them a run would not end in reasonable time or memory.</summary>
+    public const int MaxClients = 100_000, MaxRounds = 100_000, MaxLocalEpochs = 10_000, MaxBatchSize = 1_000_000, MaxParallelism = 1_024;
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         if (!DatasetSpec.TryParse(Dataset, out _, out var datasetProblem)) problems.Add(datasetProblem!);
         if (Dataset == "mnist" && string.IsNullOrWhiteSpace(DataDir)) problems.Add("--data-dir is required with --dataset mnist (a folder holding the MNIST IDX files)");
         if (Model is not ("logreg" or "mlp" or "cnn")) problems.Add($"--model '{Model}' is unknown (logreg, mlp, cnn)");
-        if (Clients < 1) problems.Add($"--clients {Clients} must be at least 1");
+        if (Clients is < 1 or > MaxClients) problems.Add($"--clients {Clients} must be between 1 and {MaxClients}");
         if (!(Fraction > 0 && Fraction <= 1)) problems.Add($"--fraction {Fraction} must be in (0, 1]");
-        if (Rounds < 1) problems.Add($"--rounds {Rounds} must be at least 1");
-        if (LocalEpochs < 1) problems.Add($"--local-epochs {LocalEpochs} must be at least 1");
-        if (BatchSize < 1) problems.Add($"--batch-size {BatchSize} must be at least 1");
+        if (Rounds is < 1 or > MaxRounds) problems.Add($"--rounds {Rounds} must be between 1 and {MaxRounds}");
+        if (LocalEpochs is < 1 or > MaxLocalEpochs) problems.Add($"--local-epochs {LocalEpochs} must be between 1 and {MaxLocalEpochs}");
+        if (BatchSize is < 1 or > MaxBatchSize) problems.Add($"--batch-size {BatchSize} must be between 1 and {MaxBatchSize}");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) problems.Add($"--lr {LearningRate} must be a positive number");
         if (Partition is not null)
         {
@@ -134,7 +137,7 @@ public sealed record SimulationOptions
         }
         if (TrainSamples < 0) problems.Add($"--train-samples {TrainSamples} must be zero (all) or positive");
         if (TestSamples < 0) problems.Add($"--test-samples {TestSamples} must be zero (all) or positive");
-        if (Parallelism < 1) problems.Add($"--parallelism {Parallelism} must be at least 1");
+        if (Parallelism is < 1 or > MaxParallelism) problems.Add($"--parallelism {Parallelism} must be between 1 and {MaxParallelism}");
         if (!(DropoutRate >= 0 && DropoutRate < 1)) problems.Add($"--dropout {DropoutRate} must be in [0, 1)");
         if (!(TargetAccuracy >= 0 && TargetAccuracy <= 1)) problems.Add($"--target-accuracy {TargetAccuracy} must be in [0, 1]");
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
@@ -186,6 +189,19 @@ public sealed record SimulationOptions
                 $"--strategy {Strategy}: {problem} ({selected} clients selected per round, quorum {Quorum}); give more --clients or a larger --fraction, or a smaller --byzantine-share or --byzantine"));
     }
 
+    /// <summary>ε of one round at sampling rate <see cref="Fraction"/> (infinite when z is too small for any guarantee).</summary>
+    private double OneRoundEpsilon(double z)
+    {
+        try
+        {
+            var accountant = new Core.Privacy.RdpAccountant();
+            accountant.Step(z, Fraction, 1);
+            return accountant.GetEpsilon(DpDelta).Epsilon;
+        }
+        catch (InvalidOperationException) { return double.PositiveInfinity; } // the RDP series breaks down for such a z
+
+    }
+
     /// <summary>Adds the problems of the DP options; returns z when central DP is on and its settings are valid.</summary>
     private double? ValidatePrivacy(List<string> problems)
     {
@@ -198,6 +214,8 @@ public sealed record SimulationOptions
         }
         var before = problems.Count;
         if (!(z > 0) || !double.IsFinite(z)) problems.Add($"--dp-noise-multiplier {z} must be a finite number greater than 0");
+        else if (DpDelta > 0 && DpDelta < 1 && Fraction > 0 && Fraction <= 1 && double.IsPositiveInfinity(OneRoundEpsilon(z)))
+            problems.Add($"--dp-noise-multiplier {z} is too small: one round would spend an infinite ε at --dp-delta {DpDelta}");
         if (!(DpClip > 0) || !double.IsFinite(DpClip)) problems.Add($"--dp-clip {DpClip} must be a finite number greater than 0");
         if (DpEpsilonBudget is not { } budget) problems.Add("--dp-epsilon-budget is required with --dp-noise-multiplier");
         else if (!(budget > 0) || !double.IsFinite(budget)) problems.Add($"--dp-epsilon-budget {budget} must be a finite number greater than 0");

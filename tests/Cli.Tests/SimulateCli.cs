@@ -1,9 +1,6 @@
-using System.CommandLine;
-using FlMicroservices.Cli.Commands;
-
 namespace FlMicroservices.Cli.Tests;
 
-/// <summary>Runs `fl simulate` in this process with the given arguments, capturing what it writes to standard error.</summary>
+/// <summary>Runs `fl` (any command; mostly `fl simulate`) in this process with the given arguments, capturing what it writes to standard error.</summary>
 internal static class SimulateCli
 {
     public static async Task<(int Code, string Errors)> RunAsync(params string[] args)
@@ -13,7 +10,7 @@ internal static class SimulateCli
         Console.SetError(error);
         try
         {
-            var code = await CliRunner.RunAsync(new RootCommand { SimulateCommand.Create() }, args);
+            var code = await CliRunner.RunAsync(CliRoot.Create(), args);
             return (code, error.ToString());
         }
         finally { Console.SetError(original); }

@@ -68,6 +68,7 @@ public static class NoiseCalibrator
         while (high - low > tolerance * low)
         {
             var middle = 0.5 * (low + high);
+            if (middle <= low || middle >= high) break; // adjacent doubles: a tolerance below double precision ends here
             if (Epsilon(middle) <= targetEpsilon) high = middle;
             else low = middle;
         }

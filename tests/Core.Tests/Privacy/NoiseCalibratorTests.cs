@@ -55,6 +55,17 @@ public class NoiseCalibratorTests
     }
 
     [Fact]
+    public void A_tolerance_below_double_precision_ends_at_adjacent_values_instead_of_looping()
+    {
+        var sigma = NoiseCalibrator.FindNoiseMultiplier(1.0, 0.01, 100, 1e-5, tolerance: 1e-20);
+
+        var coarser = NoiseCalibrator.FindNoiseMultiplier(1.0, 0.01, 100, 1e-5, tolerance: 1e-12);
+
+        Assert.True(Epsilon(sigma, 0.01, 100, 1e-5) <= 1.0);
+        Assert.InRange(sigma, coarser * (1 - 2e-12), coarser);
+    }
+
+    [Fact]
     public void A_budget_below_what_any_noise_reaches_is_a_clear_error()
     {
         // With orders up to 63 and δ = 1e-5 even infinite noise leaves ε ≈ 0.103 after the Balle et al. conversion.

@@ -30,24 +30,29 @@ public static class AuditCommand
             double[] targets;
             try { targets = parse.GetValue(epsilons)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray(); }
             catch (FormatException) { return Invalid($"--epsilons '{parse.GetValue(epsilons)}' must be comma-separated numbers"); }
-            if (targets.Any(e => !(e > 0) || !double.IsFinite(e))) return Invalid("--epsilons must all be positive");
+            if (targets.Length == 0 || targets.Any(e => !(e > 0) || !double.IsFinite(e))) return Invalid($"--epsilons '{parse.GetValue(epsilons)}' must all be finite numbers greater than 0");
             var options = new AuditOptions
             {
                 Clients = parse.GetValue(clients), SamplesPerClient = parse.GetValue(samples), Canaries = parse.GetValue(canaries),
                 Rounds = parse.GetValue(rounds), LocalEpochs = parse.GetValue(epochs), Model = parse.GetValue(model)!,
                 Epsilons = targets, Delta = parse.GetValue(delta), Seed = parse.GetValue(seed),
             };
-            if (options.Clients < 2) return Invalid($"--clients {options.Clients} must be at least 2");
-            if (options.SamplesPerClient < 5) return Invalid($"--samples-per-client {options.SamplesPerClient} must be at least 5");
-            if (options.Canaries < 8) return Invalid($"--canaries {options.Canaries} must be at least 8");
-            if (options.Rounds < 1) return Invalid($"--rounds {options.Rounds} must be at least 1");
-            if (options.LocalEpochs < 1) return Invalid($"--local-epochs {options.LocalEpochs} must be at least 1");
+            if (options.Clients is < 2 or > 10_000) return Invalid($"--clients {options.Clients} must be between 2 and 10000");
+            if (options.SamplesPerClient is < 5 or > 100_000) return Invalid($"--samples-per-client {options.SamplesPerClient} must be between 5 and 100000");
+            if (options.Canaries is < 8 or > 10_000) return Invalid($"--canaries {options.Canaries} must be between 8 and 10000");
+            if (options.Rounds is < 1 or > 10_000) return Invalid($"--rounds {options.Rounds} must be between 1 and 10000");
+            if (options.LocalEpochs is < 1 or > 1_000) return Invalid($"--local-epochs {options.LocalEpochs} must be between 1 and 1000");
             if (options.Model is not ("logreg" or "mlp")) return Invalid($"--model '{options.Model}' must be logreg or mlp");
             if (!(options.Delta > 0 && options.Delta < 1)) return Invalid($"--delta {options.Delta} must be in (0, 1)");
-
-            var runs = PrivacyAudit.Run(options, message => Console.Error.WriteLine($"fl audit: {message}"));
             var outPath = parse.GetValue(outDir)!;
-            Directory.CreateDirectory(outPath);
+            if (OptionChecks.WritableFolder("--out", outPath) is { } unwritable) return Invalid(unwritable); // before minutes of training
+
+            IReadOnlyList<AuditRun> runs;
+            try { runs = PrivacyAudit.Run(options, message => Console.Error.WriteLine($"fl audit: {message}")); }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName == "targetEpsilon")
+            {
+                return Invalid($"--epsilons {e.ActualValue}: {e.Message.Split(" (Parameter", 2)[0]}");
+            }
             var report = runs.Select(r => new
             {
                 label = r.Label, accountant_epsilon = r.AccountantEpsilon, noise_multiplier = r.NoiseMultiplier, delta = r.AccountantEpsilon is null ? (double?)null : options.Delta,

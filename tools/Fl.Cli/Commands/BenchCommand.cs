@@ -25,9 +25,13 @@ public static class BenchCommand
             var k = parse.GetValue(clients);
             var p = parse.GetValue(parameters);
             var b = parse.GetValue(group);
-            if (k < 1) return Invalid($"--clients {k} must be at least 1");
-            if (p < 1) return Invalid($"--params {p} must be at least 1");
+            if (k is < 1 or > MaxClients) return Invalid($"--clients {k} must be between 1 and {MaxClients}");
+            if (p is < 1 or > MaxParameters) return Invalid($"--params {p} must be between 1 and {MaxParameters}");
             if (b is < 1 or > 1024) return Invalid($"--group {b} must be between 1 and 1024");
+            if ((double)k * p > MaxFoldedValues)
+                return Invalid($"--clients {k} --params {p} fold {(double)k * p:G3} values, more than {MaxFoldedValues:G3} (minutes of memory bandwidth)");
+            // One update (4 bytes a parameter) and the round's exact sums and model (a generous 28 bytes a parameter).
+            if (OptionChecks.FitsInMemory($"--params {p}", 32.0 * p) is { } tooBig) return Invalid(tooBig);
             var result = AggregationBenchmark.Run(k, p, b);
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
@@ -45,6 +49,8 @@ public static class BenchCommand
             var p = parse.GetValue(streamParameters);
             if (k is < 1 or > 100_000) return Invalid($"--clients {k} must be between 1 and 100000");
             if (p is < 1 or > 100_000_000) return Invalid($"--params {p} must be between 1 and 100000000");
+            // Every update is held in memory, once as floats and once encoded (about 4 bytes a value each), plus the check's sums.
+            if (OptionChecks.FitsInMemory($"--clients {k} --params {p}", 8.0 * k * p + 24.0 * p) is { } tooBig) return Invalid(tooBig);
             var result = await StreamBenchmark.RunAsync(k, p, parse.GetValue(kafka), message => Console.Error.WriteLine($"fl bench stream: {message}"));
             Console.WriteLine(JsonSerializer.Serialize(result));
             return result.aggregate_checked ? CliRunner.Ok : CliRunner.Failed;
@@ -66,12 +72,19 @@ public static class BenchCommand
             if (n is < 3 or > 10_000) return Invalid($"--clients {n} must be between 3 and 10000");
             if (p is < 1 or > 100_000_000) return Invalid($"--params {p} must be between 1 and 100000000");
             if (!(d >= 0 && d < 1)) return Invalid($"--dropout {d} must be in [0, 1)");
+            // The simulator holds each client's update and masked input (4 bytes a value each) and the server's sums.
+            if (OptionChecks.FitsInMemory($"--clients {n} --params {p}", 8.0 * n * p + 32.0 * p) is { } tooBig) return Invalid(tooBig);
             var result = Core.Privacy.SecAgg.SecAggBenchmark.Run(n, p, plus: !parse.GetValue(full), d, parse.GetValue(secSeed));
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });
         return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg };
     }
+
+    /// <summary>Bounds of `fl bench aggregate`: 100,000 clients, 500M parameters (2 GB a model), 10^11 values folded in all.</summary>
+    public const int MaxClients = 100_000, MaxParameters = 500_000_000;
+
+    public const double MaxFoldedValues = 1e11;
 
     private static int Invalid(string message)
     {

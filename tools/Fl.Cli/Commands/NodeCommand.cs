@@ -55,7 +55,10 @@ public static class NodeCommand
                 return Invalid($"--node-id '{id}' is not valid: {Contracts.Identifiers.Rule} (with room for a -c000 suffix)");
             if (count is < 1 or > 100_000) return Invalid($"--clients {count} must be between 1 and 100000");
             if (shares < 1 || share < 0 || share >= shares) return Invalid($"--part {share} --of {shares}: the part must be in [0, of)");
-            if (parse.GetValue(submitDelay) is var delay && (delay < 0 || delay > 3600)) return Invalid($"--submit-delay {delay} must be in [0, 3600] seconds");
+            if (parse.GetValue(submitDelay) is var delay && !(delay >= 0 && delay <= 3600)) return Invalid($"--submit-delay {delay} must be in [0, 3600] seconds");
+            if (parse.GetValue(parallelism) is var threads && threads is < 1 or > 1_024) return Invalid($"--parallelism {threads} must be between 1 and 1024");
+            if (parse.GetValue(modelStore) is { } store && OptionChecks.WritableFolder("--model-store", store) is { } unwritable) return Invalid(unwritable);
+            if (parse.GetValue(dataDir) is { } folder && OptionChecks.ReadableFolder("--data-dir", folder) is { } unreadable) return Invalid(unreadable);
             var options = new SimulationOptions
             {
                 Dataset = parse.GetValue(dataset)!,

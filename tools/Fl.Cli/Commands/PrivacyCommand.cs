@@ -15,7 +15,7 @@ public static class PrivacyCommand
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        // σ = 0 spends an infinite ε; print it as "Infinity" rather than failing.
+        // Every number printed is finite (an infinite ε is refused); named literals only keep a surprise from throwing.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
@@ -38,9 +38,19 @@ public static class PrivacyCommand
             var problem = CheckNoise(sigma) ?? CheckMechanism(q, t, d);
             if (problem is not null) return Invalid("epsilon", problem);
 
-            var accountant = new RdpAccountant();
-            accountant.Step(sigma, q, t);
-            var spent = accountant.GetEpsilon(d);
+            PrivacySpent spent;
+            try
+            {
+                var accountant = new RdpAccountant();
+                accountant.Step(sigma, q, t);
+                spent = accountant.GetEpsilon(d);
+            }
+            catch (InvalidOperationException e)
+            {
+                return Invalid("epsilon", $"--noise-multiplier {Format(sigma)} is too small for the accountant: {e.Message}");
+            }
+            if (!double.IsFinite(spent.Epsilon))
+                return Invalid("epsilon", $"--noise-multiplier {Format(sigma)} gives no guarantee: ε is infinite for --sample-rate {Format(q)}, --steps {t}, --delta {Format(d)} (use more noise)");
             Console.WriteLine(JsonSerializer.Serialize(new EpsilonResult(spent.Epsilon, spent.BestOrder), Json));
             return CliRunner.Ok;
         });
@@ -69,7 +79,7 @@ public static class PrivacyCommand
                     ? null
                     : $"--target-epsilon {Format(target)} must be a finite number greater than 0")
                 ?? CheckMechanism(q, t, d)
-                ?? (tol > 0 && tol < 1 ? null : $"--tolerance {Format(tol)} must be strictly between 0 and 1");
+                ?? (tol >= MinTolerance && tol < 1 ? null : $"--tolerance {Format(tol)} must be at least {Format(MinTolerance)} (finer is below double precision) and below 1");
             if (problem is not null) return Invalid("noise", problem);
 
             double sigma;
@@ -92,6 +102,9 @@ public static class PrivacyCommand
             epsilon, noiseCommand,
         };
     }
+
+    /// <summary>The finest relative tolerance on σ: a double carries about 16 digits, so a bisection cannot narrow much further.</summary>
+    public const double MinTolerance = 1e-12;
 
     private static string? CheckNoise(double sigma) =>
         sigma >= 0 && !double.IsPositiveInfinity(sigma) ? null : $"--noise-multiplier {Format(sigma)} must be a finite number at least 0";

@@ -134,7 +134,8 @@ public static class SimulateCommand
     private static async Task<int> RunAsync(SimulationOptions options, CancellationToken cancellationToken)
     {
         var problems = options.Validate().ToList();
-        if (options.DataDir is { } dir && !Directory.Exists(dir)) problems.Add($"--data-dir '{dir}' does not exist");
+        if (options.DataDir is { } dir && OptionChecks.ReadableFolder("--data-dir", dir) is { } unreadable) problems.Add(unreadable);
+        if (problems.Count == 0 && OptionChecks.WritableFolder("--out", options.OutDir) is { } unwritable) problems.Add(unwritable);
         if (problems.Count > 0)
         {
             foreach (var problem in problems) Console.Error.WriteLine($"fl simulate: {problem}");

@@ -32,6 +32,11 @@ public static class TaskCommand
         var lr = new Option<double>("--lr") { Description = "Local learning rate", DefaultValueFactory = _ => 0.05 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation strategy (see fl simulate --help)", DefaultValueFactory = _ => "fedavg" };
         var timeout = new Option<double>("--round-timeout") { Description = "Seconds a round waits for updates", DefaultValueFactory = _ => 600 };
+        var byzantineShare = new Option<double>("--byzantine-share")
+        {
+            Description = "Share of each round's updates a robust strategy tolerates as Byzantine, in [0, 0.5)",
+            DefaultValueFactory = _ => Core.Aggregation.Robust.ByzantineTolerance.DefaultShare,
+        };
         var follow = new Option<bool>("--follow") { Description = "Print each completed round as a JSON line until the task ends" };
         var validation = new Option<string?>("--validation") { Description = $"Data the model registry evaluates every model on: {ValidationOption.ValidForms}; default synthetic:1,1 for --shape 60 --classes 10, none otherwise" };
         var validationSeed = new Option<int>("--validation-seed") { Description = "Seed of synthetic validation data (the nodes' --seed)", DefaultValueFactory = _ => 1 };
@@ -43,6 +48,7 @@ public static class TaskCommand
             rabbitmq, id, model, shape, classes, rounds, fraction, minClients, quorum, epochs, batch, lr, strategy, timeout, follow,
             validation, validationSeed, validationDevices, validationSamples, dataset,
         };
+        create.Add(byzantineShare);
         create.SetAction(async (parse, cancellationToken) =>
         {
             var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
@@ -53,7 +59,12 @@ public static class TaskCommand
             if (!Identifiers.IsValid(taskId)) return Invalid($"--task-id '{taskId}' is not valid: {Identifiers.Rule}");
             int[] sampleShape;
             try { sampleShape = parse.GetValue(shape)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); }
-            catch (FormatException) { return Invalid($"--shape '{parse.GetValue(shape)}' must be comma-separated whole numbers"); }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                return Invalid($"--shape '{parse.GetValue(shape)}' must be comma-separated whole numbers below 2^31");
+            }
+            var seconds = parse.GetValue(timeout);
+            if (!(seconds > 0 && seconds < 86_400)) return Invalid($"--round-timeout {seconds.ToString(CultureInfo.InvariantCulture)} must be a number of seconds greater than 0 and below 86400");
             var validationText = parse.GetValue(validation) ?? (sampleShape is [60] && parse.GetValue(classes) == 10 ? "synthetic:1,1" : "none");
             if (!ValidationOption.TryParse(validationText, parse.GetValue(validationSeed), parse.GetValue(validationDevices), parse.GetValue(validationSamples), out var validationData, out var validationProblem))
                 return Invalid(validationProblem!);
@@ -68,10 +79,14 @@ public static class TaskCommand
                 ClientFraction = parse.GetValue(fraction),
                 MinClientsPerRound = parse.GetValue(minClients),
                 Quorum = parse.GetValue(quorum),
-                RoundTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                RoundTimeout = TimeSpan.FromSeconds(seconds),
                 Training = new TrainingConfig(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr)),
                 Strategy = parse.GetValue(strategy)!,
+                ByzantineShare = parse.GetValue(byzantineShare),
             };
+            // The registry would refuse the same task with TaskRejected; checking here names the options before any broker is reached.
+            var problems = Registry.TaskSpecValidator.Validate(taskId, spec);
+            if (problems.Count > 0) return Invalid(string.Join("; ", problems));
             var events = Channel.CreateUnbounded<object>();
             var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
             {
