@@ -121,10 +121,9 @@ public sealed class AggregationRounds(
             {
                 var outcome = round.Fold(slice, position);
                 if (outcome == SliceOutcome.Rejected)
-                {
                     logger.LogWarning("Slice {Index} of {Client} in {Task}/{Round} rejected", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
-                    await RetractRejectedAsync(round, cancellationToken);
-                }
+                // A rejection (this slice's, or one its group's fold caused) may leave folded slices to take back.
+                if (round.RetractionsWaiting) await RetractRejectedAsync(round, cancellationToken);
                 await CloseIfCompleteAsync(key, cancellationToken);
             }
             else if (_closed.Contains(key))
@@ -280,6 +279,7 @@ public sealed class AggregationRounds(
         using var span = FlTelemetry.StartStep("aggregation close round", started.TaskId, started.Round);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         round.RejectMismatchedDigests();
+        round.FoldWaiting(); // a group refused by the accumulator's range rejects clients whose folded slices are taken back next
         await RetractRejectedAsync(round, cancellationToken);
         var global = await models.LoadWeightsAsync(started.TaskId, started.ModelVersion, cancellationToken);
         var next = new float[global.Length];
@@ -306,6 +306,7 @@ public sealed class AggregationRounds(
     private async Task ReportShardAsync((string Task, int Round) key, RoundAggregation round, CancellationToken cancellationToken)
     {
         _open.Remove(key);
+        round.FoldWaiting();
         await RetractRejectedAsync(round, cancellationToken);
         _reported[key] = round;
         RememberClosed(key); // later slices of it are late

@@ -18,14 +18,23 @@ namespace FlMicroservices.Aggregation;
 /// </remarks>
 public sealed class RoundAggregation
 {
+    /// <summary>Slices of one index folded together by strategies with a grouped fold (<see cref="IBatchRoundAggregator"/>).</summary>
+    public const int DefaultGroupSize = 8;
+
     private readonly IRoundAggregator _aggregator;
+    private readonly SliceGroupBuffer? _groups;
+    private readonly Action<UpdateSlice> _overflowed;
     private readonly Dictionary<string, ClientProgress> _clients = new(StringComparer.Ordinal);
     private readonly List<RejectedUpdate> _outsiders = [];
+    private bool _retractionsWaiting;
 
     /// <param name="normLimit">Largest L2 norm an update may have (null: no limit); see <see cref="NormLimitFor"/>.</param>
     /// <param name="shard">The slices this instance holds when aggregation is sharded (null: all of them).</param>
-    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy, double? normLimit = null, ShardSettings? shard = null)
+    /// <param name="groupSize">Slices of one index folded together (1: each on arrival); see <see cref="SliceGroupBuffer"/>.</param>
+    public RoundAggregation(RoundStarted started, int parameterCount, IAggregationStrategy strategy, double? normLimit = null, ShardSettings? shard = null,
+        int groupSize = DefaultGroupSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 1);
         if (normLimit is { } limit && !(limit > 0))
             throw new ArgumentOutOfRangeException(nameof(normLimit), normLimit, "A norm limit must be positive.");
         NormLimit = normLimit;
@@ -37,8 +46,19 @@ public sealed class RoundAggregation
         Shard = shard is { Count: > 1 } ? shard : null;
         OwnedSliceCount = Shard is { } sharded ? Enumerable.Range(0, SliceCount).Count(sharded.Owns) : SliceCount;
         _aggregator = strategy.BeginRound(parameterCount, started.SliceElements);
+        // Waiting slices are bounded by one model's bytes (at least one full group): with the accumulator's two, the round
+        // holds at most three models' worth while folding.
+        if (groupSize > 1 && _aggregator is IBatchRoundAggregator batch)
+            _groups = new SliceGroupBuffer(batch, SliceCount, groupSize, Math.Max((long)parameterCount, (long)groupSize * started.SliceElements) * sizeof(float));
+        _overflowed = Overflowed;
         foreach (var id in started.Participants) _clients[id] = new ClientProgress(SliceCount);
     }
+
+    /// <summary>The most payload bytes that waited to be folded as a group at once (0 when slices are folded on arrival).</summary>
+    public long PeakWaitingBytes => _groups?.PeakWaitingBytes ?? 0;
+
+    /// <summary>True when a client was rejected since the last <see cref="TakeRetractions"/>: its folded slices may need taking back.</summary>
+    public bool RetractionsWaiting => _retractionsWaiting;
 
     public RoundStarted Started { get; }
     public int ParameterCount { get; }
@@ -89,7 +109,7 @@ public sealed class RoundAggregation
         var problem = Check(slice, client);
         if (problem is not null)
         {
-            client.Reject(problem);
+            Reject(client, slice.ClientId, problem);
             return SliceOutcome.Rejected;
         }
         // A view over the received bytes: no 256 KiB copy per slice on the hot path.
@@ -97,15 +117,22 @@ public sealed class RoundAggregation
         var squares = TensorPrimitives.SumOfSquares<float>(values);
         if (!float.IsFinite(squares))
         {
-            client.Reject($"slice {slice.SliceIndex} contains NaN or infinite values");
+            Reject(client, slice.ClientId, $"slice {slice.SliceIndex} contains NaN or infinite values");
             return SliceOutcome.Rejected;
         }
         // Norm outliers: the update's norm so far, this slice included, checked before the slice is folded.
         if (NormLimit is { } limit && client.SumOfSquares + squares > limit * limit)
         {
-            client.Reject($"update norm reaches {Math.Sqrt(client.SumOfSquares + squares):G4} by slice {slice.SliceIndex}, above the limit {limit:G4} " +
+            Reject(client, slice.ClientId, $"update norm reaches {Math.Sqrt(client.SumOfSquares + squares):G4} by slice {slice.SliceIndex}, above the limit {limit:G4} " +
                 $"({NormOutlierRule.Parameter} times the previous round's median norm)");
             return SliceOutcome.Rejected;
+        }
+        if (_groups is not null)
+        {
+            // Accepted now, folded with the other slices of its index (bit for bit the same sums); see SliceGroupBuffer.
+            client.Record(slice, squares, position);
+            _groups.Add(slice, _overflowed);
+            return client.Rejection is null ? SliceOutcome.Folded : SliceOutcome.Rejected;
         }
         try
         {
@@ -113,12 +140,37 @@ public sealed class RoundAggregation
         }
         catch (OverflowException)
         {
-            client.Reject($"slice {slice.SliceIndex} is too large to aggregate exactly (values x weight overflow the accumulator)");
+            Reject(client, slice.ClientId, TooLarge(slice.SliceIndex));
             return SliceOutcome.Rejected;
         }
         client.Record(slice, squares, position);
         return SliceOutcome.Folded;
     }
+
+    private static string TooLarge(int sliceIndex) =>
+        $"slice {sliceIndex} is too large to aggregate exactly (values x weight overflow the accumulator)";
+
+    // A waiting slice the accumulator's range refused when its group was folded: never folded, so it is forgotten, and its client rejected.
+    private void Overflowed(UpdateSlice slice)
+    {
+        var client = _clients[slice.ClientId];
+        client.Forget(slice.SliceIndex);
+        Reject(client, slice.ClientId, TooLarge(slice.SliceIndex));
+    }
+
+    // Every rejection goes through here: the client's slices still waiting for their group are dropped (taken back before they
+    // were ever folded), and the caller learns that folded ones may need taking back.
+    private void Reject(ClientProgress client, string clientId, string reason)
+    {
+        if (client.Rejection is not null) return;
+        client.Reject(reason);
+        _retractionsWaiting = true;
+        if (_groups is null) return;
+        foreach (var index in _groups.Drop(clientId)) client.Unrecord(index);
+    }
+
+    /// <summary>Folds every slice still waiting for its group (done before anything reads the aggregate).</summary>
+    public void FoldWaiting() => _groups?.FoldAll(_overflowed);
 
     public void AcceptManifest(UpdateSubmitted manifest)
     {
@@ -133,26 +185,27 @@ public sealed class RoundAggregation
         if (client.Rejection is not null || client.Manifest is not null) return;
         client.Manifest = manifest;
         if (manifest.SliceCount != SliceCount)
-            client.Reject($"manifest announces {manifest.SliceCount} slices, the model needs {SliceCount}");
+            Reject(client, manifest.ClientId, $"manifest announces {manifest.SliceCount} slices, the model needs {SliceCount}");
         else if (manifest.ElementCount != ParameterCount)
-            client.Reject($"manifest announces {manifest.ElementCount} parameters, the model has {ParameterCount}");
+            Reject(client, manifest.ClientId, $"manifest announces {manifest.ElementCount} parameters, the model has {ParameterCount}");
         else if (manifest.ExampleCount <= 0)
-            client.Reject($"manifest announces {manifest.ExampleCount} examples");
+            Reject(client, manifest.ClientId, $"manifest announces {manifest.ExampleCount} examples");
         else if (client.Weight is { } w && w != manifest.ExampleCount)
-            client.Reject($"slices are weighted {w} but the manifest announces {manifest.ExampleCount} examples");
+            Reject(client, manifest.ClientId, $"slices are weighted {w} but the manifest announces {manifest.ExampleCount} examples");
         else if (Shard is null && client.Received == SliceCount && client.Digest() != manifest.Digest)
-            client.Reject("manifest digest does not match the slices received");
+            Reject(client, manifest.ClientId, "manifest digest does not match the slices received");
     }
 
     /// <summary>Closes the round; when enough clients contributed, writes the next global model into <paramref name="result"/>.</summary>
     public RoundOutcome Close(ReadOnlySpan<float> global, Span<float> result)
     {
         if (IsClosed) throw new InvalidOperationException($"Round {Started.Round} of task {Started.TaskId} is already closed.");
+        RejectMismatchedDigests();
+        FoldWaiting();
         IsClosed = true;
         var contributors = new List<Contribution>();
         var rejected = new List<RejectedUpdate>(_outsiders);
         var dropouts = new List<string>();
-        RejectMismatchedDigests();
         foreach (var (id, client) in _clients.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             if (client.Rejection is not null)
@@ -187,6 +240,7 @@ public sealed class RoundAggregation
     public IReadOnlyList<PendingRetraction> TakeRetractions()
     {
         var pending = new List<PendingRetraction>();
+        _retractionsWaiting = false;
         foreach (var (id, client) in _clients)
         {
             if (client.Rejection is null || client.RetractionRequested || client.Received == 0) continue;
@@ -204,7 +258,7 @@ public sealed class RoundAggregation
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (IsClosed || !_clients.TryGetValue(slice.ClientId, out var client) || client.Rejection is null || !client.Has(slice.SliceIndex)) return false;
-        if (client.Checksum(slice.SliceIndex) != UpdateDigest.SliceChecksum(slice.Payload.Span)) return false;
+        if (client.Checksum(slice.SliceIndex) != UpdateDigest.SliceChecksum(slice)) return false;
         if (_aggregator is not IRetractableRound retractable)
         {
             client.RetractionFailure ??= $"the {Started.Strategy} round cannot take slices back";
@@ -225,15 +279,16 @@ public sealed class RoundAggregation
     public void RejectMismatchedDigests()
     {
         if (Shard is not null) return; // a shard holds only some checksums: the coordinator checks digests
-        foreach (var client in _clients.Values)
+        foreach (var (id, client) in _clients)
             if (client.Manifest is not null && client.Rejection is null && client.Received == SliceCount && client.Digest() != client.Manifest.Digest)
-                client.Reject("manifest digest does not match the slices received");
+                Reject(client, id, "manifest digest does not match the slices received");
     }
 
     /// <summary>Sharded: what this shard tells the coordinator when it closes its part of the round.</summary>
     public ShardRoundReported Report()
     {
         if (Shard is not { } shard) throw new InvalidOperationException("Only a sharded round reports to a coordinator.");
+        FoldWaiting();
         var clients = _clients.OrderBy(c => c.Key, StringComparer.Ordinal).Select(pair =>
         {
             var folded = pair.Value.FoldedSlices().Select(f => f.SliceIndex).ToArray();
@@ -259,7 +314,7 @@ public sealed class RoundAggregation
     /// <summary>Sharded: the coordinator excluded this client; its slices held here are to be taken back (<see cref="TakeRetractions"/>).</summary>
     public void Exclude(string clientId, string reason)
     {
-        if (_clients.TryGetValue(clientId, out var client)) client.Reject(reason);
+        if (_clients.TryGetValue(clientId, out var client)) Reject(client, clientId, reason);
     }
 
     /// <summary>
@@ -268,6 +323,7 @@ public sealed class RoundAggregation
     /// </summary>
     public string? FinishShard(IReadOnlyList<string>? selected, ReadOnlySpan<float> global, Span<float> result)
     {
+        FoldWaiting();
         IsClosed = true;
         global.CopyTo(result);
         if (_aggregator.FoldedSlices == 0) return null; // nobody's slices here: the global model's values stand
@@ -297,6 +353,7 @@ public sealed class RoundAggregation
         ArgumentNullException.ThrowIfNull(writer);
         if (_aggregator is not ICheckpointable aggregate)
             throw new InvalidOperationException($"The {Started.Strategy} round of task {Started.TaskId} cannot be checkpointed.");
+        FoldWaiting(); // the checkpoint must hold every slice the progress records as folded
         writer.Write(DuplicateSlices);
         writer.Write(_outsiders.Count);
         foreach (var outsider in _outsiders) { writer.Write(outsider.ClientId); writer.Write(outsider.Reason); }
@@ -395,13 +452,20 @@ public sealed class RoundAggregation
         {
             _seen[slice.SliceIndex] = true;
             if (position is { } p) (_partitions[slice.SliceIndex], _offsets[slice.SliceIndex]) = (p.Partition, p.Offset);
-            _checksums[slice.SliceIndex] = UpdateDigest.SliceChecksum(slice.Payload.Span);
+            _checksums[slice.SliceIndex] = UpdateDigest.SliceChecksum(slice);
             Weight = slice.Weight;
             SumOfSquares += squares;
             Received++;
         }
 
         public void Reject(string reason) => Rejection ??= reason;
+
+        /// <summary>Forgets a recorded slice that was never folded (its group's fold refused it).</summary>
+        public void Forget(int index)
+        {
+            Unrecord(index);
+            Retracted--;
+        }
 
         public void WriteTo(BinaryWriter writer)
         {

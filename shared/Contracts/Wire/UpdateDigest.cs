@@ -13,6 +13,13 @@ public static class UpdateDigest
 {
     public static uint SliceChecksum(ReadOnlySpan<byte> payload) => Crc32.HashToUInt32(payload);
 
+    /// <summary>The CRC-32 of the slice's payload: the one decoding verified when there is one, else computed.</summary>
+    public static uint SliceChecksum(UpdateSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        return slice.PayloadChecksum ?? SliceChecksum(slice.Payload.Span);
+    }
+
     public static string FromChecksums(ReadOnlySpan<uint> checksums)
     {
         var bytes = new byte[checksums.Length * 4];

@@ -18,6 +18,16 @@ public sealed record UpdateSlice(
 {
     public int ElementCount => Payload.Length / 4;
 
+    private (ReadOnlyMemory<byte> Payload, uint Checksum)? _known;
+
+    /// <summary>The CRC-32 of <see cref="Payload"/> when already known (decoding verified it), so that it is not computed again; null otherwise.</summary>
+    /// <remarks>Bound to the payload it was given for: a copy with another payload (<c>with { Payload = ... }</c>) reports null.</remarks>
+    public uint? PayloadChecksum
+    {
+        get => _known is { } known && known.Payload.Equals(Payload) ? known.Checksum : null;
+        init => _known = value is { } checksum ? (Payload, checksum) : null;
+    }
+
     /// <summary>The key that routes this slice to its partition: slice i of every client lands together.</summary>
     public int PartitionKey => SliceIndex;
 

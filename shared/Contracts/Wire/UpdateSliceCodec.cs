@@ -84,7 +84,7 @@ public static class UpdateSliceCodec
         var payload = bytes[at..];
         if (Crc32.HashToUInt32(payload.Span) != crc)
             throw new MalformedSliceException($"payload checksum mismatch in slice {index} of client '{client}'");
-        var slice = new UpdateSlice(task, round, client, index, count, offset, weight, type, payload);
+        var slice = new UpdateSlice(task, round, client, index, count, offset, weight, type, payload) { PayloadChecksum = crc };
         Validate(slice);
         return slice;
     }

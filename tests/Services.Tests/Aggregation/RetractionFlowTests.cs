@@ -112,7 +112,7 @@ public sealed class RetractionFlowTests : IAsyncLifetime
     {
         var started = new RoundStarted("t", 1, 0, ["a", "b"], DateTimeOffset.UtcNow.AddMinutes(5),
             new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, 2, "logreg", "fedavg", [], 0.5, 1);
-        var round = new RoundAggregation(started, 5, new FedAvg());
+        var round = new RoundAggregation(started, 5, new FedAvg(), groupSize: 1); // folded on arrival, so slice 0 is in the sums
         var a = UpdateSliceCodec.Slice("t", 1, "a", new float[] { 1f, 2f, 3f, float.NaN, 5f }, 1, 2).ToList();
         Assert.Equal(SliceOutcome.Folded, round.Fold(a[0], new StreamPosition(0, 0)));
         Assert.Equal(SliceOutcome.Rejected, round.Fold(a[1], new StreamPosition(1, 0)));

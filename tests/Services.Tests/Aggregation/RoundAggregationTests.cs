@@ -27,6 +27,10 @@ public class RoundAggregationTests
         return new RoundAggregation(started, Parameters, new FedAvg());
     }
 
+    // Every slice folded on arrival: for the tests of slices that stay folded when nothing reads them back.
+    private static RoundAggregation NewUngroupedRound(params string[] participants) =>
+        new(Started(0.5, participants), Parameters, new FedAvg(), groupSize: 1);
+
     private static RoundAggregation NewRound(params string[] participants) => NewRound(0.5, participants);
 
     private static List<UpdateSlice> Slices(string client, float[] delta, double weight) =>
@@ -194,7 +198,7 @@ public class RoundAggregationTests
     [Fact]
     public void A_slice_with_an_infinite_value_is_rejected()
     {
-        var round = NewRound("a");
+        var round = NewUngroupedRound("a");
         var a = Slices("a", [1f, 2f, float.PositiveInfinity, 3f, 4f], 5);
 
         Assert.Equal(SliceOutcome.Folded, round.Fold(a[0]));
@@ -269,7 +273,7 @@ public class RoundAggregationTests
     [Fact]
     public void A_manifest_whose_digest_does_not_match_the_slices_rejects_the_client()
     {
-        var round = NewRound("a", "b");
+        var round = NewUngroupedRound("a", "b");
         var a = Slices("a", DeltaA, 1);
         foreach (var slice in a) round.Fold(slice);
         var forged = Manifest("a", Slices("a", DeltaB, 1), 1);
@@ -420,5 +424,60 @@ public class RoundAggregationTests
         Assert.Equal(SliceOutcome.Late, round.Fold(Slices("mallory", DeltaB, 1)[0]));
         round.AcceptManifest(Manifest("a", a, 1)); // ignored, no exception
         Assert.Equal(0, round.DuplicateSlices);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Grouped_folds_give_the_model_of_folding_every_slice_on_arrival_bit_for_bit(int groupSize)
+    {
+        var rng = new Random(5);
+        var ids = Enumerable.Range(0, 11).Select(k => $"c{k:00}").ToArray();
+        var deltas = ids.Select(_ => Enumerable.Range(0, Parameters).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        var slices = ids.SelectMany((id, k) => Slices(id, deltas[k], 1 + k * 13)).OrderBy(_ => rng.Next()).ToList();
+        var reference = new RoundAggregation(Started(1, ids), Parameters, new FedAvg(), groupSize: 1);
+        var grouped = new RoundAggregation(Started(1, ids), Parameters, new FedAvg(), groupSize: groupSize);
+        foreach (var slice in slices)
+        {
+            Assert.Equal(SliceOutcome.Folded, reference.Fold(slice));
+            Assert.Equal(SliceOutcome.Folded, grouped.Fold(slice));
+        }
+        for (var k = 0; k < ids.Length; k++)
+        {
+            var own = slices.Where(x => x.ClientId == ids[k]).OrderBy(x => x.SliceIndex).ToList();
+            reference.AcceptManifest(Manifest(ids[k], own, 1 + k * 13));
+            grouped.AcceptManifest(Manifest(ids[k], own, 1 + k * 13));
+        }
+
+        float[] expected = new float[Parameters], actual = new float[Parameters];
+        Assert.True(reference.Close(Global, expected).Succeeded);
+        var outcome = grouped.Close(Global, actual);
+
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.Equal(11, outcome.Contributors.Count);
+        Assert.Equal(expected, actual);
+        Assert.Equal(groupSize == 1 ? 0 : 1, Math.Sign(grouped.PeakWaitingBytes));
+    }
+
+    [Fact]
+    public void A_rejected_clients_slices_still_waiting_for_their_group_are_never_folded()
+    {
+        var round = NewRound("a", "b");
+        var a = Slices("a", [1f, 2f, float.NaN, 3f, 4f], 5);
+
+        Assert.Equal(SliceOutcome.Folded, round.Fold(a[0])); // accepted, waiting for its group
+        Assert.Equal(SliceOutcome.Rejected, round.Fold(a[1]));
+        Assert.True(round.RetractionsWaiting);
+        Assert.Empty(round.TakeRetractions()); // nothing of it was folded, so nothing needs reading back
+        Assert.False(round.RetractionsWaiting);
+        Deliver(round, "b", DeltaB, 3);
+        var result = new float[Parameters];
+        var outcome = round.Close(Global, result);
+
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        var rejected = Assert.Single(outcome.Rejected);
+        Assert.Contains("its 1 folded slices were taken back out", rejected.Reason);
+        Assert.Equal(Global.Zip(DeltaB, (g, d) => g + d), result);
     }
 }

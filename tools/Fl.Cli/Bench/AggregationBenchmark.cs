@@ -1,185 +1,196 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
+using FlMicroservices.Aggregation;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Privacy.SecAgg;
 
 namespace FlMicroservices.Cli.Bench;
 
-/// <summary>Streamed FedAvg fold throughput against a plain memory read of the same bytes, and aggregation memory.</summary>
-/// <remarks>
-/// <para>
-/// Every client's update is drawn from one buffer of one model's size (as slices arrive from the update stream),
-/// so the managed heap holds the aggregate state plus that buffer; the hold-everything approach would keep
-/// clients x model bytes. Client k's slice s is a whole slice of the buffer, rotated by k times a stride of
-/// (slices / group) slices, so the members of a group read different memory, and a slice of the buffer is read
-/// again only after about a model's worth of other traffic: every read comes from memory, not from a cache (for groups
-/// up to the number of whole slices in the model, 178 at 11.7M parameters; larger groups share slices and flatter the fold).
-/// </para>
-/// <para>
-/// Two folds of the same K x P floats in one run: one at a time (each client's slices in turn, as before), then grouped
-/// (groups of <c>group</c> clients, slice by slice: B slices of the same index folded together, the order a partition
-/// fetch gives). Each client (or group) is preceded by the baseline, a plain read of the same bytes in the same order,
-/// so that each ratio compares passes that saw the same machine. Both folds must produce the same model bit for bit
-/// (checked by a hash of it, so that one model is not held twice; the first round is gone before the second starts).
-/// </para>
-/// </remarks>
+/// <summary>The aggregation service's FedAvg round (<see cref="RoundAggregation"/>) against the fastest plain read of the same bytes; see docs/benchmarks.md.</summary>
 public static class AggregationBenchmark
 {
     public const int SliceElements = 65_536;
 
-    public static AggregationBenchmarkResult Run(int clients, int parameters, int group = 8, int seed = 1)
+    // Update payloads come from a pool at least this large, so every read comes from memory, not a cache (L3 here is 32 MiB).
+    private const long PoolBytes = 256L << 20;
+
+    public static AggregationBenchmarkResult Run(int clients, int parameters, int group = RoundAggregation.DefaultGroupSize, int seed = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clients);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parameters);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(group);
-        var update = new float[parameters];
-        var rng = new Random(seed);
-        for (var i = 0; i < update.Length; i++) update[i] = (float)(rng.NextDouble() - 0.5);
-        var source = new Source(update, group);
+        var source = new Source(parameters, seed);
+        var ids = Enumerable.Range(0, clients).Select(k => "client-" + k).ToArray();
+        var started = new RoundStarted("bench", 1, 0, ids, DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
+            SliceElements, "bench", "fedavg", new Dictionary<string, string>(), 1.0, seed);
+        var global = new float[parameters];
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var heapBefore = GC.GetTotalMemory(true);
+        var peak = heapBefore;
 
-        // One at a time: every slice of client 0, then of client 1, ... Each client's fold is preceded by the baseline, a plain
-        // read of the same bytes in the same order (TensorPrimitives.Sum, as ever; see docs/benchmarks.md on how close it comes
-        // to the memory's own speed), so that both see the same machine: on a shared machine the load changes during a run, and
-        // interleaving keeps the ratio fair.
-        var sink = 0f;
-        var watch = new Stopwatch();
-        var singleBaseline = new Stopwatch();
-        var peak = 0L;
-        var round = new FedAvg().BeginRound(parameters, SliceElements);
-        for (var k = 0; k < clients; k++)
-        {
-            singleBaseline.Start();
-            for (var s = 0; s < source.Slices; s++)
-                sink += TensorPrimitives.Sum(source.Slice(k, s).Span);
-            singleBaseline.Stop();
-            var id = "client-" + k;
-            watch.Start();
-            for (var s = 0; s < source.Slices; s++)
-                round.Fold(id, s, source.Slice(k, s).Span, Weight(k));
-            watch.Stop();
-            if (k % 16 == 0) peak = Math.Max(peak, GC.GetTotalMemory(false));
-        }
-        var singleSeconds = watch.Elapsed.TotalSeconds;
-        peak = Math.Max(peak, GC.GetTotalMemory(false));
-        var singleHash = FinishAndHash(round, parameters);
-        round = null;
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-
-        // Grouped: clients in groups of B, and for each group slice 0 of all B, then slice 1 of all B, ...; each group's fold
-        // is preceded by its baseline, a plain read of the same bytes in the same order.
-        var batch = (IBatchRoundAggregator)new FedAvg().BeginRound(parameters, SliceElements);
-        var ids = new string[group];
-        var weights = new double[group];
-        var members = new ReadOnlyMemory<float>[group];
-        var baseline = new Stopwatch();
-        watch.Reset();
+        // Clients in groups of B, and for each group slice 0 of all B, then slice 1 of all B, ...: the order a partition fetch
+        // delivers (the update stream is keyed by slice index). Each group is preceded by the two plain reads of the same bytes
+        // in the same order, so that all three passes see the same machine; times are this thread's CPU time (Linux).
+        var round = new RoundAggregation(started, parameters, StrategyCatalog.Create("fedavg"), groupSize: group);
+        long integerNanoseconds = 0, floatNanoseconds = 0, serviceNanoseconds = 0;
+        var sink = 0L;
+        var floatSink = 0f;
         for (var first = 0; first < clients; first += group)
         {
             var size = Math.Min(group, clients - first);
-            for (var j = 0; j < size; j++)
-            {
-                ids[j] = "client-" + (first + j);
-                weights[j] = Weight(first + j);
-            }
-            baseline.Start();
+            var start = ThreadCpuClock.Now();
             for (var s = 0; s < source.Slices; s++)
-                for (var j = 0; j < size; j++)
-                    sink += TensorPrimitives.Sum(source.Slice(first + j, s).Span);
-            baseline.Stop();
-            watch.Start();
+                for (var k = first; k < first + size; k++)
+                    sink += PlainRead.Sum(source.Payload(k, s).Span);
+            var middle = ThreadCpuClock.Now();
             for (var s = 0; s < source.Slices; s++)
-            {
-                for (var j = 0; j < size; j++) members[j] = source.Slice(first + j, s);
-                batch.FoldMany(s, ids.AsSpan(0, size), new SliceGroup(members.AsSpan(0, size), weights.AsSpan(0, size)));
-            }
-            watch.Stop();
-            if (first / group % 16 == 0) peak = Math.Max(peak, GC.GetTotalMemory(false));
+                for (var k = first; k < first + size; k++)
+                    floatSink += TensorPrimitives.Sum(MemoryMarshal.Cast<byte, float>(source.Payload(k, s).Span));
+            var end = ThreadCpuClock.Now();
+            integerNanoseconds += middle - start;
+            floatNanoseconds += end - middle;
+
+            start = ThreadCpuClock.Now();
+            for (var s = 0; s < source.Slices; s++)
+                for (var k = first; k < first + size; k++)
+                    round.Fold(source.Slice(ids[k], Weight(k), k, s));
+            for (var k = first; k < first + size; k++)
+                round.AcceptManifest(new UpdateSubmitted("bench", 1, ids[k], Weight(k), source.Slices, parameters, source.Digest(k), null,
+                    new LocalMetrics(0, 0, 0)));
+            serviceNanoseconds += ThreadCpuClock.Now() - start;
+            if (first / group % 8 == 0) peak = Math.Max(peak, GC.GetTotalMemory(false));
         }
-        var groupSeconds = watch.Elapsed.TotalSeconds;
-        var baselineSeconds = baseline.Elapsed.TotalSeconds;
+        var next = new float[parameters];
+        var closing = ThreadCpuClock.Now();
+        var outcome = round.Close(global, next);
+        serviceNanoseconds += ThreadCpuClock.Now() - closing;
         peak = Math.Max(peak, GC.GetTotalMemory(false));
-        var groupHash = FinishAndHash(batch, parameters);
+        if (!outcome.Succeeded) throw new InvalidOperationException($"The benchmark round failed: {outcome.FailureReason}");
         GC.KeepAlive(sink);
+        GC.KeepAlive(floatSink);
+        var waiting = round.PeakWaitingBytes;
+        round = null;
+        var identical = clients * (long)parameters <= MaxCheckedElements ? Reference(source, clients, parameters).AsSpan().SequenceEqual(next) : (bool?)null;
 
         var bytes = (double)clients * parameters * sizeof(float);
-        var fold = bytes / groupSeconds / 1e9;
-        var single = bytes / singleSeconds / 1e9;
-        var read = bytes / baselineSeconds / 1e9;
-        var singleRead = bytes / singleBaseline.Elapsed.TotalSeconds / 1e9;
+        var service = bytes / serviceNanoseconds;
+        var integerRead = bytes / integerNanoseconds;
+        var floatRead = bytes / floatNanoseconds;
+        var baseline = Math.Max(integerRead, floatRead);
         var modelBytes = (long)parameters * sizeof(float);
-        var peakBytes = peak - heapBefore + modelBytes;
-        return new AggregationBenchmarkResult(clients, parameters, fold, read, fold / read,
-            peakBytes, modelBytes, (double)peakBytes / modelBytes, (long)clients * modelBytes, groupSeconds, baselineSeconds,
-            group, single, singleRead, single / singleRead, singleSeconds, singleHash == groupHash);
+        // The heap's growth (the accumulator, the round's bookkeeping, the global and next model at close) plus the slices that
+        // waited for their group: views of the pool here, a consumer's own record buffers in the service.
+        var peakBytes = peak - heapBefore + waiting;
+        return new AggregationBenchmarkResult(clients, parameters, group, service, baseline, service / baseline,
+            integerRead, floatRead, integerRead >= floatRead ? "integer" : "float",
+            peakBytes, modelBytes, (double)peakBytes / modelBytes, waiting, (long)clients * modelBytes,
+            serviceNanoseconds / 1e9, Math.Min(integerNanoseconds, floatNanoseconds) / 1e9,
+            ThreadCpuClock.MeasuresCpuTime ? "thread-cpu" : "elapsed", identical);
     }
+
+    // The exact result is checked against folding every slice on its own (the service's sums must equal it bit for bit) up to this size.
+    private const long MaxCheckedElements = 1L << 30;
 
     private static int Weight(int client) => 1 + client % 7;
 
-    private static ulong FinishAndHash(IRoundAggregator round, int parameters)
+    private static float[] Reference(Source source, int clients, int parameters)
     {
+        var round = StrategyCatalog.Create("fedavg").BeginRound(parameters, SliceElements);
+        for (var k = 0; k < clients; k++)
+            for (var s = 0; s < source.Slices; s++)
+                round.Fold("client-" + k, s, MemoryMarshal.Cast<byte, float>(source.Payload(k, s).Span), Weight(k));
         var result = new float[parameters];
         round.Finish(new float[parameters], result);
-        var hash = 14_695_981_039_346_656_037UL;
-        foreach (var bits in MemoryMarshal.Cast<float, uint>(result))
-            hash = (hash ^ bits) * 1_099_511_628_211UL;
-        return hash;
+        return result;
     }
 
-    /// <summary>Client k's slice s: a whole slice of one buffer (its first elements for a short last slice), rotated per client.</summary>
-    private readonly struct Source
+    /// <summary>Client k's slice s: a whole slice of the pool (its first elements for a short last slice), walking through the pool.</summary>
+    private sealed class Source
     {
-        private readonly float[] _update;
-        private readonly int _wholeSlices;
-        private readonly int _stride;
+        private readonly byte[] _pool;
+        private readonly uint[] _checksums; // of every pool slice, whole and (for the model's short last slice) its prefix
+        private readonly int _poolSlices;
+        private readonly int _lastLength;
 
-        public Source(float[] update, int group)
+        public Source(int parameters, int seed)
         {
-            _update = update;
-            Slices = (update.Length + SliceElements - 1) / SliceElements;
-            _wholeSlices = Math.Max(1, update.Length / SliceElements);
-            _stride = Math.Max(1, _wholeSlices / group);
+            Parameters = parameters;
+            Slices = UpdateSliceCodec.SliceCountFor(parameters, SliceElements);
+            _lastLength = parameters - (Slices - 1) * SliceElements;
+            _poolSlices = (int)Math.Max(Slices, PoolBytes / (SliceElements * sizeof(float)));
+            _pool = new byte[(long)_poolSlices * SliceElements * sizeof(float)];
+            var values = MemoryMarshal.Cast<byte, float>(_pool.AsSpan());
+            var rng = new Random(seed);
+            for (var i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() - 0.5);
+            _checksums = new uint[2 * _poolSlices];
+            for (var p = 0; p < _poolSlices; p++)
+            {
+                _checksums[2 * p] = UpdateDigest.SliceChecksum(PoolSlice(p, SliceElements).Span);
+                _checksums[2 * p + 1] = UpdateDigest.SliceChecksum(PoolSlice(p, _lastLength).Span);
+            }
         }
 
+        public int Parameters { get; }
         public int Slices { get; }
 
-        public ReadOnlyMemory<float> Slice(int client, int slice)
+        public ReadOnlyMemory<byte> Payload(int client, int slice) => PoolSlice(At(client, slice), Length(slice));
+
+        /// <summary>The slice as the service's consumer hands it over: decoded, its payload's CRC-32 verified by decoding.</summary>
+        public UpdateSlice Slice(string clientId, double weight, int client, int slice)
         {
-            var length = Math.Min(SliceElements, _update.Length - slice * SliceElements);
-            var from = (int)((slice + (long)client * _stride) % _wholeSlices);
-            return _update.AsMemory(from * SliceElements, length);
+            var at = At(client, slice);
+            return new UpdateSlice("bench", 1, clientId, slice, Slices, (long)slice * SliceElements, weight, ElementType.Float32,
+                PoolSlice(at, Length(slice))) { PayloadChecksum = Checksum(at, slice) };
         }
+
+        public string Digest(int client)
+        {
+            var checksums = new uint[Slices];
+            for (var s = 0; s < Slices; s++) checksums[s] = Checksum(At(client, s), s);
+            return UpdateDigest.FromChecksums(checksums);
+        }
+
+        private uint Checksum(int at, int slice) => _checksums[2 * at + (slice == Slices - 1 && _lastLength != SliceElements ? 1 : 0)];
+
+        private int Length(int slice) => slice == Slices - 1 ? _lastLength : SliceElements;
+
+        private int At(int client, int slice) => (int)(((long)client * Slices + slice) % _poolSlices);
+
+        private ReadOnlyMemory<byte> PoolSlice(int at, int length) =>
+            _pool.AsMemory(at * SliceElements * sizeof(float), length * sizeof(float));
     }
 }
 
 /// <summary>The figures `fl bench aggregate` prints.</summary>
 /// <remarks>
-/// <c>fold_gbps</c>, <c>baseline_gbps</c>, <c>ratio</c>, <c>fold_seconds</c> and <c>baseline_seconds</c> are of the grouped fold and
-/// the plain read interleaved with it; the <c>single_</c> figures of the one-at-a-time fold and the plain read interleaved with
-/// it, in the same run. <c>identical</c>: both folds gave the same model bit for bit.
+/// <c>service_gbps</c>: update bytes the aggregation service's round (<see cref="RoundAggregation"/>: checks, norms, grouped exact
+/// fold, close) takes in per second; <c>baseline_gbps</c>: the faster of two plain reads of the same bytes in the same run,
+/// <c>integer_read_gbps</c> (a vectorised integer sum) and <c>float_read_gbps</c> (TensorPrimitives.Sum); <c>ratio</c>: service
+/// over baseline. <c>clock</c>: thread-cpu (this thread's CPU time, other processes do not count) or elapsed.
+/// <c>identical</c>: the model equals folding every slice on its own, bit for bit (null: too large to check).
 /// </remarks>
 public sealed record AggregationBenchmarkResult(
     [property: JsonPropertyName("clients")] int Clients,
     [property: JsonPropertyName("params")] int Parameters,
-    [property: JsonPropertyName("fold_gbps")] double FoldGbps,
+    [property: JsonPropertyName("group")] int Group,
+    [property: JsonPropertyName("service_gbps")] double ServiceGbps,
     [property: JsonPropertyName("baseline_gbps")] double BaselineGbps,
     [property: JsonPropertyName("ratio")] double Ratio,
+    [property: JsonPropertyName("integer_read_gbps")] double IntegerReadGbps,
+    [property: JsonPropertyName("float_read_gbps")] double FloatReadGbps,
+    [property: JsonPropertyName("baseline")] string Baseline,
     [property: JsonPropertyName("peak_bytes")] long PeakBytes,
     [property: JsonPropertyName("model_bytes")] long ModelBytes,
     [property: JsonPropertyName("peak_to_model")] double PeakToModel,
+    [property: JsonPropertyName("waiting_peak_bytes")] long WaitingPeakBytes,
     [property: JsonPropertyName("hold_everything_bytes")] long HoldEverythingBytes,
-    [property: JsonPropertyName("fold_seconds")] double FoldSeconds,
+    [property: JsonPropertyName("service_seconds")] double ServiceSeconds,
     [property: JsonPropertyName("baseline_seconds")] double BaselineSeconds,
-    [property: JsonPropertyName("group")] int Group,
-    [property: JsonPropertyName("single_fold_gbps")] double SingleFoldGbps,
-    [property: JsonPropertyName("single_baseline_gbps")] double SingleBaselineGbps,
-    [property: JsonPropertyName("single_ratio")] double SingleRatio,
-    [property: JsonPropertyName("single_fold_seconds")] double SingleFoldSeconds,
-    [property: JsonPropertyName("identical")] bool Identical);
+    [property: JsonPropertyName("clock")] string Clock,
+    [property: JsonPropertyName("identical")] bool? Identical);

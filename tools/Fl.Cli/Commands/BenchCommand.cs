@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using FlMicroservices.Aggregation;
 using FlMicroservices.Cli.Bench;
 
 namespace FlMicroservices.Cli.Commands;
@@ -13,10 +14,10 @@ public static class BenchCommand
         var parameters = new Option<int>("--params") { Description = "Parameters per update (11.7M = ResNet-18)", DefaultValueFactory = _ => 11_700_000 };
         var group = new Option<int>("--group")
         {
-            Description = "Slices of one index folded together, as a partition fetch delivers them (1: one at a time); the one-at-a-time fold is measured too",
-            DefaultValueFactory = _ => 8,
+            Description = "Slices of one index the aggregation service folds together (1: each on arrival)",
+            DefaultValueFactory = _ => RoundAggregation.DefaultGroupSize,
         };
-        var aggregate = new Command("aggregate", "FedAvg fold throughput (grouped and one at a time) vs a plain memory read, and peak aggregation memory vs one model")
+        var aggregate = new Command("aggregate", "The aggregation service's FedAvg round (checks, grouped exact fold, close) vs the fastest plain read of the same bytes, and its peak memory vs one model")
         {
             clients, parameters, group,
         };

@@ -4,12 +4,12 @@ using System.Runtime.InteropServices;
 namespace FlMicroservices.Core.Privacy.SecAgg;
 
 /// <summary>
-/// CPU time consumed by the calling thread, for <see cref="SecAggSimulator"/> and <see cref="SecAggBenchmark"/>: on Linux
+/// CPU time consumed by the calling thread, for the benchmarks (<see cref="SecAggBenchmark"/>, `fl bench aggregate`): on Linux
 /// <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c> (user and system time of this thread only, so other processes on a shared
 /// machine and the runtime's background threads do not count; page faults and blocking garbage collections on this thread
 /// do), elsewhere the elapsed time (<see cref="Stopwatch"/>), which equals it only on an otherwise idle machine.
 /// </summary>
-internal static partial class ThreadCpuClock
+public static partial class ThreadCpuClock
 {
     private const int ClockThreadCpuTimeId = 3;
     private static readonly bool UseThreadClock = OperatingSystem.IsLinux() && Probe();
