@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline check of the deployment files, for machines without a Docker engine (and without Aspire packages):
+# Offline check of the deployment files, for machines without a Docker engine:
 #
 #   bash scripts/check-docker.sh
 #
@@ -11,8 +11,8 @@
 #    `dotnet publish`; base images, ENTRYPOINT, libgomp1 where TorchSharp is in the closure, no ASP.NET Core project on the
 #    plain runtime image.
 # 3. Every service in compose that builds has its Dockerfile, and all six services and the node have one.
-# 4. The Aspire AppHost (aspire/), which cannot be built here: project references exist, the Projects.* names it uses
-#    match them, package versions resolve through aspire/Directory.Packages.props, it is not in the solution.
+# 4. The Aspire AppHost (aspire/), which the solution builds and tests/AppHost.Tests runs: it references every service and
+#    the CLI, declares the connection-string resources the services read, and is in the solution.
 #
 # Exit status 0 when everything holds; 1 with one line per problem otherwise. Needs python3 with PyYAML.
 set -euo pipefail
@@ -576,7 +576,8 @@ if compose is not None:
     print(f"{verdict:<4} docker/compose.yaml: {len(services)} services")
 
 # --------------------------------------------------------------------------------------------------------------- Aspire
-print("== aspire/FlMicroservices.AppHost (static checks; it cannot be built here)")
+# The AppHost is built with the solution and run by tests/AppHost.Tests; what stays here is what those would not notice.
+print("== aspire/FlMicroservices.AppHost (static checks; the solution build and tests/AppHost.Tests run it)")
 APPHOST = "aspire/FlMicroservices.AppHost/FlMicroservices.AppHost.csproj"
 before = len(problems)
 if not os.path.isfile(APPHOST):
@@ -587,45 +588,17 @@ else:
         if not (root.get("Sdk") or "").startswith("Aspire.AppHost.Sdk/"):
             fail(f"{APPHOST}: Sdk is {root.get('Sdk')!r}, expected Aspire.AppHost.Sdk/<version>")
         refs = project_refs(APPHOST)
-        for r in refs:
-            if not os.path.isfile(r):
-                fail(f"{APPHOST}: ProjectReference {r} does not exist")
         wanted_refs = {f"services/{s}/FlMicroservices.{s}.Host.csproj" for s in SERVICES} | {"tools/Fl.Cli/Fl.Cli.csproj"}
         for r in sorted(wanted_refs - set(refs)):
             fail(f"{APPHOST}: no ProjectReference to {r}")
-        generated = {re.sub(r"[.\-]", "_", os.path.splitext(os.path.basename(r))[0]) for r in refs}
-        source = open("aspire/FlMicroservices.AppHost/AppHost.cs", encoding="utf-8").read() \
-            if os.path.isfile("aspire/FlMicroservices.AppHost/AppHost.cs") else ""
-        if not source:
-            fail("aspire/FlMicroservices.AppHost/AppHost.cs is missing")
-        for used in sorted(set(re.findall(r"Projects\.(\w+)", source))):
-            if used not in generated:
-                fail(f"AppHost.cs uses Projects.{used}, but no ProjectReference generates it")
+        source = "".join(open(os.path.join("aspire/FlMicroservices.AppHost", f), encoding="utf-8").read()
+                         for f in os.listdir("aspire/FlMicroservices.AppHost") if f.endswith(".cs"))
         for resource in ("rabbitmq", "kafka", "mongodb", "redis"):
             if f'"{resource}"' not in source:
-                fail(f'AppHost.cs declares no resource named "{resource}" (the connection-string name the services read)')
-        versions = {}
-        for props in ("aspire/Directory.Packages.props", "Directory.Packages.props"):
-            proot = read_xml(props) if os.path.isfile(props) else None
-            for e in (proot.iter() if proot is not None else []):
-                if local(e.tag) == "PackageVersion" and e.get("Include"):
-                    versions.setdefault(e.get("Include"), (props, e.get("Version")))
-        if not os.path.isfile("aspire/Directory.Packages.props"):
-            fail("aspire/Directory.Packages.props is missing")
-        elif "../Directory.Packages.props" not in open("aspire/Directory.Packages.props", encoding="utf-8").read():
-            fail("aspire/Directory.Packages.props does not import the repository's Directory.Packages.props")
-        for e in root.iter():
-            if local(e.tag) == "PackageReference" and e.get("Include"):
-                if e.get("Version"):
-                    fail(f"{APPHOST}: PackageReference {e.get('Include')} sets a Version (central package management: NU1008)")
-                elif e.get("Include") not in versions:
-                    fail(f"{APPHOST}: no PackageVersion for {e.get('Include')}")
-        if "Aspire.Hosting.AppHost" in versions:
-            fail(f"{versions['Aspire.Hosting.AppHost'][0]}: a PackageVersion for Aspire.Hosting.AppHost, which the "
-                 "Aspire.AppHost.Sdk references implicitly, fails restore with NU1009")
+                fail(f'the AppHost declares no resource named "{resource}" (the connection-string name the services read)')
     sln = open("FlMicroservices.sln", encoding="utf-8").read() if os.path.isfile("FlMicroservices.sln") else ""
-    if "FlMicroservices.AppHost" in sln:
-        fail("FlMicroservices.sln includes the AppHost; it must stay out (its packages are not on this machine's mirror)")
+    if "FlMicroservices.AppHost" not in sln:
+        fail("FlMicroservices.sln does not include the AppHost, so CI would not build it")
 verdict = "ok" if len(problems) == before else "FAIL"
 print(f"{verdict:<4} {APPHOST}: static checks")
 

@@ -1,57 +1,49 @@
-// The FlMicroservices platform under Aspire: the four brokers and stores as containers, the six services and three nodes as
-// projects, all in the dashboard. Resource names are the connection-string names the services read, so WithReference
-// injects exactly ConnectionStrings__rabbitmq, __kafka, __redis and __mongodb (docs/deployment.md has the table).
+// The FlMicroservices platform under Aspire: RabbitMQ, Redis and Kafka (and MongoDB with containers), the six services and
+// the nodes, all in the dashboard. Without a container engine the infrastructure runs as local processes (Debian's
+// rabbitmq-server and redis-server, librdkafka's mock Kafka cluster, the file model store); aspire/README.md says how to
+// choose. Settings: section "Fl" (AppHostSettings).
+using FlMicroservices.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
+var settings = AppHostSettings.From(builder.Configuration, builder.AppHostDirectory);
+Console.WriteLine($"FlMicroservices AppHost: infrastructure as {(settings.UseContainers ? "containers" : "local processes")} ({settings.InfrastructureReason}); data in {settings.DataRoot}");
+var credentials = Credentials.Add(builder, persist: settings.UseContainers);
+var infrastructure = settings.UseContainers
+    ? ContainerInfrastructure.Add(builder, settings, credentials)
+    : LocalInfrastructure.Add(builder, settings, credentials);
 
-var rabbitmq = builder.AddRabbitMQ("rabbitmq").WithManagementPlugin();
-var kafka = builder.AddKafka("kafka")
-    .WithEnvironment("KAFKA_NUM_PARTITIONS", "4"); // topics are auto-created; the update stream spreads slices over 4
-var mongodb = builder.AddMongoDB("mongo").AddDatabase("mongodb", databaseName: "fl");
-var redis = builder.AddRedis("redis");
-
-var registry = builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
-    .WithBus(rabbitmq).WithHealthStore(redis).WithHttpHealthCheck("/health/ready");
-var selector = builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
-    .WithBus(rabbitmq).WithHealthStore(redis).WithHttpHealthCheck("/health/ready");
-var aggregation = builder.AddProject<Projects.FlMicroservices_Aggregation_Host>("aggregation")
-    .WithBus(rabbitmq).WithUpdateStream(kafka).WithModelStore(mongodb).WithHttpHealthCheck("/health/ready");
-var privacyAccounting = builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
-    .WithBus(rabbitmq).WithHttpHealthCheck("/health/ready");
-var modelRegistry = builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
-    .WithBus(rabbitmq).WithModelStore(mongodb).WithHttpHealthCheck("/health/ready");
-var reward = builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
-    .WithBus(rabbitmq).WithHttpHealthCheck("/health/ready");
-
-// Three nodes of 10 virtual clients, each with its own third of one synthetic data set. They start once every service
-// reports ready. (Not WithReplicas: each node needs its own --node-id.)
-for (var i = 1; i <= 3; i++)
+var services = new[]
 {
-    builder.AddProject<Projects.Fl_Cli>($"node-{i}")
-        .WithArgs("node", "--clients", "10", "--dataset", "synthetic", "--node-id", $"node-{i}", "--part", $"{i - 1}", "--of", "3")
-        .WithBus(rabbitmq).WithUpdateStream(kafka).WithModelStore(mongodb)
-        .WaitFor(registry).WaitFor(selector).WaitFor(aggregation)
-        .WaitFor(privacyAccounting).WaitFor(modelRegistry).WaitFor(reward);
+    builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
+        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService(),
+    builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
+        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService(),
+    // Durable checkpoints: Kafka offsets are committed only once the slices they cover are checkpointed, so a restarted
+    // aggregator resumes its open rounds.
+    builder.AddProject<Projects.FlMicroservices_Aggregation_Host>("aggregation")
+        .WithBus(infrastructure).WithUpdateStream(infrastructure).WithModelStore(infrastructure).AsService()
+        .WithEnvironment("Aggregation__CheckpointDirectory", settings.Folder("checkpoints")),
+    // The privacy ledger's journal: a restarted service continues every task's epsilon where it stood.
+    builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
+        .WithBus(infrastructure).AsService()
+        .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger")),
+    builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
+        .WithBus(infrastructure).WithModelStore(infrastructure).AsService(),
+    builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
+        .WithBus(infrastructure).AsService(),
+};
+
+// Nodes of virtual clients, each with its own share of one synthetic data set, started once every service is ready.
+// (Not WithReplicas: each node needs its own --node-id.)
+for (var i = 1; i <= settings.Nodes; i++)
+{
+    var node = builder.AddProject<Projects.Fl_Cli>($"node-{i}")
+        .WithArgs("node", "--clients", settings.ClientsPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--dataset", "synthetic", "--node-id", $"node-{i}",
+            "--part", (i - 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--of", settings.Nodes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .WithBus(infrastructure).WithUpdateStream(infrastructure).WithModelStore(infrastructure);
+    foreach (var service in services) node.WaitFor(service);
 }
 
 builder.Build().Run();
-
-/// <summary>Each adapter a process uses: its connection string, the setting that selects it, and a wait for the resource.</summary>
-internal static class FlResourceExtensions
-{
-    public static IResourceBuilder<ProjectResource> WithBus(
-        this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString> rabbitmq) =>
-        project.WithReference(rabbitmq).WaitFor(rabbitmq).WithEnvironment("Messaging__Transport", "RabbitMq");
-
-    public static IResourceBuilder<ProjectResource> WithUpdateStream(
-        this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString> kafka) =>
-        project.WithReference(kafka).WaitFor(kafka).WithEnvironment("UpdateStream__Transport", "Kafka");
-
-    public static IResourceBuilder<ProjectResource> WithHealthStore(
-        this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString> redis) =>
-        project.WithReference(redis).WaitFor(redis).WithEnvironment("Health__Store", "Redis");
-
-    public static IResourceBuilder<ProjectResource> WithModelStore(
-        this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString> mongodb) =>
-        project.WithReference(mongodb).WaitFor(mongodb).WithEnvironment("Storage__ModelStore", "MongoDb");
-}

@@ -1,0 +1,31 @@
+namespace FlMicroservices.AppHost;
+
+/// <summary>What each platform process uses: a connection string, the setting that selects the adapter, a wait for the server.</summary>
+/// <remarks>
+/// Resource names are the connection-string names the services read (rabbitmq, kafka, redis, mongodb), so WithReference
+/// injects exactly ConnectionStrings__rabbitmq and so on (docs/deployment.md has the configuration table).
+/// </remarks>
+internal static class FlResourceExtensions
+{
+    public static IResourceBuilder<ProjectResource> WithBus(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure) =>
+        project.WithDependency(infrastructure.RabbitMq).WithEnvironment("Messaging__Transport", "RabbitMq");
+
+    public static IResourceBuilder<ProjectResource> WithUpdateStream(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure) =>
+        project.WithDependency(infrastructure.Kafka).WithEnvironment("UpdateStream__Transport", "Kafka");
+
+    public static IResourceBuilder<ProjectResource> WithHealthStore(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure) =>
+        project.WithDependency(infrastructure.Redis).WithEnvironment("Health__Store", "Redis");
+
+    /// <summary>MongoDB where the infrastructure has it, else the file model store in one absolute folder every process shares.</summary>
+    public static IResourceBuilder<ProjectResource> WithModelStore(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure) =>
+        infrastructure.MongoDb is { } mongo
+            ? project.WithDependency(mongo).WithEnvironment("Storage__ModelStore", "MongoDb")
+            : project.WithEnvironment("Storage__ModelStore", "File").WithEnvironment("Storage__ModelStoreRoot", infrastructure.ModelStoreRoot);
+
+    /// <summary>A service with its readiness endpoint as the dashboard's health check.</summary>
+    public static IResourceBuilder<ProjectResource> AsService(this IResourceBuilder<ProjectResource> project) =>
+        project.WithHttpHealthCheck("/health/ready");
+
+    private static IResourceBuilder<ProjectResource> WithDependency(this IResourceBuilder<ProjectResource> project, Dependency dependency) =>
+        project.WithReference(dependency.Connection).WaitFor(dependency.Server);
+}
