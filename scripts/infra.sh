@@ -33,6 +33,11 @@ up() {
   rabbit_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port); redis_port=$(free_port)
   local node="fl-$$@localhost"
   mkdir -p "$root/rabbit/mnesia" "$root/rabbit/log"
+  # The node's epmd, started here with its PID kept: one the node started itself runs as `epmd -daemon` (the port only in
+  # its environment), so no pattern on its command line finds it and it outlived `down`.
+  nohup epmd -port "$epmd_port" -address 127.0.0.1 >"$root/rabbit/epmd.log" 2>&1 &
+  echo $! > "$root/rabbit/epmd.pid"
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$epmd_port") 2>/dev/null && break; sleep 0.1; done
   echo "== rabbitmq on port $rabbit_port"
   env HOME="$root/rabbit" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_PORT="$rabbit_port" RABBITMQ_DIST_PORT="$dist_port" \
       ERL_EPMD_PORT="$epmd_port" RABBITMQ_MNESIA_BASE="$root/rabbit/mnesia" RABBITMQ_LOG_BASE="$root/rabbit/log" \
@@ -78,9 +83,9 @@ down() {
     # shellcheck disable=SC1091
     source "$root/env"
     env HOME="$root/rabbit" ERL_EPMD_PORT="$FL_RABBITMQ_EPMD_PORT" timeout 30 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$FL_RABBITMQ_NODE" stop "$root/rabbit/pid" >/dev/null 2>&1 || true
-    pkill -f "epmd.*-port $FL_RABBITMQ_EPMD_PORT" 2>/dev/null || true
     redis-cli -p "${FL_REDIS_URL##*:}" shutdown nosave >/dev/null 2>&1 || true
   fi
+  [ -f "$root/rabbit/epmd.pid" ] && kill "$(cat "$root/rabbit/epmd.pid")" 2>/dev/null || true
   [ -f "$root/kafka.pid" ] && kill "$(cat "$root/kafka.pid")" 2>/dev/null || true
   rm -rf "$root"
   echo "== stopped"

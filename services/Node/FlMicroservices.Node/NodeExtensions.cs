@@ -1,4 +1,5 @@
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Node.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -31,9 +32,16 @@ public static class NodeExtensions
     public static IBusRegistrationConfigurator AddNodeConsumers(this IBusRegistrationConfigurator bus, string? instanceId = null)
     {
         var consumer = bus.AddConsumer<RoundStartedConsumer>();
-        if (instanceId is not null) consumer.Endpoint(e => e.InstanceId = instanceId);
+        if (instanceId is not null) consumer.Endpoint(e => OwnQueue(e, instanceId));
         var secure = bus.AddConsumer<SecAggServerMessageConsumer>(); // every node sees every message, like RoundStarted
-        if (instanceId is not null) secure.Endpoint(e => e.InstanceId = instanceId);
+        if (instanceId is not null) secure.Endpoint(e => OwnQueue(e, instanceId));
         return bus;
+    }
+
+    // A node's own queue expires once the node has been gone for a while, instead of collecting RoundStarted forever.
+    private static void OwnQueue(IEndpointRegistrationConfigurator endpoint, string instanceId)
+    {
+        endpoint.InstanceId = instanceId;
+        endpoint.AddConfigureEndpointCallback(QueueExpiry.After(QueueExpiry.Default));
     }
 }

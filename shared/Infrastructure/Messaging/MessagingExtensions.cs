@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlMicroservices.Infrastructure.Messaging;
 
@@ -43,6 +44,12 @@ public static class MessagingExtensions
                 });
                 return;
             }
+            // Every endpoint's _error queue is watched by the "error-queues" readiness entry.
+            var errorQueues = new ErrorQueues();
+            services.AddSingleton(errorQueues);
+            services.AddHealthChecks().Add(new HealthCheckRegistration("error-queues",
+                _ => new ErrorQueueHealthCheck(broker, errorQueues), HealthStatus.Degraded, ["ready"]));
+            bus.AddConfigureEndpointsCallback((name, _) => errorQueues.AddEndpoint(name));
             bus.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(broker, host => host.ConnectionName(AppDomain.CurrentDomain.FriendlyName));
