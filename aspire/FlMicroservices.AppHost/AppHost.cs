@@ -27,8 +27,10 @@ var services = new[]
     builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
         .WithBus(infrastructure).AsService()
         .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger")),
+    // Validation data a task names by path (MNIST folders, IDX pairs) is looked up under this folder.
     builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
-        .WithBus(infrastructure).WithModelStore(infrastructure).AsService(),
+        .WithBus(infrastructure).WithModelStore(infrastructure).AsService()
+        .WithEnvironment("Validation__DataRoot", settings.Folder("validation")),
     builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
         .WithBus(infrastructure).AsService(),
 };

@@ -73,9 +73,10 @@ public sealed class AppHostTests(ITestOutputHelper output)
                 Assert.Equal(Nodes * ClientsPerNode, round.Participants.Length);
                 Assert.Equal(round.Round, round.ModelVersion);
             }
-            // PENDING (issue 11, item 3): once a task can name its validation data, the model registry evaluates every
-            // candidate and each RoundCompleted carries accuracy; until then the AppHost's rounds report none.
-            Assert.All(rounds, r => Assert.Null(r.Accuracy));
+            // The task names its validation data (the nodes' synthetic generator), so the model registry evaluated every round.
+            Assert.All(rounds, r => Assert.True(r.Evaluated, r.NotEvaluatedReason));
+            Assert.All(rounds, r => Assert.InRange(r.Accuracy ?? -1, 0.0, 1.0));
+            Assert.All(rounds, r => Assert.True(r.Loss is { } loss && double.IsFinite(loss) && loss > 0, $"round {r.Round} loss {r.Loss}"));
             Assert.True(Directory.Exists(Path.Combine(dataRoot, "ledger")) && Directory.EnumerateFiles(Path.Combine(dataRoot, "ledger")).Any(),
                 "the privacy ledger journal was not written to the AppHost's ledger folder");
         }
@@ -98,5 +99,7 @@ public sealed class AppHostTests(ITestOutputHelper output)
         RoundTimeout = TimeSpan.FromMinutes(3),
         Training = new TrainingConfig(1, 10, 0.05),
         Seed = 5,
+        // The pooled test splits of the data set the nodes generate (fl node --dataset synthetic, seed 1, their clients in all).
+        Validation = new ValidationData { Kind = ValidationDataKind.Synthetic, Seed = 1, Devices = Nodes * ClientsPerNode },
     };
 }
