@@ -73,6 +73,7 @@ export ConnectionStrings__kafka=$(cat "$root/kafka.bootstrap")
 export Messaging__Transport=RabbitMq
 export UpdateStream__Transport=Kafka
 export Health__Store=Redis
+export FL_HOME=$(pwd)/.fl/home
 ENV
   echo "== ready; run: source $root/env"
   cat "$root/env"
@@ -88,7 +89,7 @@ down() {
   [ -f "$root/rabbit/epmd.pid" ] && kill "$(cat "$root/rabbit/epmd.pid")" 2>/dev/null || true
   [ -f "$root/kafka.pid" ] && kill "$(cat "$root/kafka.pid")" 2>/dev/null || true
   rm -rf "$root"
-  echo "== stopped"
+  echo "== stopped (model versions stay in .fl/home)"
 }
 
 case "${1:-}" in

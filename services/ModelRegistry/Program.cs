@@ -1,4 +1,5 @@
 using FlMicroservices.ModelRegistry;
+using FlMicroservices.ModelRegistry.Host;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.ServiceDefaults;
@@ -10,4 +11,4 @@ return ServiceDefaultsExtensions.RunService("model-registry", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddModelRegistryConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddModelRegistryService(builder.Configuration);
-});
+}, app => app.MapModelDownloads());

@@ -25,7 +25,8 @@ public static class InfrastructureExtensions
         var resilience = services.AddValidatedOptions<ResilienceOptions>(configuration, ResilienceOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IClientHealthStore, InMemoryClientHealthStore>();
-        services.TryAddSingleton<IModelStore>(_ => new FileModelStore(storage.ModelStoreRoot));
+        var modelStoreRoot = DataRoot.Resolve(configuration, storage.ModelStoreRoot)!;
+        services.TryAddSingleton<IModelStore>(_ => new FileModelStore(modelStoreRoot));
         if (stream.IsKafka)
         {
             var bootstrap = configuration.GetConnectionString(UpdateStreamOptions.ConnectionStringName);

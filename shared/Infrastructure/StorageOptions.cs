@@ -7,9 +7,9 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
-    /// <summary>Root folder of the file model store.</summary>
+    /// <summary>Root folder of the file model store; a relative path lies under the data root (<see cref="DataRoot"/>).</summary>
     [Required(AllowEmptyStrings = false)]
-    public string ModelStoreRoot { get; set; } = ".fl/models";
+    public string ModelStoreRoot { get; set; } = "models";
 
     /// <summary>"File" (the embedded default) or "MongoDb"; the service defaults pick the adapter.</summary>
     [RegularExpression("^(File|MongoDb)$", ErrorMessage = "Storage:ModelStore must be 'File' or 'MongoDb'.")]

@@ -78,7 +78,11 @@ public static class ServiceDefaultsExtensions
     private static bool IsProbe(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments(MetricsPath);
 
     /// <summary>Builds, maps the health endpoints and runs a service; configuration errors stop it with a message naming the setting.</summary>
-    public static int RunService(string serviceName, string[] args, Action<WebApplicationBuilder> configure)
+    /// <param name="serviceName">The service's name in telemetry and messages.</param>
+    /// <param name="args">The process's arguments.</param>
+    /// <param name="configure">Adds the service's adapters and logic.</param>
+    /// <param name="map">Maps the service's own endpoints, if it has any.</param>
+    public static int RunService(string serviceName, string[] args, Action<WebApplicationBuilder> configure, Action<WebApplication>? map = null)
     {
         try
         {
@@ -87,6 +91,7 @@ public static class ServiceDefaultsExtensions
             configure(builder);
             var app = builder.Build();
             app.MapFlHealthEndpoints();
+            map?.Invoke(app);
             app.MapGet("/", () => Results.Text($"{serviceName}: see {LivePath} and {ReadyPath}\n"));
             app.Run();
             return 0;

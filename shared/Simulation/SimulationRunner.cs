@@ -81,7 +81,7 @@ public static class SimulationRunner
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Storage:ModelStoreRoot"] = Path.Combine(options.OutDir, "models"),
+            ["Storage:ModelStoreRoot"] = Path.GetFullPath(Path.Combine(options.OutDir, "models")),
             ["Node:Parallelism"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
             ["Node:DropoutRate"] = options.DropoutRate.ToString(CultureInfo.InvariantCulture),
             ["Node:HeartbeatInterval"] = "00:00:15",

@@ -16,7 +16,7 @@ public static class AggregationExtensions
             ? new AggregationOptions()
             : services.AddValidatedOptions<AggregationOptions>(configuration, AggregationOptions.Section);
         if (configuration is null) services.AddOptions<AggregationOptions>();
-        services.AddSingleton(new AggregationCheckpoints(options.CheckpointDirectory));
+        services.AddSingleton(new AggregationCheckpoints(DataRoot.Resolve(configuration, options.CheckpointDirectory)));
         services.AddSingleton(sp =>
         {
             var rounds = ActivatorUtilities.CreateInstance<AggregationRounds>(sp, sp.GetRequiredService<AggregationCheckpoints>());

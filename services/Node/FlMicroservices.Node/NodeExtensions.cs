@@ -1,9 +1,13 @@
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.Resilience;
 using FlMicroservices.Node.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Node;
 
@@ -12,7 +16,8 @@ public static class NodeExtensions
 {
     public static IServiceCollection AddNode(this IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
     {
-        services.AddValidatedOptions<NodeOptions>(configuration, NodeOptions.Section);
+        var options = services.AddValidatedOptions<NodeOptions>(configuration, NodeOptions.Section);
+        AddModelSource(services, configuration, options.ModelRegistry);
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();
         services.AddSingleton<NodeStatistics>();
@@ -22,6 +27,22 @@ public static class NodeExtensions
         services.AddSingleton<RoundParticipation>();
         services.AddHostedService<NodeMembershipService>();
         return services;
+    }
+
+    // Model versions come from the model registry over HTTP when its URL is set, else straight from the model store.
+    private static void AddModelSource(IServiceCollection services, IConfiguration configuration, Uri? registry)
+    {
+        if (registry is null)
+        {
+            services.TryAddSingleton<IModelVersionReader>(sp => sp.GetRequiredService<IModelStore>());
+            return;
+        }
+        var resilience = services.AddValidatedOptions<ResilienceOptions>(configuration, ResilienceOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IModelVersionReader>(sp => new ModelRegistryClient(
+            new HttpClient { BaseAddress = registry, Timeout = Timeout.InfiniteTimeSpan }, // the pipeline times each attempt
+            ExternalCallResilience.Create("model-registry", resilience, ModelRegistryClient.IsTransient, sp.GetRequiredService<TimeProvider>()),
+            sp.GetRequiredService<ILogger<ModelRegistryClient>>()));
     }
 
     /// <param name="bus">The bus being configured.</param>

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace FlMicroservices.Node;
 
 /// <summary>Node settings; bound from the "Node" configuration section.</summary>
-public sealed class NodeOptions
+public sealed class NodeOptions : IValidatableObject
 {
     public const string Section = "Node";
 
@@ -21,4 +21,18 @@ public sealed class NodeOptions
     /// <summary>Wait between training and streaming the update (simulates a slow uplink, i.e. a straggler).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan SubmitDelay { get; set; }
+
+    /// <summary>http(s) base address of the model registry service to download model versions from; empty: the model store.</summary>
+    public string? ModelRegistryUrl { get; set; }
+
+    /// <summary>The parsed <see cref="ModelRegistryUrl"/>; null when none is set.</summary>
+    public Uri? ModelRegistry => string.IsNullOrWhiteSpace(ModelRegistryUrl) ? null
+        : new Uri(ModelRegistryUrl.EndsWith('/') ? ModelRegistryUrl : ModelRegistryUrl + "/", UriKind.Absolute);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrWhiteSpace(ModelRegistryUrl)
+            && !(Uri.TryCreate(ModelRegistryUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+            yield return new ValidationResult($"'{ModelRegistryUrl}' must be an http:// or https:// URL of the model registry service.", [nameof(ModelRegistryUrl)]);
+    }
 }

@@ -21,7 +21,7 @@ public sealed class RoundParticipation(
     HostedClients clients,
     TrainerPool trainers,
     NodeStatistics statistics,
-    IModelStore models,
+    IModelVersionReader models,
     IUpdateStreamProducer stream,
     ScaffoldClientState scaffold,
     SecAgg.SecureRoundParticipation secure,

@@ -13,12 +13,12 @@ public static class PrivacyAccountingExtensions
     public const string Section = "PrivacyAccounting";
 
     /// <summary>
-    /// Registers the ledger. With "PrivacyAccounting:LedgerDirectory" set, every account is journaled there and rebuilt
+    /// Registers the ledger. With "PrivacyAccounting:LedgerDirectory" set (relative: under the data root), every account is journaled there and rebuilt
     /// on start (a journal that cannot be trusted stops the service); without it the accounts live in memory only.
     /// </summary>
     public static IServiceCollection AddPrivacyAccountingService(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        var directory = configuration?[$"{Section}:LedgerDirectory"];
+        var directory = Infrastructure.DataRoot.Resolve(configuration, configuration?[$"{Section}:LedgerDirectory"]);
         if (string.IsNullOrWhiteSpace(directory)) return services.AddSingleton<PrivacyLedger>();
         return services.AddSingleton(sp =>
         {

@@ -1,16 +1,22 @@
 namespace FlMicroservices.Infrastructure.Models;
 
+/// <summary>Reads stored model versions: what a node needs to train a round (from the store, or over HTTP from the model registry).</summary>
+public interface IModelVersionReader
+{
+    /// <summary>The version's metadata; null when the task has no such version.</summary>
+    Task<ModelVersionInfo?> GetVersionAsync(string taskId, int version, CancellationToken cancellationToken);
+
+    /// <summary>The version's weights; <see cref="KeyNotFoundException"/> when the task has no such version.</summary>
+    Task<float[]> LoadWeightsAsync(string taskId, int version, CancellationToken cancellationToken);
+}
+
 /// <summary>Model versions of every task: metadata, weights, which version is current, and round candidates.</summary>
-public interface IModelStore
+public interface IModelStore : IModelVersionReader
 {
     /// <summary>Stores a version; a version number is written once and never changes.</summary>
     Task SaveVersionAsync(ModelVersionInfo info, ReadOnlyMemory<float> weights, CancellationToken cancellationToken);
 
-    Task<ModelVersionInfo?> GetVersionAsync(string taskId, int version, CancellationToken cancellationToken);
-
     Task<IReadOnlyList<ModelVersionInfo>> ListVersionsAsync(string taskId, CancellationToken cancellationToken);
-
-    Task<float[]> LoadWeightsAsync(string taskId, int version, CancellationToken cancellationToken);
 
     /// <summary>The version clients train from; null before the task's first version.</summary>
     Task<int?> GetCurrentVersionAsync(string taskId, CancellationToken cancellationToken);

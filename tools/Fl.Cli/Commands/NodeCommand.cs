@@ -21,7 +21,8 @@ namespace FlMicroservices.Cli.Commands;
 /// <remarks>
 /// Brokers and stores come from configuration like the services' (appsettings.json beside fl, environment variables such as
 /// Messaging__Transport=RabbitMq and ConnectionStrings__rabbitmq, see docs/deployment.md); --rabbitmq, --kafka and
-/// --model-store override them. The node reads the global model of each round from the model store.
+/// --model-store and --model-registry override them. The node downloads the global model of each round from the model registry
+/// service (--model-registry / Node:ModelRegistryUrl), or reads it from the model store when no URL is given.
 /// </remarks>
 public static class NodeCommand
 {
@@ -39,11 +40,12 @@ public static class NodeCommand
         var parallelism = new Option<int>("--parallelism") { Description = "Clients that train at once", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
         var rabbitmq = new Option<string?>("--rabbitmq") { Description = "amqp:// URI of the RabbitMQ broker (sets Messaging:Transport=RabbitMq)" };
         var kafka = new Option<string?>("--kafka") { Description = "Kafka bootstrap servers host:port[,...] (sets UpdateStream:Transport=Kafka)" };
-        var modelStore = new Option<string?>("--model-store") { Description = "Root folder of the file model store shared with the services" };
+        var modelStore = new Option<string?>("--model-store") { Description = "Root folder of the file model store shared with the services (without --model-registry)" };
+        var modelRegistry = new Option<string?>("--model-registry") { Description = "http:// URL of the model registry service to download model versions from (sets Node:ModelRegistryUrl)" };
         var submitDelay = new Option<double>("--submit-delay") { Description = "Seconds to wait between training and streaming (simulated slow uplink)", DefaultValueFactory = _ => 0 };
         var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
         {
-            nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, submitDelay,
+            nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, modelRegistry, submitDelay,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -88,7 +90,8 @@ public static class NodeCommand
             };
             if (parse.GetValue(rabbitmq) is { } uri) { overrides["Messaging:Transport"] = "RabbitMq"; overrides["ConnectionStrings:rabbitmq"] = uri; }
             if (parse.GetValue(kafka) is { } bootstrap) { overrides["UpdateStream:Transport"] = "Kafka"; overrides["ConnectionStrings:kafka"] = bootstrap; }
-            if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = root;
+            if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = Path.GetFullPath(root);
+            if (parse.GetValue(modelRegistry) is { } registryUrl) overrides["Node:ModelRegistryUrl"] = registryUrl;
             try
             {
                 using var host = Build(id, hosted, overrides);

@@ -52,7 +52,7 @@ public interface ISecureAggregationInputObserver
 /// </para>
 /// </remarks>
 public sealed class SecureRoundParticipation(
-    IModelStore models,
+    IModelVersionReader models,
     IUpdateStreamProducer stream,
     TimeProvider clock,
     ILogger<SecureRoundParticipation> logger,
