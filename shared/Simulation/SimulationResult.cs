@@ -25,6 +25,10 @@ public sealed record SimulationResult(
     [JsonIgnore]
     public IReadOnlyList<RoundMetrics> PerRound { get; init; } = [];
 
+    /// <summary>False when a round failed or the task ended early for a reason other than its target or privacy budget.</summary>
+    [JsonPropertyName("succeeded")]
+    public bool Succeeded { get; init; } = true;
+
     /// <summary>"central" (DP-FedAvg), "local" (DP-SGD on the clients), or null without differential privacy.</summary>
     [JsonPropertyName("dp_mechanism")]
     public string? DpMechanism { get; init; }

@@ -188,13 +188,13 @@ public static class SimulationRunner
                         roundsToTarget = completed.Round;
                         reason = $"target accuracy {options.TargetAccuracy:P1} reached in round {completed.Round}";
                         await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
-                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy);
+                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, succeeded: true);
                     }
                     break;
                 case TaskCompleted done when done.TaskId == taskId:
                     reason = done.Reason;
                     await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
-                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy);
+                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, done.Succeeded);
             }
         }
     }
@@ -268,7 +268,7 @@ public static class SimulationRunner
     }
 
     private static SimulationResult Summarise(string taskId, SimulationOptions options, FederatedData data, List<RoundMetrics> rounds,
-        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy)
+        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy, bool succeeded)
     {
         if (privacy.Enabled)
             rounds = rounds.Select(r => r with { Epsilon = privacy.EpsilonByRound.TryGetValue(r.Round, out var e) ? e : null }).ToList();
@@ -286,6 +286,7 @@ public static class SimulationRunner
             EpsilonBudget = privacy.Enabled ? options.DpEpsilonBudget : null,
             Delta = privacy.Enabled ? options.DpDelta : null,
             PrivacyBudgetExhausted = privacy.Exhausted is not null,
+            Succeeded = succeeded,
         };
     }
 }

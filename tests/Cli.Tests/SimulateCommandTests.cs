@@ -86,4 +86,17 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.True(png.Length > 1000);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }
+
+    [Fact]
+    public async Task A_task_whose_rounds_all_fail_exits_with_code_1_and_says_why()
+    {
+        // Krum with f = 5 needs more than 2f + 2 = 12 updates per round; 3 clients per round can never give it that.
+        var (code, errors) = await RunAsync("simulate", "--clients", "6", "--fraction", "0.5", "--rounds", "2", "--local-epochs", "1",
+            "--strategy", "krum", "--byzantine", "5", "--out", _out);
+
+        Assert.Equal(1, code);
+        Assert.Contains("the task failed: 2 rounds ran, 2 failed (round 1:", errors);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "summary.json")));
+        Assert.False(summary.RootElement.GetProperty("succeeded").GetBoolean());
+    }
 }

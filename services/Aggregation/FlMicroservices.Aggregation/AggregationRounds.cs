@@ -73,11 +73,37 @@ public sealed class AggregationRounds(
     /// <summary>Rounds open right now (tests and health reporting).</summary>
     public int OpenRoundCount => _open.Count;
 
+    /// <summary>
+    /// Opens a round. A round that cannot be opened (its model version missing, its strategy not buildable) fails at once with
+    /// a failed <see cref="RoundAggregated"/> naming the reason; any other error is retried by the bus until the round's deadline,
+    /// when the round fails with that error.
+    /// </summary>
     public async Task OpenAsync(RoundStarted started, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        try
+        {
+            await TryOpenAsync(started, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var reason = $"aggregation could not open round {started.Round}: {e.Message}";
+            if (e is RoundCannotOpenException or ArgumentException)
+            {
+                await FailUnopenedAsync(started, reason, cancellationToken);
+                return;
+            }
+            if (_openFailures.TryAdd((started.TaskId, started.Round), reason)) _ = FailUnopenedAtDeadlineAsync(started);
+            else _openFailures[(started.TaskId, started.Round)] = reason;
+            throw;
+        }
+    }
+
+    private async Task TryOpenAsync(RoundStarted started, CancellationToken cancellationToken)
     {
         var key = (started.TaskId, started.Round);
         var info = await models.GetVersionAsync(started.TaskId, started.ModelVersion, cancellationToken)
-            ?? throw new InvalidOperationException($"Round {started.Round} of task {started.TaskId} names model version {started.ModelVersion}, which the model store does not have.");
+            ?? throw new RoundCannotOpenException($"model version {started.ModelVersion} of task {started.TaskId} is not in the model store");
         if (SecureRounds is not null && SecAgg.SecureAggregationRounds.IsSecure(started))
         {
             await SecureRounds.OpenAsync(started, info.ParameterCount, cancellationToken);
@@ -90,6 +116,7 @@ public sealed class AggregationRounds(
             if (_open.ContainsKey(key) || _closed.Contains(key)) return; // redelivered
             var round = new RoundAggregation(started, info.ParameterCount, StrategyFor(started),
                 RoundAggregation.NormLimitFor(started, _lastNorms.GetValueOrDefault(started.TaskId)), Shard);
+            _openFailures.TryRemove(key, out _);
             _open[key] = round;
             foreach (var (slice, position) in TakePending(_pendingSlices, s => s.Slice.TaskId == started.TaskId && s.Slice.Round == started.Round)) round.Fold(slice, position);
             foreach (var manifest in TakePending(_pendingManifests, m => m.TaskId == started.TaskId && m.Round == started.Round)) round.AcceptManifest(manifest);
@@ -245,12 +272,58 @@ public sealed class AggregationRounds(
         await CloseAsync(key, round, cancellationToken);
     }
 
+    // Rounds whose opening failed with an error worth retrying, and the last such error.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Task, int Round), string> _openFailures = new();
+
+    private sealed class RoundCannotOpenException(string message) : Exception(message);
+
+    // A round that could not be opened is closed as failed, once; only the coordinator of a sharded service reports it.
+    private async Task FailUnopenedAsync(RoundStarted started, string reason, CancellationToken cancellationToken)
+    {
+        var key = (started.TaskId, started.Round);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            _openFailures.TryRemove(key, out _);
+            await EnsureRestoredAsync(cancellationToken);
+            if (_open.ContainsKey(key) || _closed.Contains(key) || _reported.ContainsKey(key)) return;
+            logger.LogError("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, reason);
+            RememberClosed(key);
+            if (Sharded && !Coordinates) return;
+            await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, false, null, [], [], [], reason, 0),
+                cancellationToken);
+            WriteControl();
+        }
+        finally { _gate.Release(); }
+    }
+
+    private async Task FailUnopenedAtDeadlineAsync(RoundStarted started)
+    {
+        var key = (started.TaskId, started.Round);
+        try
+        {
+            await UntilAsync(started.Deadline);
+            if (_openFailures.TryGetValue(key, out var reason)) await FailUnopenedAsync(started, reason, _shutdown.Token);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Failing round {Task}/{Round} at its deadline failed", key.Item1, key.Item2);
+        }
+    }
+
+    // Task.Delay takes at most ~49 days: far deadlines are waited for a day at a time.
+    private async Task UntilAsync(DateTimeOffset deadline)
+    {
+        for (var wait = deadline - clock.GetUtcNow(); wait > TimeSpan.Zero; wait = deadline - clock.GetUtcNow())
+            await Task.Delay(wait < TimeSpan.FromDays(1) ? wait : TimeSpan.FromDays(1), clock, _shutdown.Token);
+    }
+
     private async Task CloseAtDeadlineAsync((string Task, int Round) key, DateTimeOffset deadline)
     {
         try
         {
-            var wait = deadline - clock.GetUtcNow();
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, _shutdown.Token);
+            await UntilAsync(deadline);
             await _gate.WaitAsync(_shutdown.Token);
             try
             {

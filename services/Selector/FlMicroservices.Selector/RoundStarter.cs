@@ -49,7 +49,7 @@ public sealed class RoundStarter(
         var spec = entry.Spec;
         if (round > spec.Rounds)
         {
-            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy, "all rounds completed");
+            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy, TaskCompletion.AllRoundsReason(entry, spec.Rounds));
             return;
         }
         if (round <= entry.LastStartedRound) return; // a redelivered trigger: this round is already under way
@@ -116,10 +116,6 @@ public sealed class RoundStarter(
         return null;
     }
 
-    private async Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion, double? accuracy, string reason)
-    {
-        if (!entry.TryComplete()) return;
-        logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);
-        await publish.Publish(new TaskCompleted(taskId, rounds, modelVersion, accuracy, reason, clock.GetUtcNow()));
-    }
+    private Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion, double? accuracy, string reason) =>
+        TaskCompletion.PublishAsync(publish, entry, taskId, rounds, modelVersion, accuracy, reason, clock, logger);
 }

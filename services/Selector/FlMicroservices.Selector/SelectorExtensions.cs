@@ -14,6 +14,7 @@ public static class SelectorExtensions
     {
         services.AddValidatedOptions<SelectorOptions>(configuration, SelectorOptions.Section);
         services.AddSingleton<TaskSchedule>();
+        services.AddSingleton<RoundWatchdog>();
         services.AddScoped<RoundStarter>();
         return services;
     }
@@ -23,6 +24,7 @@ public static class SelectorExtensions
         bus.AddConsumer<TaskCreatedConsumer>();
         bus.AddConsumer<InitialModelPublishedConsumer>();
         bus.AddConsumer<RoundCompletedConsumer>();
+        bus.AddConsumer<RoundStartedConsumer>();
         bus.AddRequestClient<CheckPrivacyBudget>();
         return bus;
     }

@@ -10,4 +10,8 @@ public sealed class SelectorOptions
     /// <summary>A client whose last heartbeat is older than this is not selected.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan HealthyWithin { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long after a round's deadline the selector waits for its RoundCompleted before it fails the round and ends the task.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RoundGrace { get; set; } = TimeSpan.FromMinutes(2);
 }

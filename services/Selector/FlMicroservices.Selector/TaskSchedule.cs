@@ -26,6 +26,26 @@ public sealed class TaskSchedule
 
         public bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
 
+        private readonly SortedDictionary<int, string?> _outcomes = new(); // round -> null (succeeded) or its failure reason
+
+        /// <summary>Records how a round ended (a redelivered outcome changes nothing).</summary>
+        public void RecordOutcome(int round, bool succeeded, string? failureReason)
+        {
+            lock (_gate) _outcomes.TryAdd(round, succeeded ? null : failureReason ?? "round failed");
+        }
+
+        /// <summary>True once the round's outcome is known.</summary>
+        public bool HasOutcome(int round)
+        {
+            lock (_gate) return _outcomes.ContainsKey(round);
+        }
+
+        /// <summary>The failed rounds so far, with their reasons, in round order.</summary>
+        public IReadOnlyList<(int Round, string Reason)> FailedRounds()
+        {
+            lock (_gate) return _outcomes.Where(o => o.Value is not null).Select(o => (o.Key, o.Value!)).ToArray();
+        }
+
         private readonly Lock _gate = new();
         private double? _expectedClients;
 

@@ -13,10 +13,14 @@ public sealed record TaskRejected(
     DateTimeOffset RejectedAt);
 
 /// <summary>A task has run its last round (or was stopped); no further rounds start.</summary>
+/// <param name="Succeeded">True when every round that ran succeeded and the task ended as planned (all rounds, or the privacy budget).</param>
+/// <param name="FailedRounds">Rounds that ended with <see cref="RoundCompleted.Succeeded"/> false, or that no service closed in time.</param>
 public sealed record TaskCompleted(
     string TaskId,
     int RoundsCompleted,
     int FinalModelVersion,
     double? FinalAccuracy,
     string Reason,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    bool Succeeded = true,
+    int FailedRounds = 0);

@@ -176,10 +176,12 @@ public static class SimulateCommand
 
         var files = RunReport.Write(options.OutDir, result!);
         RunReport.PrintTable(result!);
-        AnsiConsole.MarkupLine($"[green]Done[/]: {result!.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
+        var outcome = result!.Succeeded ? "[green]Done[/]" : "[red]Failed[/]";
+        AnsiConsole.MarkupLine($"{outcome}: {result.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
         if (PrivacyLine(result) is { } privacy) AnsiConsole.MarkupLine(Markup.Escape(privacy));
         foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");
-        return CliRunner.Ok;
+        if (!result.Succeeded) Console.Error.WriteLine($"fl simulate: the task failed: {result.CompletionReason}");
+        return result.Succeeded ? CliRunner.Ok : CliRunner.Failed;
     }
 
     private static Dictionary<string, string> WithText(Dictionary<string, string> parameters, string key, string? value)

@@ -12,7 +12,8 @@ namespace FlMicroservices.Cli.Commands;
 
 /// <summary>
 /// `fl task create`: submits a federated training task to a running deployment over RabbitMQ, and with --follow prints
-/// one JSON line per round as an outside subscriber of RoundCompleted, until the task completes or is rejected.
+/// one JSON line per round as an outside subscriber of RoundCompleted, until the task completes or is rejected (bounded:
+/// see <see cref="TaskFollower"/>); the exit code is 0 only when the task completed with every round succeeded.
 /// </summary>
 public static class TaskCommand
 {
@@ -37,7 +38,7 @@ public static class TaskCommand
             Description = "Share of each round's updates a robust strategy tolerates as Byzantine, in [0, 0.5)",
             DefaultValueFactory = _ => Core.Aggregation.Robust.ByzantineTolerance.DefaultShare,
         };
-        var follow = new Option<bool>("--follow") { Description = "Print each completed round as a JSON line until the task ends" };
+        var follow = new Option<bool>("--follow") { Description = "Print each round's outcome as a JSON line until the task ends; exit 1 when it is rejected or fails" };
         var validation = new Option<string?>("--validation") { Description = $"Data the model registry evaluates every model on: {ValidationOption.ValidForms}; default synthetic:1,1 for --shape 60 --classes 10, none otherwise" };
         var validationSeed = new Option<int>("--validation-seed") { Description = "Seed of synthetic validation data (the nodes' --seed)", DefaultValueFactory = _ => 1 };
         var validationDevices = new Option<int>("--validation-devices") { Description = "Devices synthetic validation data is generated for (the nodes' --clients times --of)", DefaultValueFactory = _ => 30 };
@@ -100,6 +101,7 @@ public static class TaskCommand
                         e.Handler<RoundCompleted>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
                         e.Handler<TaskCompleted>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
                         e.Handler<TaskRejected>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
+                        e.Handler<TaskCreated>(c => c.Message.TaskId == taskId ? events.Writer.WriteAsync(c.Message).AsTask() : Task.CompletedTask);
                     });
                 }
             });
@@ -111,25 +113,11 @@ public static class TaskCommand
             }
             try
             {
+                var follower = new TaskFollower(events.Reader, spec.RoundTimeout, spec.Rounds);
                 await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
                 Console.WriteLine(JsonSerializer.Serialize(new { task_id = taskId, submitted = true }));
                 if (!parse.GetValue(follow)) return CliRunner.Ok;
-                await foreach (var message in events.Reader.ReadAllAsync(cancellationToken))
-                {
-                    switch (message)
-                    {
-                        case RoundCompleted r:
-                            Console.WriteLine(JsonSerializer.Serialize(new { round = r.Round, succeeded = r.Succeeded, rolled_back = r.RolledBack, accuracy = r.Accuracy, loss = r.Loss, participants = r.Participants.Length, version = r.ModelVersion }));
-                            break;
-                        case TaskCompleted c:
-                            Console.WriteLine(JsonSerializer.Serialize(new { task_completed = c.TaskId }));
-                            return CliRunner.Ok;
-                        case TaskRejected rejected:
-                            Console.Error.WriteLine($"fl task: rejected: {rejected.Reason}");
-                            return CliRunner.Failed;
-                    }
-                }
-                return CliRunner.Ok;
+                return await follower.FollowAsync(taskId, cancellationToken);
             }
             finally
             {

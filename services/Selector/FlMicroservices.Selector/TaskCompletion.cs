@@ -1,0 +1,37 @@
+using FlMicroservices.Contracts.V1;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace FlMicroservices.Selector;
+
+/// <summary>Ends a task once: publishes <see cref="TaskCompleted"/>, which succeeds only when no round failed and the end was planned.</summary>
+public static class TaskCompletion
+{
+    public const string AllRoundsCompleted = "all rounds completed";
+
+    /// <summary>Reasons that end a task as planned (with every round succeeded, the task succeeded).</summary>
+    private static readonly string[] PlannedEnds = [AllRoundsCompleted, "privacy budget:"];
+
+    /// <summary>"all rounds completed" when every round succeeded; otherwise how many failed and the first failure.</summary>
+    public static string AllRoundsReason(TaskSchedule.Entry entry, int rounds)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var failed = entry.FailedRounds();
+        return failed.Count == 0 ? AllRoundsCompleted
+            : $"{rounds} rounds ran, {failed.Count} failed (round {failed[0].Round}: {failed[0].Reason})";
+    }
+
+    public static async Task PublishAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion,
+        double? accuracy, string reason, TimeProvider clock, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(publish);
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(clock);
+        if (!entry.TryComplete()) return;
+        var failed = entry.FailedRounds().Count;
+        var succeeded = failed == 0 && PlannedEnds.Any(p => reason.StartsWith(p, StringComparison.Ordinal));
+        if (succeeded) logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);
+        else logger.LogWarning("Task {TaskId} failed after {Rounds} rounds ({Failed} failed): {Reason}", taskId, rounds, failed, reason);
+        await publish.Publish(new TaskCompleted(taskId, rounds, modelVersion, accuracy, reason, clock.GetUtcNow(), succeeded, failed));
+    }
+}
