@@ -22,29 +22,20 @@ public sealed class RetractionFlowTests : IAsyncLifetime
     private const int Parameters = 2_000;
     private const int SliceElements = 256;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-retract-" + Guid.NewGuid().ToString("N"));
-    private readonly Channel<RoundAggregated> _published = Channel.CreateUnbounded<RoundAggregated>();
-    private ServiceProvider _services = null!;
+    private CapturingBus _capture = null!;
     private IBusControl _bus = null!;
+    private Channel<RoundAggregated> _published = null!;
 
     public async Task InitializeAsync()
     {
-        var collection = new ServiceCollection();
-        collection.AddSingleton(_published);
-        collection.AddMassTransit(x =>
-        {
-            x.DisableUsageTelemetry();
-            x.AddConsumer<Capture>();
-            x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
-        });
-        _services = collection.BuildServiceProvider();
-        _bus = _services.GetRequiredService<IBusControl>();
-        await _bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        _capture = await CapturingBus.StartAsync();
+        _bus = _capture.Bus;
+        _published = _capture.Published;
     }
 
     public async Task DisposeAsync()
     {
-        await _bus.StopAsync();
-        await _services.DisposeAsync();
+        await _capture.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
@@ -149,10 +140,5 @@ public sealed class RetractionFlowTests : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not hold within 30 s.");
             await Task.Delay(20);
         }
-    }
-
-    private sealed class Capture(Channel<RoundAggregated> published) : IConsumer<RoundAggregated>
-    {
-        public async Task Consume(ConsumeContext<RoundAggregated> context) => await published.Writer.WriteAsync(context.Message);
     }
 }

@@ -12,28 +12,20 @@ namespace FlMicroservices.Services.Tests.Aggregation;
 public sealed class UnopenableRoundTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-unopenable-" + Guid.NewGuid().ToString("N"));
-    private readonly Channel<RoundAggregated> _published = Channel.CreateUnbounded<RoundAggregated>();
-    private ServiceProvider _services = null!;
+    private CapturingBus _capture = null!;
     private IBusControl _bus = null!;
+    private Channel<RoundAggregated> _published = null!;
 
     public async Task InitializeAsync()
     {
-        var collection = new ServiceCollection();
-        collection.AddSingleton(_published);
-        collection.AddMassTransit(x =>
-        {
-            x.AddConsumer<Capture>();
-            x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
-        });
-        _services = collection.BuildServiceProvider();
-        _bus = _services.GetRequiredService<IBusControl>();
-        await _bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        _capture = await CapturingBus.StartAsync();
+        _bus = _capture.Bus;
+        _published = _capture.Published;
     }
 
     public async Task DisposeAsync()
     {
-        await _bus.StopAsync();
-        await _services.DisposeAsync();
+        await _capture.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
@@ -85,10 +77,5 @@ public sealed class UnopenableRoundTests : IAsyncLifetime
         public Task SetCurrentVersionAsync(string taskId, int version, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<string> SaveCandidateAsync(string taskId, int round, ReadOnlyMemory<float> weights, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<float[]> LoadCandidateAsync(string reference, CancellationToken cancellationToken) => throw new NotSupportedException();
-    }
-
-    private sealed class Capture(Channel<RoundAggregated> published) : IConsumer<RoundAggregated>
-    {
-        public async Task Consume(ConsumeContext<RoundAggregated> context) => await published.Writer.WriteAsync(context.Message);
     }
 }
