@@ -9,5 +9,5 @@ return ServiceDefaultsExtensions.RunService("registry", args, builder =>
 {
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
-    builder.Services.AddRegistryService();
+    builder.Services.AddRegistryService(builder.Configuration);
 });

@@ -1,3 +1,4 @@
+using FlMicroservices.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -13,7 +14,7 @@ public static class ModelFactory
 {
     private static readonly Lock GlobalRandomGate = new();
 
-    public static IReadOnlyList<string> Names { get; } = ["logreg", "mlp", "cnn"];
+    public static IReadOnlyList<string> Names => ModelShapes.Names;
 
     /// <summary>Builds a freshly initialised model for samples of <paramref name="sampleShape"/> and <paramref name="classCount"/> classes.</summary>
     /// <exception cref="ArgumentException">An unknown name, or a sample shape the model cannot take.</exception>
@@ -58,18 +59,10 @@ public static class ModelFactory
     private static Module<Tensor, Tensor> Cnn(int[] sampleShape, int classCount)
     {
         var flatMnist = sampleShape is [784];
-        if (sampleShape.Length != 3 && !flatMnist)
-        {
-            throw new ArgumentException(
-                $"The cnn model needs a sample shape [channels, height, width] (or a flat [784], read as 1x28x28); got [{string.Join(", ", sampleShape)}].",
-                nameof(sampleShape));
-        }
-        var (channels, height, width) = flatMnist ? (1, 28, 28) : (sampleShape[0], sampleShape[1], sampleShape[2]);
-        if (height < 4 || width < 4)
-            throw new ArgumentException($"The cnn model pools twice by 2, so it needs images of at least 4x4; got {height}x{width}.", nameof(sampleShape));
+        var (channels, height, width) = ModelShapes.CnnImage(sampleShape);
 
         // Padding 2 keeps each 5x5 convolution size-preserving, so only the two 2x2 pools shrink the image.
-        var flattened = 64L * (height / 2 / 2) * (width / 2 / 2);
+        var flattened = ModelShapes.CnnFlattened(height, width);
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         if (flatMnist) layers.Add(("unflatten", Unflatten(1, [1, 28, 28])));
         layers.AddRange(
@@ -88,10 +81,5 @@ public static class ModelFactory
         return Sequential(layers);
     }
 
-    internal static void ValidateShape(int[] sampleShape)
-    {
-        ArgumentNullException.ThrowIfNull(sampleShape);
-        if (sampleShape.Length == 0 || sampleShape.Any(d => d <= 0))
-            throw new ArgumentException($"Sample shape [{string.Join(", ", sampleShape)}] must have positive dimensions.", nameof(sampleShape));
-    }
+    internal static void ValidateShape(int[] sampleShape) => ModelShapes.CheckShape(sampleShape);
 }

@@ -47,6 +47,8 @@ public sealed class DeploymentCommandTests
     [InlineData("--rabbitmq http://host/", "--rabbitmq")]
     [InlineData("--rabbitmq amqp://localhost/ --task-id bad/id", "--task-id")]
     [InlineData("--rabbitmq amqp://localhost/ --shape 1,x", "--shape")]
+    [InlineData("--rabbitmq amqp://localhost/ --round-timeout 1e300", "--round-timeout 1E+300")]
+    [InlineData("--rabbitmq amqp://localhost/ --round-timeout 0", "--round-timeout 0")]
     public async Task Fl_task_create_refuses_bad_options_with_exit_code_2(string options, string named)
     {
         var (code, errors) = await RunAsync(["task", "create", .. options.Split(' ')]);

@@ -1,5 +1,7 @@
+using FlMicroservices.Infrastructure;
 using FlMicroservices.Registry.Consumers;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlMicroservices.Registry;
@@ -7,8 +9,13 @@ namespace FlMicroservices.Registry;
 /// <summary>Registration of the registry service's logic and consumers.</summary>
 public static class RegistryExtensions
 {
-    public static IServiceCollection AddRegistryService(this IServiceCollection services) =>
-        services.AddSingleton<TaskCatalog>().AddSingleton<ClientAdmission>();
+    /// <summary>Registers the registry's logic; its caps on tasks come from the "Registry" section (defaults without one).</summary>
+    public static IServiceCollection AddRegistryService(this IServiceCollection services, IConfiguration? configuration = null)
+    {
+        if (configuration is null) services.AddOptions<TaskLimits>();
+        else services.AddValidatedOptions<TaskLimits>(configuration, TaskLimits.Section);
+        return services.AddSingleton<TaskCatalog>().AddSingleton<ClientAdmission>();
+    }
 
     public static IBusRegistrationConfigurator AddRegistryConsumers(this IBusRegistrationConfigurator bus)
     {

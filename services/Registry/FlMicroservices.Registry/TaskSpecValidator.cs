@@ -9,7 +9,10 @@ public static class TaskSpecValidator
 {
     public static readonly string[] KnownModels = ["logreg", "mlp", "cnn"];
 
-    public static IReadOnlyList<string> Validate(string taskId, TaskSpec? spec)
+    /// <param name="taskId">The requested task id.</param>
+    /// <param name="spec">The requested task.</param>
+    /// <param name="limits">The registry's caps (defaults when null); they also refuse a sample shape the model cannot take.</param>
+    public static IReadOnlyList<string> Validate(string taskId, TaskSpec? spec, TaskLimits? limits = null)
     {
         var problems = new List<string>();
         if (!Identifiers.IsValid(taskId)) problems.Add($"TaskId '{taskId}' is not valid: {Identifiers.Rule}");
@@ -56,6 +59,7 @@ public static class TaskSpecValidator
         if (spec.Privacy is not null) SecureAggregationValidation.Validate(spec, spec.Privacy, problems);
         ValidationDataValidation.Validate(spec, problems);
         RobustnessValidation.Validate(spec, problems);
+        (limits ?? new TaskLimits()).Check(spec, problems);
         return problems;
     }
 

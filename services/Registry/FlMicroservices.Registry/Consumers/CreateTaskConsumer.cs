@@ -1,16 +1,18 @@
 using FlMicroservices.Contracts.V1;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Registry.Consumers;
 
 /// <summary>Accepts a valid task (publishing <see cref="TaskCreated"/>) or refuses it with every problem named.</summary>
-public sealed class CreateTaskConsumer(TaskCatalog catalog, TimeProvider clock, ILogger<CreateTaskConsumer> logger) : IConsumer<CreateTask>
+public sealed class CreateTaskConsumer(TaskCatalog catalog, IOptions<TaskLimits> limits, TimeProvider clock, ILogger<CreateTaskConsumer> logger)
+    : IConsumer<CreateTask>
 {
     public async Task Consume(ConsumeContext<CreateTask> context)
     {
         var request = context.Message;
-        var problems = TaskSpecValidator.Validate(request.TaskId, request.Spec).ToList();
+        var problems = TaskSpecValidator.Validate(request.TaskId, request.Spec, limits.Value).ToList();
         if (problems.Count == 0 && !catalog.TryAdd(request.TaskId, request.Spec))
             problems.Add($"TaskId '{request.TaskId}' already exists");
         if (problems.Count > 0)
