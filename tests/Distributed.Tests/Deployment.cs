@@ -8,7 +8,8 @@ namespace FlMicroservices.Distributed.Tests;
 /// <summary>
 /// The six services and three nodes, each its own OS process, wired by a real RabbitMQ and Redis (throwaway local servers
 /// unless FL_RABBITMQ_URL / FL_REDIS_URL name others), the Kafka-protocol mock cluster hosted by this test process, and a
-/// file model store shared through a folder. What a user gets from scripts/infra.sh plus `dotnet run` of each service.
+/// file model store shared by the services through a folder; nodes download model versions from the model registry over HTTP.
+/// What a user gets from scripts/infra.sh plus `dotnet run` of each service.
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {
@@ -31,13 +32,15 @@ public sealed class Deployment : IAsyncDisposable
 
     /// <summary>Starts the infrastructure and the six services and waits until each reports ready; nodes come with <see cref="StartNodes"/>.</summary>
     /// <param name="aggregationShards">Aggregation processes, sharded by slice (1: one process named "Aggregation"; K: "Aggregation-0" .. "Aggregation-{K-1}").</param>
+    /// <param name="settings">Per service, settings that replace the deployment's (e.g. a store of its own).</param>
     /// <param name="restartable">Servers the test may restart (never the environment's); RabbitMQ from FL_RABBITMQ_URL is used only when false.</param>
-    public static async Task<Deployment> StartAsync(int aggregationShards = 1, bool restartable = false)
+    public static async Task<Deployment> StartAsync(int aggregationShards = 1, bool restartable = false, IReadOnlyDictionary<string, Dictionary<string, string>>? settings = null)
     {
         var deployment = new Deployment(Path.Combine(Path.GetTempPath(), "fl-deploy-" + Guid.NewGuid().ToString("N")[..12]))
         {
             AggregationShards = aggregationShards,
             Restartable = restartable,
+            Overrides = settings ?? new Dictionary<string, Dictionary<string, string>>(),
         };
         Directory.CreateDirectory(deployment.LogDirectory);
         try
@@ -67,6 +70,11 @@ public sealed class Deployment : IAsyncDisposable
 
     /// <summary>The folder the model registry resolves validation data paths against: the shared data beside the checkout.</summary>
     public static string ValidationDataRoot => Path.GetFullPath(Path.Combine(RepositoryPaths.Root, "..", "shared", "data"));
+
+    private IReadOnlyDictionary<string, Dictionary<string, string>> Overrides { get; init; } = new Dictionary<string, Dictionary<string, string>>();
+
+    /// <summary>The settings every process of the deployment shares (broker, stream, health store, model store).</summary>
+    public IReadOnlyDictionary<string, string> SharedSettings => Environment;
 
     private async Task StartInfrastructureAsync()
     {
@@ -115,6 +123,7 @@ public sealed class Deployment : IAsyncDisposable
                 : [(name, new Dictionary<string, string>(Environment))];
             foreach (var (instance, environment) in instances)
             {
+                foreach (var (key, value) in Overrides.GetValueOrDefault(name) ?? []) environment[key] = value;
                 var service = new ServiceProcess(instance, dll, [], environment, LogDirectory, FreePort());
                 Services[instance] = service;
                 service.Start();
@@ -140,7 +149,10 @@ public sealed class Deployment : IAsyncDisposable
     public void StartNode(string nodeId, params string[] arguments)
     {
         var fl = Path.Combine(RepositoryPaths.Root, "tools", "Fl.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "fl.dll");
-        var node = new ServiceProcess(nodeId, fl, ["node", "--node-id", nodeId, .. arguments], Environment, LogDirectory, httpPort: null);
+        // Models over HTTP from the model registry, as users deploy nodes.
+        var node = new ServiceProcess(nodeId, fl,
+            ["node", "--node-id", nodeId, "--model-registry", $"http://127.0.0.1:{Services["ModelRegistry"].HttpPort}", .. arguments],
+            Environment, LogDirectory, httpPort: null);
         Nodes.Add(node);
         node.Start();
     }

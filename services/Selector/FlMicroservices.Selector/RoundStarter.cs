@@ -54,9 +54,8 @@ public sealed class RoundStarter(
         }
         if (round <= entry.LastStartedRound) return; // a redelivered trigger: this round is already under way
 
-        var alive = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
         var requirement = DatasetRequirement.For(spec);
-        var healthy = await CapableClients.FilterAsync(health, alive, requirement, cancellationToken);
+        var (alive, healthy) = await WaitForClientsAsync(requirement, Math.Max(1, spec.MinClientsPerRound), cancellationToken);
         var poisson = spec.Sampling == ClientSampling.Poisson;
         var count = UniformSampler.ParticipantCount(healthy.Count, spec.ClientFraction, spec.MinClientsPerRound);
         if (healthy.Count == 0 || (!poisson && count < spec.MinClientsPerRound) || (poisson && healthy.Count < spec.MinClientsPerRound))
@@ -97,6 +96,23 @@ public sealed class RoundStarter(
         using var span = FlTelemetry.StartRound(taskId, round);
         await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed, spec.ByzantineShare), cancellationToken);
+    }
+
+    /// <summary>
+    /// The healthy clients and those of them that fit the task, once at least <paramref name="needed"/> fit (nodes that just
+    /// started may still be registering), or after <see cref="SelectorOptions.ClientWait"/>.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Alive, IReadOnlyList<string> Capable)> WaitForClientsAsync(DatasetRequirement requirement, int needed,
+        CancellationToken cancellationToken)
+    {
+        var until = clock.GetUtcNow() + options.Value.ClientWait;
+        while (true)
+        {
+            var alive = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
+            var capable = await CapableClients.FilterAsync(health, alive, requirement, cancellationToken);
+            if (capable.Count >= needed || clock.GetUtcNow() >= until) return (alive, capable);
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
+        }
     }
 
     /// <summary>Each candidate independently with probability <paramref name="rate"/>; drawn again while fewer than <paramref name="minimum"/> are taken.</summary>

@@ -21,14 +21,45 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
         if (_armed.TryAdd((started.TaskId, started.Round), 0)) _ = WatchAsync(started);
     }
 
+    /// <summary>Watches a new task: without a first round by <see cref="SelectorOptions.StartWait"/> (its initial model was never published), the task ends with the reason.</summary>
+    public void ArmStart(TaskCreated created)
+    {
+        ArgumentNullException.ThrowIfNull(created);
+        if (_armed.TryAdd((created.TaskId, 0), 0)) _ = WatchStartAsync(created.TaskId, created.CreatedAt + options.Value.StartWait);
+    }
+
+    private async Task WatchStartAsync(string taskId, DateTimeOffset due)
+    {
+        try
+        {
+            await UntilAsync(due);
+            var entry = schedule.Find(taskId);
+            if (entry is null || entry.IsCompleted || entry.LastStartedRound > 0) return;
+            var reason = $"round 1 cannot start: no initial model version was published within {options.Value.StartWait.TotalSeconds:F0} s " +
+                "of the task's creation (is the model-registry service running, and could it build the model? see its log)";
+            logger.LogError("Task {TaskId}: {Reason}", taskId, reason);
+            await TaskCompletion.PublishAsync(bus, entry, taskId, 0, 0, null, reason, clock, logger);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            logger.LogError(e, "The start watchdog of task {Task} failed", taskId);
+        }
+    }
+
+    private async Task UntilAsync(DateTimeOffset due)
+    {
+        for (var wait = due - clock.GetUtcNow(); wait > TimeSpan.Zero; wait = due - clock.GetUtcNow())
+            await Task.Delay(wait < LongestWait ? wait : LongestWait, clock, _stopping.Token);
+    }
+
     private async Task WatchAsync(RoundStarted started)
     {
         var grace = options.Value.RoundGrace;
         var due = started.Deadline + grace;
         try
         {
-            for (var wait = due - clock.GetUtcNow(); wait > TimeSpan.Zero; wait = due - clock.GetUtcNow())
-                await Task.Delay(wait < LongestWait ? wait : LongestWait, clock, _stopping.Token);
+            await UntilAsync(due);
             var entry = schedule.Find(started.TaskId);
             if (entry is null || entry.IsCompleted || entry.HasOutcome(started.Round)) return;
             var reason = $"round {started.Round} was not closed by its deadline plus {grace.TotalSeconds:F0} s of grace " +

@@ -4,11 +4,12 @@ using MassTransit;
 namespace FlMicroservices.Selector.Consumers;
 
 /// <summary>Remembers a new task; its first round starts once its initial model is published.</summary>
-public sealed class TaskCreatedConsumer(TaskSchedule schedule) : IConsumer<TaskCreated>
+public sealed class TaskCreatedConsumer(TaskSchedule schedule, RoundWatchdog watchdog) : IConsumer<TaskCreated>
 {
     public Task Consume(ConsumeContext<TaskCreated> context)
     {
         schedule.Add(context.Message.TaskId, context.Message.Spec);
+        watchdog.ArmStart(context.Message);
         return Task.CompletedTask;
     }
 }
