@@ -69,9 +69,6 @@ public static class TaskCommand
             var validationText = parse.GetValue(validation) ?? (sampleShape is [60] && parse.GetValue(classes) == 10 ? "synthetic:1,1" : "none");
             if (!ValidationOption.TryParse(validationText, parse.GetValue(validationSeed), parse.GetValue(validationDevices), parse.GetValue(validationSamples), out var validationData, out var validationProblem))
                 return Invalid(validationProblem!);
-            var seconds = parse.GetValue(timeout);
-            if (!(seconds > 0) || seconds >= TimeSpan.MaxValue.TotalSeconds)
-                return Invalid($"--round-timeout {seconds.ToString(CultureInfo.InvariantCulture)} must be a positive number of seconds");
             var spec = new TaskSpec
             {
                 Validation = validationData,
