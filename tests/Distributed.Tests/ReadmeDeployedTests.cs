@@ -37,9 +37,12 @@ public sealed class ReadmeDeployedTests(ITestOutputHelper output)
         var rounds = lines.Where(l => l.TryGetProperty("round", out _)).ToList();
         Assert.Equal([1, 2, 3, 4, 5], rounds.Select(r => r.GetProperty("round").GetInt32()));
         Assert.All(rounds, r => Assert.True(r.GetProperty("succeeded").GetBoolean(), r.ToString()));
-        // Round 1 may start while node-1 is still registering its clients; by round 2 all 10 are healthy and all contribute.
-        Assert.InRange(rounds[0].GetProperty("contributors").GetInt32(), 1, 10);
-        Assert.All(rounds.Skip(1), r => Assert.Equal(10, r.GetProperty("contributors").GetInt32()));
+        // Round 1 may start while the nodes are still registering their clients, so it may have fewer than 30.
+        Assert.InRange(rounds[0].GetProperty("contributors").GetInt32(), 1, 30);
+        Assert.All(rounds, r => Assert.True(r.GetProperty("evaluated").GetBoolean(), r.ToString()));
+        // The model learns: the last round's validation accuracy is above the first round's.
+        var accuracies = rounds.Select(r => r.GetProperty("accuracy").GetDouble()).ToArray();
+        Assert.True(accuracies[^1] > accuracies[0], $"accuracy did not rise: {string.Join(", ", accuracies)}");
         var end = Assert.Single(lines, l => l.TryGetProperty("task_completed", out _));
         Assert.True(end.GetProperty("succeeded").GetBoolean());
         Assert.Equal("all rounds completed", end.GetProperty("reason").GetString());
