@@ -7,7 +7,7 @@ namespace FlMicroservices.Training;
 /// <summary>A data set as tensors, made once per data set and kept with it: the features share the data set's memory, the labels are int64.</summary>
 /// <remarks>
 /// Local training reads batches from these by index (a shuffle is a permutation of row numbers, each batch a gather of its
-/// rows), so a round copies no data set: the client's examples are copied into a tensor once, not every round.
+/// rows), so a round copies no data set: the client's examples are held once, in the managed array the tensor is pinned over.
 /// </remarks>
 internal sealed class DatasetTensors
 {
@@ -15,13 +15,12 @@ internal sealed class DatasetTensors
 
     private DatasetTensors(InMemoryDataset data)
     {
-        // One copy into torch's own (aligned) memory, not a tensor over the pinned managed array: BLAS kernels round
-        // differently at different alignments, so a view over an array wherever the GC put it broke exact repeatability.
-        Features = TensorCopy.FromSpan(data.Features, [data.Features.Length]).DetachFromDisposeScope();
+        // from_array pins the array and wraps it: no copy. The data set is never changed in place, so the tensor stays true.
+        Features = from_array(data.Features).DetachFromDisposeScope();
         Labels = TensorCopy.Labels(data.Labels).DetachFromDisposeScope();
     }
 
-    /// <summary>All rows, flat: [count * features], copied once.</summary>
+    /// <summary>All rows, flat: [count * features] over the data set's own array.</summary>
     public Tensor Features { get; }
 
     /// <summary>All labels as int64, the index type cross-entropy expects.</summary>
