@@ -17,10 +17,8 @@ public sealed record FederatedData(IReadOnlyList<InMemoryDataset> ClientTrain, I
             if (options.TestSamples > 0) test = test.Take(options.TestSamples);
             var partitioner = PartitionerFactory.Parse(options.Partition ?? "iid");
             var parts = partitioner.Partition(train.Labels, options.Clients, train.ClassCount, rng);
-            var data = new FederatedData(parts.Select(train.Subset).ToArray(), test,
+            return new FederatedData(parts.Select(train.Subset).ToArray(), test,
                 $"MNIST from {options.DataDir}: {train.Count} training samples over {options.Clients} clients ({partitioner.Name}), {test.Count} test samples");
-            ReleasePooled();
-            return data;
         }
 
         var synthetic = SyntheticFedProx.Generate(spec.Alpha, spec.Beta, spec.Iid, options.Seed, devices: options.Clients);
@@ -34,17 +32,7 @@ public sealed record FederatedData(IReadOnlyList<InMemoryDataset> ClientTrain, I
         var pooled = InMemoryDataset.Concat(synthetic.Train);
         var split = PartitionerFactory.Parse(options.Partition);
         var clients = split.Partition(pooled.Labels, options.Clients, pooled.ClassCount, rng);
-        var resplit = new FederatedData(clients.Select(pooled.Subset).ToArray(), pooledTest,
+        return new FederatedData(clients.Select(pooled.Subset).ToArray(), pooledTest,
             $"{name} pooled and re-split ({split.Name}) over {options.Clients} clients, {pooledTest.Count} pooled test samples");
-        ReleasePooled();
-        return resplit;
-    }
-
-    // The pooled set the clients' sets were copied from is garbage now (188 MB for MNIST): one compacting collection gives
-    // its memory back to the system at once rather than whenever the large-object heap is next collected.
-    private static void ReleasePooled()
-    {
-        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 }

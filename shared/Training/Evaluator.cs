@@ -37,14 +37,13 @@ public sealed class Evaluator : IDisposable
         {
             var lossSum = 0.0;
             var correct = 0L;
-            var tensors = DatasetTensors.For(data); // views of the data set's rows: no copy per evaluation
             var features = data.FeatureCount;
             for (var start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 var rows = Math.Min(batchSize, data.Count - start);
-                var x = tensors.Features.narrow(0, (long)start * features, (long)rows * features).view(ModelInput.BatchShape(sampleShape, rows));
-                var y = tensors.Labels.narrow(0, start, rows);
+                var x = TensorCopy.FromSpan(data.Features.AsSpan(start * features, rows * features), ModelInput.BatchShape(sampleShape, rows));
+                var y = TensorCopy.Labels(data.Labels.AsSpan(start, rows));
                 var logits = model.call(x);
                 lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
                 correct += logits.argmax(1).eq(y).sum().item<long>();

@@ -55,10 +55,8 @@ public sealed class LocalTrainer : IDisposable
         ParameterVector.Set(_model, globalParameters);
         using var sgd = new LocalSgd(_parameters, settings);
         var count = data.Count;
-        // The data set's tensors are made once and kept with it; each batch gathers its rows by index (no per-round copy).
-        var tensors = DatasetTensors.For(data);
-        var features = tensors.Features.view(ModelInput.BatchShape(_sampleShape, count));
-        var labels = tensors.Labels;
+        var features = TensorCopy.FromSpan(data.Features, ModelInput.BatchShape(_sampleShape, count));
+        var labels = TensorCopy.Labels(data.Labels);
         using var generator = new Generator(unchecked((ulong)seed));
         _model.train();
         var dp = settings.DpSgd;
@@ -72,30 +70,28 @@ public sealed class LocalTrainer : IDisposable
         for (var epoch = 0; epoch < settings.Epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
-            // A shuffle by index: each batch gathers the rows the permutation names, the same rows in the same order as a
-            // shuffled copy of the data set would give, without the copy.
+            // One shuffled copy per epoch lets every batch be a view (narrow) instead of a gather.
             var order = randperm(count, generator: generator);
+            var shuffledFeatures = features.index_select(0, order);
+            var shuffledLabels = labels.index_select(0, order);
             epochLoss = 0.0;
             for (var start = 0; start < count; start += settings.BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var rows = Math.Min(settings.BatchSize, count - start);
-                var batch = order.narrow(0, start, rows);
-                var batchFeatures = features.index_select(0, batch);
-                var batchLabels = labels.index_select(0, batch);
                 if (dp is null)
                 {
                     _model.zero_grad();
-                    var logits = _model.call(batchFeatures);
-                    var loss = nn.functional.cross_entropy(logits, batchLabels);
+                    var logits = _model.call(shuffledFeatures.narrow(0, start, rows));
+                    var loss = nn.functional.cross_entropy(logits, shuffledLabels.narrow(0, start, rows));
                     loss.backward();
                     sgd.Step();
                     epochLoss += loss.item<float>() * (double)rows;
                 }
                 else
                 {
-                    epochLoss += DpSgdStep(sgd, dp, noise, noiseBuffer, batchFeatures, batchLabels, rows);
+                    epochLoss += DpSgdStep(sgd, dp, noise, noiseBuffer, shuffledFeatures.narrow(0, start, rows), shuffledLabels.narrow(0, start, rows), rows);
                 }
                 steps++;
             }
