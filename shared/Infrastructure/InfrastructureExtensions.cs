@@ -34,9 +34,12 @@ public static class InfrastructureExtensions
                 throw new InvalidOperationException(
                     $"Invalid configuration: UpdateStream:Transport is Kafka but ConnectionStrings:{UpdateStreamOptions.ConnectionStringName} " +
                     $"is {(string.IsNullOrWhiteSpace(bootstrap) ? "not set" : $"'{bootstrap}'")}; it must list bootstrap servers as host:port[,host:port].");
+            var security = services.AddValidatedOptions<KafkaSecurityOptions>(configuration, KafkaSecurityOptions.Section);
+            // Before every consumer and producer: the topic exists with its partitions, replication and retention.
+            services.AddHostedService(sp => new KafkaTopicProvisioner(bootstrap, stream, security, sp.GetRequiredService<ILogger<KafkaTopicProvisioner>>()));
             services.TryAddSingleton(sp => new KafkaUpdateStream(bootstrap, stream,
                 ExternalCallResilience.Create("kafka", resilience, KafkaUpdateStream.IsTransient, sp.GetRequiredService<TimeProvider>()),
-                sp.GetRequiredService<ILoggerFactory>()));
+                sp.GetRequiredService<ILoggerFactory>(), security));
             services.TryAddSingleton<IUpdateStreamProducer>(sp => sp.GetRequiredService<KafkaUpdateStream>());
             services.TryAddSingleton<IUpdateStreamConsumerFactory>(sp => sp.GetRequiredService<KafkaUpdateStream>());
             services.TryAddSingleton<IUpdateStreamReader>(sp => sp.GetRequiredService<KafkaUpdateStream>());

@@ -1,16 +1,18 @@
 using Confluent.Kafka;
+using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlMicroservices.ServiceDefaults;
 
 /// <summary>Ready while a Kafka broker answers a metadata request.</summary>
-public sealed class KafkaHealthCheck(string bootstrapServers) : IHealthCheck, IDisposable
+public sealed class KafkaHealthCheck(string bootstrapServers, KafkaSecurityOptions security) : IHealthCheck, IDisposable
 {
-    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig
+    private readonly Lazy<IAdminClient> _admin = new(() =>
     {
-        BootstrapServers = bootstrapServers,
-        SocketTimeoutMs = 3000,
-    }).Build());
+        var config = new AdminClientConfig { BootstrapServers = bootstrapServers, SocketTimeoutMs = 3000 };
+        security.ApplyTo(config);
+        return new AdminClientBuilder(config).Build();
+    });
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Infrastructure.UpdateStream;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -28,6 +30,7 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddFlServiceDefaults<TBuilder>(this TBuilder builder, string serviceName) where TBuilder : IHostApplicationBuilder
     {
         ArgumentException.ThrowIfNullOrEmpty(serviceName);
+        builder.Configuration.AddFlSecretFiles();
         var telemetry = new TelemetryOptions();
         builder.Configuration.GetSection(TelemetryOptions.Section).Bind(telemetry);
         builder.AddFlTelemetry(serviceName)
@@ -56,7 +59,8 @@ public static class ServiceDefaultsExtensions
         configuration.GetSection(UpdateStreamOptions.Section).Bind(stream);
         if (stream.IsKafka)
             services.AddHealthChecks().Add(new HealthCheckRegistration("kafka",
-                sp => new KafkaHealthCheck(configuration.GetConnectionString(UpdateStreamOptions.ConnectionStringName)!), HealthStatus.Unhealthy, [ReadyTag]));
+                sp => new KafkaHealthCheck(configuration.GetConnectionString(UpdateStreamOptions.ConnectionStringName)!,
+                    sp.GetRequiredService<IOptions<KafkaSecurityOptions>>().Value), HealthStatus.Unhealthy, [ReadyTag]));
         return services;
     }
 
@@ -100,6 +104,11 @@ public static class ServiceDefaultsExtensions
         {
             Console.Error.WriteLine($"{serviceName}: {e.Message}");
             return 2;
+        }
+        catch (StartupCheckException e)
+        {
+            Console.Error.WriteLine($"{serviceName}: {e.Message}");
+            return 3;
         }
     }
 }

@@ -23,8 +23,12 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     private Process? _epmd;
     private bool _stopped;
 
-    private LocalRabbitMqServer(string directory)
+    private readonly TestCertificates? _tls;
+
+    private LocalRabbitMqServer(string directory, TestCertificates? tls)
     {
+        _tls = tls;
+        TlsPort = tls is null ? 0 : ProcessRunner.FreePort();
         Directory = directory;
         NodeName = $"fl-test-{Guid.NewGuid().ToString("N")[..10]}@localhost";
         Port = ProcessRunner.FreePort();
@@ -48,6 +52,12 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
 
     public string LogDirectory => Path.Combine(Directory, "log");
 
+    /// <summary>The AMQPS port when the node was started with TLS, else 0.</summary>
+    public int TlsPort { get; }
+
+    /// <summary>amqps://guest:guest@localhost:TLSPORT/ (the server certificate names localhost).</summary>
+    public string TlsConnectionString => $"amqps://guest:guest@localhost:{TlsPort.ToString(CultureInfo.InvariantCulture)}/";
+
     /// <summary>amqp://guest:guest@127.0.0.1:PORT/</summary>
     public string ConnectionString => $"amqp://guest:guest@127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/";
 
@@ -65,13 +75,13 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
 
     public static bool IsInstalled => File.Exists(ServerScript) && File.Exists(ControlScript) && ProcessRunner.FindOnPath("epmd") is not null;
 
-    /// <summary>Starts a node and waits until it has booted (about 6 s on an idle machine).</summary>
-    public static async Task<LocalRabbitMqServer> StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>Starts a node and waits until it has booted (about 6 s on an idle machine); with <paramref name="tls"/> it also listens for AMQPS on <see cref="TlsPort"/>.</summary>
+    public static async Task<LocalRabbitMqServer> StartAsync(CancellationToken cancellationToken = default, TestCertificates? tls = null)
     {
         if (!IsInstalled)
             throw new InvalidOperationException($"{ServerScript} (or epmd) is missing: install the Debian package rabbitmq-server (apt-get install -y rabbitmq-server) or set FL_RABBITMQ_URL=amqp://user:password@host:port/.");
         var directory = Path.Combine(Path.GetTempPath(), "fl-rabbit-" + Guid.NewGuid().ToString("N")[..12]);
-        var server = new LocalRabbitMqServer(directory);
+        var server = new LocalRabbitMqServer(directory, tls);
         try
         {
             await server.LaunchAsync(cancellationToken).ConfigureAwait(false);
@@ -140,6 +150,16 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     {
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "mnesia"));
         System.IO.Directory.CreateDirectory(LogDirectory);
+        if (_tls is { } tls)
+            File.WriteAllLines(ConfigFile,
+            [
+                $"listeners.ssl.default = {TlsPort.ToString(CultureInfo.InvariantCulture)}",
+                $"ssl_options.cacertfile = {tls.CaCertificate}",
+                $"ssl_options.certfile = {tls.ServerCertificate}",
+                $"ssl_options.keyfile = {tls.ServerKey}",
+                "ssl_options.verify = verify_none",
+                "ssl_options.fail_if_no_peer_cert = false",
+            ]);
         await StartEpmdAsync(cancellationToken).ConfigureAwait(false);
         var start = await ProcessRunner.RunAsync(ServerScript, ["-detached"], NodeEnvironment(), TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         if (!start.Succeeded)
@@ -200,7 +220,16 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string> NodeEnvironment() => new(StringComparer.Ordinal)
+    private string ConfigFile => Path.Combine(Directory, "rabbitmq.conf");
+
+    private Dictionary<string, string> NodeEnvironment()
+    {
+        var environment = BaseEnvironment();
+        if (_tls is not null) environment["RABBITMQ_CONFIG_FILE"] = ConfigFile;
+        return environment;
+    }
+
+    private Dictionary<string, string> BaseEnvironment() => new(StringComparer.Ordinal)
     {
         ["HOME"] = Directory,
         ["RABBITMQ_NODENAME"] = NodeName,

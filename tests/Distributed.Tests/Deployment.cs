@@ -85,6 +85,7 @@ public sealed class Deployment : IAsyncDisposable
         _servers.Add(redis);
         Redis = redis;
         _kafka = new MockKafkaCluster();
+        _kafka.CreateTopic(Topic);
         RabbitMqUrl = rabbit.ConnectionString;
         KafkaBootstrap = _kafka.BootstrapServers;
         Environment = new Dictionary<string, string>

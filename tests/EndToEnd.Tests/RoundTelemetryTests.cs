@@ -29,6 +29,8 @@ public sealed class RoundTelemetryTests : IDisposable
     public async Task Each_round_is_one_trace_from_the_selector_over_Kafka_to_the_model_registry_and_the_metrics_count_it()
     {
         using var kafka = new MockKafkaCluster();
+        var topic = $"fl-telemetry-{Guid.NewGuid():N}";
+        kafka.CreateTopic(topic);
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(FlTelemetry.ActivitySourceName, "MassTransit").AddInMemoryExporter(spans).Build();
@@ -46,7 +48,7 @@ public sealed class RoundTelemetryTests : IDisposable
             Settings = new Dictionary<string, string?>
             {
                 ["UpdateStream:Transport"] = "Kafka",
-                ["UpdateStream:Topic"] = $"fl-telemetry-{Guid.NewGuid():N}",
+                ["UpdateStream:Topic"] = topic,
                 ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
             },
         });

@@ -54,7 +54,7 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
     public async Task Shuffled_and_duplicated_slices_aggregate_to_exactly_the_in_order_result()
     {
         var (models, started, updates, global) = await ArrangeAsync("shuffled");
-        var stream = Stream(KafkaClusterFixture.NewTopic("shuffled"));
+        var stream = Stream(kafka.NewTopic("shuffled"));
         var produced = await ProduceShuffledWithDuplicatesAsync(stream, updates, seed: 11);
         var rounds = Rounds(models, checkpointDirectory: null);
         await rounds.OpenAsync(started, CancellationToken.None);
@@ -75,7 +75,7 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
     public async Task An_aggregator_that_dies_between_checkpoints_is_resumed_by_a_new_instance_with_nothing_lost_or_counted_twice()
     {
         var (models, started, updates, global) = await ArrangeAsync("crash");
-        var stream = Stream(KafkaClusterFixture.NewTopic("crash"));
+        var stream = Stream(kafka.NewTopic("crash"));
         var produced = await ProduceShuffledWithDuplicatesAsync(stream, updates, seed: 5);
         var checkpoints = Path.Combine(_root, "checkpoints");
 
@@ -125,7 +125,7 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         var (models, started, updates, global) = await ArrangeAsync("retract-" + strategy + wrapper);
         var parameters = wrapper == "max-norm" ? new Dictionary<string, string> { ["max-norm"] = "0.3" } : [];
         started = started with { Strategy = strategy, StrategyParameters = parameters, Quorum = 0.5 };
-        var stream = Stream(KafkaClusterFixture.NewTopic("retract"));
+        var stream = Stream(kafka.NewTopic("retract"));
         // client-0's last slice holds a NaN: every other slice of it is folded before the NaN is seen.
         var (victim, victimSlices, _) = updates[0];
         var poisoned = victimSlices[^1].AsFloats().ToArray();

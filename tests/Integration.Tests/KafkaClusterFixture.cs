@@ -25,10 +25,16 @@ public sealed class KafkaClusterFixture : IDisposable
     }
 
     public string BootstrapServers { get; }
+
     public string Description { get; }
 
-    /// <summary>A topic name no other test uses (the mock creates it with 4 partitions on first produce).</summary>
-    public static string NewTopic(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+    /// <summary>A topic no other test uses, made in the mock as an operator would (4 partitions); a real cluster gets it from the services' provisioning.</summary>
+    public string NewTopic(string prefix)
+    {
+        var topic = $"{prefix}-{Guid.NewGuid():N}";
+        _mock?.CreateTopic(topic);
+        return topic;
+    }
 
     public void Dispose() => _mock?.Dispose();
 }
@@ -37,4 +43,15 @@ public sealed class KafkaClusterFixture : IDisposable
 public sealed class KafkaCollection : ICollectionFixture<KafkaClusterFixture>
 {
     public const string Name = "kafka";
+}
+
+/// <summary>A fact that needs the mock cluster's limits (no CreateTopics, no SASL): skipped, saying so, when FL_KAFKA_BOOTSTRAP names a real cluster.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class MockKafkaFactAttribute : FactAttribute
+{
+    public MockKafkaFactAttribute()
+    {
+        if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("FL_KAFKA_BOOTSTRAP")))
+            Skip = "FL_KAFKA_BOOTSTRAP names a real Kafka cluster; this test needs a broker that cannot create topics or speak SASL (librdkafka's mock).";
+    }
 }

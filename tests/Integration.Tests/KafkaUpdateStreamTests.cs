@@ -13,7 +13,7 @@ public sealed class KafkaUpdateStreamTests(KafkaClusterFixture kafka)
     [Fact]
     public async Task Slice_i_of_every_client_lands_on_the_same_partition_and_arrives_intact()
     {
-        using var stream = Stream(KafkaClusterFixture.NewTopic("keys"));
+        using var stream = Stream(kafka.NewTopic("keys"));
         var sent = new List<UpdateSlice>();
         for (var c = 0; c < 4; c++)
         {
@@ -41,7 +41,7 @@ public sealed class KafkaUpdateStreamTests(KafkaClusterFixture kafka)
     [Fact]
     public async Task A_consumer_of_the_same_group_resumes_after_the_last_committed_record()
     {
-        var topic = KafkaClusterFixture.NewTopic("resume");
+        var topic = kafka.NewTopic("resume");
         using var stream = Stream(topic);
         var slices = UpdateSliceCodec.Slice("task", 1, "client-a", new float[64 * 10], 1, 64).ToList();
         foreach (var slice in slices) await stream.ProduceAsync(slice, CancellationToken.None);

@@ -41,7 +41,7 @@ public sealed class SecureAggregationOverBrokersTests(FlMicroservices.Testing.Ra
             ["Messaging:Transport"] = "RabbitMq",
             ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
             ["UpdateStream:Transport"] = "Kafka",
-            ["UpdateStream:Topic"] = KafkaClusterFixture.NewTopic("secagg"),
+            ["UpdateStream:Topic"] = kafka.NewTopic("secagg"),
             ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
             ["Storage:ModelStoreRoot"] = Path.Combine(root, "models"),
         });

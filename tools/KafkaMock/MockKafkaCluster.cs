@@ -9,7 +9,7 @@ namespace FlMicroservices.KafkaMock;
 /// </summary>
 /// <remarks>
 /// For tests only: no Kafka broker package exists on the development machines. What it lacks compared with a real cluster
-/// (see docs/infrastructure.md): CreateTopics, DescribeConsumerGroups/ListConsumerGroups, a configurable retention (about
+/// (see docs/infrastructure.md): CreateTopics (so topics are made with <see cref="CreateTopic"/>), DescribeConsumerGroups/ListConsumerGroups, a configurable retention (about
 /// 5 MiB per partition, after which older records become unreadable). Topics are created with 4 partitions on first produce.
 /// </remarks>
 public sealed class MockKafkaCluster : IDisposable
@@ -33,6 +33,23 @@ public sealed class MockKafkaCluster : IDisposable
                 break;
             }
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"The mock Kafka cluster did not report {brokers} brokers within 10 s.");
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="topic"/> as an operator would before the services start (the mock cannot answer CreateTopics,
+    /// but makes a topic of 4 partitions when a client asks for its metadata).
+    /// </summary>
+    public void CreateTopic(string topic)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var metadata = _host.GetMetadata(topic, TimeSpan.FromSeconds(2));
+            if (metadata.Topics.Any(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0)) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The mock Kafka cluster did not create topic {topic} within 10 s.");
+            Thread.Sleep(50);
         }
     }
 

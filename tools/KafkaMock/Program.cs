@@ -1,10 +1,12 @@
 using FlMicroservices.KafkaMock;
 
 // Hosts librdkafka's mock Kafka cluster for local runs and tests: prints "bootstrap=host:port[,...]" and runs until
-// stopped (Ctrl-C, SIGTERM, or end of standard input with --until-stdin-closes). Optional: --brokers N, --write FILE.
+// stopped (Ctrl-C, SIGTERM, or end of standard input with --until-stdin-closes). Optional: --brokers N, --write FILE,
+// --topic NAME (repeatable; default fl.updates): topics made before the bootstrap line is printed, as an operator would.
 var brokers = 1;
 string? writeTo = null;
 var untilStdinCloses = false;
+var topics = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -13,15 +15,18 @@ for (var i = 0; i < args.Length; i++)
             brokers = n; i++; break;
         case "--write" when i + 1 < args.Length:
             writeTo = args[++i]; break;
+        case "--topic" when i + 1 < args.Length && System.Text.RegularExpressions.Regex.IsMatch(args[i + 1], "^[A-Za-z0-9._-]{1,249}$"):
+            topics.Add(args[++i]); break;
         case "--until-stdin-closes":
             untilStdinCloses = true; break;
         default:
-            Console.Error.WriteLine($"kafka-mock: unknown or invalid argument '{args[i]}'. Usage: kafka-mock [--brokers 1..16] [--write FILE] [--until-stdin-closes]");
+            Console.Error.WriteLine($"kafka-mock: unknown or invalid argument '{args[i]}'. Usage: kafka-mock [--brokers 1..16] [--write FILE] [--topic NAME]... [--until-stdin-closes]");
             return 2;
     }
 }
 
 using var cluster = new MockKafkaCluster(brokers);
+foreach (var topic in topics.Count == 0 ? ["fl.updates"] : topics) cluster.CreateTopic(topic);
 if (writeTo is not null)
 {
     var temp = writeTo + ".tmp";

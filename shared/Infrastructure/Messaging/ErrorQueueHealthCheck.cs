@@ -20,7 +20,7 @@ public sealed class ErrorQueues
 /// Readiness entry "error-queues": Degraded while any of this process's _error queues holds messages (messages whose every
 /// retry failed), with each queue's depth; read with a passive queue declare, so no management plugin is needed.
 /// </summary>
-public sealed class ErrorQueueHealthCheck(Uri broker, ErrorQueues queues) : IHealthCheck, IAsyncDisposable
+public sealed class ErrorQueueHealthCheck(Uri broker, ErrorQueues queues, BrokerTls? tls = null) : IHealthCheck, IAsyncDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private IConnection? _connection;
@@ -58,7 +58,19 @@ public sealed class ErrorQueueHealthCheck(Uri broker, ErrorQueues queues) : IHea
         if (_connection is not { IsOpen: true })
         {
             if (_connection is not null) await _connection.DisposeAsync();
-            _connection = await new ConnectionFactory { Uri = broker, ClientProvidedName = "error-queue-health" }.CreateConnectionAsync(cancellationToken);
+            var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "error-queue-health" };
+            if (tls is not null)
+            {
+                factory.Ssl = new SslOption
+                {
+                    Enabled = true,
+                    ServerName = tls.ServerName,
+                    Version = BrokerTls.Protocols,
+                    CertificateValidationCallback = tls.ValidateServer,
+                    Certs = tls.ClientCertificate is { } client ? [client] : null,
+                };
+            }
+            _connection = await factory.CreateConnectionAsync(cancellationToken);
         }
         await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
         try

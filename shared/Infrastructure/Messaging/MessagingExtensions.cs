@@ -21,6 +21,7 @@ public static class MessagingExtensions
         configuration.GetSection(MessagingOptions.Section).Bind(options);
         OptionsValidation.ThrowIfInvalid(options, MessagingOptions.Section);
         var broker = options.IsRabbitMq ? BrokerUri(configuration) : null;
+        var tls = broker is null ? null : BrokerTls.For(broker, options);
         // Hosted services that publish at start-up (node membership) must find the bus running. A broker that is down
         // makes start-up fail after the timeout instead of hanging.
         services.AddOptions<MassTransitHostOptions>().Configure(host =>
@@ -48,11 +49,22 @@ public static class MessagingExtensions
             var errorQueues = new ErrorQueues();
             services.AddSingleton(errorQueues);
             services.AddHealthChecks().Add(new HealthCheckRegistration("error-queues",
-                _ => new ErrorQueueHealthCheck(broker, errorQueues), HealthStatus.Degraded, ["ready"]));
+                _ => new ErrorQueueHealthCheck(broker, errorQueues, tls), HealthStatus.Degraded, ["ready"]));
             bus.AddConfigureEndpointsCallback((name, _) => errorQueues.AddEndpoint(name));
             bus.UsingRabbitMq((context, cfg) =>
             {
-                cfg.Host(broker, host => host.ConnectionName(AppDomain.CurrentDomain.FriendlyName));
+                cfg.Host(broker, host =>
+                {
+                    host.ConnectionName(AppDomain.CurrentDomain.FriendlyName);
+                    if (tls is not null)
+                        host.UseSsl(ssl =>
+                        {
+                            ssl.ServerName = tls.ServerName;
+                            ssl.Protocol = BrokerTls.Protocols;
+                            ssl.CertificateValidationCallback = tls.ValidateServer;
+                            if (tls.ClientCertificate is { } client) ssl.Certificate = client;
+                        });
+                });
                 cfg.PrefetchCount = options.PrefetchCount;
                 UseRetries(cfg, options);
                 cfg.ConfigureEndpoints(context);
@@ -67,7 +79,7 @@ public static class MessagingExtensions
         var value = configuration.GetConnectionString(MessagingOptions.ConnectionStringName);
         if (string.IsNullOrWhiteSpace(value))
             throw new InvalidOperationException(
-                $"Invalid configuration: Messaging:Transport is RabbitMq but ConnectionStrings:{MessagingOptions.ConnectionStringName} is not set (e.g. amqp://guest:guest@localhost:5672/).");
+                $"Invalid configuration: Messaging:Transport is RabbitMq but ConnectionStrings:{MessagingOptions.ConnectionStringName} is not set (e.g. amqp://USER:PASSWORD@rabbitmq:5672/, or amqps:// for TLS).");
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "amqp" && uri.Scheme != "amqps") || string.IsNullOrEmpty(uri.Host))
             throw new InvalidOperationException(
                 $"Invalid configuration: ConnectionStrings:{MessagingOptions.ConnectionStringName} must be an amqp:// or amqps:// URI with a host, not '{Redact(value)}'.");

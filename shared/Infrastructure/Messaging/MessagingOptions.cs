@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace FlMicroservices.Infrastructure.Messaging;
 
 /// <summary>Which message transport the services use; bound from the "Messaging" configuration section.</summary>
-/// <remarks>The RabbitMQ broker's address comes from the connection string "rabbitmq" (ConnectionStrings:rabbitmq), an amqp:// URI.</remarks>
+/// <remarks>The RabbitMQ broker's address comes from the connection string "rabbitmq" (ConnectionStrings:rabbitmq), an amqp:// or (TLS) amqps:// URI.</remarks>
 public sealed class MessagingOptions
 {
     public const string Section = "Messaging";
@@ -37,6 +37,14 @@ public sealed class MessagingOptions
     /// <summary>Messages a consumer endpoint handles at once.</summary>
     [Range(1, 1000)]
     public int PrefetchCount { get; set; } = 16;
+
+    /// <summary>PEM file of the CA that signed the broker's certificate, for amqps:// brokers with a private CA; the system store when unset.</summary>
+    public string? TlsCaCertificate { get; set; }
+
+    /// <summary>PEM client certificate (with <see cref="TlsClientKey"/>) for brokers that require mutual TLS.</summary>
+    public string? TlsClientCertificate { get; set; }
+
+    public string? TlsClientKey { get; set; }
 
     public bool IsRabbitMq => string.Equals(Transport, "RabbitMq", StringComparison.Ordinal);
 }

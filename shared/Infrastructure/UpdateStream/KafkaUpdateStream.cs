@@ -21,16 +21,19 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
 {
     private readonly string _bootstrapServers;
     private readonly UpdateStreamOptions _options;
+    private readonly KafkaSecurityOptions _security;
     private readonly ResiliencePipeline _resilience;
     private readonly ILoggerFactory _loggers;
     private readonly Lazy<IProducer<byte[], byte[]>> _producer;
 
-    public KafkaUpdateStream(string bootstrapServers, UpdateStreamOptions options, ResiliencePipeline resilience, ILoggerFactory loggers)
+    public KafkaUpdateStream(string bootstrapServers, UpdateStreamOptions options, ResiliencePipeline resilience, ILoggerFactory loggers,
+        KafkaSecurityOptions? security = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bootstrapServers);
         ArgumentNullException.ThrowIfNull(options);
         _bootstrapServers = bootstrapServers;
         _options = options;
+        _security = security ?? new KafkaSecurityOptions();
         _resilience = resilience;
         _loggers = loggers;
         _producer = new Lazy<IProducer<byte[], byte[]>>(CreateProducer);
@@ -76,6 +79,7 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
         };
+        _security.ApplyTo(config);
         return new Consumer(config, _options, _loggers.CreateLogger<KafkaUpdateStream>());
     }
 
@@ -96,6 +100,7 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
             AutoOffsetReset = AutoOffsetReset.Error,
             MaxPartitionFetchBytes = 1024 * 1024,
         };
+        _security.ApplyTo(config);
         return await Task.Run(() =>
         {
             var found = new Dictionary<StreamPosition, StreamRecord>();
@@ -168,6 +173,7 @@ public sealed class KafkaUpdateStream : IUpdateStreamProducer, IUpdateStreamCons
             BatchSize = 1_000_000,
             Partitioner = Partitioner.Murmur2Random, // Java clients' key hashing: every client agrees where slice i goes
         };
+        _security.ApplyTo(config);
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => logger.LogWarning("Kafka producer: {Reason} ({Code})", error.Reason, error.Code))
             .Build();

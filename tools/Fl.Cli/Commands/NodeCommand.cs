@@ -113,6 +113,7 @@ public static class NodeCommand
         {
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Configuration.AddFlSecretFiles(); // e.g. ConnectionStrings__rabbitmq from /run/secrets in a container
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
         builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
