@@ -14,5 +14,6 @@ public static class CliRoot
         NodeCommand.Create(),
         TaskCommand.Create(),
         AuditCommand.Create(),
+        EventsCommand.Create(),
     };
 }
