@@ -50,6 +50,7 @@ public sealed class BadInputTests : IDisposable
         { "node --submit-delay NaN", 2, "--submit-delay NaN must be in [0, 3600] seconds" },
         { "node --parallelism 0", 2, "--parallelism 0 must be between 1 and 1024" },
         { "node --model-store /proc/fl-cannot-write", 2, "--model-store '/proc/fl-cannot-write' is not a writable folder" },
+        { "events schema --out /proc/fl-cannot-write", 2, "--out '/proc/fl-cannot-write' is not a writable folder" },
     };
 
     [Theory]
