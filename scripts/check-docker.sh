@@ -420,10 +420,12 @@ except (OSError, yaml.YAMLError) as e:
     fail(f"docker/compose.yaml: {e}")
     compose = None
 
-BUS = {"Messaging__Transport": "RabbitMq", "ConnectionStrings__rabbitmq": None}
+# Settings each process needs: plain values in its environment, connection strings only as secret files (never env).
+BUS = {"Messaging__Transport": "RabbitMq", "Messaging__TlsCaCertificate": "/run/secrets/ca.pem", "ConnectionStrings__rabbitmq": None}
 KAFKA = {"UpdateStream__Transport": "Kafka", "ConnectionStrings__kafka": None}
 REDIS = {"Health__Store": "Redis", "ConnectionStrings__redis": None}
 MONGO = {"Storage__ModelStore": "MongoDb", "ConnectionStrings__mongodb": None}
+SECRET_SETTINGS = {"ConnectionStrings__rabbitmq": "rabbitmq", "ConnectionStrings__redis": "redis", "ConnectionStrings__mongodb": "mongo"}
 CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "registry": ("Registry", [BUS, REDIS]),
     "selector": ("Selector", [BUS, REDIS]),
@@ -432,8 +434,11 @@ CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "model-registry": ("ModelRegistry", [BUS, MONGO]),
     "reward": ("Reward", [BUS]),
 }
-NODE_CONTRACT = [BUS, KAFKA, MONGO]
+NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO)))
+# What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
+SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
+                "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "mongo-password"}
 INFRA = {"rabbitmq": "rabbitmq:3.13-management", "kafka": "apache/kafka:3.9.", "mongo": "mongo:8", "redis": "redis:7"}
 
 
@@ -451,6 +456,10 @@ def conn_host(key, value):
         m = re.match(r"^[a-z]+://(?:[^@/]*@)?([^:/?,]+)", value)
         return m.group(1) if m else None
     return value.split(",")[0].split(":")[0]
+
+
+def secret_names(svc):
+    return [x if isinstance(x, str) else (x or {}).get("source") for x in svc.get("secrets") or []]
 
 
 def healthcheck_ok(hc):
@@ -524,20 +533,32 @@ if compose is not None:
         if contract is None:
             continue
         env = env_of(svc)
+        mounted = set(secret_names(svc))
         wanted = {}
         for group in contract:
             wanted.update(group)
         for key, value in wanted.items():
-            if key not in env or not env[key]:
-                fail(f"compose: {sname} lacks {key}")
-            elif value is not None and env[key] != value:
-                fail(f"compose: {sname} sets {key}={env[key]}, expected {value}")
-            elif key.startswith("ConnectionStrings__"):
-                host = conn_host(key, env[key])
+            if key in SECRET_SETTINGS:
+                if key in env:
+                    fail(f"compose: {sname} puts {key} in its environment; it must come from the secret file of that name")
+                elif key not in mounted:
+                    fail(f"compose: {sname} does not mount the secret {key}")
+                else:
+                    host = SECRET_SETTINGS[key]
+                    if (depends.get(host) or {}).get("condition") != "service_healthy":
+                        fail(f"compose: {sname} uses {host} but does not wait for it to be healthy (depends_on condition)")
+            elif key == "ConnectionStrings__kafka":
+                host = conn_host(key, env.get(key))
                 if host not in services:
                     fail(f"compose: {sname}'s {key} points at {host}, which is not a compose service")
                 elif (depends.get(host) or {}).get("condition") != "service_healthy":
                     fail(f"compose: {sname} uses {host} but does not wait for it to be healthy (depends_on condition)")
+            elif key not in env or not env[key]:
+                fail(f"compose: {sname} lacks {key}")
+            elif value is not None and env[key] != value:
+                fail(f"compose: {sname} sets {key}={env[key]}, expected {value}")
+        if "Messaging__TlsCaCertificate" in wanted and "ca.pem" not in mounted:
+            fail(f"compose: {sname} trusts /run/secrets/ca.pem but does not mount the secret ca.pem")
         for key in sorted(ALL_KEYS & set(env) - set(wanted)):
             warn(f"compose: {sname} sets {key}, which its row of the configuration table does not list")
 
@@ -557,10 +578,28 @@ if compose is not None:
         fail(f"compose: node ids are not unique: {node_ids}")
 
     kafka_env = env_of(services.get("kafka") or {})
-    if str(kafka_env.get("KAFKA_NUM_PARTITIONS")) != "4":
-        fail("compose: kafka should set KAFKA_NUM_PARTITIONS to 4")
-    if str(kafka_env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE")).lower() != "true":
-        fail("compose: kafka should set KAFKA_AUTO_CREATE_TOPICS_ENABLE to true")
+    if str(kafka_env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE")).lower() != "false":
+        fail("compose: kafka should set KAFKA_AUTO_CREATE_TOPICS_ENABLE to false (the services provision the topic)")
+    # Credentials: none in the file, every declared secret is a file the secrets script makes, no guest user.
+    text = open(COMPOSE, encoding="utf-8").read()
+    if re.search(r"guest", text):
+        fail("compose: mentions guest; the deployment has its own RabbitMQ user")
+    for sname, svc in services.items():
+        for key, value in env_of(svc).items():
+            if re.search(r"(PASSWORD|PASS|SECRET)$", key) or (value and re.search(r"://[^/@\s]+:[^/@\s]+@", value)):
+                fail(f"compose: {sname} has a credential in its environment ({key})")
+        for name in secret_names(svc):
+            if name not in (compose.get("secrets") or {}):
+                fail(f"compose: {sname} mounts secret {name}, which is not declared under secrets:")
+    for name, spec in (compose.get("secrets") or {}).items():
+        f = os.path.basename(str((spec or {}).get("file", "")))
+        if not str((spec or {}).get("file", "")).startswith("secrets/") or f not in SECRET_FILES:
+            fail(f"compose: secret {name} is not a file that scripts/compose-secrets.sh writes into docker/secrets/")
+    rabbit = services.get("rabbitmq") or {}
+    if not any(isinstance(x, dict) and x.get("target", "").startswith("/etc/rabbitmq/conf.d/") for x in rabbit.get("secrets") or []):
+        fail("compose: rabbitmq does not mount its configuration (user, TLS listener) from the secrets")
+    if any(str(p).endswith(":5672") for p in rabbit.get("ports") or []):
+        fail("compose: rabbitmq publishes the plain AMQP port 5672; only amqps (5671) is offered")
     roles = str(kafka_env.get("KAFKA_PROCESS_ROLES", ""))
     if "broker" not in roles or "controller" not in roles:
         fail("compose: kafka is not a combined broker,controller (KRaft) node")

@@ -23,12 +23,12 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     private Process? _epmd;
     private bool _stopped;
 
-    private readonly TestCertificates? _tls;
+    private readonly Func<int, IEnumerable<string>>? _config;
 
-    private LocalRabbitMqServer(string directory, TestCertificates? tls)
+    private LocalRabbitMqServer(string directory, Func<int, IEnumerable<string>>? config)
     {
-        _tls = tls;
-        TlsPort = tls is null ? 0 : ProcessRunner.FreePort();
+        _config = config;
+        TlsPort = config is null ? 0 : ProcessRunner.FreePort();
         Directory = directory;
         NodeName = $"fl-test-{Guid.NewGuid().ToString("N")[..10]}@localhost";
         Port = ProcessRunner.FreePort();
@@ -76,12 +76,24 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     public static bool IsInstalled => File.Exists(ServerScript) && File.Exists(ControlScript) && ProcessRunner.FindOnPath("epmd") is not null;
 
     /// <summary>Starts a node and waits until it has booted (about 6 s on an idle machine); with <paramref name="tls"/> it also listens for AMQPS on <see cref="TlsPort"/>.</summary>
-    public static async Task<LocalRabbitMqServer> StartAsync(CancellationToken cancellationToken = default, TestCertificates? tls = null)
+    public static Task<LocalRabbitMqServer> StartAsync(CancellationToken cancellationToken = default, TestCertificates? tls = null) =>
+        StartAsync(tls is null ? null : port =>
+        [
+            $"listeners.ssl.default = {port.ToString(CultureInfo.InvariantCulture)}",
+            $"ssl_options.cacertfile = {tls.CaCertificate}",
+            $"ssl_options.certfile = {tls.ServerCertificate}",
+            $"ssl_options.keyfile = {tls.ServerKey}",
+            "ssl_options.verify = verify_none",
+            "ssl_options.fail_if_no_peer_cert = false",
+        ], cancellationToken);
+
+    /// <summary>Starts a node with the rabbitmq.conf lines <paramref name="config"/> makes for a free AMQPS port (<see cref="TlsPort"/>).</summary>
+    public static async Task<LocalRabbitMqServer> StartAsync(Func<int, IEnumerable<string>>? config, CancellationToken cancellationToken = default)
     {
         if (!IsInstalled)
             throw new InvalidOperationException($"{ServerScript} (or epmd) is missing: install the Debian package rabbitmq-server (apt-get install -y rabbitmq-server) or set FL_RABBITMQ_URL=amqp://user:password@host:port/.");
         var directory = Path.Combine(Path.GetTempPath(), "fl-rabbit-" + Guid.NewGuid().ToString("N")[..12]);
-        var server = new LocalRabbitMqServer(directory, tls);
+        var server = new LocalRabbitMqServer(directory, config);
         try
         {
             await server.LaunchAsync(cancellationToken).ConfigureAwait(false);
@@ -150,16 +162,7 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     {
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "mnesia"));
         System.IO.Directory.CreateDirectory(LogDirectory);
-        if (_tls is { } tls)
-            File.WriteAllLines(ConfigFile,
-            [
-                $"listeners.ssl.default = {TlsPort.ToString(CultureInfo.InvariantCulture)}",
-                $"ssl_options.cacertfile = {tls.CaCertificate}",
-                $"ssl_options.certfile = {tls.ServerCertificate}",
-                $"ssl_options.keyfile = {tls.ServerKey}",
-                "ssl_options.verify = verify_none",
-                "ssl_options.fail_if_no_peer_cert = false",
-            ]);
+        if (_config is not null) File.WriteAllLines(ConfigFile, _config(TlsPort));
         await StartEpmdAsync(cancellationToken).ConfigureAwait(false);
         var start = await ProcessRunner.RunAsync(ServerScript, ["-detached"], NodeEnvironment(), TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         if (!start.Succeeded)
@@ -225,7 +228,7 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     private Dictionary<string, string> NodeEnvironment()
     {
         var environment = BaseEnvironment();
-        if (_tls is not null) environment["RABBITMQ_CONFIG_FILE"] = ConfigFile;
+        if (_config is not null) environment["RABBITMQ_CONFIG_FILE"] = ConfigFile;
         return environment;
     }
 

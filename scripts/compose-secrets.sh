@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Makes the secret files docker/compose.yaml mounts, in docker/secrets/ (git-ignored): random passwords for the RabbitMQ
+# user, Redis and MongoDB; the connection strings the services read; a private CA and RabbitMQ's TLS certificate (for the
+# host names rabbitmq and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
+# --force to make everything anew (then recreate the containers and the rabbitmq/mongo volumes, which hold the old users).
+#
+#   bash scripts/compose-secrets.sh [--force] [--out DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=docker/secrets
+force=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --force) force=1; shift ;;
+    --out) [ $# -ge 2 ] || { echo "compose-secrets: --out needs a folder" >&2; exit 2; }; out=$2; shift 2 ;;
+    *) echo "compose-secrets: unknown argument '$1'. Usage: compose-secrets.sh [--force] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+command -v openssl >/dev/null || { echo "compose-secrets: openssl is required (apt-get install -y openssl)" >&2; exit 1; }
+if [ -n "$force" ]; then rm -rf "$out"; fi
+if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
+  echo "compose-secrets: $out already holds secrets (use --force to replace them)"
+  exit 0
+fi
+umask 077
+mkdir -p "$out"
+password() { openssl rand -hex 24; }
+rabbit=$(password); redis=$(password); mongo=$(password)
+
+printf '%s' "amqps://fl:$rabbit@rabbitmq:5671/" >"$out/ConnectionStrings__rabbitmq"
+printf '%s' "redis:6379,password=$redis" >"$out/ConnectionStrings__redis"
+printf '%s' "mongodb://fl:$mongo@mongo:27017/fl?authSource=admin" >"$out/ConnectionStrings__mongodb"
+printf '%s' "$redis" >"$out/redis-password"
+printf '%s' "$mongo" >"$out/mongo-password"
+cat >"$out/redis.conf" <<CONF
+requirepass $redis
+appendonly yes
+appendfsync everysec
+CONF
+cat >"$out/rabbitmq.conf" <<CONF
+default_user = fl
+default_pass = $rabbit
+loopback_users = none
+listeners.tcp = none
+listeners.ssl.default = 5671
+ssl_options.cacertfile = /run/secrets/ca.pem
+ssl_options.certfile = /run/secrets/rabbitmq.pem
+ssl_options.keyfile = /run/secrets/rabbitmq.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+
+# The deployment's CA (10 years) and RabbitMQ's server certificate (2 years) for rabbitmq and localhost.
+openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=flmicroservices-ca" \
+  -keyout "$out/ca.key" -out "$out/ca.pem" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -newkey rsa:3072 -nodes -subj "/CN=rabbitmq" -keyout "$out/rabbitmq.key" -out "$out/rabbitmq.csr" 2>/dev/null
+printf '%s\n' "subjectAltName=DNS:rabbitmq,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+  "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$out/rabbitmq.ext"
+openssl x509 -req -in "$out/rabbitmq.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial -days 730 \
+  -extfile "$out/rabbitmq.ext" -out "$out/rabbitmq.pem" 2>/dev/null
+rm -f "$out/rabbitmq.csr" "$out/rabbitmq.ext" "$out/ca.srl"
+# The containers run as their own users (rabbitmq, redis, app): the files are readable, the folder is not.
+chmod 0700 "$out"
+chmod 0644 "$out"/*
+chmod 0600 "$out/ca.key"
+openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" >/dev/null
+echo "compose-secrets: wrote $(ls "$out" | wc -l) files to $out (the CA's key, ca.key, is not mounted anywhere; keep it or delete it)"

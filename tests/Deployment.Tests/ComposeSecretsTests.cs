@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Testing;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace FlMicroservices.Deployment.Tests;
+
+/// <summary>A probe sent over the bus that compose's secrets configure.</summary>
+public sealed record ComposeProbe(Guid Id);
+
+/// <summary>
+/// What scripts/compose-secrets.sh makes for docker/compose.yaml, run against this machine's RabbitMQ (no Docker engine here):
+/// the broker configured by its rabbitmq.conf, the bus configured by its secret files.
+/// </summary>
+public sealed class ComposeSecretsTests : IAsyncLifetime
+{
+    private readonly string _secrets = Path.Combine(Path.GetTempPath(), "fl-compose-secrets-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly string _serviceSecrets = Directory.CreateTempSubdirectory("fl-service-secrets-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        foreach (var folder in new[] { _secrets, _serviceSecrets })
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_generated_broker_accepts_only_TLS_with_the_deployment_user_and_the_services_reach_it_from_their_secret_files()
+    {
+        Run("bash", "scripts/compose-secrets.sh", "--out", _secrets);
+        var connection = new Uri(File.ReadAllText(Path.Combine(_secrets, "ConnectionStrings__rabbitmq")));
+        Assert.Equal("amqps", connection.Scheme);
+        Assert.StartsWith("fl:", connection.UserInfo);
+        // The broker as compose configures it, with the mount points (/run/secrets) and port mapped to this machine.
+        var lines = File.ReadAllLines(Path.Combine(_secrets, "rabbitmq.conf"));
+        await using var broker = await LocalRabbitMqServer.StartAsync(port => lines.Select(l => l
+            .Replace("/run/secrets/", _secrets + "/", StringComparison.Ordinal)
+            .Replace("listeners.ssl.default = 5671", $"listeners.ssl.default = {port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)));
+        // A service's /run/secrets: the same connection string, with the host and port this machine uses.
+        var local = new UriBuilder(connection) { Host = "localhost", Port = broker.TlsPort }.Uri;
+        File.WriteAllText(Path.Combine(_serviceSecrets, "ConnectionStrings__rabbitmq"), local.ToString());
+        var before = Environment.GetEnvironmentVariable("FL_SECRETS_DIR");
+        Environment.SetEnvironmentVariable("FL_SECRETS_DIR", _serviceSecrets);
+        try
+        {
+            var received = new ConcurrentBag<Guid>();
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Messaging:Transport"] = "RabbitMq",
+                ["Messaging:TlsCaCertificate"] = Path.Combine(_secrets, "ca.pem"),
+            });
+            builder.Configuration.AddFlSecretFiles();
+            builder.Services.AddSingleton(received);
+            builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddConsumer<ProbeConsumer>().Endpoint(e => e.Name = $"compose-probe-{Guid.NewGuid():N}"));
+            using var host = builder.Build();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await host.StartAsync(timeout.Token);
+            var probe = new ComposeProbe(Guid.NewGuid());
+
+            await host.Services.GetRequiredService<IBus>().Publish(probe, timeout.Token);
+            while (!received.Contains(probe.Id) && !timeout.IsCancellationRequested) await Task.Delay(50);
+
+            Assert.Contains(probe.Id, received);
+            await host.StopAsync();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FL_SECRETS_DIR", before);
+        }
+
+        // No default account: guest/guest is refused on the same TLS listener.
+        var guest = new ConnectionFactory
+        {
+            Uri = new UriBuilder(local) { UserName = "guest", Password = "guest" }.Uri,
+            Ssl = new SslOption { Enabled = true, ServerName = "localhost", CertificateValidationCallback = (_, _, _, _) => true },
+        };
+        var refused = await Assert.ThrowsAnyAsync<BrokerUnreachableException>(() => guest.CreateConnectionAsync());
+        Assert.IsType<AuthenticationFailureException>(refused.InnerException);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_second_run_keeps_the_secrets_and_force_replaces_them()
+    {
+        Run("bash", "scripts/compose-secrets.sh", "--out", _secrets);
+        var first = File.ReadAllText(Path.Combine(_secrets, "ConnectionStrings__rabbitmq"));
+
+        var again = Run("bash", "scripts/compose-secrets.sh", "--out", _secrets);
+        var kept = File.ReadAllText(Path.Combine(_secrets, "ConnectionStrings__rabbitmq"));
+        Run("bash", "scripts/compose-secrets.sh", "--force", "--out", _secrets);
+        var replaced = File.ReadAllText(Path.Combine(_secrets, "ConnectionStrings__rabbitmq"));
+
+        Assert.Contains("already holds secrets", again);
+        Assert.Equal(first, kept);
+        Assert.NotEqual(first, replaced);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_secrets));
+    }
+
+    private static string Run(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), $"{file} {string.Join(' ', arguments)} did not finish within 120 s");
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {error.Result}");
+        return output.Result;
+    }
+
+    private static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "FlMicroservices.sln"))) return dir.FullName;
+            throw new InvalidOperationException($"No FlMicroservices.sln above {AppContext.BaseDirectory}.");
+        }
+    }
+
+    private sealed class ProbeConsumer(ConcurrentBag<Guid> received) : IConsumer<ComposeProbe>
+    {
+        public Task Consume(ConsumeContext<ComposeProbe> context)
+        {
+            received.Add(context.Message.Id);
+            return Task.CompletedTask;
+        }
+    }
+}
