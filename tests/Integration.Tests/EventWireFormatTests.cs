@@ -45,6 +45,12 @@ public sealed class EventWireFormatTests(FlMicroservices.Testing.RabbitMqFixture
                 var envelope = JsonNode.Parse(body)!;
                 AssertValid(envelopeSchema, envelope, $"the envelope of {group.Key.Name}");
                 Assert.Equal(ContractMessages.Urn(group.Key), (string?)envelope["messageType"]![0]);
+                // What docs/events.md says of the envelope, beyond its schema.
+                Assert.StartsWith("rabbitmq://", (string?)envelope["sourceAddress"]);
+                Assert.Equal(ContractMessages.ExchangeName(group.Key), Uri.UnescapeDataString(new Uri((string)envelope["destinationAddress"]!).PathAndQuery).TrimStart('/'));
+                Assert.True(Guid.TryParse((string?)envelope["messageId"], out _));
+                Assert.IsType<JsonObject>(envelope["headers"]);
+                Assert.NotNull((string?)envelope["host"]!["massTransitVersion"]);
                 AssertValid(messageSchema, envelope["message"], group.Key.Name);
                 if (group.Key == typeof(RoundCompleted) && (int?)envelope["message"]!["round"] == 2)
                     Assert.True(envelope["message"]!.AsObject().ContainsKey("accuracy"), "a null accuracy is written as null, not left out");
