@@ -12,6 +12,11 @@ var infrastructure = settings.UseContainers
     ? ContainerInfrastructure.Add(builder, settings, credentials)
     : LocalInfrastructure.Add(builder, settings, credentials);
 
+// Validation data a task names by path (MNIST folders, IDX pairs) is looked up under this folder. Nodes download model
+// versions from this service over HTTP (digest checked), as in a deployment, instead of sharing its store.
+var modelRegistry = builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
+    .WithBus(infrastructure).WithModelStore(infrastructure).AsService()
+    .WithEnvironment("Validation__DataRoot", settings.Folder("validation"));
 var services = new[]
 {
     builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
@@ -27,10 +32,7 @@ var services = new[]
     builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
         .WithBus(infrastructure).AsService()
         .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger")),
-    // Validation data a task names by path (MNIST folders, IDX pairs) is looked up under this folder.
-    builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
-        .WithBus(infrastructure).WithModelStore(infrastructure).AsService()
-        .WithEnvironment("Validation__DataRoot", settings.Folder("validation")),
+    modelRegistry,
     builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
         .WithBus(infrastructure).AsService(),
 };
@@ -44,7 +46,8 @@ for (var i = 1; i <= settings.Nodes; i++)
             "--dataset", "synthetic", "--node-id", $"node-{i}",
             "--part", (i - 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--of", settings.Nodes.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        .WithBus(infrastructure).WithUpdateStream(infrastructure).WithModelStore(infrastructure);
+        .WithBus(infrastructure).WithUpdateStream(infrastructure)
+        .WithEnvironment("Node__ModelRegistryUrl", modelRegistry.GetEndpoint("http"));
     foreach (var service in services) node.WaitFor(service);
 }
 

@@ -107,7 +107,8 @@ public sealed class ComposeSecretsTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_secrets));
     }
 
-    private static string Run(string file, params string[] arguments)
+    /// <summary>Runs a program in the repository root and returns its output; fails the test on a non-zero exit.</summary>
+    internal static string Run(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);

@@ -14,6 +14,8 @@ public sealed class KubernetesManifestTests : IDisposable
         // The operator's credentials.env (never committed): the example with every placeholder filled.
         File.WriteAllText(Path.Combine(_copy, "credentials.env"),
             File.ReadAllText(Path.Combine(_copy, "credentials.env.example")).Replace("CHANGE-ME", "s3cret-for-test", StringComparison.Ordinal));
+        // RabbitMQ's certificate and CA as the operator makes them (docker/k8s/tls is never committed either).
+        ComposeSecretsTests.Run("bash", "scripts/compose-secrets.sh", "--out", Path.Combine(_copy, "tls"));
         var (yaml, renderer) = Kustomization.Build(_copy);
         Renderer = renderer;
         Objects = KubernetesYaml.LoadAllFromString(yaml, null, strict: true);
@@ -100,9 +102,8 @@ public sealed class KubernetesManifestTests : IDisposable
     [Fact]
     public void Credentials_come_only_from_the_generated_Secret_and_never_guest()
     {
-        var secret = Assert.Single(Objects.OfType<V1Secret>());
-        Assert.StartsWith("fl-credentials", secret.Metadata.Name);
-        var config = Assert.Single(Objects.OfType<V1ConfigMap>());
+        var secret = Assert.Single(Objects.OfType<V1Secret>(), s => s.Metadata.Name.StartsWith("fl-credentials", StringComparison.Ordinal));
+        var config = Assert.Single(Objects.OfType<V1ConfigMap>(), c => c.Metadata.Name.StartsWith("fl-config", StringComparison.Ordinal));
         Assert.DoesNotContain(config.Data, e => e.Value.Contains('@') || e.Key.Contains("PASS", StringComparison.OrdinalIgnoreCase));
         foreach (var (name, template) in Workloads)
             foreach (var env in template.Spec.Containers.SelectMany(c => c.Env ?? []))
@@ -116,6 +117,29 @@ public sealed class KubernetesManifestTests : IDisposable
             }
         Assert.DoesNotContain(secret.Data.Values, v => System.Text.Encoding.UTF8.GetString(v).Contains("guest", StringComparison.Ordinal));
         Assert.DoesNotContain("guest", File.ReadAllText(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
+    }
+
+    [Fact]
+    public void RabbitMQ_offers_only_TLS_and_every_process_on_the_bus_trusts_the_deployment_CA()
+    {
+        var tls = Assert.Single(Objects.OfType<V1Secret>(), s => s.Metadata.Name.StartsWith("rabbitmq-tls", StringComparison.Ordinal));
+        Assert.Equal(["ca.pem", "tls.crt", "tls.key"], tls.Data.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("BEGIN CERTIFICATE", System.Text.Encoding.UTF8.GetString(tls.Data["tls.crt"]));
+        var service = Assert.Single(Objects.OfType<V1Service>(), s => s.Metadata.Name == "rabbitmq");
+        Assert.DoesNotContain(service.Spec.Ports, p => p.Port == 5672);
+        Assert.Contains(service.Spec.Ports, p => p.Port == 5671);
+        var brokerConfig = Assert.Single(Objects.OfType<V1ConfigMap>(), c => c.Metadata.Name.StartsWith("rabbitmq-conf", StringComparison.Ordinal));
+        Assert.Contains("listeners.tcp = none", brokerConfig.Data["20-tls.conf"]);
+        var config = Assert.Single(Objects.OfType<V1ConfigMap>(), c => c.Metadata.Name.StartsWith("fl-config", StringComparison.Ordinal));
+        Assert.Equal("/etc/fl/tls/ca.pem", config.Data["Messaging__TlsCaCertificate"]);
+        Assert.Contains("ConnectionStrings__rabbitmq=amqps://", File.ReadAllText(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
+        foreach (var (name, template) in Workloads.Where(w => w.Name != "rabbitmq" && w.Template.Spec.Containers.Any(c => (c.Env ?? []).Any(e => e.Name == "ConnectionStrings__rabbitmq"))))
+        {
+            var volume = Assert.Single(template.Spec.Volumes, v => v.Name == "rabbitmq-ca");
+            Assert.StartsWith("rabbitmq-tls", volume.Secret.SecretName);
+            Assert.Contains(template.Spec.Containers.Single().VolumeMounts, m => m.Name == "rabbitmq-ca" && m.MountPath == "/etc/fl/tls");
+            Assert.True(template.Spec.Containers.Single().EnvFrom.Any(e => e.ConfigMapRef?.Name.StartsWith("fl-config", StringComparison.Ordinal) == true), $"{name} does not read fl-config");
+        }
     }
 
     [Fact]

@@ -30,7 +30,7 @@ internal static class Kustomization
     }
 
     // The fields docker/k8s/kustomization.yaml uses: namespace, labels (metadata only), resources, configMapGenerator
-    // (literals), secretGenerator (envs), images (newTag). Anything else fails, so a new field cannot go unrendered.
+    // (literals), secretGenerator (envs, files as key=path), images (newTag). Anything else fails, so a new field cannot go unrendered.
     private static readonly HashSet<string> Supported = ["apiVersion", "kind", "namespace", "labels", "resources", "configMapGenerator", "secretGenerator", "images"];
 
     private static string Render(string directory)
@@ -54,7 +54,8 @@ internal static class Kustomization
         foreach (var generator in Maps(root, "secretGenerator"))
             documents.Add(Generated("Secret", Scalar(generator, "name")!, Items(generator, "envs")
                 .SelectMany(env => File.ReadAllLines(Path.Combine(directory, env)))
-                .Where(line => line.Trim().Length > 0 && !line.TrimStart().StartsWith('#')).Select(Split), encode: true));
+                .Where(line => line.Trim().Length > 0 && !line.TrimStart().StartsWith('#')).Select(Split)
+                .Concat(Items(generator, "files").Select(Split).Select(f => (f.Item1, File.ReadAllText(Path.Combine(directory, f.Item2))))), encode: true));
         var tags = Maps(root, "images").ToDictionary(i => Scalar(i, "name")!, i => Scalar(i, "newTag"));
         foreach (var document in documents)
         {

@@ -20,6 +20,19 @@ public sealed class ErrorQueueAndExpiryTests(FlMicroservices.Testing.RabbitMqFix
     public async Task A_message_dead_lettered_to_an_error_queue_turns_readiness_degraded_with_the_queue_and_its_depth()
     {
         var queue = $"poison-{Guid.NewGuid():N}";
+        var gauge = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Infrastructure.Telemetry.FlTelemetry.MeterName && instrument.Name == "fl.messaging.error_queue.depth")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "fl.queue" && tag.Value is string name) gauge[name] = value;
+        });
+        listener.Start();
         using var host = await StartAsync(bus => bus.AddConsumer<ThrowingConsumer>().Endpoint(e => e.Name = queue));
         var health = host.Services.GetRequiredService<HealthCheckService>();
         var before = await ErrorQueueEntryAsync(health);
@@ -37,6 +50,7 @@ public sealed class ErrorQueueAndExpiryTests(FlMicroservices.Testing.RabbitMqFix
         Assert.Equal(HealthStatus.Degraded, after.Status);
         Assert.Equal($"1 failed messages in {queue}_error (1)", after.Description);
         Assert.Equal(1u, after.Data[$"{queue}_error"]);
+        Assert.Equal(1, gauge[$"{queue}_error"]); // the same depth as a metric, fl.messaging.error_queue.depth
         await host.StopAsync();
     }
 

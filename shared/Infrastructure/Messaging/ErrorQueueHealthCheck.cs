@@ -34,6 +34,7 @@ public sealed class ErrorQueueHealthCheck(Uri broker, ErrorQueues queues, Broker
             foreach (var name in queues.Names)
             {
                 var depth = await DepthAsync(name, cancellationToken);
+                Telemetry.FlTelemetry.ErrorQueueDepth(name, depth);
                 if (depth > 0) depths[name] = depth;
             }
             if (depths.Count == 0) return HealthCheckResult.Healthy($"{queues.Names.Count} error queues, all empty");

@@ -27,6 +27,7 @@ public static class FlTelemetry
     private static readonly Gauge<double> EpsilonSpent = Meter.CreateGauge<double>("fl.privacy.epsilon_spent", null, "Epsilon a task has spent so far");
     private static readonly Gauge<double> Accuracy = Meter.CreateGauge<double>("fl.model.accuracy", null, "Validation accuracy of a task's current model");
     private static readonly Histogram<double> TrainingTime = Meter.CreateHistogram<double>("fl.node.training.duration", "s", "Local training time of one client in one round");
+    private static readonly Gauge<long> ErrorQueueMessages = Meter.CreateGauge<long>("fl.messaging.error_queue.depth", "{message}", "Messages waiting in an _error queue (every retry failed), as of the last readiness check");
     private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("fl.node.update_bytes.sent", "By", "Encoded update bytes written to the update stream");
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Task, int Round), long> Started = new();
@@ -72,6 +73,10 @@ public static class FlTelemetry
             UpdatesRejected.Add(1, task, new KeyValuePair<string, object?>("fl.reason", RejectionKind(rejected.Reason)));
         Dropouts.Add(completed.Dropouts.Length, task);
     }
+
+    /// <summary>The depth of one of this process's _error queues, read by the readiness check.</summary>
+    public static void ErrorQueueDepth(string queue, long depth) =>
+        ErrorQueueMessages.Record(depth, new KeyValuePair<string, object?>("fl.queue", queue));
 
     /// <summary>The aggregation folded one update-stream record of <paramref name="bytes"/> encoded bytes.</summary>
     public static void SliceFolded(int bytes)
