@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
@@ -14,7 +13,8 @@ namespace FlMicroservices.Aggregation;
 /// (<see cref="TakeRetractions"/>, <see cref="Retract"/>): the caller reads them again from the update stream at the
 /// positions recorded here and the strategy subtracts them exactly (<see cref="IRetractableRound"/>), so a rejected update
 /// leaves no trace in the model. Where that is impossible (no position, a record already released) the report says how
-/// many slices stay folded and why.
+/// many slices stay folded and why. With grouped folds a slice's values are read once, when its group is folded: that is
+/// when they are found not finite or out of range and when the update's norm is checked (docs/architecture.md).
 /// </remarks>
 public sealed class RoundAggregation
 {
@@ -23,7 +23,6 @@ public sealed class RoundAggregation
 
     private readonly IRoundAggregator _aggregator;
     private readonly SliceGroupBuffer? _groups;
-    private readonly Action<UpdateSlice> _overflowed;
     private readonly Dictionary<string, ClientProgress> _clients = new(StringComparer.Ordinal);
     private readonly List<RejectedUpdate> _outsiders = [];
     private bool _retractionsWaiting;
@@ -49,8 +48,8 @@ public sealed class RoundAggregation
         // Waiting slices are bounded by one model's bytes (at least one full group): with the accumulator's two, the round
         // holds at most three models' worth while folding.
         if (groupSize > 1 && _aggregator is IBatchRoundAggregator batch)
-            _groups = new SliceGroupBuffer(batch, SliceCount, groupSize, Math.Max((long)parameterCount, (long)groupSize * started.SliceElements) * sizeof(float));
-        _overflowed = Overflowed;
+            _groups = new SliceGroupBuffer(batch, SliceCount, groupSize, Math.Max((long)parameterCount, (long)groupSize * started.SliceElements) * sizeof(float),
+                GroupFolded, GroupRefused);
         foreach (var id in started.Participants) _clients[id] = new ClientProgress(SliceCount);
     }
 
@@ -112,27 +111,27 @@ public sealed class RoundAggregation
             Reject(client, slice.ClientId, problem);
             return SliceOutcome.Rejected;
         }
+        if (_groups is not null)
+        {
+            // Accepted now; read once, when it is folded with the other slices of its index (bit for bit the same sums, and its
+            // sum of squares from the same pass): the value checks and the norm check come with that fold (GroupFolded, GroupRefused).
+            client.Record(slice, position);
+            _groups.Add(slice);
+            return client.Rejection is null ? SliceOutcome.Folded : SliceOutcome.Rejected;
+        }
         // A view over the received bytes: no 256 KiB copy per slice on the hot path.
         var values = slice.AsFloats();
-        var squares = TensorPrimitives.SumOfSquares<float>(values);
-        if (!float.IsFinite(squares))
+        var squares = WeightedSliceSums.SumOfSquares(values);
+        if (!double.IsFinite(squares))
         {
             Reject(client, slice.ClientId, $"slice {slice.SliceIndex} contains NaN or infinite values");
             return SliceOutcome.Rejected;
         }
         // Norm outliers: the update's norm so far, this slice included, checked before the slice is folded.
-        if (NormLimit is { } limit && client.SumOfSquares + squares > limit * limit)
+        if (NormLimit is { } limit && client.RunningSquares + squares > limit * limit)
         {
-            Reject(client, slice.ClientId, $"update norm reaches {Math.Sqrt(client.SumOfSquares + squares):G4} by slice {slice.SliceIndex}, above the limit {limit:G4} " +
-                $"({NormOutlierRule.Parameter} times the previous round's median norm)");
+            Reject(client, slice.ClientId, NormTooLarge(client.RunningSquares + squares, $"by slice {slice.SliceIndex}", limit));
             return SliceOutcome.Rejected;
-        }
-        if (_groups is not null)
-        {
-            // Accepted now, folded with the other slices of its index (bit for bit the same sums); see SliceGroupBuffer.
-            client.Record(slice, squares, position);
-            _groups.Add(slice, _overflowed);
-            return client.Rejection is null ? SliceOutcome.Folded : SliceOutcome.Rejected;
         }
         try
         {
@@ -143,19 +142,36 @@ public sealed class RoundAggregation
             Reject(client, slice.ClientId, TooLarge(slice.SliceIndex));
             return SliceOutcome.Rejected;
         }
-        client.Record(slice, squares, position);
+        client.Record(slice, position);
+        client.AddSquares(slice.SliceIndex, squares);
         return SliceOutcome.Folded;
     }
 
-    private static string TooLarge(int sliceIndex) =>
+    internal static string TooLarge(int sliceIndex) =>
         $"slice {sliceIndex} is too large to aggregate exactly (values x weight overflow the accumulator)";
 
-    // A waiting slice the accumulator's range refused when its group was folded: never folded, so it is forgotten, and its client rejected.
-    private void Overflowed(UpdateSlice slice)
+    private static string NormTooLarge(double squares, string when, double limit) =>
+        $"update norm reaches {Math.Sqrt(squares):G4} {when}, above the limit {limit:G4} ({NormOutlierRule.Parameter} times the previous round's median norm)";
+
+    // A waiting slice its group folded, with its sum of squares from the same pass. Norm outliers are checked here: the slices
+    // folded so far, this one included; when that passes the limit the client is rejected and this slice, still at hand, is
+    // taken back out at once (its earlier slices like any rejected client's, TakeRetractions).
+    private void GroupFolded(UpdateSlice slice, double squares)
+    {
+        var client = _clients[slice.ClientId];
+        client.AddSquares(slice.SliceIndex, squares);
+        if (NormLimit is not { } limit || client.RunningSquares <= limit * limit) return;
+        Reject(client, slice.ClientId, NormTooLarge(client.RunningSquares, "with the slices folded so far", limit));
+        Retract(slice);
+    }
+
+    // A waiting slice its group could not fold (not finite, or out of the accumulator's range): never folded, so it is
+    // forgotten, and its client rejected.
+    private void GroupRefused(UpdateSlice slice, string reason)
     {
         var client = _clients[slice.ClientId];
         client.Forget(slice.SliceIndex);
-        Reject(client, slice.ClientId, TooLarge(slice.SliceIndex));
+        Reject(client, slice.ClientId, reason);
     }
 
     // Every rejection goes through here: the client's slices still waiting for their group are dropped (taken back before they
@@ -170,7 +186,7 @@ public sealed class RoundAggregation
     }
 
     /// <summary>Folds every slice still waiting for its group (done before anything reads the aggregate).</summary>
-    public void FoldWaiting() => _groups?.FoldAll(_overflowed);
+    public void FoldWaiting() => _groups?.FoldAll();
 
     public void AcceptManifest(UpdateSubmitted manifest)
     {
@@ -410,6 +426,7 @@ public sealed class RoundAggregation
         private readonly bool[] _seen = new bool[sliceCount];
         private readonly int[] _partitions = new int[sliceCount];
         private readonly long[] _offsets = Enumerable.Repeat(-1L, sliceCount).ToArray();
+        private readonly double[] _squares = new double[sliceCount];
 
         public int Received { get; private set; }
 
@@ -431,6 +448,7 @@ public sealed class RoundAggregation
             _seen[index] = false;
             _checksums[index] = 0;
             _offsets[index] = -1;
+            _squares[index] = 0;
             Received--;
             Retracted++;
         }
@@ -442,20 +460,37 @@ public sealed class RoundAggregation
             return $"{Rejection} ({Received} of its slices stay folded" + (RetractionFailure is null ? ")" : $": {RetractionFailure})");
         }
         public double? Weight { get; private set; }
-        public double SumOfSquares { get; private set; }
+        /// <summary>The sum of squares of the slices folded, added in slice order: the same whatever the order of arrival or grouping.</summary>
+        public double SumOfSquares
+        {
+            get
+            {
+                var sum = 0.0;
+                foreach (var squares in _squares) sum += squares;
+                return sum;
+            }
+        }
+
+        /// <summary>The same sum, added in the order the slices were folded (the norm check's running total).</summary>
+        public double RunningSquares { get; private set; }
         public string? Rejection { get; private set; }
         public UpdateSubmitted? Manifest { get; set; }
 
         public bool Has(int index) => (uint)index < (uint)_seen.Length && _seen[index];
 
-        public void Record(UpdateSlice slice, float squares, StreamPosition? position)
+        public void Record(UpdateSlice slice, StreamPosition? position)
         {
             _seen[slice.SliceIndex] = true;
             if (position is { } p) (_partitions[slice.SliceIndex], _offsets[slice.SliceIndex]) = (p.Partition, p.Offset);
             _checksums[slice.SliceIndex] = UpdateDigest.SliceChecksum(slice);
             Weight = slice.Weight;
-            SumOfSquares += squares;
             Received++;
+        }
+
+        public void AddSquares(int index, double squares)
+        {
+            _squares[index] = squares;
+            RunningSquares += squares;
         }
 
         public void Reject(string reason) => Rejection ??= reason;
@@ -470,14 +505,17 @@ public sealed class RoundAggregation
         public void WriteTo(BinaryWriter writer)
         {
             writer.Write(_seen.Length);
-            for (var i = 0; i < _seen.Length; i++) { writer.Write(_seen[i]); writer.Write(_checksums[i]); writer.Write(_partitions[i]); writer.Write(_offsets[i]); }
+            for (var i = 0; i < _seen.Length; i++)
+            {
+                writer.Write(_seen[i]); writer.Write(_checksums[i]); writer.Write(_partitions[i]); writer.Write(_offsets[i]); writer.Write(_squares[i]);
+            }
             writer.Write(Received);
             writer.Write(Retracted);
             writer.Write(RetractionRequested);
             writer.Write(RetractionFailure ?? string.Empty);
             writer.Write(Weight.HasValue);
             writer.Write(Weight ?? 0);
-            writer.Write(SumOfSquares);
+            writer.Write(RunningSquares);
             writer.Write(Rejection ?? string.Empty);
         }
 
@@ -491,6 +529,7 @@ public sealed class RoundAggregation
                 _checksums[i] = reader.ReadUInt32();
                 _partitions[i] = reader.ReadInt32();
                 _offsets[i] = reader.ReadInt64();
+                _squares[i] = reader.ReadDouble();
             }
             Received = reader.ReadInt32();
             Retracted = reader.ReadInt32();
@@ -500,7 +539,7 @@ public sealed class RoundAggregation
             var hasWeight = reader.ReadBoolean();
             var weight = reader.ReadDouble();
             Weight = hasWeight ? weight : null;
-            SumOfSquares = reader.ReadDouble();
+            RunningSquares = reader.ReadDouble();
             var rejection = reader.ReadString();
             Rejection = rejection.Length == 0 ? null : rejection;
         }

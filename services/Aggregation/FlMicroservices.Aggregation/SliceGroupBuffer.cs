@@ -7,19 +7,30 @@ namespace FlMicroservices.Aggregation;
 /// <remarks>
 /// A group is folded once <see cref="GroupSize"/> slices of its index wait, or, when the bytes waiting pass the budget, the
 /// largest group first; <see cref="FoldAll"/> folds the rest (round close, checkpoint). The sums are bit for bit those of
-/// folding every slice on arrival. A group the accumulator's range refuses is folded member by member in arrival order, and
-/// each member that overflows is handed back to the caller, which rejects its client. Not thread-safe.
+/// folding every slice on arrival, and each slice's sum of squares is read in the same pass. A group the accumulator refuses
+/// is folded member by member in arrival order; each member that cannot be folded is handed back with the reason. Not thread-safe.
 /// </remarks>
 public sealed class SliceGroupBuffer
 {
     private readonly IBatchRoundAggregator _round;
     private readonly List<UpdateSlice>?[] _waiting;
     private readonly string[] _ids;
+    private readonly double[] _squares;
+    private readonly Action<UpdateSlice, double> _folded;
+    private readonly Action<UpdateSlice, string> _refused;
 
     /// <param name="budgetBytes">Payload bytes that may wait at once before the largest group is folded early.</param>
-    public SliceGroupBuffer(IBatchRoundAggregator round, int sliceCount, int groupSize, long budgetBytes)
+    /// <param name="folded">Receives each slice once it is folded, with its sum of squares (<see cref="WeightedSliceSums.SumOfSquares"/>).</param>
+    /// <param name="refused">Receives each slice that could not be folded (nothing of it was), with the reason.</param>
+    public SliceGroupBuffer(IBatchRoundAggregator round, int sliceCount, int groupSize, long budgetBytes,
+        Action<UpdateSlice, double> folded, Action<UpdateSlice, string> refused)
     {
         ArgumentNullException.ThrowIfNull(round);
+        ArgumentNullException.ThrowIfNull(folded);
+        ArgumentNullException.ThrowIfNull(refused);
+        _folded = folded;
+        _refused = refused;
+        _squares = new double[groupSize];
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sliceCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budgetBytes);
@@ -43,23 +54,22 @@ public sealed class SliceGroupBuffer
     public long PeakWaitingBytes { get; private set; }
 
     /// <summary>Adds a checked slice; folds its index's group when it is full, and the largest groups while over budget.</summary>
-    /// <param name="overflowed">Receives each slice the accumulator's range refused (nothing of it was folded).</param>
-    public void Add(UpdateSlice slice, Action<UpdateSlice> overflowed)
+    public void Add(UpdateSlice slice)
     {
         ArgumentNullException.ThrowIfNull(slice);
         var waiting = _waiting[slice.SliceIndex] ??= new List<UpdateSlice>(GroupSize);
         waiting.Add(slice);
         WaitingBytes += slice.Payload.Length;
         PeakWaitingBytes = Math.Max(PeakWaitingBytes, WaitingBytes);
-        if (waiting.Count >= GroupSize) Fold(slice.SliceIndex, overflowed);
-        while (WaitingBytes > BudgetBytes) Fold(Largest(), overflowed);
+        if (waiting.Count >= GroupSize) Fold(slice.SliceIndex);
+        while (WaitingBytes > BudgetBytes) Fold(Largest());
     }
 
     /// <summary>Folds every slice still waiting.</summary>
-    public void FoldAll(Action<UpdateSlice> overflowed)
+    public void FoldAll()
     {
         if (WaitingBytes == 0) return;
-        for (var index = 0; index < _waiting.Length; index++) Fold(index, overflowed);
+        for (var index = 0; index < _waiting.Length; index++) Fold(index);
     }
 
     /// <summary>Removes the client's waiting slices (it was rejected: they are never folded); returns their indices.</summary>
@@ -88,7 +98,7 @@ public sealed class SliceGroupBuffer
         return largest;
     }
 
-    private void Fold(int index, Action<UpdateSlice> overflowed)
+    private void Fold(int index)
     {
         var waiting = _waiting[index];
         if (waiting is null || waiting.Count == 0) return;
@@ -100,31 +110,41 @@ public sealed class SliceGroupBuffer
             try
             {
                 for (var m = 0; m < waiting.Count; m++) _ids[m] = waiting[m].ClientId;
-                _round.FoldMany(index, _ids.AsSpan(0, waiting.Count), new Group(waiting));
+                _round.FoldMany(index, _ids.AsSpan(0, waiting.Count), new Group(waiting), _squares.AsSpan(0, waiting.Count));
                 folded = true;
             }
-            catch (OverflowException)
+            catch (Exception e) when (e is OverflowException or ArgumentException)
             {
-                // The group as a whole could leave the range: fold one by one, in arrival order, to find the members that do.
+                // A member out of the exact range or not finite: fold one by one, in arrival order, to find the members at fault.
             }
             finally { Array.Clear(_ids); }
         }
-        if (!folded)
-        {
-            foreach (var slice in waiting)
-            {
-                try
-                {
-                    _round.Fold(slice.ClientId, index, slice.AsFloats(), slice.Weight);
-                }
-                catch (OverflowException)
-                {
-                    overflowed(slice);
-                }
-            }
-        }
+        if (folded)
+            for (var m = 0; m < waiting.Count; m++) _folded(waiting[m], _squares[m]);
+        else
+            foreach (var slice in waiting) FoldAlone(index, slice);
         waiting.Clear();
         _waiting[index] ??= waiting;
+    }
+
+    private void FoldAlone(int index, UpdateSlice slice)
+    {
+        var squares = WeightedSliceSums.SumOfSquares(slice.AsFloats());
+        if (!double.IsFinite(squares))
+        {
+            _refused(slice, $"slice {index} contains NaN or infinite values");
+            return;
+        }
+        try
+        {
+            _round.Fold(slice.ClientId, index, slice.AsFloats(), slice.Weight);
+        }
+        catch (OverflowException)
+        {
+            _refused(slice, RoundAggregation.TooLarge(index));
+            return;
+        }
+        _folded(slice, squares);
     }
 
     // The waiting slices of one index as a grouped fold's members: views of the received payloads, no copies.

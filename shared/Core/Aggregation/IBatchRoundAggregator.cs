@@ -28,7 +28,8 @@ public interface IBatchRoundAggregator : IRoundAggregator
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="clientIds"/> and <paramref name="group"/> differ in count, or a member is invalid (as for <see cref="IRoundAggregator.Fold"/>).</exception>
     /// <exception cref="OverflowException">The group could leave the exact range; nothing was folded.</exception>
-    void FoldMany<TGroup>(int sliceIndex, ReadOnlySpan<string> clientIds, TGroup group)
+    /// <param name="squares">Receives each member's sum of squares (<see cref="WeightedSliceSums.SumOfSquares"/>), read in the same pass; empty: not wanted.</param>
+    void FoldMany<TGroup>(int sliceIndex, ReadOnlySpan<string> clientIds, TGroup group, Span<double> squares)
         where TGroup : ISliceGroup, allows ref struct;
 }
 

@@ -45,14 +45,15 @@ internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable, I
         _sums.Unfold(sliceIndex, delta, weight);
     }
 
-    public void FoldMany<TGroup>(int sliceIndex, ReadOnlySpan<string> clientIds, TGroup group) where TGroup : ISliceGroup, allows ref struct
+    public void FoldMany<TGroup>(int sliceIndex, ReadOnlySpan<string> clientIds, TGroup group, Span<double> squares)
+        where TGroup : ISliceGroup, allows ref struct
     {
         if (clientIds.Length != group.Count)
             throw new ArgumentException($"A group needs one client id per slice: {group.Count} slices, {clientIds.Length} ids.", nameof(clientIds));
         for (var m = 0; m < clientIds.Length; m++)
             if (clientIds[m] is null) throw new ArgumentNullException(nameof(clientIds), $"Member {m} of the group has no client id.");
         if (_finished) throw new InvalidOperationException($"This {_strategy} round has finished; it takes no more updates.");
-        _sums.FoldMany(sliceIndex, group);
+        _sums.FoldMany(sliceIndex, group, squares);
     }
 
     public void WriteCheckpoint(BinaryWriter writer)

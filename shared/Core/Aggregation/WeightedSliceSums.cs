@@ -70,7 +70,8 @@ namespace FlMicroservices.Core.Aggregation;
 /// computed by the same operations from the same values), and the group goes through the two-pass path, which folds large
 /// terms on the exact scalar path or throws with nothing changed. When a call returns or throws, no accumulator holds a
 /// wrapped or partial value. Members are added eight at a time with 512-bit vectors (four at a time with <see cref="Vector{T}"/>
-/// where 512-bit vectors are not fast), over blocks of the accumulator that stay in cache between runs of members.
+/// where 512-bit vectors are not fast), over blocks of the accumulator that stay in cache between runs of members. Asked for
+/// them, the same pass gives each member's <see cref="SumOfSquares"/> (the eight-member kernel adds the squares as it reads).
 /// </para>
 /// </remarks>
 public sealed class WeightedSliceSums
@@ -87,6 +88,7 @@ public sealed class WeightedSliceSums
     private const double TwoTo63 = 9_223_372_036_854_775_808.0;
     private const int PositiveInfinityBits = 0x7F80_0000;
     private const int StackMembers = 64; // FoldMany keeps its per-member scratch on the stack up to this group size
+    private const int SquareLanes = 16; // SumOfSquares accumulates element i in lane i mod 16
     private const int BlockElements = 16_384; // accumulator elements per block of a grouped fold: 128 KiB, stays in L2 between runs of members
 
     private static readonly float[] Zeros = new float[BlockElements]; // pads a grouped fold's last quadruple of members
@@ -229,12 +231,22 @@ public sealed class WeightedSliceSums
     /// <exception cref="ArgumentOutOfRangeException">Bad slice index, or a member whose weight is not a whole number in [1, <see cref="MaxWeight"/>].</exception>
     /// <exception cref="ArgumentException">A member of the wrong length, or with a value that is NaN or infinite.</exception>
     /// <exception cref="OverflowException">The slice's sums could leave the fixed-point range with the group added; nothing was added.</exception>
-    public void FoldMany<TGroup>(int sliceIndex, TGroup group) where TGroup : ISliceGroup, allows ref struct
+    public void FoldMany<TGroup>(int sliceIndex, TGroup group) where TGroup : ISliceGroup, allows ref struct =>
+        FoldMany(sliceIndex, group, []);
+
+    /// <summary>
+    /// <see cref="FoldMany{TGroup}(int, TGroup)"/>, and each member's sum of squares into <paramref name="squares"/> (empty: not
+    /// wanted), read in the same pass: <paramref name="squares"/>[m] equals <see cref="SumOfSquares"/> of member m bit for bit.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="squares"/> is neither empty nor one entry per member.</exception>
+    public void FoldMany<TGroup>(int sliceIndex, TGroup group, Span<double> squares) where TGroup : ISliceGroup, allows ref struct
     {
         if ((uint)sliceIndex >= (uint)SliceCount)
             throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {SliceCount} slices.");
         var count = group.Count;
         if (count < 0) throw new ArgumentException($"A group cannot have {count} members.", nameof(group));
+        if (!squares.IsEmpty && squares.Length != count)
+            throw new ArgumentException($"One sum of squares per member: {count} members, room for {squares.Length}.", nameof(squares));
         if (count == 0) return;
         var length = SliceLength(sliceIndex);
 
@@ -257,18 +269,82 @@ public sealed class WeightedSliceSums
             factors[m] = weight * _scale; // exact: a whole number times a power of two
         }
 
-        if (count > 1 && TryFoldInOnePass(sliceIndex, group, factors, total)) return;
+        if (count > 1 && TryFoldInOnePass(sliceIndex, group, factors, total, squares)) return;
         FoldChecked(sliceIndex, group, factors, total);
+        for (var m = 0; m < squares.Length; m++) squares[m] = SumOfSquares(group.Values(m)); // the rare path reads its members again
+    }
+
+    /// <summary>The sum of the squares of <paramref name="values"/>, computed the same way by every fold path (see remarks).</summary>
+    /// <remarks>
+    /// Float squares accumulated in 16 lanes (element i in lane i mod 16, in increasing i, a multiply then an add: no fused
+    /// multiply-add), then the lanes added in order in double. The result depends on the values alone, not on the vector width,
+    /// the grouping or how the values were split into blocks (at multiples of 16), so a grouped fold can produce it in its own pass.
+    /// </remarks>
+    public static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        Span<float> lanes = stackalloc float[SquareLanes];
+        lanes.Clear();
+        AddSquares(values, lanes);
+        return ReduceSquares(lanes);
+    }
+
+    // lanes[j] += values[i]^2 for every i = j (mod 16), in increasing i; values start at an element whose index in the slice is a
+    // multiple of 16, so calls over consecutive parts of a slice give what one call over the whole slice gives.
+    private static void AddSquares(ReadOnlySpan<float> values, Span<float> lanes)
+    {
+        ref var v = ref MemoryMarshal.GetReference(values);
+        ref var l = ref MemoryMarshal.GetReference(lanes);
+        var n = (nuint)values.Length;
+        nuint i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var sum = Vector512.LoadUnsafe(ref l);
+            for (; i + SquareLanes <= n; i += SquareLanes)
+            {
+                var x = Vector512.LoadUnsafe(ref v, i);
+                sum += x * x;
+            }
+            sum.StoreUnsafe(ref l);
+        }
+        else
+        {
+            var low = Vector256.LoadUnsafe(ref l);
+            var high = Vector256.LoadUnsafe(ref l, 8);
+            for (; i + SquareLanes <= n; i += SquareLanes)
+            {
+                var x = Vector256.LoadUnsafe(ref v, i);
+                var y = Vector256.LoadUnsafe(ref v, i + 8);
+                low += x * x;
+                high += y * y;
+            }
+            low.StoreUnsafe(ref l);
+            high.StoreUnsafe(ref l, 8);
+        }
+        for (; i < n; i++)
+        {
+            var x = Unsafe.Add(ref v, i);
+            Unsafe.Add(ref l, i % SquareLanes) += x * x;
+        }
+    }
+
+    private static double ReduceSquares(ReadOnlySpan<float> lanes)
+    {
+        var sum = 0.0;
+        for (var j = 0; j < SquareLanes; j++) sum += lanes[j];
+        return sum;
     }
 
     // The usual case, in one pass over the values: add every member's terms as if each were on the fast path while finding
     // each member's max|value|, then check. When a check fails (a NaN, a term of 2^51 or more, the range), take exactly the
     // same terms off again (integer addition is invertible: even terms that were garbage cancel bit for bit, as they are
     // computed by the same operations from the same values) and return false for FoldChecked to do the work or throw.
-    private bool TryFoldInOnePass<TGroup>(int sliceIndex, TGroup group, ReadOnlySpan<double> factors, long total)
+    private bool TryFoldInOnePass<TGroup>(int sliceIndex, TGroup group, ReadOnlySpan<double> factors, long total, Span<double> squares)
         where TGroup : ISliceGroup, allows ref struct
     {
         var count = factors.Length;
+        Span<float> lanes = squares.IsEmpty ? default : count <= StackMembers ? stackalloc float[StackMembers * SquareLanes] : new float[count * SquareLanes];
+        lanes = lanes[..(squares.IsEmpty ? 0 : count * SquareLanes)];
+        lanes.Clear();
         var largest = count <= StackMembers ? stackalloc int[StackMembers] : new int[count];
         largest = largest[..count];
         largest.Clear();
@@ -276,7 +352,7 @@ public sealed class WeightedSliceSums
         members = members[..count];
         for (var m = 0; m < count; m++) members[m] = m;
         var sums = _sums[sliceIndex] ?? new long[SliceLength(sliceIndex)]; // stored only once the fold stands
-        AccumulateGroup(group, factors, members, sums, largest, subtract: false);
+        AccumulateGroup(group, factors, members, sums, largest, subtract: false, lanes);
 
         var bound = _bounds[sliceIndex];
         for (var m = 0; m < count; m++)
@@ -284,11 +360,12 @@ public sealed class WeightedSliceSums
             var peak = largest[m] < PositiveInfinityBits ? BitConverter.Int32BitsToSingle(largest[m]) * factors[m] : double.NaN;
             if (!(peak < FastLimit) || (long)Math.Ceiling(peak) > long.MaxValue - bound)
             {
-                if (_sums[sliceIndex] is not null) AccumulateGroup(group, factors, members, sums, largest, subtract: true);
+                if (_sums[sliceIndex] is not null) AccumulateGroup(group, factors, members, sums, largest, subtract: true, []);
                 return false;
             }
             bound += (long)Math.Ceiling(peak);
         }
+        for (var m = 0; m < squares.Length; m++) squares[m] = ReduceSquares(lanes.Slice(m * SquareLanes, SquareLanes));
         _sums[sliceIndex] = sums;
         _bounds[sliceIndex] = bound;
         _weights[sliceIndex] = total;
@@ -334,7 +411,7 @@ public sealed class WeightedSliceSums
         else if (fast > 1)
         {
             var ignored = count <= StackMembers ? stackalloc int[StackMembers] : new int[count];
-            AccumulateGroup(group, factors, members[..fast], sums, ignored, subtract: false);
+            AccumulateGroup(group, factors, members[..fast], sums, ignored, subtract: false, []);
         }
         _bounds[sliceIndex] = bound;
         _weights[sliceIndex] = total;
@@ -495,12 +572,13 @@ public sealed class WeightedSliceSums
     // than once per member. largest[m] receives the bit pattern of member m's max|value| (as MaxAbsBits computes it).
     // subtract takes the same terms off instead: an exact undo of the same call.
     private static void AccumulateGroup<TGroup>(TGroup group, ReadOnlySpan<double> factors, ReadOnlySpan<int> members, Span<long> sums,
-        Span<int> largest, bool subtract)
+        Span<int> largest, bool subtract, Span<float> lanes)
         where TGroup : ISliceGroup, allows ref struct
     {
         var negate = subtract ? -1L : 0L;
         Span<double> f = stackalloc double[8];
         Span<int> bits = stackalloc int[8];
+        Span<float> run8 = stackalloc float[8 * SquareLanes]; // the squares lanes of one run of eight (padding members included)
         for (var start = 0; start < sums.Length; start += BlockElements)
         {
             var length = Math.Min(BlockElements, sums.Length - start);
@@ -514,18 +592,37 @@ public sealed class WeightedSliceSums
                     f[q] = j + q < members.Length ? factors[members[j + q]] : 0;
                     bits[q] = 0;
                 }
-                if (run == 8)
-                    Accumulate8(Part(group, members, j, start, zeros), Part(group, members, j + 1, start, zeros),
+                if (run == 8 && !lanes.IsEmpty)
+                {
+                    // Squares in the same pass: each member's lanes in and out of the kernel, block after block.
+                    run8.Clear();
+                    for (var q = 0; q < run && j + q < members.Length; q++)
+                        lanes.Slice(members[j + q] * SquareLanes, SquareLanes).CopyTo(run8.Slice(q * SquareLanes));
+                    Accumulate8<Squaring>(Part(group, members, j, start, zeros), Part(group, members, j + 1, start, zeros),
                         Part(group, members, j + 2, start, zeros), Part(group, members, j + 3, start, zeros),
                         Part(group, members, j + 4, start, zeros), Part(group, members, j + 5, start, zeros),
                         Part(group, members, j + 6, start, zeros), Part(group, members, j + 7, start, zeros),
-                        f, block, negate, bits);
+                        f, block, negate, bits, run8);
+                    for (var q = 0; q < run && j + q < members.Length; q++)
+                        run8.Slice(q * SquareLanes, SquareLanes).CopyTo(lanes.Slice(members[j + q] * SquareLanes));
+                }
+                else if (run == 8)
+                    Accumulate8<NotSquaring>(Part(group, members, j, start, zeros), Part(group, members, j + 1, start, zeros),
+                        Part(group, members, j + 2, start, zeros), Part(group, members, j + 3, start, zeros),
+                        Part(group, members, j + 4, start, zeros), Part(group, members, j + 5, start, zeros),
+                        Part(group, members, j + 6, start, zeros), Part(group, members, j + 7, start, zeros),
+                        f, block, negate, bits, []);
                 else
                     Accumulate4(Part(group, members, j, start, zeros), Part(group, members, j + 1, start, zeros),
                         Part(group, members, j + 2, start, zeros), Part(group, members, j + 3, start, zeros),
                         f, block, negate, bits);
                 for (var q = 0; q < run && j + q < members.Length; q++)
+                {
                     largest[members[j + q]] = Math.Max(largest[members[j + q]], bits[q]);
+                    // After the four-member kernel the block's part of each member is still in cache: no second read from memory.
+                    if (run == 4 && !lanes.IsEmpty)
+                        AddSquares(group.Values(members[j + q]).Slice(start, length), lanes.Slice(members[j + q] * SquareLanes, SquareLanes));
+                }
                 j += run;
             }
         }
@@ -546,9 +643,12 @@ public sealed class WeightedSliceSums
     // exact (see remarks), so a fused multiply-add rounds the same sum as a multiply and then an add, and either may be used.
     // Per 16 elements: two 8-long accumulator vectors are loaded and stored once for the eight members. Only called when Wide.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: optimised from the first call, not after tiering up
-    private static void Accumulate8(ReadOnlySpan<float> v0, ReadOnlySpan<float> v1, ReadOnlySpan<float> v2, ReadOnlySpan<float> v3,
+    // With TSquares = Squaring, squares holds each member's 16 lanes of SumOfSquares (member q at 16q) and they are added to
+    // in the same pass (AddSquares' operations, element for element); with NotSquaring the JIT leaves that code out.
+    private static void Accumulate8<TSquares>(ReadOnlySpan<float> v0, ReadOnlySpan<float> v1, ReadOnlySpan<float> v2, ReadOnlySpan<float> v3,
         ReadOnlySpan<float> v4, ReadOnlySpan<float> v5, ReadOnlySpan<float> v6, ReadOnlySpan<float> v7,
-        ReadOnlySpan<double> f, Span<long> sums, long negate, Span<int> bits)
+        ReadOnlySpan<double> f, Span<long> sums, long negate, Span<int> bits, Span<float> squares)
+        where TSquares : struct, ISwitch
     {
         ref var a = ref MemoryMarshal.GetReference(sums);
         ref var r0 = ref MemoryMarshal.GetReference(v0);
@@ -570,37 +670,61 @@ public sealed class WeightedSliceSums
             var flip = Vector512.Create(negate);
             var mask = Vector512.Create(0x7FFF_FFFF);
             Vector512<int> max0 = default, max1 = default, max2 = default, max3 = default, max4 = default, max5 = default, max6 = default, max7 = default;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            ref var q = ref MemoryMarshal.GetReference(squares);
+            if (TSquares.On)
+            {
+                s0 = Vector512.LoadUnsafe(ref q, 0 * SquareLanes); s1 = Vector512.LoadUnsafe(ref q, 1 * SquareLanes);
+                s2 = Vector512.LoadUnsafe(ref q, 2 * SquareLanes); s3 = Vector512.LoadUnsafe(ref q, 3 * SquareLanes);
+                s4 = Vector512.LoadUnsafe(ref q, 4 * SquareLanes); s5 = Vector512.LoadUnsafe(ref q, 5 * SquareLanes);
+                s6 = Vector512.LoadUnsafe(ref q, 6 * SquareLanes); s7 = Vector512.LoadUnsafe(ref q, 7 * SquareLanes);
+            }
             for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
             {
-                // Sixteen floats per member: the max on all of them at once, the conversion eight at a time.
-                var x0 = Vector512.LoadUnsafe(ref r0, i);
-                var x1 = Vector512.LoadUnsafe(ref r1, i);
-                var x2 = Vector512.LoadUnsafe(ref r2, i);
-                var x3 = Vector512.LoadUnsafe(ref r3, i);
-                var x4 = Vector512.LoadUnsafe(ref r4, i);
-                var x5 = Vector512.LoadUnsafe(ref r5, i);
-                var x6 = Vector512.LoadUnsafe(ref r6, i);
-                var x7 = Vector512.LoadUnsafe(ref r7, i);
-                max0 = Vector512.Max(max0, x0.AsInt32() & mask);
-                max1 = Vector512.Max(max1, x1.AsInt32() & mask);
-                max2 = Vector512.Max(max2, x2.AsInt32() & mask);
-                max3 = Vector512.Max(max3, x3.AsInt32() & mask);
-                max4 = Vector512.Max(max4, x4.AsInt32() & mask);
-                max5 = Vector512.Max(max5, x5.AsInt32() & mask);
-                max6 = Vector512.Max(max6, x6.AsInt32() & mask);
-                max7 = Vector512.Max(max7, x7.AsInt32() & mask);
-                var low = Raw(Avx512F.ConvertToVector512Double(x0.GetLower()), g0, magic) + Raw(Avx512F.ConvertToVector512Double(x1.GetLower()), g1, magic)
-                    + (Raw(Avx512F.ConvertToVector512Double(x2.GetLower()), g2, magic) + Raw(Avx512F.ConvertToVector512Double(x3.GetLower()), g3, magic))
-                    + (Raw(Avx512F.ConvertToVector512Double(x4.GetLower()), g4, magic) + Raw(Avx512F.ConvertToVector512Double(x5.GetLower()), g5, magic)
-                        + (Raw(Avx512F.ConvertToVector512Double(x6.GetLower()), g6, magic) + Raw(Avx512F.ConvertToVector512Double(x7.GetLower()), g7, magic)))
-                    - offset;
-                (Vector512.LoadUnsafe(ref a, i) + ((low ^ flip) - flip)).StoreUnsafe(ref a, i);
+                // Sixteen floats per member: the max (and the squares) on all of them at once, the conversion eight at a time. One
+                // member after the other, so that few registers hold loaded values (the terms are integers: their order is free).
                 var j = i + (nuint)Vector512<long>.Count;
-                var high = Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r0, j)), g0, magic) + Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r1, j)), g1, magic)
-                    + (Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r2, j)), g2, magic) + Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r3, j)), g3, magic))
-                    + (Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r4, j)), g4, magic) + Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r5, j)), g5, magic)
-                        + (Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r6, j)), g6, magic) + Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r7, j)), g7, magic)))
-                    - offset;
+                var x = Vector512.LoadUnsafe(ref r0, i);
+                max0 = Vector512.Max(max0, x.AsInt32() & mask);
+                if (TSquares.On) s0 += x * x;
+                var low = Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g0, magic);
+                var high = Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r0, j)), g0, magic);
+                x = Vector512.LoadUnsafe(ref r1, i);
+                max1 = Vector512.Max(max1, x.AsInt32() & mask);
+                if (TSquares.On) s1 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g1, magic);
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r1, j)), g1, magic);
+                x = Vector512.LoadUnsafe(ref r2, i);
+                max2 = Vector512.Max(max2, x.AsInt32() & mask);
+                if (TSquares.On) s2 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g2, magic);
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r2, j)), g2, magic);
+                x = Vector512.LoadUnsafe(ref r3, i);
+                max3 = Vector512.Max(max3, x.AsInt32() & mask);
+                if (TSquares.On) s3 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g3, magic);
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r3, j)), g3, magic);
+                x = Vector512.LoadUnsafe(ref r4, i);
+                max4 = Vector512.Max(max4, x.AsInt32() & mask);
+                if (TSquares.On) s4 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g4, magic);
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r4, j)), g4, magic);
+                x = Vector512.LoadUnsafe(ref r5, i);
+                max5 = Vector512.Max(max5, x.AsInt32() & mask);
+                if (TSquares.On) s5 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g5, magic);
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r5, j)), g5, magic);
+                x = Vector512.LoadUnsafe(ref r6, i);
+                max6 = Vector512.Max(max6, x.AsInt32() & mask);
+                if (TSquares.On) s6 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g6, magic);
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r6, j)), g6, magic);
+                x = Vector512.LoadUnsafe(ref r7, i);
+                max7 = Vector512.Max(max7, x.AsInt32() & mask);
+                if (TSquares.On) s7 += x * x;
+                low += Raw(Avx512F.ConvertToVector512Double(x.GetLower()), g7, magic) - offset;
+                high += Raw(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref r7, j)), g7, magic) - offset;
+                (Vector512.LoadUnsafe(ref a, i) + ((low ^ flip) - flip)).StoreUnsafe(ref a, i);
                 (Vector512.LoadUnsafe(ref a, j) + ((high ^ flip) - flip)).StoreUnsafe(ref a, j);
             }
             bits[0] = Math.Max(bits[0], HorizontalMax(max0));
@@ -611,13 +735,44 @@ public sealed class WeightedSliceSums
             bits[5] = Math.Max(bits[5], HorizontalMax(max5));
             bits[6] = Math.Max(bits[6], HorizontalMax(max6));
             bits[7] = Math.Max(bits[7], HorizontalMax(max7));
+            if (TSquares.On)
+            {
+                s0.StoreUnsafe(ref q, 0 * SquareLanes); s1.StoreUnsafe(ref q, 1 * SquareLanes);
+                s2.StoreUnsafe(ref q, 2 * SquareLanes); s3.StoreUnsafe(ref q, 3 * SquareLanes);
+                s4.StoreUnsafe(ref q, 4 * SquareLanes); s5.StoreUnsafe(ref q, 5 * SquareLanes);
+                s6.StoreUnsafe(ref q, 6 * SquareLanes); s7.StoreUnsafe(ref q, 7 * SquareLanes);
+            }
         }
         if (i < n)
         {
             var tail = (int)i;
+            if (TSquares.On)
+            {
+                // The last few elements: i is a multiple of 16 here, as AddSquares needs.
+                AddSquares(v0[tail..], squares[..SquareLanes]); AddSquares(v1[tail..], squares[(1 * SquareLanes)..]);
+                AddSquares(v2[tail..], squares[(2 * SquareLanes)..]); AddSquares(v3[tail..], squares[(3 * SquareLanes)..]);
+                AddSquares(v4[tail..], squares[(4 * SquareLanes)..]); AddSquares(v5[tail..], squares[(5 * SquareLanes)..]);
+                AddSquares(v6[tail..], squares[(6 * SquareLanes)..]); AddSquares(v7[tail..], squares[(7 * SquareLanes)..]);
+            }
             Accumulate4(v0[tail..], v1[tail..], v2[tail..], v3[tail..], f[..4], sums[tail..], negate, bits[..4]);
             Accumulate4(v4[tail..], v5[tail..], v6[tail..], v7[tail..], f[4..], sums[tail..], negate, bits[4..]);
         }
+    }
+
+    // Whether Accumulate8 adds up squares too: a type argument, so that the JIT compiles the code it needs and nothing else.
+    private interface ISwitch
+    {
+        static abstract bool On { get; }
+    }
+
+    private readonly struct Squaring : ISwitch
+    {
+        public static bool On => true;
+    }
+
+    private readonly struct NotSquaring : ISwitch
+    {
+        public static bool On => false;
     }
 
     // Accumulate8 for four members: f and bits hold (at least) four entries.

@@ -335,7 +335,7 @@ public class WeightedSliceSumsFoldManyTests
             {
                 var count = Math.Min(5, updates.Length - first);
                 var ids = updates.Skip(first).Take(count).Select(u => u.Id).ToArray();
-                batch.FoldMany(s, ids, new Records(updates, first, count, s * sliceElements, length));
+                batch.FoldMany(s, ids, new Records(updates, first, count, s * sliceElements, length), []);
             }
         }
         Assert.Equal(updates.Length * slices, round.FoldedSlices);
@@ -346,21 +346,48 @@ public class WeightedSliceSumsFoldManyTests
     }
 
     [Fact]
+    public void A_groups_sums_of_squares_are_each_members_own_whatever_the_group_and_path()
+    {
+        var rng = new Random(77);
+        foreach (var length in new[] { 1, 15, 16, 37, 16_384, 16_400, 40_013 })
+            foreach (var count in new[] { 2, 3, 5, 8, 9, 13 })
+            {
+                var group = Enumerable.Range(0, count).Select(_ => RandomValues(rng, length)).ToArray();
+                var weights = Enumerable.Range(0, count).Select(m => (double)(1 + m % 4)).ToArray();
+                if (count == 9) group[4][length - 1] = 3e8f; // a large term: the group takes the two-pass path
+                var squares = new double[count];
+                new WeightedSliceSums(length, length).FoldMany(0, new SliceGroup(Memories(group), weights), squares);
+                for (var m = 0; m < count; m++)
+                {
+                    // The definition, element by element: float squares in lane i mod 16, lanes added in order in double.
+                    var lanes = new float[16];
+                    for (var i = 0; i < length; i++) lanes[i % 16] += group[m][i] * group[m][i];
+                    var expected = lanes.Sum(l => (double)l);
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(WeightedSliceSums.SumOfSquares(group[m])));
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(squares[m]));
+                }
+            }
+        var wrong = Assert.Throws<ArgumentException>(() => new WeightedSliceSums(4, 4).FoldMany(0,
+            new SliceGroup([new float[4], new float[4]], [1, 1]), new double[1]));
+        Assert.Contains("sum of squares", wrong.Message);
+    }
+
+    [Fact]
     public void The_batch_interface_checks_client_ids_and_refuses_a_finished_round()
     {
         var batch = (IBatchRoundAggregator)new FedAvg().BeginRound(4, 4);
         ReadOnlyMemory<float>[] deltas = [new float[] { 1, 2, 3, 4 }, new float[] { 4, 3, 2, 1 }];
 
-        var mismatch = Assert.Throws<ArgumentException>(() => batch.FoldMany(0, ["a"], new SliceGroup(deltas, [1, 1])));
+        var mismatch = Assert.Throws<ArgumentException>(() => batch.FoldMany(0, ["a"], new SliceGroup(deltas, [1, 1]), []));
         Assert.Contains("one client id per slice", mismatch.Message);
-        Assert.Throws<ArgumentNullException>(() => batch.FoldMany(0, ["a", null!], new SliceGroup(deltas, [1, 1])));
+        Assert.Throws<ArgumentNullException>(() => batch.FoldMany(0, ["a", null!], new SliceGroup(deltas, [1, 1]), []));
         Assert.Equal(0, batch.FoldedSlices);
 
-        batch.FoldMany(0, ["a", "b"], new SliceGroup(deltas, [1, 3]));
+        batch.FoldMany(0, ["a", "b"], new SliceGroup(deltas, [1, 3]), []);
         Assert.Equal(2, batch.FoldedSlices);
         var result = new float[4];
         batch.Finish(new float[4], result);
         Assert.Equal([3.25f, 2.75f, 2.25f, 1.75f], result);
-        Assert.Throws<InvalidOperationException>(() => batch.FoldMany(0, ["c"], new SliceGroup(deltas[..1], [1])));
+        Assert.Throws<InvalidOperationException>(() => batch.FoldMany(0, ["c"], new SliceGroup(deltas[..1], [1]), []));
     }
 }

@@ -11,13 +11,16 @@ public sealed class NormOutlierTests
     private const int Parameters = 300;
     private const int SliceElements = 100;
 
-    [Fact]
-    public void An_update_above_k_times_the_previous_median_norm_is_rejected_before_its_offending_slice_is_folded()
+    [Theory]
+    [InlineData(1)] // each slice folded on arrival: the update is rejected before its offending slice is folded
+    [InlineData(8)] // grouped: the slices wait for their group, the norm is checked as it is folded and the offending slice taken back
+    [InlineData(2)] // groups fill while the update is still arriving
+    public void An_update_above_k_times_the_previous_median_norm_is_rejected_and_leaves_no_trace(int groupSize)
     {
         var started = Started(new() { [NormOutlierRule.Parameter] = "5" }, "honest-1", "honest-2", "scaled");
         var limit = RoundAggregation.NormLimitFor(started, [1.0, 2.0, 100.0]); // median 2 -> limit 10
         Assert.Equal(10.0, limit);
-        var round = new RoundAggregation(started, Parameters, new FedAvg(), limit);
+        var round = new RoundAggregation(started, Parameters, new FedAvg(), limit, groupSize: groupSize);
 
         var honest = Update(norm: 3.0);
         var scaled = Update(norm: 30.0); // each slice has norm 30/sqrt(3) = 17.3 > 10: the first slice already crosses the limit
@@ -25,13 +28,15 @@ public sealed class NormOutlierTests
         Submit(round, "honest-2", honest);
         var outcomes = Submit(round, "scaled", scaled);
 
-        Assert.All(outcomes, o => Assert.Equal(SliceOutcome.Rejected, o));
+        if (groupSize == 1) Assert.All(outcomes, o => Assert.Equal(SliceOutcome.Rejected, o));
+        else Assert.Equal(SliceOutcome.Folded, outcomes[0]); // accepted to wait for its group
         var result = new float[Parameters];
         var outcome = round.Close(new float[Parameters], result);
         Assert.True(outcome.Succeeded);
         var rejected = Assert.Single(outcome.Rejected);
         Assert.Equal("scaled", rejected.ClientId);
         Assert.Contains(NormOutlierRule.Parameter, rejected.Reason);
+        Assert.DoesNotContain("stay folded", rejected.Reason);
         Assert.Equal(honest, result); // the mean of the two honest (identical) updates
     }
 
