@@ -16,6 +16,8 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
     private const int SliceElements = 100; // 3 slices: 100, 100, 50
     private const int ClientCount = 10;
     private const double Clip = 0.5;
+    // A round's deadline: long enough that a client slowed by a loaded machine is not taken for a dropout (a dropout test waits it out).
+    private const int RoundSeconds = 20;
     private SecureAggregationHarness _harness = null!;
 
     public async Task InitializeAsync() => _harness = await SecureAggregationHarness.StartAsync();
@@ -37,7 +39,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
         var behaviours = new Dictionary<string, HarnessBehaviour>();
         for (var i = 0; i < stops.Length; i++) behaviours[started.Participants[1 + 3 * i]] = new HarnessBehaviour { Stop = stops[i] };
 
-        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(30));
+        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(120));
         output.WriteLine($"{mode}, drops [{drops}]: succeeded {aggregated.Succeeded}, contributors {aggregated.Contributors.Length}, " +
             $"dropouts [{string.Join(", ", aggregated.Dropouts)}], failure {aggregated.FailureReason}");
 
@@ -69,7 +71,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
         // SecAgg over 10 clients: t = 6. Five drop.
         var behaviours = started.Participants.Where((_, i) => i % 2 == 0).ToDictionary(p => p, _ => new HarnessBehaviour { Stop = stop });
 
-        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(30));
+        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(120));
         output.WriteLine($"failure: {aggregated.FailureReason}");
 
         Assert.False(aggregated.Succeeded);
@@ -89,7 +91,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
         var dealer = started.Participants[2];
         var behaviours = new Dictionary<string, HarnessBehaviour> { [dealer] = new() { CorruptSharesFor = [5] } };
 
-        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(30));
+        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(120));
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         var rejected = Assert.Single(aggregated.Rejected);
@@ -111,7 +113,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
         var sender = started.Participants[7];
         var behaviours = new Dictionary<string, HarnessBehaviour> { [sender] = new() { GarbageAdvertiseKeys = true } };
 
-        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(30));
+        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(120));
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         var rejected = Assert.Single(aggregated.Rejected);
@@ -131,7 +133,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
         var leaker = started.Participants[4];
         var behaviours = new Dictionary<string, HarnessBehaviour> { [leaker] = new() { SendsPlainSlices = true } };
 
-        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(30));
+        var aggregated = await _harness.RunRoundAsync(started, updates, behaviours, TimeSpan.FromSeconds(120));
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         var rejected = Assert.Single(aggregated.Rejected);
@@ -164,7 +166,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
             _ => new HarnessBehaviour { WrongDigest = true },
         };
 
-        var aggregated = await _harness.RunRoundAsync(started, updates, new Dictionary<string, HarnessBehaviour> { [faulty] = behaviour }, TimeSpan.FromSeconds(30));
+        var aggregated = await _harness.RunRoundAsync(started, updates, new Dictionary<string, HarnessBehaviour> { [faulty] = behaviour }, TimeSpan.FromSeconds(120));
         output.WriteLine($"{defect}: dropouts [{string.Join(", ", aggregated.Dropouts)}], rejected [{string.Join("; ", aggregated.Rejected.Select(r => $"{r.ClientId}: {r.Reason}"))}]");
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
@@ -194,7 +196,7 @@ public sealed class SecureAggregationServiceTests(ITestOutputHelper output) : IA
         // Updates in [-0.8, 0.8]: about a third of the coordinates are clipped to [-0.5, 0.5].
         var updates = participants.ToDictionary(p => p, _ => Enumerable.Range(0, Parameters).Select(_ => (float)(rng.NextDouble() * 1.6 - 0.8)).ToArray());
         var privacy = PrivacyConfig.None with { SecureAggregation = mode, SecureAggregationClip = Clip };
-        var started = new RoundStarted(taskId, 1, 0, participants, DateTimeOffset.UtcNow.AddSeconds(6), new TrainingConfig(1, 10, 0.1), privacy,
+        var started = new RoundStarted(taskId, 1, 0, participants, DateTimeOffset.UtcNow.AddSeconds(RoundSeconds), new TrainingConfig(1, 10, 0.1), privacy,
             SliceElements, "logreg", "fedavg", [], 0.5, 11);
         return (started, global, updates);
     }
