@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
@@ -6,10 +5,9 @@ using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Resilience;
 using FlMicroservices.Infrastructure.UpdateStream;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
+using FlMicroservices.Testing;
+using FlMicroservices.Testing.Aggregation;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Integration.Tests;
 
@@ -24,29 +22,13 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
     private const int SliceElements = 256;
     private const int Clients = 5;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-agg-" + Guid.NewGuid().ToString("N"));
-    private readonly Channel<RoundAggregated> _published = Channel.CreateUnbounded<RoundAggregated>();
-    private ServiceProvider _services = null!;
-    private IBusControl _bus = null!;
+    private HarnessHost _bus = null!;
 
-    public async Task InitializeAsync()
-    {
-        var collection = new ServiceCollection();
-        collection.AddSingleton(_published);
-        collection.AddMassTransit(x =>
-        {
-            x.DisableUsageTelemetry();
-            x.AddConsumer<Capture>();
-            x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
-        });
-        _services = collection.BuildServiceProvider();
-        _bus = _services.GetRequiredService<IBusControl>();
-        await _bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
-    }
+    public async Task InitializeAsync() => _bus = await HarnessHost.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await _bus.StopAsync();
-        await _services.DisposeAsync();
+        await _bus.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
@@ -56,14 +38,12 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         var (models, started, updates, global) = await ArrangeAsync("shuffled");
         var stream = Stream(kafka.NewTopic("shuffled"));
         var produced = await ProduceShuffledWithDuplicatesAsync(stream, updates, seed: 11);
-        var rounds = Rounds(models, checkpointDirectory: null);
-        await rounds.OpenAsync(started, CancellationToken.None);
-        foreach (var manifest in Manifests(updates)) await rounds.OnManifestAsync(manifest, CancellationToken.None);
+        await using var aggregation = await Aggregation(models, stream, checkpointDirectory: null);
+        await aggregation.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var manifest in Manifests(updates)) await aggregation.Router.OnManifestAsync(manifest, CancellationToken.None);
 
-        var service = Ingestion(stream, rounds, checkpointDirectory: null);
-        await service.StartAsync(CancellationToken.None);
+        await aggregation.StartIngestionAsync();
         var aggregated = await NextAggregatedAsync();
-        await service.StopAsync(CancellationToken.None);
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         Assert.Equal(Clients, aggregated.Contributors.Length);
@@ -80,34 +60,33 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         var checkpoints = Path.Combine(_root, "checkpoints");
 
         // First instance: folds 40% of the records, checkpoints and commits, folds 20% more, then dies without either.
-        var first = Rounds(models, checkpoints);
-        await first.OpenAsync(started, CancellationToken.None);
-        foreach (var manifest in Manifests(updates)) await first.OnManifestAsync(manifest, CancellationToken.None);
+        var first = await Aggregation(models, stream, checkpoints);
+        await first.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var manifest in Manifests(updates)) await first.Router.OnManifestAsync(manifest, CancellationToken.None);
         await using (var consumer = stream.Create(SliceIngestionService.ConsumerGroup))
         {
             var read = 0;
             var last = new Dictionary<int, StreamRecord>();
             await foreach (var record in consumer.ConsumeAsync(Timeout(60)))
             {
-                await first.OnSliceAsync(UpdateSliceCodec.Decode(record.Value), CancellationToken.None);
+                await first.Router.OnSliceAsync(UpdateSliceCodec.Decode(record.Value), CancellationToken.None);
                 read++;
                 if (read <= produced * 4 / 10) last[record.Partition] = record;
                 if (read == produced * 4 / 10)
                 {
-                    Assert.True(await first.CheckpointAsync(CancellationToken.None));
+                    Assert.True(await first.Checkpointer.CheckpointAsync(CancellationToken.None));
                     foreach (var r in last.Values) await consumer.CommitAsync(r, CancellationToken.None);
                 }
                 if (read == produced * 6 / 10) break;
             }
         }
-        Assert.False(_published.Reader.TryRead(out _), "the round must still be open when the first instance dies");
+        Assert.Equal(0, _bus.PublishedCount<RoundAggregated>()); // the round is still open when the first instance dies
+        await first.DisposeAsync();
 
         // Second instance: a new process in all but name, from the checkpoint folder and the committed offsets.
-        var second = Rounds(models, checkpoints);
-        var service = Ingestion(stream, second, checkpoints);
-        await service.StartAsync(CancellationToken.None);
+        await using var second = await Aggregation(models, stream, checkpoints);
+        await second.StartIngestionAsync();
         var aggregated = await NextAggregatedAsync();
-        await service.StopAsync(CancellationToken.None);
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         Assert.Equal(Clients, aggregated.Contributors.Length);
@@ -142,14 +121,11 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         await stream.ProduceAsync(bad, CancellationToken.None);
         stream.Flush(TimeSpan.FromSeconds(30));
 
-        var rounds = Rounds(models, checkpointDirectory: null);
-        rounds.StreamReader = stream;
-        await rounds.OpenAsync(started, CancellationToken.None);
-        foreach (var manifest in Manifests(updates)) await rounds.OnManifestAsync(manifest, CancellationToken.None);
-        var service = Ingestion(stream, rounds, checkpointDirectory: null);
-        await service.StartAsync(CancellationToken.None);
+        await using var aggregation = await Aggregation(models, stream, checkpointDirectory: null);
+        await aggregation.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var manifest in Manifests(updates)) await aggregation.Router.OnManifestAsync(manifest, CancellationToken.None);
+        await aggregation.StartIngestionAsync();
         var aggregated = await NextAggregatedAsync();
-        await service.StopAsync(CancellationToken.None);
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         Assert.Equal(updates.Skip(1).Select(u => u.Client), aggregated.Contributors.Select(c => c.ClientId));
@@ -205,24 +181,16 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         return result;
     }
 
-    private async Task<RoundAggregated> NextAggregatedAsync() => await _published.Reader.ReadAsync(Timeout(90));
+    private Task<RoundAggregated> NextAggregatedAsync() => _bus.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(90));
 
-    private AggregationRounds Rounds(IModelStore models, string? checkpointDirectory) =>
-        new(models, _bus, TimeProvider.System, new AggregationCheckpoints(checkpointDirectory), NullLogger<AggregationRounds>.Instance);
-
-    private static SliceIngestionService Ingestion(KafkaUpdateStream stream, AggregationRounds rounds, string? checkpointDirectory) =>
-        new(stream, rounds, new AggregationCheckpoints(checkpointDirectory),
-            Options.Create(new AggregationOptions { CheckpointDirectory = checkpointDirectory, CheckpointEveryRecords = 7, CheckpointInterval = TimeSpan.FromMilliseconds(200) }),
-            NullLogger<SliceIngestionService>.Instance);
+    private Task<AggregationInstance> Aggregation(IModelStore models, KafkaUpdateStream stream, string? checkpointDirectory) =>
+        AggregationInstance.StartAsync(_bus.Bus, models,
+            new AggregationOptions { CheckpointDirectory = checkpointDirectory, CheckpointEveryRecords = 7, CheckpointInterval = TimeSpan.FromMilliseconds(200) },
+            stream);
 
     private KafkaUpdateStream Stream(string topic) =>
         new(kafka.BootstrapServers, new UpdateStreamOptions { Transport = "Kafka", Topic = topic },
             ExternalCallResilience.Create("kafka", new ResilienceOptions(), KafkaUpdateStream.IsTransient), NullLoggerFactory.Instance);
 
     private static CancellationToken Timeout(int seconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
-    private sealed class Capture(Channel<RoundAggregated> published) : IConsumer<RoundAggregated>
-    {
-        public async Task Consume(ConsumeContext<RoundAggregated> context) => await published.Writer.WriteAsync(context.Message);
-    }
 }

@@ -1,67 +1,7 @@
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
-using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 
 namespace FlMicroservices.Aggregation;
-
-/// <summary>Aggregation settings; bound from the "Aggregation" section.</summary>
-public sealed class AggregationOptions : IValidatableObject
-{
-    public const string Section = "Aggregation";
-
-    /// <summary>
-    /// Folder of the durable checkpoints. When set, update-stream offsets are committed only after the slices they cover are
-    /// in a checkpoint, so a crashed aggregator resumes with nothing lost and nothing counted twice. Empty: no checkpoints
-    /// (the embedded default, where the stream lives in the same process and cannot outlive it anyway).
-    /// </summary>
-    public string? CheckpointDirectory { get; set; }
-
-    /// <summary>A checkpoint is written after this many records, or <see cref="CheckpointInterval"/>, whichever comes first.</summary>
-    [Range(1, 1_000_000)]
-    public int CheckpointEveryRecords { get; set; } = 256;
-
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Number of aggregation instances the slices are sharded over (1: one instance aggregates everything). Instance k holds
-    /// the slices whose index is k modulo this, reads the update stream in its own consumer group and skips the others'
-    /// slices; instance 0 coordinates (see <see cref="ShardCoordinator"/>).
-    /// </summary>
-    [Range(1, 1024)]
-    public int ShardCount { get; set; } = 1;
-
-    /// <summary>This instance's shard, from 0 to <see cref="ShardCount"/> - 1.</summary>
-    [Range(0, 1023)]
-    public int ShardIndex { get; set; }
-
-    /// <summary>How long the coordinator waits for the other shards in each phase before failing the round.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan ShardTimeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>This instance's slices when sharded, null otherwise.</summary>
-    public ShardSettings? Shard => ShardCount > 1 ? new ShardSettings(ShardIndex, ShardCount) : null;
-
-    /// <summary>The update-stream consumer group of this instance: shards do not share partitions, each reads every record.</summary>
-    public string ConsumerGroup => ShardCount > 1 ? $"{SliceIngestionService.ConsumerGroup}-shard-{ShardIndex}-of-{ShardCount}" : SliceIngestionService.ConsumerGroup;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (ShardIndex >= ShardCount)
-            yield return new ValidationResult($"must be below ShardCount ({ShardCount}), not {ShardIndex}", [nameof(ShardIndex)]);
-    }
-}
-
-/// <summary>The small part of the aggregator's state, rewritten on every broker message that changes it.</summary>
-public sealed record AggregationControl(
-    List<RoundStarted> Open,
-    List<UpdateSubmitted> Manifests,
-    List<ClosedRound> Closed,
-    Dictionary<string, double[]>? LastNorms = null);
-
-/// <summary>A round this instance has closed (its result published).</summary>
-public sealed record ClosedRound(string TaskId, int Round);
 
 /// <summary>
 /// Durable checkpoints of an aggregation instance, as files replaced atomically (write, flush to disk, rename):

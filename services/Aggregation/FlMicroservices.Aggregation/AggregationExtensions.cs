@@ -3,6 +3,7 @@ using MassTransit;
 using FlMicroservices.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace FlMicroservices.Aggregation;
 
@@ -17,15 +18,15 @@ public static class AggregationExtensions
             : services.AddValidatedOptions<AggregationOptions>(configuration, AggregationOptions.Section);
         if (configuration is null) services.AddOptions<AggregationOptions>();
         services.AddSingleton(new AggregationCheckpoints(DataRoot.Resolve(configuration, options.CheckpointDirectory)));
-        services.AddSingleton(sp =>
-        {
-            var rounds = ActivatorUtilities.CreateInstance<AggregationRounds>(sp, sp.GetRequiredService<AggregationCheckpoints>());
-            rounds.StreamReader = sp.GetService<FlMicroservices.Infrastructure.UpdateStream.IUpdateStreamReader>();
-            rounds.Shard = options.Shard;
-            rounds.ShardTimeout = options.ShardTimeout;
-            rounds.SecureRounds = sp.GetService<SecAgg.SecureAggregationRounds>();
-            return rounds;
-        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RoundRegistry>();
+        services.AddSingleton<RoundCheckpointer>();
+        services.AddSingleton<SliceRetraction>();
+        services.AddSingleton<ShardedRounds>();
+        services.AddSingleton<RoundCloser>();
+        services.AddSingleton<UpdateRouter>();
+        services.AddSingleton<RoundOpener>();
+        services.AddHostedService<RoundDeadlineService>();
         services.AddHostedService<SliceIngestionService>();
         SecAgg.SecureAggregationExtensions.AddSecureAggregation(services, configuration);
         return services;

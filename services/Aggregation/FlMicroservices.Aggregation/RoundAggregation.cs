@@ -8,7 +8,7 @@ namespace FlMicroservices.Aggregation;
 
 /// <summary>One round's aggregation: checks each slice, folds it into the strategy, tracks participants, closes the round.</summary>
 /// <remarks>
-/// Not thread-safe; <see cref="AggregationRounds"/> serialises access. A client is rejected as soon as one of its
+/// Not thread-safe; <see cref="RoundRegistry"/> serialises access. A client is rejected as soon as one of its
 /// slices fails a check. Slices of it that were already folded are then taken back out
 /// (<see cref="TakeRetractions"/>, <see cref="Retract"/>): the caller reads them again from the update stream at the
 /// positions recorded here and the strategy subtracts them exactly (<see cref="IRetractableRound"/>), so a rejected update
@@ -231,7 +231,7 @@ public sealed class RoundAggregation
             else
                 dropouts.Add(id);
         }
-        var needed = Math.Max(1, (int)Math.Ceiling(Started.Participants.Length * QuorumShare - 1e-9));
+        var needed = QuorumRule.Needed(Started.Participants.Length, QuorumShare);
         if (contributors.Count < needed || _aggregator.FoldedSlices == 0)
             return new RoundOutcome(false, contributors, rejected, dropouts,
                 $"quorum not reached: {contributors.Count} complete updates, {needed} needed");

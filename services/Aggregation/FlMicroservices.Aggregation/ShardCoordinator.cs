@@ -68,7 +68,7 @@ public static class ShardCoordinator
 
         string? failure = null;
         string[]? selected = null;
-        var needed = Math.Max(1, (int)Math.Ceiling(started.Participants.Length * started.Quorum - 1e-9));
+        var needed = QuorumRule.Needed(started.Participants.Length, started.Quorum);
         if (started.StrategyParameters.ContainsKey("max-norm") || DpFedAvgParameters.IsEnabled(started.StrategyParameters))
             failure = "norm bounding and DP-FedAvg scale each update by its whole norm, which no shard holds: they cannot run with Aggregation:ShardCount > 1";
         else if (contributors.Count < needed)

@@ -11,7 +11,7 @@ namespace FlMicroservices.Aggregation;
 /// <remarks>
 /// <para>A record is committed only once the round it belongs to has closed (or it belongs to no round: malformed, late,
 /// for a round long gone), and every record before it in its partition too: until then it may have to be read again, to
-/// take a rejected client's slices back out of the aggregate (<see cref="AggregationRounds.StreamReader"/>), and the
+/// take a rejected client's slices back out of the aggregate (<see cref="SliceRetraction"/>), and the
 /// embedded stream, like a broker's retention, keeps what a group has not committed. Without checkpoints the commits
 /// follow every <see cref="CommitInterval"/>.</para>
 /// <para>With checkpoints, offsets are committed only after a checkpoint that contains the records' effect, every
@@ -21,7 +21,8 @@ namespace FlMicroservices.Aggregation;
 /// </remarks>
 public sealed class SliceIngestionService(
     IUpdateStreamConsumerFactory streams,
-    AggregationRounds rounds,
+    UpdateRouter router,
+    RoundCheckpointer checkpointer,
     AggregationCheckpoints checkpoints,
     IOptions<AggregationOptions> options,
     ILogger<SliceIngestionService> logger) : BackgroundService
@@ -81,7 +82,7 @@ public sealed class SliceIngestionService(
         }
         try
         {
-            await rounds.OnSliceAsync(slice, record.Position, stoppingToken);
+            await router.OnSliceAsync(slice, record.Position, stoppingToken);
             FlTelemetry.SliceFolded(record.Value.Length);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -134,8 +135,8 @@ public sealed class SliceIngestionService(
         {
             if (_held.Values.All(q => q.Count == 0)) return;
             // Records handled after this point wait for the next flush: the gate keeps DoneAsync out meanwhile.
-            if (checkpoints.Enabled && !await rounds.CheckpointAsync(cancellationToken)) return;
-            var unsettled = await rounds.UnsettledRoundsAsync(cancellationToken);
+            if (checkpoints.Enabled && !await checkpointer.CheckpointAsync(cancellationToken)) return;
+            var unsettled = await checkpointer.UnsettledRoundsAsync(cancellationToken);
             foreach (var queue in _held.Values)
             {
                 StreamRecord? last = null;

@@ -1,14 +1,11 @@
-using System.Threading.Channels;
 using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.UpdateStream;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using FlMicroservices.Testing;
+using FlMicroservices.Testing.Aggregation;
 
 namespace FlMicroservices.Services.Tests.Aggregation;
 
@@ -22,20 +19,13 @@ public sealed class RetractionFlowTests : IAsyncLifetime
     private const int Parameters = 2_000;
     private const int SliceElements = 256;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-retract-" + Guid.NewGuid().ToString("N"));
-    private CapturingBus _capture = null!;
-    private IBusControl _bus = null!;
-    private Channel<RoundAggregated> _published = null!;
+    private HarnessHost _bus = null!;
 
-    public async Task InitializeAsync()
-    {
-        _capture = await CapturingBus.StartAsync();
-        _bus = _capture.Bus;
-        _published = _capture.Published;
-    }
+    public async Task InitializeAsync() => _bus = await HarnessHost.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await _capture.DisposeAsync();
+        await _bus.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
@@ -74,17 +64,16 @@ public sealed class RetractionFlowTests : IAsyncLifetime
         else manifests[2] = manifests[2] with { Digest = UpdateDigest.Of(updates[3].Slices) }; // every slice folds, the digest disagrees at the end
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
 
-        var rounds = new AggregationRounds(models, _bus, TimeProvider.System, NullLogger<AggregationRounds>.Instance) { StreamReader = stream };
-        await rounds.OpenAsync(started, CancellationToken.None);
-        var ingestion = new SliceIngestionService(stream, rounds, new AggregationCheckpoints(null), Options.Create(new AggregationOptions()),
-            NullLogger<SliceIngestionService>.Instance);
-        await ingestion.StartAsync(CancellationToken.None);
+        await using var aggregation = await AggregationInstance.StartAsync(_bus.Bus, models, stream: stream);
+        await aggregation.Opener.OpenAsync(started, CancellationToken.None);
+        await aggregation.StartIngestionAsync();
+        var ingestion = aggregation.Ingestion;
         // Every record is read and folded, the round is open (no manifests yet): the stream must still hold them all.
-        await WaitUntilAsync(() => ingestion.RecordsRead == updates.Sum(u => u.Slices.Count));
+        await Eventually.TrueAsync(() => ingestion.RecordsRead == updates.Sum(u => u.Slices.Count), TimeSpan.FromSeconds(30), "every record to be read");
         await Task.Delay(3 * SliceIngestionService.CommitInterval);
         Assert.True(stream.RetainedBytes > 0, "records of an open round must be kept");
-        foreach (var manifest in manifests) await rounds.OnManifestAsync(manifest, CancellationToken.None);
-        var aggregated = await _published.Reader.ReadAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        foreach (var manifest in manifests) await aggregation.Router.OnManifestAsync(manifest, CancellationToken.None);
+        var aggregated = await _bus.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(30));
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         var rejected = Assert.Single(aggregated.Rejected);
@@ -94,8 +83,7 @@ public sealed class RetractionFlowTests : IAsyncLifetime
         Assert.Equal(expected, await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
 
         // Closed: its records are committed and the embedded stream lets them go.
-        await WaitUntilAsync(() => stream.RetainedBytes == 0);
-        await ingestion.StopAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => stream.RetainedBytes == 0, TimeSpan.FromSeconds(30), "the closed round's records to be released");
     }
 
     [Fact]
@@ -130,15 +118,5 @@ public sealed class RetractionFlowTests : IAsyncLifetime
         var result = new float[Parameters];
         Assert.True(round.Close(global, result).Succeeded);
         return result;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not hold within 30 s.");
-            await Task.Delay(20);
-        }
     }
 }

@@ -1,14 +1,12 @@
-using System.Threading.Channels;
 using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.UpdateStream;
+using FlMicroservices.Testing;
+using FlMicroservices.Testing.Aggregation;
 using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Services.Tests.Aggregation;
 
@@ -22,10 +20,8 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
     private const int Parameters = 3_000;
     private const int SliceElements = 256; // 12 slices
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-shards-" + Guid.NewGuid().ToString("N"));
-    private readonly Channel<RoundAggregated> _published = Channel.CreateUnbounded<RoundAggregated>();
-    private readonly List<AggregationRounds> _shards = [];
-    private readonly List<SliceIngestionService> _ingestion = [];
-    private IBusControl? _bus;
+    private readonly List<AggregationInstance> _shards = [];
+    private HarnessHost? _bus;
 
     [Theory]
     [InlineData("fedavg", 2, false)]
@@ -50,9 +46,9 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
         await StartShardsAsync(models, stream, shardCount, TimeSpan.FromSeconds(30));
 
-        foreach (var shard in _shards) await shard.OpenAsync(started, CancellationToken.None);
-        foreach (var shard in _shards) foreach (var m in manifests) await shard.OnManifestAsync(m, CancellationToken.None);
-        var aggregated = await _published.Reader.ReadAsync(Timeout(60));
+        foreach (var shard in _shards) await shard.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var shard in _shards) foreach (var m in manifests) await shard.Router.OnManifestAsync(m, CancellationToken.None);
+        var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(60));
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
         var expected = SingleInstance(started, withRejectedClient ? updates.Where(u => u.Client != "c3") : updates, global);
@@ -68,7 +64,7 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         // Norms are of whole updates, summed from the shards' parts.
         var c0 = aggregated.Contributors.Single(c => c.ClientId == "c0");
         Assert.Equal(Norm(updates[0].Slices), c0.UpdateNorm, 9);
-        Assert.False(_published.Reader.TryRead(out _), "one RoundAggregated per round");
+        Assert.Equal(1, _bus.PublishedCount<RoundAggregated>()); // one per round
     }
 
     [Fact]
@@ -79,9 +75,9 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
         await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(1), onlyFirst: true);
 
-        await _shards[0].OpenAsync(started, CancellationToken.None);
-        foreach (var m in manifests) await _shards[0].OnManifestAsync(m, CancellationToken.None);
-        var aggregated = await _published.Reader.ReadAsync(Timeout(30));
+        await _shards[0].Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var m in manifests) await _shards[0].Router.OnManifestAsync(m, CancellationToken.None);
+        var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(30));
 
         Assert.False(aggregated.Succeeded);
         Assert.Contains("shard(s) 1 did not report", aggregated.FailureReason);
@@ -96,10 +92,10 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         var stream = new InProcessUpdateStream(partitionCount: 2);
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
         await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(30));
-        foreach (var shard in _shards) await shard.OpenAsync(started, CancellationToken.None);
-        foreach (var shard in _shards) foreach (var m in manifests) await shard.OnManifestAsync(m, CancellationToken.None);
+        foreach (var shard in _shards) await shard.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var shard in _shards) foreach (var m in manifests) await shard.Router.OnManifestAsync(m, CancellationToken.None);
 
-        var aggregated = await _published.Reader.ReadAsync(Timeout(30));
+        var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(30));
         Assert.False(aggregated.Succeeded);
         Assert.Contains("ShardCount", aggregated.FailureReason);
     }
@@ -115,35 +111,26 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
     private async Task StartShardsAsync(IModelStore models, InProcessUpdateStream stream, int shardCount, TimeSpan timeout, bool onlyFirst = false)
     {
         var count = onlyFirst ? 1 : shardCount;
-        for (var k = 0; k < count; k++) _shards.Add(null!);
-        _bus = Bus.Factory.CreateUsingInMemory(cfg =>
+        // One bus for all shards, as a broker would be; each shard's endpoint hands the shard messages to that instance.
+        _bus = await HarnessHost.StartAsync(endpoints: cfg =>
         {
-            cfg.ReceiveEndpoint("captured", e => e.Handler<RoundAggregated>(c => _published.Writer.WriteAsync(c.Message).AsTask()));
             for (var k = 0; k < count; k++)
             {
                 var index = k;
                 cfg.ReceiveEndpoint($"shard-{k}", e =>
                 {
-                    e.Handler<ShardRoundReported>(c => _shards[index].OnShardReportedAsync(c.Message, c.CancellationToken));
-                    e.Handler<ShardRoundDecided>(c => _shards[index].OnShardDecidedAsync(c.Message, c.CancellationToken));
-                    e.Handler<ShardRoundFinished>(c => _shards[index].OnShardFinishedAsync(c.Message, c.CancellationToken));
+                    e.Handler<ShardRoundReported>(c => _shards[index].Shards.OnReportedAsync(c.Message, c.CancellationToken));
+                    e.Handler<ShardRoundDecided>(c => _shards[index].Shards.OnDecidedAsync(c.Message, c.CancellationToken));
+                    e.Handler<ShardRoundFinished>(c => _shards[index].Shards.OnFinishedAsync(c.Message, c.CancellationToken));
                 });
             }
         });
-        await _bus.StartAsync(Timeout(30));
         for (var k = 0; k < count; k++)
         {
             var options = new AggregationOptions { ShardCount = shardCount, ShardIndex = k, ShardTimeout = timeout };
-            _shards[k] = new AggregationRounds(models, _bus, TimeProvider.System, NullLogger<AggregationRounds>.Instance)
-            {
-                StreamReader = stream,
-                Shard = options.Shard,
-                ShardTimeout = timeout,
-            };
-            var ingestion = new SliceIngestionService(stream, _shards[k], new AggregationCheckpoints(null), Options.Create(options),
-                NullLogger<SliceIngestionService>.Instance);
-            await ingestion.StartAsync(CancellationToken.None);
-            _ingestion.Add(ingestion);
+            var shard = await AggregationInstance.StartAsync(_bus.Bus, models, options, stream);
+            _shards.Add(shard);
+            await shard.StartIngestionAsync();
         }
     }
 
@@ -188,13 +175,10 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
     private static double Norm(IEnumerable<UpdateSlice> slices) =>
         Math.Sqrt(slices.OrderBy(s => s.SliceIndex).Sum(s => WeightedSliceSums.SumOfSquares(s.AsFloats())));
 
-    private static CancellationToken Timeout(int seconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
     public async ValueTask DisposeAsync()
     {
-        foreach (var ingestion in _ingestion) await ingestion.StopAsync(CancellationToken.None);
-        foreach (var shard in _shards.Where(s => s is not null)) shard.Dispose();
-        if (_bus is not null) await _bus.StopAsync();
+        foreach (var shard in _shards) await shard.DisposeAsync();
+        if (_bus is not null) await _bus.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 }

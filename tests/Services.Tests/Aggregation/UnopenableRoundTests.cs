@@ -1,10 +1,7 @@
-using System.Threading.Channels;
-using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Models;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using FlMicroservices.Testing;
+using FlMicroservices.Testing.Aggregation;
 
 namespace FlMicroservices.Services.Tests.Aggregation;
 
@@ -12,55 +9,44 @@ namespace FlMicroservices.Services.Tests.Aggregation;
 public sealed class UnopenableRoundTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-unopenable-" + Guid.NewGuid().ToString("N"));
-    private CapturingBus _capture = null!;
-    private IBusControl _bus = null!;
-    private Channel<RoundAggregated> _published = null!;
+    private HarnessHost _bus = null!;
 
-    public async Task InitializeAsync()
-    {
-        _capture = await CapturingBus.StartAsync();
-        _bus = _capture.Bus;
-        _published = _capture.Published;
-    }
+    public async Task InitializeAsync() => _bus = await HarnessHost.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await _capture.DisposeAsync();
+        await _bus.DisposeAsync();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
     private static RoundStarted Round(DateTimeOffset deadline, string strategy = "fedavg") => new("t", 2, 3, ["a", "b"], deadline,
         new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, 256, "logreg", strategy, [], 0.5, 1);
 
-    private async Task<RoundAggregated> NextAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        return await _published.Reader.ReadAsync(timeout.Token);
-    }
+    private Task<RoundAggregated> NextAsync() => _bus.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(60));
 
     [Fact]
     public async Task A_missing_model_version_fails_the_round_at_once_naming_the_version()
     {
-        using var rounds = new AggregationRounds(new FileModelStore(_root), _bus, TimeProvider.System, NullLogger<AggregationRounds>.Instance);
+        await using var aggregation = await AggregationInstance.StartAsync(_bus.Bus, new FileModelStore(_root));
 
-        await rounds.OpenAsync(Round(DateTimeOffset.UtcNow.AddHours(1)), CancellationToken.None);
-        await rounds.OpenAsync(Round(DateTimeOffset.UtcNow.AddHours(1)), CancellationToken.None); // redelivered: no second result
+        await aggregation.Opener.OpenAsync(Round(DateTimeOffset.UtcNow.AddHours(1)), CancellationToken.None);
+        await aggregation.Opener.OpenAsync(Round(DateTimeOffset.UtcNow.AddHours(1)), CancellationToken.None); // redelivered: no second result
 
         var failed = await NextAsync();
         Assert.False(failed.Succeeded);
         Assert.Equal((2, 3), (failed.Round, failed.BaseModelVersion));
         Assert.Equal("aggregation could not open round 2: model version 3 of task t is not in the model store", failed.FailureReason);
-        Assert.Equal(0, rounds.OpenRoundCount);
+        Assert.Equal(0, aggregation.Registry.OpenRoundCount);
         await Task.Delay(200);
-        Assert.False(_published.Reader.TryRead(out _));
+        Assert.Equal(1, _bus.PublishedCount<RoundAggregated>());
     }
 
     [Fact]
     public async Task A_store_that_keeps_failing_fails_the_round_at_its_deadline_with_the_error()
     {
-        using var rounds = new AggregationRounds(new UnreachableStore(), _bus, TimeProvider.System, NullLogger<AggregationRounds>.Instance);
+        await using var aggregation = await AggregationInstance.StartAsync(_bus.Bus, new UnreachableStore());
 
-        await Assert.ThrowsAsync<IOException>(() => rounds.OpenAsync(Round(DateTimeOffset.UtcNow.AddSeconds(1)), CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => aggregation.Opener.OpenAsync(Round(DateTimeOffset.UtcNow.AddSeconds(1)), CancellationToken.None));
 
         var failed = await NextAsync();
         Assert.False(failed.Succeeded);

@@ -10,12 +10,12 @@ namespace FlMicroservices.Aggregation.SecAgg;
 /// <summary>Registration of the aggregation service's secure-aggregation rounds.</summary>
 public static class SecureAggregationExtensions
 {
-    /// <summary>Registers <see cref="SecureAggregationRounds"/>; timing from "Aggregation:SecureAggregation" when a configuration is given.</summary>
+    /// <summary>Registers <see cref="SecureRoundHandOver"/>; timing from "Aggregation:SecureAggregation" when a configuration is given.</summary>
     public static IServiceCollection AddSecureAggregation(this IServiceCollection services, IConfiguration? configuration = null)
     {
         if (configuration is null) services.AddOptions<SecureAggregationOptions>();
         else services.AddValidatedOptions<SecureAggregationOptions>(configuration, SecureAggregationOptions.Section);
-        services.TryAddSingleton<SecureAggregationRounds>();
+        services.TryAddSingleton<SecureRoundHandOver>();
         return services;
     }
 

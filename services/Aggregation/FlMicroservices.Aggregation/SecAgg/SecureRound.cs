@@ -435,7 +435,7 @@ internal sealed class SecureRound : IDisposable
                                 TaskId, Round, _setup!.ClientOf(slot), progress.Received, _sliceCount, progress.Completion is null ? " and no completion" : "");
                         progress.Release();
                     }
-                    var needed = Math.Max(1, (int)Math.Ceiling(Started.Participants.Length * Started.Quorum - 1e-9));
+                    var needed = QuorumRule.Needed(Started.Participants.Length, Started.Quorum);
                     if (_included.Count < needed)
                     {
                         await FailAsync($"quorum not reached: {_included.Count} complete masked updates, {needed} needed " +

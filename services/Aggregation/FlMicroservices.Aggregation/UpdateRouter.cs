@@ -1,0 +1,84 @@
+using FlMicroservices.Aggregation.SecAgg;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Infrastructure.UpdateStream;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlMicroservices.Aggregation;
+
+/// <summary>
+/// Takes the two halves of a client's update, its slices from the update stream and its manifest from the bus, into the open
+/// round they belong to; keeps them for a round not opened yet, hands a secure round's slices over, skips another shard's.
+/// </summary>
+public sealed class UpdateRouter(
+    RoundRegistry registry,
+    RoundCheckpointer checkpointer,
+    RoundCloser closer,
+    SliceRetraction retraction,
+    SecureRoundHandOver secure,
+    IOptions<AggregationOptions> options,
+    ILogger<UpdateRouter> logger)
+{
+    public Task OnSliceAsync(UpdateSlice slice, CancellationToken cancellationToken) => OnSliceAsync(slice, null, cancellationToken);
+
+    /// <param name="slice">The slice.</param>
+    /// <param name="position">Where the slice was read from the update stream (null when it came from elsewhere).</param>
+    /// <param name="cancellationToken">Cancels the wait for the registry.</param>
+    public async Task OnSliceAsync(UpdateSlice slice, StreamPosition? position, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (secure.Claims(slice))
+        {
+            await secure.OnSliceAsync(slice, cancellationToken);
+            return;
+        }
+        if (options.Value.Shard is { Count: > 1 } shard && !shard.Owns(slice.SliceIndex)) return; // another shard's slice
+        var key = (slice.TaskId, slice.Round);
+        using var locked = await registry.LockAsync(cancellationToken);
+        await checkpointer.EnsureRestoredAsync(cancellationToken);
+        if (registry.TryGetOpen(key, out var round))
+        {
+            var outcome = round.Fold(slice, position);
+            if (outcome == SliceOutcome.Rejected)
+                logger.LogWarning("Slice {Index} of {Client} in {Task}/{Round} rejected", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
+            // A rejection (this slice's, or one its group's fold caused) may leave folded slices to take back.
+            if (round.RetractionsWaiting) await retraction.RetractRejectedAsync(round, cancellationToken);
+            await closer.CloseIfCompleteAsync(key, cancellationToken);
+        }
+        else if (registry.IsClosed(key))
+            logger.LogDebug("Late slice {Index} of {Client} for closed round {Task}/{Round} ignored", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
+        else if (!registry.HoldSlice(slice, position)) // kept when it overtook its RoundStarted
+            logger.LogError("Slice of {Client} for unknown round {Task}/{Round} dropped: {Max} slices already wait for their round",
+                slice.ClientId, slice.TaskId, slice.Round, RoundRegistry.MaxHeldSlices);
+    }
+
+    public async Task OnManifestAsync(UpdateSubmitted manifest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var key = (manifest.TaskId, manifest.Round);
+        using var locked = await registry.LockAsync(cancellationToken);
+        await checkpointer.EnsureRestoredAsync(cancellationToken);
+        if (registry.TryGetOpen(key, out var round))
+        {
+            round.AcceptManifest(manifest);
+            await retraction.RetractRejectedAsync(round, cancellationToken);
+        }
+        else if (!registry.IsClosed(key)) registry.HoldManifest(manifest);
+        else return;
+        checkpointer.WriteControl();
+        await closer.CloseIfCompleteAsync(key, cancellationToken);
+    }
+
+    /// <summary>Caller holds the registry's lock. Gives a round just opened what arrived for it before, and closes it if that completes it.</summary>
+    public async Task AdmitHeldAsync(RoundAggregation round, CancellationToken cancellationToken)
+    {
+        var key = (round.Started.TaskId, round.Started.Round);
+        var (slices, manifests) = registry.TakeHeld(key);
+        foreach (var (slice, position) in slices) round.Fold(slice, position);
+        foreach (var manifest in manifests) round.AcceptManifest(manifest);
+        await retraction.RetractRejectedAsync(round, cancellationToken);
+        checkpointer.WriteControl();
+        await closer.CloseIfCompleteAsync(key, cancellationToken);
+    }
+}
