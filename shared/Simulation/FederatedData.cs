@@ -12,13 +12,17 @@ public sealed record FederatedData(IReadOnlyList<InMemoryDataset> ClientTrain, I
         var rng = new Random(options.Seed);
         if (spec!.Kind == "mnist")
         {
-            var (train, test) = MnistLoader.Load(options.DataDir!);
-            if (options.TrainSamples > 0) train = train.Take(options.TrainSamples);
-            if (options.TestSamples > 0) test = test.Take(options.TestSamples);
+            // Each client's rows are made straight from the file's bytes: the pooled training set is never held as floats.
             var partitioner = PartitionerFactory.Parse(options.Partition ?? "iid");
-            var parts = partitioner.Partition(train.Labels, options.Clients, train.ClassCount, rng);
-            return new FederatedData(parts.Select(train.Subset).ToArray(), test,
-                $"MNIST from {options.DataDir}: {train.Count} training samples over {options.Clients} clients ({partitioner.Name}), {test.Count} test samples");
+            var trainCount = 0;
+            var (parts, test) = MnistLoader.LoadSplit(options.DataDir!, options.TrainSamples, labels =>
+            {
+                trainCount = labels.Length;
+                return partitioner.Partition(labels, options.Clients, MnistLoader.ClassCount, rng);
+            });
+            if (options.TestSamples > 0) test = test.Take(options.TestSamples);
+            return new FederatedData(parts, test,
+                $"MNIST from {options.DataDir}: {trainCount} training samples over {options.Clients} clients ({partitioner.Name}), {test.Count} test samples");
         }
 
         var synthetic = SyntheticFedProx.Generate(spec.Alpha, spec.Beta, spec.Iid, options.Seed, devices: options.Clients);

@@ -10,13 +10,16 @@ namespace FlMicroservices.Training;
 /// Building a TorchSharp module is slow, so a trainer keeps one and loads the given parameters into it on every
 /// call; keep trainers and reuse them. A trainer is not thread-safe: run one call at a time on it, and run
 /// trainers side by side for parallelism. Each call starts with fresh optimiser state (momentum buffers), as a
-/// federated client does each round, and depends only on its arguments: the same seed gives the same bits.
+/// federated client does each round, and depends only on its arguments: the same seed gives the same bits. The data set
+/// is never copied whole: each step gathers its batch's rows into one batch tensor the trainer keeps (see docs/benchmarks.md).
 /// </remarks>
 public sealed class LocalTrainer : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly Parameter[] _parameters;
     private readonly int[] _sampleShape;
+    private Tensor? _batchFeatures; // [batch size, sample shape...], reused by every step: torch memory, always equally aligned
+    private Tensor? _batchLabels;
     private bool _disposed;
 
     public LocalTrainer(string modelName, int[] sampleShape, int classCount)
@@ -55,8 +58,8 @@ public sealed class LocalTrainer : IDisposable
         ParameterVector.Set(_model, globalParameters);
         using var sgd = new LocalSgd(_parameters, settings);
         var count = data.Count;
-        var features = TensorCopy.FromSpan(data.Features, ModelInput.BatchShape(_sampleShape, count));
-        var labels = TensorCopy.Labels(data.Labels);
+        var batchSize = Math.Min(settings.BatchSize, count);
+        var (batchFeatures, batchLabels) = BatchTensors(batchSize);
         using var generator = new Generator(unchecked((ulong)seed));
         _model.train();
         var dp = settings.DpSgd;
@@ -70,33 +73,63 @@ public sealed class LocalTrainer : IDisposable
         for (var epoch = 0; epoch < settings.Epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
-            // One shuffled copy per epoch lets every batch be a view (narrow) instead of a gather.
-            var order = randperm(count, generator: generator);
-            var shuffledFeatures = features.index_select(0, order);
-            var shuffledLabels = labels.index_select(0, order);
+            // A shuffle by index: each batch gathers the rows the permutation names into the trainer's batch tensor (the same
+            // rows, in the same order and at the same alignment, as a view of a shuffled copy of the data set would give).
+            long[] order;
+            using (var permutation = randperm(count, generator: generator)) order = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(permutation.bytes).ToArray();
             epochLoss = 0.0;
             for (var start = 0; start < count; start += settings.BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var rows = Math.Min(settings.BatchSize, count - start);
+                Gather(data, order.AsSpan(start, rows), batchFeatures, batchLabels);
+                var x = rows == batchSize ? batchFeatures : batchFeatures.narrow(0, 0, rows);
+                var y = rows == batchSize ? batchLabels : batchLabels.narrow(0, 0, rows);
                 if (dp is null)
                 {
                     _model.zero_grad();
-                    var logits = _model.call(shuffledFeatures.narrow(0, start, rows));
-                    var loss = nn.functional.cross_entropy(logits, shuffledLabels.narrow(0, start, rows));
+                    var logits = _model.call(x);
+                    var loss = nn.functional.cross_entropy(logits, y);
                     loss.backward();
                     sgd.Step();
                     epochLoss += loss.item<float>() * (double)rows;
                 }
                 else
                 {
-                    epochLoss += DpSgdStep(sgd, dp, noise, noiseBuffer, shuffledFeatures.narrow(0, start, rows), shuffledLabels.narrow(0, start, rows), rows);
+                    epochLoss += DpSgdStep(sgd, dp, noise, noiseBuffer, x, y, rows);
                 }
                 steps++;
             }
         }
         return new TrainResult(ParameterVector.Get(_model), count, epochLoss / count, steps);
+    }
+
+    // The trainer's batch tensors for batches of up to batchSize rows, made on first use and again only for a larger batch.
+    private (Tensor Features, Tensor Labels) BatchTensors(int batchSize)
+    {
+        if (_batchFeatures is null || _batchFeatures.shape[0] != batchSize)
+        {
+            _batchFeatures?.Dispose();
+            _batchLabels?.Dispose();
+            _batchFeatures = empty(ModelInput.BatchShape(_sampleShape, batchSize), ScalarType.Float32).DetachFromDisposeScope();
+            _batchLabels = empty(batchSize, ScalarType.Int64).DetachFromDisposeScope();
+        }
+        return (_batchFeatures, _batchLabels!);
+    }
+
+    // Copies the rows named by order (and their labels) to the front of the batch tensors.
+    private static void Gather(InMemoryDataset data, ReadOnlySpan<long> order, Tensor features, Tensor labels)
+    {
+        var width = data.FeatureCount;
+        var rows = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(features.bytes);
+        var targets = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(labels.bytes);
+        for (var r = 0; r < order.Length; r++)
+        {
+            var i = (int)order[r];
+            data.Features.AsSpan(i * width, width).CopyTo(rows.Slice(r * width, width));
+            targets[r] = data.Labels[i];
+        }
     }
 
     /// <summary>
@@ -145,6 +178,8 @@ public sealed class LocalTrainer : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _batchFeatures?.Dispose();
+        _batchLabels?.Dispose();
         _model.Dispose();
     }
 }

@@ -44,6 +44,49 @@ public static class MnistLoader
     /// <exception cref="InvalidDataException">A missing or bad file, counts that disagree, a label outside [0, classCount); the message names the file.</exception>
     public static InMemoryDataset LoadIdxPair(string imagesPath, string labelsPath, int classCount, int? imageSide = null)
     {
+        var (images, labels) = ReadIdxPair(imagesPath, labelsPath, classCount, imageSide);
+        var features = new float[images.Pixels.Length];
+        for (var i = 0; i < features.Length; i++) features[i] = PixelValues[images.Pixels[i]];
+        return new InMemoryDataset(features, labels, [1, images.Rows, images.Columns], classCount);
+    }
+
+    /// <summary>
+    /// Reads MNIST with its training set cut into the parts <paramref name="split"/> chooses from the labels (row numbers per
+    /// part): each part's rows are preprocessed straight from the file's bytes, so the whole training set never exists as floats.
+    /// </summary>
+    /// <param name="trainSamples">Only the first this many training samples (0: all).</param>
+    /// <returns>The same data sets as <see cref="Load"/>, <see cref="InMemoryDataset.Take"/> and <see cref="InMemoryDataset.Subset"/> would give.</returns>
+    /// <exception cref="InvalidDataException">A missing directory or file, or a bad file; the message names it.</exception>
+    public static (InMemoryDataset[] Parts, InMemoryDataset Test) LoadSplit(string directory, int trainSamples, Func<int[], int[][]> split)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(split);
+        if (!Directory.Exists(directory))
+            throw new InvalidDataException($"{directory}: MNIST directory not found");
+        var (images, labels) = ReadIdxPair(Find(directory, "train-images-idx3-ubyte"), Find(directory, "train-labels-idx1-ubyte"), ClassCount, ImageSide);
+        if (trainSamples > 0 && trainSamples < labels.Length) labels = labels[..trainSamples];
+        var width = images.Rows * images.Columns;
+        var parts = split(labels).Select(rows =>
+        {
+            var features = new float[(long)rows.Length * width];
+            var partLabels = new int[rows.Length];
+            for (var k = 0; k < rows.Length; k++)
+            {
+                var i = rows[k];
+                if ((uint)i >= (uint)labels.Length) throw new ArgumentOutOfRangeException(nameof(split), i, $"Row index outside [0, {labels.Length}).");
+                var pixels = images.Pixels.AsSpan(i * width, width);
+                var target = features.AsSpan(k * width, width);
+                for (var j = 0; j < width; j++) target[j] = PixelValues[pixels[j]];
+                partLabels[k] = labels[i];
+            }
+            return new InMemoryDataset(features, partLabels, [1, images.Rows, images.Columns], ClassCount);
+        }).ToArray();
+        return (parts, LoadPair(directory, "t10k"));
+    }
+
+    // An IDX image file and its label file, checked against each other: the raw pixels and the labels.
+    private static (IdxImages Images, int[] Labels) ReadIdxPair(string imagesPath, string labelsPath, int classCount, int? imageSide)
+    {
         var images = IdxReader.ReadImages(imagesPath);
         if (imageSide is { } side && (images.Rows != side || images.Columns != side))
             throw IdxReader.Invalid(imagesPath, $"images are {images.Rows}x{images.Columns}, expected {side}x{side}");
@@ -58,9 +101,7 @@ public static class MnistLoader
                 throw IdxReader.Invalid(labelsPath, $"label {raw[i]} at index {i} is outside [0, {classCount})");
             labels[i] = raw[i];
         }
-        var features = new float[images.Pixels.Length];
-        for (var i = 0; i < features.Length; i++) features[i] = PixelValues[images.Pixels[i]];
-        return new InMemoryDataset(features, labels, [1, images.Rows, images.Columns], classCount);
+        return (images, labels);
     }
 
     private static InMemoryDataset LoadPair(string directory, string prefix) =>

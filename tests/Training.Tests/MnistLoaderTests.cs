@@ -37,6 +37,32 @@ public sealed class MnistLoaderTests : IDisposable
     }
 
     [Fact]
+    public void LoadSplitGivesTheSubsetsOfTheLoadedSetWithoutLoadingItWhole()
+    {
+        WriteImages("train", 5, pixel: i => (byte)(i * 7 % 251));
+        WriteLabels("train", [3, 1, 4, 1, 5]);
+        WriteImages("t10k", 2);
+        WriteLabels("t10k", [7, 2]);
+        var (train, test) = MnistLoader.Load(_dir.Path);
+        int[][] parts = [[3, 0], [2], []];
+
+        int[]? seen = null;
+        var (split, splitTest) = MnistLoader.LoadSplit(_dir.Path, 4, labels => { seen = labels; return parts; });
+
+        Assert.Equal([3, 1, 4, 1], seen!); // only the first 4 samples
+        Assert.Equal(3, split.Length);
+        for (var k = 0; k < parts.Length; k++)
+        {
+            var expected = train.Take(4).Subset(parts[k]);
+            Assert.Equal(expected.Features, split[k].Features);
+            Assert.Equal(expected.Labels, split[k].Labels);
+            Assert.Equal(expected.Shape, split[k].Shape);
+        }
+        Assert.Equal(test.Features, splitTest.Features);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MnistLoader.LoadSplit(_dir.Path, 4, _ => [[4]])); // row 4 is past the first 4
+    }
+
+    [Fact]
     public void LabelCountDifferentFromImageCountNamesBothFiles()
     {
         var images = WriteImages("train", 3);
