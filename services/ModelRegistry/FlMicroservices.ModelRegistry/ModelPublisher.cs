@@ -1,5 +1,6 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.ModelRegistry.Validation;
@@ -36,13 +37,15 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
         finally { entry.Gate.Release(); }
     }
 
+    /// <summary>Validates and stores a round's candidate and publishes ModelVersionPublished and RoundCompleted once each, however often it is retried.</summary>
+    /// <remarks>A round is marked done only after both events are out; each has a message id derived from task and round (docs/events.md, "Delivery").</remarks>
     public async Task PublishRoundAsync(RoundAggregated aggregated, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var entry = tasks.Find(aggregated.TaskId) ?? throw new InvalidOperationException($"Model registry has not seen TaskCreated for task '{aggregated.TaskId}'.");
         await entry.Gate.WaitAsync(cancellationToken);
         try
         {
-            if (!entry.RoundsDone.Add(aggregated.Round)) return; // redelivered
+            if (entry.RoundsDone.Contains(aggregated.Round)) return; // redelivered after both events went out
             using var span = FlTelemetry.StartStep("model-registry publish round", aggregated.TaskId, aggregated.Round);
             var participants = aggregated.Contributors.Select(c => c.ClientId)
                 .Concat(aggregated.Rejected.Select(r => r.ClientId)).Concat(aggregated.Dropouts)
@@ -50,41 +53,65 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             if (!aggregated.Succeeded || aggregated.AggregateRef is null)
             {
                 var current = await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken);
-                await publish.Publish(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
+                await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
                     current?.Accuracy, current?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                     aggregated.FailureReason ?? "round failed", clock.GetUtcNow(), current?.Accuracy is not null,
-                    current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null), cancellationToken);
+                    current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null), publish, cancellationToken);
+                entry.RoundsDone.Add(aggregated.Round);
                 return;
             }
 
-            var weights = await store.LoadCandidateAsync(aggregated.AggregateRef, cancellationToken);
-            var (accuracy, loss, notEvaluated) = Evaluate(aggregated.TaskId, entry, weights);
-            var nonFinite = weights.Any(w => !float.IsFinite(w));
-            var rolledBack = nonFinite || (accuracy is { } a && entry.BestAccuracy is { } best && a < best - entry.Spec.RollbackThreshold);
-            var version = ++entry.LatestVersion;
-            var info = new ModelVersionInfo(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion, weights.Length,
-                WeightsFile.Digest(weights), accuracy, loss, rolledBack, clock.GetUtcNow());
-            await store.SaveVersionAsync(info, weights, cancellationToken);
-            if (rolledBack)
-            {
-                logger.LogWarning("Task {Task} round {Round}: version {Version} (accuracy {Accuracy}) rolled back; version {Current} stays current",
-                    aggregated.TaskId, aggregated.Round, version, accuracy, entry.CurrentVersion);
-            }
-            else
-            {
-                await store.SetCurrentVersionAsync(aggregated.TaskId, version, cancellationToken);
-                entry.CurrentVersion = version;
-                if (accuracy is { } acc && (entry.BestAccuracy is null || acc > entry.BestAccuracy)) entry.BestAccuracy = acc;
-            }
-            await publish.Publish(new ModelVersionPublished(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion,
-                weights.Length, info.Digest, accuracy, loss, rolledBack), cancellationToken);
-            var currentInfo = rolledBack ? await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken) : info;
-            await publish.Publish(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, true, rolledBack,
+            var (info, notEvaluated) = entry.RoundVersions.TryGetValue(aggregated.Round, out var stored)
+                ? (stored, NotEvaluatedReason(aggregated.TaskId, entry))
+                : await StoreCandidateAsync(aggregated, entry, cancellationToken);
+            await PublishOnceAsync(entry, aggregated, new ModelVersionPublished(aggregated.TaskId, info.Version, aggregated.Round, aggregated.BaseModelVersion,
+                info.ParameterCount, info.Digest, info.Accuracy, info.Loss, info.RolledBack), publish, cancellationToken);
+            var currentInfo = info.RolledBack ? await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken) : info;
+            await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, true, info.RolledBack,
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
-                rolledBack ? $"version {version} rolled back (accuracy {accuracy:F4})" : null, clock.GetUtcNow(),
-                currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null), cancellationToken);
+                info.RolledBack ? $"version {info.Version} rolled back (accuracy {info.Accuracy:F4})" : null, clock.GetUtcNow(),
+                currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null),
+                publish, cancellationToken);
+            entry.RoundsDone.Add(aggregated.Round);
         }
         finally { entry.Gate.Release(); }
+    }
+
+    // Evaluates the candidate, stores it as the next version and makes it current unless it is rolled back.
+    private async Task<(ModelVersionInfo Info, string? NotEvaluated)> StoreCandidateAsync(RoundAggregated aggregated, TaskModels.Entry entry, CancellationToken cancellationToken)
+    {
+        var weights = await store.LoadCandidateAsync(aggregated.AggregateRef!, cancellationToken);
+        var (accuracy, loss, notEvaluated) = Evaluate(aggregated.TaskId, entry, weights);
+        var nonFinite = weights.Any(w => !float.IsFinite(w));
+        var rolledBack = nonFinite || (accuracy is { } a && entry.BestAccuracy is { } best && a < best - entry.Spec.RollbackThreshold);
+        var version = entry.LatestVersion + 1;
+        var info = new ModelVersionInfo(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion, weights.Length,
+            WeightsFile.Digest(weights), accuracy, loss, rolledBack, clock.GetUtcNow());
+        await store.SaveVersionAsync(info, weights, cancellationToken);
+        entry.LatestVersion = version;
+        if (rolledBack)
+        {
+            logger.LogWarning("Task {Task} round {Round}: version {Version} (accuracy {Accuracy}) rolled back; version {Current} stays current",
+                aggregated.TaskId, aggregated.Round, version, accuracy, entry.CurrentVersion);
+        }
+        else
+        {
+            await store.SetCurrentVersionAsync(aggregated.TaskId, version, cancellationToken);
+            entry.CurrentVersion = version;
+            if (accuracy is { } acc && (entry.BestAccuracy is null || acc > entry.BestAccuracy)) entry.BestAccuracy = acc;
+        }
+        entry.RoundVersions[aggregated.Round] = info;
+        return (info, notEvaluated);
+    }
+
+    private static async Task PublishOnceAsync<T>(TaskModels.Entry entry, RoundAggregated aggregated, T message, IPublishEndpoint publish, CancellationToken cancellationToken)
+        where T : class
+    {
+        var name = typeof(T).Name;
+        if (entry.Published.Contains((aggregated.Round, name))) return;
+        var id = EventIds.For(name, aggregated.TaskId, aggregated.Round);
+        await publish.Publish(message, context => context.MessageId = id, cancellationToken);
+        entry.Published.Add((aggregated.Round, name));
     }
 
     private (double? Accuracy, double? Loss, string? NotEvaluatedReason) Evaluate(string taskId, TaskModels.Entry entry, float[] weights)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Training;
 
 namespace FlMicroservices.ModelRegistry;
@@ -29,6 +30,12 @@ public sealed class TaskModels : IDisposable
         public int LatestVersion { get; set; }
         public double? BestAccuracy { get; set; }
         public HashSet<int> RoundsDone { get; } = [];
+
+        /// <summary>The version each round's candidate was stored as, so a retried round stores nothing twice.</summary>
+        public Dictionary<int, ModelVersionInfo> RoundVersions { get; } = [];
+
+        /// <summary>The events of a round already published (by type name), so a retry publishes only what is missing.</summary>
+        public HashSet<(int Round, string Event)> Published { get; } = [];
 
         public LocalTrainer Evaluator => _evaluator ??= new LocalTrainer(Spec.ModelName, Spec.SampleShape, Spec.ClassCount);
 

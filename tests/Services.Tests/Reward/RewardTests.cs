@@ -50,15 +50,22 @@ public class DataShareScorerTests
 public class TokenLedgerTests
 {
     [Fact]
-    public void A_round_is_paid_once()
+    public void A_round_is_credited_once_and_a_repeat_returns_the_first_rewards()
     {
         var ledger = new TokenLedger();
 
-        Assert.True(ledger.TryMarkPaid("task-1", 1));
-        Assert.False(ledger.TryMarkPaid("task-1", 1));
-        Assert.True(ledger.TryMarkPaid("task-1", 2));
-        Assert.True(ledger.TryMarkPaid("task-2", 1));
-        Assert.False(ledger.TryMarkPaid("task-2", 1));
+        var first = ledger.PayOnce("task-1", 1, [("a", 0.25, 25m), ("b", 0.75, 75m)]);
+        var again = ledger.PayOnce("task-1", 1, [("a", 0.5, 50m)]);
+        ledger.PayOnce("task-2", 1, [("a", 1.0, 10m)]);
+
+        Assert.Same(first, again);
+        Assert.Equal([25m, 75m], first.Select(r => r.Balance));
+        Assert.Equal(35m, ledger.BalanceOf("a"));
+        Assert.Equal(75m, ledger.BalanceOf("b"));
+        Assert.False(ledger.IsAnnounced("task-1", 1));
+        ledger.MarkAnnounced("task-1", 1);
+        Assert.True(ledger.IsAnnounced("task-1", 1));
+        Assert.False(ledger.IsAnnounced("task-1", 2));
     }
 
     [Fact]
@@ -97,12 +104,10 @@ public class TokenLedgerTests
         (string Id, int Examples)[] round1 = [("a", 200), ("b", 600), ("c", 200)];
         (string Id, int Examples)[] round2 = [("a", 500), ("b", 500)];
 
-        foreach (var (round, contributors) in new[] { (1, round1), (2, round2), (1, round1) })
+        foreach (var (round, contributors) in new[] { (1, round1), (2, round2), (1, round1) }) // redelivered round 1 pays nothing
         {
-            if (!ledger.TryMarkPaid("task-1", round)) continue; // redelivered round 1 pays nothing
             var scores = DataShareScorer.Score(contributors.Select(c => c.Examples).ToArray());
-            for (var i = 0; i < contributors.Length; i++)
-                ledger.Credit(contributors[i].Id, decimal.Round(pool * (decimal)scores[i], 6));
+            ledger.PayOnce("task-1", round, contributors.Select((c, i) => (c.Id, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray());
         }
 
         Assert.Equal(70m, ledger.BalanceOf("a"));
