@@ -45,8 +45,9 @@ public sealed class RoundCloser(
         var key = (started.TaskId, started.Round);
         using var span = FlTelemetry.StartStep("aggregation close round", started.TaskId, started.Round);
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        // Waiting groups first: their fold checks values (a NaN rejects its client with that reason), then the digests.
+        round.FoldWaiting();
         round.RejectMismatchedDigests();
-        round.FoldWaiting(); // a group refused by the accumulator's range rejects clients whose folded slices are taken back next
         await retraction.RetractRejectedAsync(round, cancellationToken);
         var global = await models.LoadWeightsAsync(started.TaskId, started.ModelVersion, cancellationToken);
         var next = new float[global.Length];
