@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Testing;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,9 +25,8 @@ public sealed class RabbitMqMessagingTests(FlMicroservices.Testing.RabbitMqFixtu
         using var host = await StartAsync(queue, attempts, deadLetters);
 
         await host.Services.GetRequiredService<IBus>().Publish(probe);
-        var arrived = await WaitUntilAsync(() => deadLetters.Any(p => p.Id == probe.Id), TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => deadLetters.Any(p => p.Id == probe.Id), TimeSpan.FromSeconds(60), $"the message to reach {queue}_error");
 
-        Assert.True(arrived, $"the message did not reach {queue}_error");
         // The first attempt, RetryCount = 2 quick retries and RedeliveryCount = 1 slow one.
         Assert.Equal(4, attempts[probe.Id]);
         Assert.Equal(probe, deadLetters.Single(p => p.Id == probe.Id));
@@ -42,10 +42,9 @@ public sealed class RabbitMqMessagingTests(FlMicroservices.Testing.RabbitMqFixtu
         using var host = await StartAsync($"probe-{Guid.NewGuid():N}", attempts, deadLetters);
 
         await host.Services.GetRequiredService<IBus>().Publish(probe);
-        var handled = await WaitUntilAsync(() => FlakyConsumer.Handled.ContainsKey(probe.Id), TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => FlakyConsumer.Handled.ContainsKey(probe.Id), TimeSpan.FromSeconds(30), "the message to be handled");
         await Task.Delay(TimeSpan.FromSeconds(2)); // time for a wrong extra delivery or dead letter to show up
 
-        Assert.True(handled);
         Assert.Equal(3, attempts[probe.Id]);
         Assert.Equal(1, FlakyConsumer.Handled[probe.Id]);
         Assert.Empty(deadLetters);
@@ -95,17 +94,6 @@ public sealed class RabbitMqMessagingTests(FlMicroservices.Testing.RabbitMqFixtu
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token);
         return host;
-    }
-
-    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition()) return true;
-            await Task.Delay(50);
-        }
-        return condition();
     }
 
     private sealed class FlakyConsumer(ConcurrentDictionary<Guid, int> attempts) : IConsumer<Probe>
