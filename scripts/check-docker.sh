@@ -194,7 +194,7 @@ def ignored(path):
     return result
 
 
-for must in ("services/Registry/bin", "shared/Core/obj", ".git", ".fl", "runs", "artifacts"):
+for must in ("services/Registry/FlMicroservices.Registry.Host/bin", "shared/Core/obj", ".git", ".fl", "runs", "artifacts"):
     if ignore_rules and not ignored(must):
         fail(f".dockerignore does not exclude {must}")
 
@@ -402,7 +402,7 @@ dockerfiles = {}
 for svc in SERVICES:
     path = os.path.join(ROOT, "docker", "services", f"{svc}.Dockerfile")
     dockerfiles[rel(path)] = svc
-    check_dockerfile(path, f"services/{svc}/FlMicroservices.{svc}.Host.csproj", "mcr.microsoft.com/dotnet/aspnet:10.0", svc)
+    check_dockerfile(path, f"services/{svc}/FlMicroservices.{svc}.Host/FlMicroservices.{svc}.Host.csproj", "mcr.microsoft.com/dotnet/aspnet:10.0", svc)
 dockerfiles["docker/node.Dockerfile"] = "node"
 check_dockerfile(os.path.join(ROOT, "docker", "node.Dockerfile"), "tools/Fl.Cli/Fl.Cli.csproj",
                  "mcr.microsoft.com/dotnet/runtime:10.0", "node")
@@ -627,7 +627,7 @@ else:
         if not (root.get("Sdk") or "").startswith("Aspire.AppHost.Sdk/"):
             fail(f"{APPHOST}: Sdk is {root.get('Sdk')!r}, expected Aspire.AppHost.Sdk/<version>")
         refs = project_refs(APPHOST)
-        wanted_refs = {f"services/{s}/FlMicroservices.{s}.Host.csproj" for s in SERVICES} | {"tools/Fl.Cli/Fl.Cli.csproj"}
+        wanted_refs = {f"services/{s}/FlMicroservices.{s}.Host/FlMicroservices.{s}.Host.csproj" for s in SERVICES} | {"tools/Fl.Cli/Fl.Cli.csproj"}
         for r in sorted(wanted_refs - set(refs)):
             fail(f"{APPHOST}: no ProjectReference to {r}")
         source = "".join(open(os.path.join("aspire/FlMicroservices.AppHost", f), encoding="utf-8").read()

@@ -17,8 +17,8 @@ COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastr
 COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY services/Aggregation/FlMicroservices.Aggregation/FlMicroservices.Aggregation.csproj services/Aggregation/FlMicroservices.Aggregation/
-COPY services/Aggregation/FlMicroservices.Aggregation.Host.csproj services/Aggregation/
-RUN dotnet restore services/Aggregation/FlMicroservices.Aggregation.Host.csproj -r linux-x64
+COPY services/Aggregation/FlMicroservices.Aggregation.Host/FlMicroservices.Aggregation.Host.csproj services/Aggregation/FlMicroservices.Aggregation.Host/
+RUN dotnet restore services/Aggregation/FlMicroservices.Aggregation.Host/FlMicroservices.Aggregation.Host.csproj -r linux-x64
 
 # 2. The sources of the same projects, then publish (framework-dependent) without restoring again.
 COPY shared/Contracts/ shared/Contracts/
@@ -27,7 +27,7 @@ COPY shared/Infrastructure/ shared/Infrastructure/
 COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY services/Aggregation/ services/Aggregation/
-RUN dotnet publish services/Aggregation/FlMicroservices.Aggregation.Host.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
+RUN dotnet publish services/Aggregation/FlMicroservices.Aggregation.Host/FlMicroservices.Aggregation.Host.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 WORKDIR /app

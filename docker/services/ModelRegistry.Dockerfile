@@ -18,8 +18,8 @@ COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj s
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY shared/Training/FlMicroservices.Training.csproj shared/Training/
 COPY services/ModelRegistry/FlMicroservices.ModelRegistry/FlMicroservices.ModelRegistry.csproj services/ModelRegistry/FlMicroservices.ModelRegistry/
-COPY services/ModelRegistry/FlMicroservices.ModelRegistry.Host.csproj services/ModelRegistry/
-RUN dotnet restore services/ModelRegistry/FlMicroservices.ModelRegistry.Host.csproj -r linux-x64
+COPY services/ModelRegistry/FlMicroservices.ModelRegistry.Host/FlMicroservices.ModelRegistry.Host.csproj services/ModelRegistry/FlMicroservices.ModelRegistry.Host/
+RUN dotnet restore services/ModelRegistry/FlMicroservices.ModelRegistry.Host/FlMicroservices.ModelRegistry.Host.csproj -r linux-x64
 
 # 2. The sources of the same projects, then publish (framework-dependent) without restoring again.
 COPY shared/Contracts/ shared/Contracts/
@@ -29,7 +29,7 @@ COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY shared/Training/ shared/Training/
 COPY services/ModelRegistry/ services/ModelRegistry/
-RUN dotnet publish services/ModelRegistry/FlMicroservices.ModelRegistry.Host.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
+RUN dotnet publish services/ModelRegistry/FlMicroservices.ModelRegistry.Host/FlMicroservices.ModelRegistry.Host.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 WORKDIR /app

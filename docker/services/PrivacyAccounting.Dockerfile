@@ -17,8 +17,8 @@ COPY shared/Infrastructure/FlMicroservices.Infrastructure.csproj shared/Infrastr
 COPY shared/Infrastructure.Stores/FlMicroservices.Infrastructure.Stores.csproj shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/FlMicroservices.ServiceDefaults.csproj shared/ServiceDefaults/
 COPY services/PrivacyAccounting/FlMicroservices.PrivacyAccounting/FlMicroservices.PrivacyAccounting.csproj services/PrivacyAccounting/FlMicroservices.PrivacyAccounting/
-COPY services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host.csproj services/PrivacyAccounting/
-RUN dotnet restore services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host.csproj -r linux-x64
+COPY services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host/FlMicroservices.PrivacyAccounting.Host.csproj services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host/
+RUN dotnet restore services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host/FlMicroservices.PrivacyAccounting.Host.csproj -r linux-x64
 
 # 2. The sources of the same projects, then publish (framework-dependent) without restoring again.
 COPY shared/Contracts/ shared/Contracts/
@@ -27,7 +27,7 @@ COPY shared/Infrastructure/ shared/Infrastructure/
 COPY shared/Infrastructure.Stores/ shared/Infrastructure.Stores/
 COPY shared/ServiceDefaults/ shared/ServiceDefaults/
 COPY services/PrivacyAccounting/ services/PrivacyAccounting/
-RUN dotnet publish services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
+RUN dotnet publish services/PrivacyAccounting/FlMicroservices.PrivacyAccounting.Host/FlMicroservices.PrivacyAccounting.Host.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 WORKDIR /app

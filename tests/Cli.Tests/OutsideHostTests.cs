@@ -40,7 +40,7 @@ public sealed partial class OutsideHostTests : IDisposable
     [StraceFact]
     public async Task A_service_process_serves_health_and_metrics_without_an_outside_connection()
     {
-        var host = Path.Combine(RepositoryRoot, "services", "Registry", "bin", Configuration, "net10.0", "FlMicroservices.Registry.Host.dll");
+        var host = Path.Combine(RepositoryRoot, "services", "Registry", "FlMicroservices.Registry.Host", "bin", Configuration, "net10.0", "FlMicroservices.Registry.Host.dll");
         Assert.True(File.Exists(host), $"{host} is missing: build the solution first");
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";

@@ -113,7 +113,7 @@ public sealed class Deployment : IAsyncDisposable
     {
         foreach (var name in ServiceNames)
         {
-            var dll = Path.Combine(RepositoryPaths.Root, "services", name, "bin", RepositoryPaths.Configuration, "net10.0", $"FlMicroservices.{name}.Host.dll");
+            var dll = Path.Combine(RepositoryPaths.Root, "services", name, $"FlMicroservices.{name}.Host", "bin", RepositoryPaths.Configuration, "net10.0", $"FlMicroservices.{name}.Host.dll");
             var instances = name == "Aggregation" && AggregationShards > 1
                 ? Enumerable.Range(0, AggregationShards).Select(k => ($"{name}-{k}", new Dictionary<string, string>(Environment)
                 {
