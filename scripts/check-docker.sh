@@ -404,7 +404,7 @@ for svc in SERVICES:
     dockerfiles[rel(path)] = svc
     check_dockerfile(path, f"services/{svc}/FlMicroservices.{svc}.Host/FlMicroservices.{svc}.Host.csproj", "mcr.microsoft.com/dotnet/aspnet:10.0", svc)
 dockerfiles["docker/node.Dockerfile"] = "node"
-check_dockerfile(os.path.join(ROOT, "docker", "node.Dockerfile"), "tools/Fl.Cli/Fl.Cli.csproj",
+check_dockerfile(os.path.join(ROOT, "docker", "node.Dockerfile"), "services/Node/FlMicroservices.Node.Host/FlMicroservices.Node.Host.csproj",
                  "mcr.microsoft.com/dotnet/runtime:10.0", "node")
 for dirpath, _, files in os.walk(os.path.join(ROOT, "docker")):
     for f in files:
@@ -564,16 +564,12 @@ if compose is not None:
 
     node_ids = []
     for n in ("node-1", "node-2", "node-3"):
-        cmd = (services.get(n) or {}).get("command")
-        args = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in (cmd or [])]
-        if not args or args[0] != "node":
-            fail(f"compose: {n} does not run `fl node` (command {cmd!r})")
-            continue
-        for option in ("--clients", "--dataset", "--node-id"):
-            if option not in args or args.index(option) + 1 >= len(args):
-                fail(f"compose: {n} command lacks {option} VALUE")
-        if "--node-id" in args and args.index("--node-id") + 1 < len(args):
-            node_ids.append(args[args.index("--node-id") + 1])
+        env = env_of(services.get(n) or {})
+        for key in ("Node__Id", "Node__Clients", "Node__Dataset"):
+            if not env.get(key):
+                fail(f"compose: {n} does not set {key} (the node host's settings)")
+        if env.get("Node__Id"):
+            node_ids.append(env["Node__Id"])
     if len(set(node_ids)) != len(node_ids):
         fail(f"compose: node ids are not unique: {node_ids}")
 

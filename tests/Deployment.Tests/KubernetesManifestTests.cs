@@ -157,7 +157,7 @@ public sealed class KubernetesManifestTests : IDisposable
     public void Nodes_are_a_Deployment_and_state_lives_on_persistent_volumes()
     {
         var node = Assert.Single(Objects.OfType<V1Deployment>(), d => d.Metadata.Name == "node");
-        Assert.Contains("$(POD_NAME)", Assert.Single(node.Spec.Template.Spec.Containers).Args);
+        Assert.Equal("$(POD_NAME)", Assert.Single(Assert.Single(node.Spec.Template.Spec.Containers).Env, e => e.Name == "Node__Id").Value);
         foreach (var name in (string[])["aggregation", "privacy-accounting", "rabbitmq", "redis", "kafka", "mongo"])
         {
             var set = Assert.Single(Objects.OfType<V1StatefulSet>(), s => s.Metadata.Name == name);

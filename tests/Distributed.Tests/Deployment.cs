@@ -135,15 +135,43 @@ public sealed class Deployment : IAsyncDisposable
     }
 
     /// <param name="submitDelays">Per node, seconds between training and streaming (one entry per node).</param>
-    public void StartNodes(double[] submitDelays, int clientsPerNode)
+    /// <param name="clientsPerNode">Clients each node hosts.</param>
+    /// <param name="nodeHosts">How many of the nodes (the last ones) run as the node host with the same settings instead of `fl node`.</param>
+    public void StartNodes(double[] submitDelays, int clientsPerNode, int nodeHosts = 0)
     {
         for (var i = 0; i < submitDelays.Length; i++)
         {
+            var delay = submitDelays[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (i >= submitDelays.Length - nodeHosts)
+            {
+                StartNodeHost($"node-{i + 1}", new()
+                {
+                    ["Node__Clients"] = clientsPerNode.ToString(), ["Node__Dataset"] = "synthetic:1,1", ["Node__Part"] = i.ToString(),
+                    ["Node__Of"] = submitDelays.Length.ToString(), ["Node__Seed"] = "1", ["Node__Parallelism"] = "1",
+                    ["Node__SubmitDelay"] = TimeSpan.FromSeconds(submitDelays[i]).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                });
+                continue;
+            }
             StartNode($"node-{i + 1}",
                 "--clients", clientsPerNode.ToString(), "--dataset", "synthetic:1,1",
                 "--part", i.ToString(), "--of", submitDelays.Length.ToString(), "--seed", "1", "--parallelism", "1",
-                "--submit-delay", submitDelays[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+                "--submit-delay", delay);
         }
+    }
+
+    /// <summary>Starts one node host process (services/Node/FlMicroservices.Node.Host) named <paramref name="nodeId"/> with these Node__* settings.</summary>
+    public void StartNodeHost(string nodeId, Dictionary<string, string> settings)
+    {
+        var dll = Path.Combine(RepositoryPaths.Root, "services", "Node", "FlMicroservices.Node.Host", "bin", RepositoryPaths.Configuration, "net10.0", "FlMicroservices.Node.Host.dll");
+        var environment = new Dictionary<string, string>(Environment)
+        {
+            ["Node__Id"] = nodeId,
+            ["Node__ModelRegistryUrl"] = $"http://127.0.0.1:{Services["ModelRegistry"].HttpPort}",
+        };
+        foreach (var (key, value) in settings) environment[key] = value;
+        var node = new ServiceProcess(nodeId, dll, [], environment, LogDirectory, httpPort: null);
+        Nodes.Add(node);
+        node.Start();
     }
 
     /// <summary>Starts one `fl node` process named <paramref name="nodeId"/> with these further options (data set, clients, ...).</summary>

@@ -24,7 +24,7 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
     {
         await using var deployment = await Deployment.StartAsync();
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
-        deployment.StartNodes([0, 0, 0], ClientsPerNode);
+        deployment.StartNodes([0, 0, 0], ClientsPerNode, nodeHosts: 1); // two `fl node` processes and one node host
         await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120);
 
         var taskId = $"dist-{Guid.NewGuid():N}"[..20];

@@ -17,6 +17,7 @@ using FlMicroservices.Registry;
 using FlMicroservices.Reward;
 using FlMicroservices.Selector;
 using FlMicroservices.Simulation;
+using FlMicroservices.Training;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,7 +49,7 @@ public sealed class SecureAggregationEndToEndTests(ITestOutputHelper output) : I
     {
         var options = new SimulationOptions { Dataset = "synthetic", Clients = 10, Fraction = 1.0, Seed = 2, OutDir = _out, Parallelism = 4 };
         Training.TorchRuntime.EnsureInitialized(1);
-        var data = FederatedData.Load(options);
+        var data = options.LoadData();
         var clients = VirtualClients.Create(data, options);
         var events = new EventLog();
         var observer = new RecordingObserver();

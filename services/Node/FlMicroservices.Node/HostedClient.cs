@@ -1,12 +1,10 @@
-using FlMicroservices.Core.Attacks;
 using FlMicroservices.Core.Data;
 
 namespace FlMicroservices.Node;
 
-/// <summary>A client this node process trains for: its id and its local data, which never leaves the node.</summary>
-/// <remarks><see cref="Attack"/> makes it a simulated Byzantine client that poisons its updates; <see cref="DatasetName"/> is what it
-/// advertises (e.g. "mnist"), so that the selector offers it only tasks on that data.</remarks>
-public sealed record HostedClient(string ClientId, InMemoryDataset Data, AttackSpec? Attack = null, string DatasetName = HostedClient.UnnamedDataset)
+/// <summary>A client this node process trains for: its id, its local data (which never leaves the node) and the data set name it advertises.</summary>
+/// <param name="DatasetName">What the client advertises (e.g. "mnist"), so that the selector offers it only tasks on that data.</param>
+public sealed record HostedClient(string ClientId, InMemoryDataset Data, string DatasetName = HostedClient.UnnamedDataset)
 {
     /// <summary>The name advertised for data whose origin was not named.</summary>
     public const string UnnamedDataset = "unnamed";

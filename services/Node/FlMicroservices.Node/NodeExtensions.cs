@@ -2,11 +2,14 @@ using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.Stores;
+using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Node.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Node;
@@ -24,9 +27,27 @@ public static class NodeExtensions
         services.AddSingleton<CpuLoadMeter>();
         services.AddSingleton<ScaffoldClientState>();
         services.AddSingleton<SecAgg.SecureRoundParticipation>();
+        services.AddSingleton<UpdateUplink>();
+        services.TryAddSingleton<IUpdateUplink>(sp => sp.GetRequiredService<UpdateUplink>()); // a simulation's decorator may come first
         services.AddSingleton<RoundParticipation>();
         services.AddHostedService<NodeMembershipService>();
         return services;
+    }
+
+    /// <summary>
+    /// A node as its own process (the node host and `fl node`): one torch thread per trainer, telemetry, the bus with this
+    /// node's own queues, stores and update stream from configuration, and the node hosting <paramref name="clients"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddNodeProcess(this IHostApplicationBuilder builder, string nodeId, IEnumerable<HostedClient> clients)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Training.TorchRuntime.EnsureInitialized(1);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
+        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId));
+        builder.Services.AddFlStoresAndStreams(builder.Configuration);
+        builder.Services.AddNode(builder.Configuration, clients);
+        return builder;
     }
 
     // Model versions come from the model registry over HTTP when its URL is set, else straight from the model store.

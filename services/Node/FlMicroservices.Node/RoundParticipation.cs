@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
-using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
-using FlMicroservices.Infrastructure.UpdateStream;
 using FlMicroservices.Training;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -22,7 +20,7 @@ public sealed class RoundParticipation(
     TrainerPool trainers,
     NodeStatistics statistics,
     IModelVersionReader models,
-    IUpdateStreamProducer stream,
+    IUpdateUplink uplink,
     ScaffoldClientState scaffold,
     SecAgg.SecureRoundParticipation secure,
     IOptions<NodeOptions> options,
@@ -107,18 +105,8 @@ public sealed class RoundParticipation(
             delta = new float[global.Length];
             TensorPrimitives.Subtract(result.Parameters, global, delta);
         }
-        client.Attack?.ApplyToUpdate(delta, new Random(ClientSeeds.For(round.Seed, round.Round, clientId + "/attack")));
-        if (SecAgg.SecureRoundParticipation.Handles(round))
-        {
-            // Secure aggregation: the update is clipped, masked and streamed as UInt32 slices; it never leaves in the clear.
-            await secure.SubmitAsync(round, clientId, delta, result.ExampleCount, new LocalMetrics(result.MeanLoss, seconds, result.Steps), publish, cancellationToken);
-            return;
-        }
-        var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, result.ExampleCount, round.SliceElements).ToList();
-        foreach (var slice in slices)
-            await stream.ProduceAsync(slice, cancellationToken);
-        await publish.Publish(new UpdateSubmitted(round.TaskId, round.Round, clientId, result.ExampleCount, slices.Count, delta.Length,
-            UpdateDigest.Of(slices), null, new LocalMetrics(result.MeanLoss, seconds, result.Steps)), cancellationToken);
-        scaffoldRound?.Commit(clientId); // SCAFFOLD: the client keeps c_i+ once its update is out
+        await uplink.SendAsync(round, clientId, delta, result.ExampleCount, new LocalMetrics(result.MeanLoss, seconds, result.Steps), publish, cancellationToken);
+        if (!SecAgg.SecureRoundParticipation.Handles(round))
+            scaffoldRound?.Commit(clientId); // SCAFFOLD: the client keeps c_i+ once its update is out
     }
 }

@@ -75,7 +75,7 @@ public static class BenchCommand
             if (!(d >= 0 && d < 1)) return Invalid($"--dropout {d} must be in [0, 1)");
             // The simulator holds each client's update and masked input (4 bytes a value each) and the server's sums.
             if (OptionChecks.FitsInMemory($"--clients {n} --params {p}", 8.0 * n * p + 32.0 * p) is { } tooBig) return Invalid(tooBig);
-            var result = Core.Privacy.SecAgg.SecAggBenchmark.Run(n, p, plus: !parse.GetValue(full), d, parse.GetValue(secSeed));
+            var result = Bench.SecAggBenchmark.Run(n, p, plus: !parse.GetValue(full), d, parse.GetValue(secSeed));
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });

@@ -1,15 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using FlMicroservices.Infrastructure;
-using FlMicroservices.Infrastructure.Stores;
-using FlMicroservices.Infrastructure.Messaging;
-using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Node;
-using FlMicroservices.Simulation;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Cli.Commands;
 
@@ -61,23 +55,24 @@ public static class NodeCommand
             if (parse.GetValue(parallelism) is var threads && threads is < 1 or > 1_024) return Invalid($"--parallelism {threads} must be between 1 and 1024");
             if (parse.GetValue(modelStore) is { } store && OptionChecks.WritableFolder("--model-store", store) is { } unwritable) return Invalid(unwritable);
             if (parse.GetValue(dataDir) is { } folder && OptionChecks.ReadableFolder("--data-dir", folder) is { } unreadable) return Invalid(unreadable);
-            var options = new SimulationOptions
+            var setup = new NodeClientsOptions
             {
+                Id = id,
+                Clients = count,
                 Dataset = parse.GetValue(dataset)!,
                 DataDir = parse.GetValue(dataDir),
+                DatasetName = parse.GetValue(datasetName),
                 Partition = parse.GetValue(partition),
-                Clients = count * shares,
+                Part = share,
+                Of = shares,
                 Seed = parse.GetValue(seed),
             };
-            var advertised = parse.GetValue(datasetName) ?? (DatasetSpec.TryParse(options.Dataset, out var kind, out _) ? kind!.Kind : HostedClient.UnnamedDataset);
-            if (!Contracts.Identifiers.IsValid(advertised)) return Invalid($"--dataset-name '{advertised}' is not valid: {Contracts.Identifiers.Rule}");
-            HostedClient[] hosted;
+            if (!Contracts.Identifiers.IsValid(setup.AdvertisedDataset)) return Invalid($"--dataset-name '{setup.AdvertisedDataset}' is not valid: {Contracts.Identifiers.Rule}");
+            NodeClients hosted;
             try
             {
-                var data = FederatedData.Load(options);
-                hosted = data.ClientTrain.Skip(share * count).Take(count)
-                    .Select((d, i) => new HostedClient($"{id}-c{i:D3}", d, DatasetName: advertised)).ToArray();
-                Console.Error.WriteLine($"fl node {id}: {hosted.Length} clients, {hosted.Sum(c => c.Data.Count)} samples ({data.Description}; part {share} of {shares})");
+                hosted = NodeClients.Load(setup);
+                Console.Error.WriteLine($"fl node {id}: {hosted.Description}");
             }
             catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
             {
@@ -94,7 +89,7 @@ public static class NodeCommand
             if (parse.GetValue(modelRegistry) is { } registryUrl) overrides["Node:ModelRegistryUrl"] = registryUrl;
             try
             {
-                using var host = Build(id, hosted, overrides);
+                using var host = Build(id, hosted.Clients, overrides);
                 await host.RunAsync(cancellationToken);
                 return CliRunner.Ok;
             }
@@ -106,20 +101,16 @@ public static class NodeCommand
         return command;
     }
 
-    private static IHost Build(string nodeId, HostedClient[] clients, Dictionary<string, string?> overrides)
+    // The same composition as the node host (services/Node/FlMicroservices.Node.Host), with the options as settings.
+    private static IHost Build(string nodeId, IReadOnlyList<HostedClient> clients, Dictionary<string, string?> overrides)
     {
-        Training.TorchRuntime.EnsureInitialized(1);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddFlSecretFiles(); // e.g. ConnectionStrings__rabbitmq from /run/secrets in a container
         builder.Configuration.AddInMemoryCollection(overrides);
-        builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
-        builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
-        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId));
-        builder.Services.AddFlStoresAndStreams(builder.Configuration);
-        builder.Services.AddNode(builder.Configuration, clients);
+        builder.AddNodeProcess(nodeId, clients);
         return builder.Build();
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FlMicroservices.Simulation;
+using FlMicroservices.Training;
 using Spectre.Console;
 
 namespace FlMicroservices.Cli.Commands;

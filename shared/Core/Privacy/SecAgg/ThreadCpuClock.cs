@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FlMicroservices.Core.Privacy.SecAgg;
 
 /// <summary>
-/// CPU time consumed by the calling thread, for the benchmarks (<see cref="SecAggBenchmark"/>, `fl bench aggregate`): on Linux
+/// CPU time consumed by the calling thread, for <see cref="SecAggSimulator"/>'s costs and the benchmarks (`fl bench secagg`, `fl bench aggregate`): on Linux
 /// <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c> (user and system time of this thread only, so other processes on a shared
 /// machine and the runtime's background threads do not count; page faults and blocking garbage collections on this thread
 /// do), elsewhere the elapsed time (<see cref="Stopwatch"/>), which equals it only on an otherwise idle machine.

@@ -10,6 +10,8 @@ using FlMicroservices.PrivacyAccounting;
 using FlMicroservices.Registry;
 using FlMicroservices.Reward;
 using FlMicroservices.Selector;
+using FlMicroservices.Simulation.Attacks;
+using FlMicroservices.Training;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,12 +35,12 @@ public static class SimulationRunner
         // Fix libtorch's process-wide thread count before anything evaluates a model, so that every
         // evaluation and every training step of every run in this process uses the same kernels.
         Training.TorchRuntime.EnsureInitialized(1);
-        var data = FederatedData.Load(options);
+        var data = options.LoadData();
         progress.DataLoaded(data.Description, data.ClientTrain.Count);
         var clients = VirtualClients.Create(data, options);
         var taskId = $"sim-{DateTime.UtcNow:yyyyMMddHHmmss}-{options.Seed}-{Guid.NewGuid():N}"[..40];
 
-        using var host = BuildHost(options, clients, data, events);
+        using var host = BuildHost(options, clients, VirtualClients.Attacks(data, options), data, events);
         await host.StartAsync(cancellationToken);
         try
         {
@@ -76,7 +78,7 @@ public static class SimulationRunner
         }
     }
 
-    private static IHost BuildHost(SimulationOptions options, HostedClient[] clients, FederatedData data, EventLog events)
+    private static IHost BuildHost(SimulationOptions options, HostedClient[] clients, IReadOnlyDictionary<string, AttackSpec> attacks, FederatedData data, EventLog events)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -93,6 +95,7 @@ public static class SimulationRunner
         var services = builder.Services;
         services.AddSingleton(events);
         services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
+        if (attacks.Count > 0) AttackingUplink.Register(services, attacks); // before the node, whose honest uplink it wraps
         AddEmbeddedPlatform(services, configuration, clients);
         return builder.Build();
     }

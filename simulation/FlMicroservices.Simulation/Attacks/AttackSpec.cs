@@ -1,6 +1,7 @@
 using System.Globalization;
+using FlMicroservices.Core.Data;
 
-namespace FlMicroservices.Core.Attacks;
+namespace FlMicroservices.Simulation.Attacks;
 
 /// <summary>A simulated Byzantine behaviour: what an attacking client does to its update or its data.</summary>
 public sealed record AttackSpec(AttackKind Kind, double Parameter)
@@ -36,7 +37,7 @@ public sealed record AttackSpec(AttackKind Kind, double Parameter)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(delta, (float)Parameter, delta);
                 break;
             case AttackKind.Gaussian:
-                for (var i = 0; i < delta.Length; i++) delta[i] = (float)(Parameter * Data.RandomExtensions.NextNormal(rng));
+                for (var i = 0; i < delta.Length; i++) delta[i] = (float)(Parameter * rng.NextNormal());
                 break;
         }
     }

@@ -1,7 +1,8 @@
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
+using FlMicroservices.Core.Privacy.SecAgg;
 
-namespace FlMicroservices.Core.Privacy.SecAgg;
+namespace FlMicroservices.Cli.Bench;
 
 /// <summary>
 /// Secure aggregation against a plain round on the same inputs. Per-client figures are means over the clients whose inputs

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FlMicroservices.Simulation;
+namespace FlMicroservices.Training;
 
 /// <summary>A parsed --dataset value.</summary>
 public sealed record DatasetSpec(string Kind, double Alpha, double Beta, bool Iid)

@@ -1,6 +1,6 @@
-using FlMicroservices.Core.Privacy.SecAgg;
+using FlMicroservices.Cli.Bench;
 
-namespace FlMicroservices.Core.Tests.Privacy.SecAgg;
+namespace FlMicroservices.Cli.Tests.Bench;
 
 public class SecAggBenchmarkTests
 {

@@ -1,4 +1,6 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Simulation.Attacks;
+using FlMicroservices.Training;
 
 namespace FlMicroservices.Simulation;
 
@@ -115,6 +117,9 @@ public sealed record SimulationOptions
         return Math.Max(minimum, Core.Selection.UniformSampler.ParticipantCount(Clients, Fraction, 1));
     }
 
+    /// <summary>Generates or reads the data set and splits it over <see cref="Clients"/> clients.</summary>
+    public FederatedData LoadData() => FederatedData.Load(Dataset, DataDir, Partition, Clients, Seed, TrainSamples, TestSamples);
+
     /// <summary>Upper bounds of the counts a simulation takes: beyond them a run would not end in reasonable time or memory.</summary>
     public const int MaxClients = 100_000, MaxRounds = 100_000, MaxLocalEpochs = 10_000, MaxBatchSize = 1_000_000, MaxParallelism = 1_024;
 
@@ -162,7 +167,7 @@ public sealed record SimulationOptions
             problems.Add($"--scaffold-weighting applies to --strategy scaffold only, not '{Strategy}'");
         if (Attack is not null)
         {
-            try { Core.Attacks.AttackSpec.Parse(Attack); }
+            try { AttackSpec.Parse(Attack); }
             catch (ArgumentException e) { problems.Add($"--attack: {e.Message}"); }
         }
         if (!(Attackers >= 0 && Attackers < 1)) problems.Add($"--attackers {Attackers} must be in [0, 1)");
