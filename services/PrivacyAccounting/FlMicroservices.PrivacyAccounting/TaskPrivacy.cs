@@ -7,33 +7,7 @@ namespace FlMicroservices.PrivacyAccounting;
 /// The privacy account of one task: the RDP accountant state of everything its rounds released, the check "does the next
 /// round fit the budget?", and the record of each completed round. Thread-safe (one lock per task).
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Central DP</b> (DP-FedAvg, <see cref="PrivacyMechanism.Central"/>): each round is one run of the sampled Gaussian
-/// mechanism on the clients, with the task's noise multiplier z and the round's sampling rate q, which the selector sends
-/// with <see cref="CheckPrivacyBudget"/>. The accountant (<see cref="RdpAccountant"/>, Mironov et al. 2019) assumes
-/// <b>Poisson sampling</b>: every client taken independently with probability q, as the selector does for
-/// <see cref="ClientSampling.Poisson"/>. For <see cref="ClientSampling.Fixed"/> (m of N clients without replacement) the
-/// selector sends q = m/N and the same bound is used as an approximation, as is common practice; it is not a proof for
-/// sampling without replacement. Amplification by sampling also assumes the sample stays secret; participant lists in
-/// platform events must then be kept from whoever the guarantee is against.
-/// </para>
-/// <para>
-/// The check for round R composes, on a copy, every round already completed, every round allowed but not yet completed
-/// (the selector may ask for round R before this service has seen <see cref="RoundCompleted"/> of round R − 1) and round R
-/// itself, and allows the round only if ε at the task's δ stays within the budget. Every round that completes is then
-/// recorded, whether it succeeded or not: a failed round may have released nothing, but counting it keeps the account on
-/// the safe side whatever the failure was.
-/// </para>
-/// <para>
-/// <b>Local DP</b> (DP-SGD on the nodes, <see cref="PrivacyMechanism.Local"/>): the guarantee is per client, for the
-/// examples it holds. A contributor with n examples trained E·⌈n/B⌉ steps at sampling rate q = B/n (E, B from the task's
-/// training settings; the trainer shuffles into fixed batches, which the Poisson-sampling bound approximates, as Abadi
-/// et al. 2016 do), so its accountant composes those steps with the task's noise multiplier. The task's ε is the largest
-/// over its clients, and the check asks whether any client already seen would exceed the budget after one more round like
-/// its last. A client's first round is not checked in advance (its data size is not known before it trains).
-/// </para>
-/// </remarks>
+/// <remarks>How central and local DP rounds are accounted and checked: docs/infrastructure.md, "Privacy accounting (TaskPrivacy)".</remarks>
 public sealed class TaskPrivacy
 {
     private readonly Lock _gate = new();

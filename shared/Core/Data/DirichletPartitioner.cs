@@ -3,22 +3,7 @@ using System.Globalization;
 namespace FlMicroservices.Core.Data;
 
 /// <summary>Label-skewed non-IID split: each class is divided among clients in proportions drawn from a symmetric Dirichlet(alpha).</summary>
-/// <remarks>
-/// <para>
-/// For every class, proportions p ~ Dir(<see cref="Alpha"/>) over the clients are drawn, the class's indices are
-/// shuffled, and client j receives the run between floor(P(j-1) n) and floor(P(j) n), where P is the cumulative sum of p
-/// and n the class size (the last client takes the remainder). Small alpha concentrates each class on few clients; large
-/// alpha approaches an IID split.
-/// </para>
-/// <para>
-/// Empty clients, as in the common <c>min_require_size</c> loop: the whole draw is repeated until every client holds at
-/// least <see cref="MinSamplesPerClient"/> samples, at most <see cref="MaxAttempts"/> times. If no attempt succeeds, the
-/// attempt with the smallest total shortfall is kept and repaired by moving randomly chosen samples, one at a time, from
-/// the currently largest client to the currently smallest, until every client holds min(MinSamplesPerClient,
-/// floor(samples / clients)) samples. The repair only ever takes from a client above that target, so it always ends; it
-/// softens the skew slightly, and only in settings (tiny alpha, many clients) where a pure draw would leave clients empty.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/data.md, "Notes: DirichletPartitioner".</remarks>
 public sealed class DirichletPartitioner : IPartitioner
 {
     public const int DefaultMinSamplesPerClient = 1;

@@ -1,22 +1,7 @@
 namespace FlMicroservices.Core.Data;
 
 /// <summary>McMahan et al. (2017) pathological non-IID split: label-sorted samples cut into equal shards, a few random shards per client.</summary>
-/// <remarks>
-/// <para>
-/// Samples are sorted by label (ties by index), the sorted sequence is cut into clientCount x <see cref="ShardsPerClient"/>
-/// contiguous shards whose sizes differ by at most one, and each client receives <see cref="ShardsPerClient"/> shards
-/// chosen uniformly without replacement.
-/// </para>
-/// <para>
-/// Label bound, precisely: a shard holds one label plus one more for every class boundary of the sorted sequence that
-/// falls strictly inside it. When the sample count divides evenly into shards and every class size is a multiple of the
-/// shard size, no boundary falls inside a shard, so every client holds at most <see cref="ShardsPerClient"/> labels.
-/// Otherwise a shard straddling a boundary holds two labels (more if a class is smaller than a shard), and a client can
-/// exceed the bound. McMahan's MNIST setting (60 000 samples, 200 shards of 300) is of the second kind, because MNIST's
-/// class sizes are not multiples of 300: up to 9 of its shards straddle a boundary, and a client that receives one
-/// can hold three labels (four if both of its shards straddle).
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/data.md, "Notes: ShardPartitioner".</remarks>
 public sealed class ShardPartitioner : IPartitioner
 {
     public const int DefaultShardsPerClient = 2;

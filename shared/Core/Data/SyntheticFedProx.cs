@@ -1,27 +1,7 @@
 namespace FlMicroservices.Core.Data;
 
 /// <summary>The Synthetic(alpha, beta) and Synthetic-IID federated data of Li et al. 2020 ("Federated Optimization in Heterogeneous Networks", FedProx).</summary>
-/// <remarks>
-/// <para>
-/// Device k draws n_k = floor(lognormal(4, 2)) + 50 samples. Non-IID: u_k ~ N(0, alpha^2) and B_k ~ N(0, beta^2);
-/// W_k ~ N(u_k, 1) (features x classes) and b_k ~ N(u_k, 1) (classes), the bias sharing the weight mean as in the
-/// paper's generator; v_k ~ N(B_k, 1) per feature. alpha controls how much the devices' models differ, beta how much
-/// their inputs differ. IID: one W ~ N(0, 1) and b ~ N(0, 1) for all devices and v_k = 0; alpha and beta are then
-/// validated but unused.
-/// </para>
-/// <para>
-/// Samples are x ~ N(v_k, Sigma) with Sigma diagonal, Sigma_jj = (j + 1)^-1.2, and y = argmax(x W_k + b_k) (softmax
-/// does not change the argmax; ties go to the lower class). Each device's samples are shuffled and the first
-/// floor(0.9 n_k) become its training split, the rest its test split.
-/// </para>
-/// <para>
-/// Labels are computed from the features after rounding them to float, so a stored sample's label is exactly the
-/// generating model's prediction for it. lognormal(4, 2) is heavy-tailed: a device can receive tens of thousands of
-/// samples, which is faithful to the paper; <c>maxSamplesPerDevice</c> caps n_k (for tests) without changing the
-/// n_k of devices below the cap, though the later draws then differ.
-/// </para>
-/// <para>Everything comes from one <c>new Random(seed)</c>, so a seed fixes the data set.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/data.md, "Notes: SyntheticFedProx".</remarks>
 public static class SyntheticFedProx
 {
     public const int DefaultDevices = 30;

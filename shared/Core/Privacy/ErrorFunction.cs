@@ -3,20 +3,7 @@ namespace FlMicroservices.Core.Privacy;
 /// <summary>
 /// The complementary error function erfc(x) = (2/√π) ∫ₓ^∞ e^(−t²) dt and its logarithm, to about 1e-16 relative error.
 /// </summary>
-/// <remarks>
-/// Uses the rational Chebyshev approximations of W. J. Cody, "Rational Chebyshev approximations for the error
-/// function", Mathematics of Computation 23 (1969) 631–637, with the coefficients and region boundaries of his
-/// portable routine CALERF (SPECFUN, ACM TOMS Algorithm 715, 1993):
-/// <list type="bullet">
-/// <item>|x| ≤ 0.46875: erf(x) = x·P₃(x²)/Q₃(x²), erfc = 1 − erf;</item>
-/// <item>0.46875 &lt; x ≤ 4: erfc(x) = e^(−x²)·P₈(x)/Q₈(x);</item>
-/// <item>x &gt; 4: erfc(x) = (e^(−x²)/x)·(1/√π − z·P₄(z)/Q₄(z)) with z = 1/x².</item>
-/// </list>
-/// Negative arguments use erfc(−x) = 2 − erfc(x). In the last two regions e^(−x²) is evaluated as
-/// e^(−u²)·e^(−(x−u)(x+u)) with u = x rounded down to a multiple of 1/16, so that the rounding of x² is not
-/// amplified (Cody's device). <see cref="LogErfc"/> takes the logarithm of the same factors before they are
-/// multiplied, so it stays finite and accurate far beyond the point (x ≈ 26.5) where erfc underflows.
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: ErrorFunction".</remarks>
 public static class ErrorFunction
 {
     private const double SmallRegionEnd = 0.46875;

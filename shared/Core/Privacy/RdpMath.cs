@@ -4,32 +4,7 @@ namespace FlMicroservices.Core.Privacy;
 /// Rényi differential privacy (RDP) of the Poisson-subsampled Gaussian mechanism (the per-step mechanism of DP-SGD
 /// and of DP-FedAvg with client sampling): pure functions, no state.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Following I. Mironov, K. Talwar, L. Zhang, "Rényi Differential Privacy of the Sampled Gaussian Mechanism"
-/// (arXiv:1908.10530, 2019): with sampling rate q and noise multiplier σ (noise standard deviation over L2
-/// sensitivity), the mechanism's RDP at order α &gt; 1 is ε(α) = log(A_α)/(α − 1), where
-/// A_α = E_{z∼μ₀}[(μ(z)/μ₀(z))^α], μ₀ = N(0, σ²), μ = (1 − q)·μ₀ + q·N(1, σ²).
-/// </para>
-/// <para>
-/// Integer α (Section 3.2): A_α = Σ_{k=0}^{α} C(α,k)·(1 − q)^(α−k)·q^k·exp((k² − k)/(2σ²)), all terms positive,
-/// summed in log space with log-sum-exp.
-/// </para>
-/// <para>
-/// Fractional α (Section 3.3): with z₀ = σ²·log(1/q − 1) + 1/2 (where q·μ₁ = (1 − q)·μ₀), A_α = A₁ + A₂ with
-/// A₁ = Σ_{i≥0} C(α,i)·(1 − q)^(α−i)·q^i·exp((i² − i)/(2σ²))·erfc((i − z₀)/(√2σ))/2 and
-/// A₂ = Σ_{i≥0} C(α,i)·q^(α−i)·(1 − q)^i·exp(((α−i)² − (α−i))/(2σ²))·erfc((z₀ − (α−i))/(√2σ))/2,
-/// the generalized binomial expansions of (1 − q + q·r)^α on either side of z₀. The positive and the negative
-/// terms (C(α,i) alternates in sign once i &gt; α) are summed separately in log space, and erfc enters through
-/// <see cref="ErrorFunction.LogErfc"/>, so no term overflows or underflows.
-/// </para>
-/// <para>
-/// Accuracy: log A_α is computed to about 1e-16 absolute (A_α ≥ 1 is represented around 1), so a per-step RDP
-/// near or below 1e-16·(α − 1) (tiny q) is resolved only to that absolute level. The series needs many terms only
-/// when q is near 1/2 (then its tails decay polynomially, about 1e5–1e6 terms for α near 1); for q ≤ 0.1 it stops
-/// after a few dozen.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: RdpMath".</remarks>
 public static class RdpMath
 {
     /// <summary>Integer orders up to this use the binomial sum; larger ones (never used in practice) the series.</summary>

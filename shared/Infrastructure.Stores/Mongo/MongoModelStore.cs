@@ -11,19 +11,7 @@ using Polly;
 namespace FlMicroservices.Infrastructure.Stores.Mongo;
 
 /// <summary>The model store over MongoDB: metadata in collections, weights in GridFS; shared by every service instance.</summary>
-/// <remarks>
-/// <para>Layout in database <see cref="MongoOptions.Database"/>: collection <c>model_versions</c> (one
-/// <see cref="ModelVersionDocument"/> per version, unique index on TaskId + Version), collection <c>model_current</c> (one
-/// <see cref="ModelCurrentDocument"/> per task), GridFS bucket <c>weights</c> with files named TASK/versions/000001 and
-/// TASK/candidates/round-000001, holding little-endian float32 values with their SHA-256 in the file metadata ("digest"),
-/// checked on every load.</para>
-/// <para>Versions are written once: the weights are uploaded first and a version exists once its metadata document does.
-/// Saving a version number that exists throws <see cref="InvalidOperationException"/>, except when the stored version is
-/// exactly the one being saved (same metadata, same weights), which is accepted as a no-op so that a retried save whose
-/// first attempt did reach the server succeeds. Saving a candidate for the same round again replaces it (older revisions
-/// are deleted). Every call goes through the resilience pipeline; the index is created on first use or by
-/// <see cref="EnsureIndexesAsync"/>, idempotently.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/infrastructure.md, "Store notes: MongoModelStore".</remarks>
 public sealed partial class MongoModelStore : IModelStore
 {
     public const string VersionsCollection = "model_versions";

@@ -9,17 +9,7 @@ using StackExchange.Redis;
 namespace FlMicroservices.Infrastructure.Stores.Redis;
 
 /// <summary>The client-health store over Redis, shared by every service instance; heartbeats expire after a TTL.</summary>
-/// <remarks>
-/// <para>Each client's record is a hash (<see cref="RedisHealthKeys.Client"/>) that expires <see cref="RedisOptions.HeartbeatTtl"/>
-/// after its last upsert: a client that stops sending heartbeats disappears. Two sorted sets index the records so that no
-/// query scans them: <see cref="RedisHealthKeys.Healthy"/> (ids of Healthy clients scored by LastSeen, which answers
-/// <see cref="GetHealthyAsync"/> with one ZRANGEBYSCORE) and <see cref="RedisHealthKeys.Registered"/> (every id scored by its
-/// record's expiry, which makes <see cref="CountAsync"/> exact). Index entries of expired records are pruned by the healthy
-/// query, atomically in a server-side script.</para>
-/// <para>Expiry scores come from this process's clock (<see cref="TimeProvider"/>) while the hash expires by the Redis server's
-/// clock: the two should agree to well within the TTL. LastSeen round-trips to the tick (as UTC); every call goes through the
-/// resilience pipeline, which retries <see cref="RedisConnectionException"/> and <see cref="RedisTimeoutException"/>.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/infrastructure.md, "Store notes: RedisClientHealthStore".</remarks>
 public sealed class RedisClientHealthStore : IClientHealthStore
 {
     /// <summary>Upserts sent in one MULTI/EXEC by <see cref="UpsertManyAsync"/>.</summary>

@@ -39,18 +39,7 @@ public interface ISecureAggregationInputObserver
 /// driven by the aggregation service's <see cref="SecAggServerMessage"/>s, answering with <see cref="SecAggClientMessage"/>s,
 /// and streaming the masked update as UInt32 slices followed by <see cref="MaskedUpdateSubmitted"/>.
 /// </summary>
-/// <remarks>
-/// <para>
-/// A client advertises its keys as soon as the round starts (training runs meanwhile), shares its keys when the key directory
-/// arrives, and masks once both its trained update and its share delivery are in, whichever comes last: the update is
-/// clipped to [−c, c] per coordinate, quantised and masked, and never leaves the node in the clear. It reveals its shares when
-/// the unmasking request arrives, and then forgets the round.
-/// </para>
-/// <para>
-/// Simulated dropouts (<see cref="NodeOptions.DropoutRate"/>) do not train; each stops at a stage drawn from the round's
-/// seed: before advertising its keys, after advertising them, or after sharing them.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Node notes: SecureRoundParticipation".</remarks>
 public sealed class SecureRoundParticipation(
     IModelVersionReader models,
     IUpdateStreamProducer stream,

@@ -8,31 +8,7 @@ namespace FlMicroservices.Core.Privacy.Dp;
 /// <summary>
 /// Standard normal draws from a <see cref="RandomNumberGenerator"/>: the noise of the Gaussian mechanism in DP-FedAvg and DP-SGD.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Source.</b> In a deployment the bytes come from the operating system's CSPRNG (<see cref="CreateSecure"/>), so nobody,
-/// the operator included, can predict or replay the noise. Under a seed (<see cref="FromSeed"/>) they come from
-/// <see cref="SeededRandomNumberGenerator"/>, the AES-CTR keystream under a key derived from the seed with HKDF: a
-/// cryptographically adequate stream, but reproducible by anyone who knows the seed, so it is for simulations and tests
-/// only; noise whose seed is known can be subtracted and gives no privacy.
-/// </para>
-/// <para>
-/// <b>Transform.</b> Box–Muller (G. E. P. Box, M. E. Muller, "A note on the generation of random normal deviates",
-/// Ann. Math. Statist. 29, 1958): from independent uniforms u₁ ∈ (0, 1] and u₂ ∈ [0, 1),
-/// r = √(−2 ln u₁), z₀ = r·cos(2πu₂), z₁ = r·sin(2πu₂) are independent N(0, 1). Each uniform takes 53 random bits
-/// (u = k·2⁻⁵³), so u₁ is never 0 and |z| ≤ √(2·53·ln 2) ≈ 8.57: the tails are cut at 8.57σ, a probability of about
-/// 1e-17 per draw. Draws are made 1,024 pairs at a time with <see cref="TensorPrimitives"/> (vectorised log, sqrt, sinπ and
-/// cosπ; a few nanoseconds per draw, so the source's bytes dominate: about 1.5 ns per draw from the OS CSPRNG, 13 ns from the
-/// seeded AES-CTR stream).
-/// </para>
-/// <para>
-/// <b>Known limitation.</b> Like every floating-point sampler without snapping, the low-order bits of the samples are
-/// not exactly those of a real Gaussian (I. Mironov, "On significance of the least significant bits for differential
-/// privacy", CCS 2012, shows the attack for the Laplace mechanism); the platform accepts this, as TensorFlow Privacy and
-/// Opacus do.
-/// </para>
-/// <para>Not thread-safe. The sequence of values depends only on the source and on the order of calls.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: GaussianNoise".</remarks>
 public sealed class GaussianNoise : IDisposable
 {
     private const int Pairs = 1024;

@@ -4,24 +4,7 @@ using System.Security.Cryptography;
 namespace FlMicroservices.Core.Privacy.SecAgg;
 
 /// <summary>An element of the prime field GF(p), p = 2^127 − 1 (a Mersenne prime): the field of the Shamir shares.</summary>
-/// <remarks>
-/// <para>
-/// <b>Why this field.</b> A Mersenne modulus makes reduction two shifts, a mask and an addition on <see cref="UInt128"/>, with no
-/// division and no multi-word library, and 127 bits hold a 120-bit (15-byte) chunk of a secret with room to spare, so a
-/// 16-byte self-mask seed is 2 elements and a 32-byte P-256 private scalar is 3 (<see cref="ShamirSecretSharing"/>).
-/// Each chunk is shared on its own polynomial, which keeps Shamir's perfect secrecy per chunk (a chunk is below p).
-/// </para>
-/// <para>
-/// <b>Representation.</b> Values are kept canonical, in [0, p). On the wire an element is 16 bytes, little-endian, and a
-/// decoder must reject non-canonical encodings (<see cref="TryRead"/>), so every element has exactly one encoding and a hash
-/// commitment to the bytes is a commitment to the element.
-/// </para>
-/// <para>
-/// <b>Multiplication.</b> The 254-bit product is split as <c>hi * 2^127 + lo</c> with both halves below 2^127; since
-/// 2^127 ≡ 1 (mod p) the product is congruent to <c>hi + lo</c> &lt; 2^128, and one more fold and one conditional subtraction
-/// make it canonical.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: Field127".</remarks>
 public readonly struct Field127 : IEquatable<Field127>
 {
     /// <summary>Bytes of one encoded element.</summary>

@@ -19,30 +19,7 @@ public enum QuantizationRounding
 /// <summary>
 /// Maps float updates to the group Z_2^32 in which secure aggregation adds masked vectors, and the sum back to reals.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>The grid.</b> With clip bound c and at most n summands, R = ⌊(2^31 − 1) / n⌋ and the scale is s = R / c, so the
-/// quantisation step is Δ = 1/s = c / R (for example c = 1, n = 100: R = 21,474,836 and Δ = 4.66e-8). A value x is
-/// clipped to [−c, c], scaled to x·s in double (exact to 2^-22 of a step: a float times a double below 2^31) and rounded
-/// to an integer q with |q| ≤ R, which is stored as the uint with the same bits as the int q (two's complement).
-/// </para>
-/// <para>
-/// <b>No wrap-around.</b> The sum of at most n such integers lies in [−nR, nR] ⊆ [−(2^31 − 1), 2^31 − 1], so the sum modulo
-/// 2^32, read back as an int, is the true integer sum: the masks, which are uniform over Z_2^32, cancel exactly and the
-/// final reading is never ambiguous. The scale is therefore fixed by the number of clients registered for the round, not
-/// by how many survive.
-/// </para>
-/// <para>
-/// <b>Speed.</b> Nearest rounding is vectorised (8 values per step on 256-bit vectors, in double throughout, so the
-/// result is the same as the scalar definition bit for bit); stochastic rounding is scalar.
-/// </para>
-/// <para>
-/// <b>Error.</b> Each value is off by at most Δ/2 with <see cref="QuantizationRounding.Nearest"/> and by less than Δ with
-/// <see cref="QuantizationRounding.Stochastic"/> (which is unbiased), so a dequantised sum of m clients is within
-/// m·Δ/2 (resp. m·Δ) of the exact sum of the clipped inputs (<see cref="SumErrorBound"/>). Clipping itself is the only
-/// other change, and none at all for inputs already within [−c, c].
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: FixedPointQuantizer".</remarks>
 public sealed class FixedPointQuantizer
 {
     private const int Batch = 4096;

@@ -7,23 +7,7 @@ namespace FlMicroservices.Core.Privacy.SecAgg;
 /// exactly its neighbours. The complete graph is SecAgg (Bonawitz et al. 2017); a sparse graph of degree O(log n) is SecAgg+
 /// (Bell et al. 2020).
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Construction.</b> SecAgg+ uses a randomly relabelled Harary graph H(k, n): place the n clients on a cycle in the order of
-/// a uniformly random permutation and join each to the k/2 clients on either side. Every client then has degree exactly k,
-/// the graph is symmetric, and it is connected (it contains the cycle), indeed k-connected, so dropping fewer than k clients
-/// never splits it. The random relabelling, which is what Bell et al. require (their graphs are random so that a coalition
-/// chosen in advance is unlikely to surround an honest client), is drawn from <see cref="SeededRandomNumberGenerator"/>
-/// keyed by the public round seed, so server and clients compute the same graph without exchanging it.
-/// </para>
-/// <para>
-/// <b>Degree.</b> <see cref="DefaultDegree"/> is k = 2⌈log2 n⌉, which is even and grows like log n (14 at n = 100, 20 at
-/// n = 1,000, 28 at n = 10,000). Bell et al. show that a degree of this order suffices for their security and correctness
-/// statements, with constants that depend on the tolerated dropout and corruption rates; this default is a practical
-/// choice, not their bound, and callers who need a given failure probability should pass their own degree. An odd degree
-/// is rounded up to the next even number (H(k, n) with odd k needs n even), and any degree ≥ n − 1 gives the complete graph.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: NeighbourGraph".</remarks>
 public sealed class NeighbourGraph
 {
     private readonly int[][]? _neighbours; // sorted; null for the complete graph

@@ -25,25 +25,7 @@ public sealed record SecAggClientOptions
 /// graph is sparse), as a transport-independent state machine: each method consumes the server's message of a round and
 /// returns the client's reply.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Rounds.</b> <see cref="AdvertiseKeys"/> (round 0) makes two P-256 key pairs, c for the share channel and s for the
-/// pairwise masks, and a 16-byte self-mask seed b_u, and commits to b_u. <see cref="ShareKeys"/> (round 1) splits b_u and the
-/// private scalar of s_u with threshold t among the neighbours in the directory and the client itself, and encrypts each
-/// neighbour's pair of shares under a key derived from ECDH on the c keys. <see cref="MaskInput"/> (round 2) checks the
-/// shares it received (authentication, canonical encoding, the dealer's commitments), quantises the update and masks it:
-/// y_u = x_u + PRG(b_u) + Σ_{v&gt;u} PRG(s_uv) − Σ_{v&lt;u} PRG(s_uv) over Z_2^32, v ranging over the neighbours that completed
-/// round 1 (those whose shares were delivered), s_uv = HKDF(ECDH(s_u, s_v)). <see cref="Unmask"/> (round 3) reveals the
-/// b shares of clients in the sum and the s shares of clients that dropped.
-/// </para>
-/// <para>
-/// <b>What an honest client refuses.</b> Revealing both shares of one client would let the server strip that client's masks,
-/// so a request naming a client in both lists, naming the requester as dropped, naming clients that are not its neighbours
-/// or naming fewer survivors than the threshold makes the client abort (<see cref="SecAggAbortedException"/>), as do a
-/// directory or delivery that is not about its neighbours, or too few neighbours to reach the threshold.
-/// </para>
-/// <para>Not thread-safe; one instance per client per round. Secrets are zeroed once the client has unmasked or is disposed.</para>
-/// </remarks>
+/// <remarks>Not thread-safe; one instance per client per round. Its rounds and refusals: docs/secure-aggregation.md, "The protocol client (SecAggClient)".</remarks>
 public sealed class SecAggClient : IDisposable
 {
     private readonly SecAggParameters _parameters;

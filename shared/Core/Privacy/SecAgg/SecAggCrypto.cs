@@ -17,21 +17,7 @@ public enum SharedSecret : byte
 /// <summary>
 /// The primitives of the protocol, all from the .NET base library: ECDH on P-256, HKDF-SHA256, AES-128-GCM, SHA-256.
 /// </summary>
-/// <remarks>
-/// <list type="bullet">
-/// <item>Public keys travel as X ‖ Y (64 bytes, big-endian coordinates); importing checks that the point is on the curve.</item>
-/// <item>Key agreement is the raw ECDH x-coordinate, which is then fed to HKDF-SHA256 with the session id as salt and an info
-/// string naming the purpose and the two client ids (smaller first, so both ends derive the same key): a 16-byte mask seed
-/// s_uv from the masking keys, a 16-byte AES-GCM key from the encryption keys.</item>
-/// <item>Shares are encrypted with AES-128-GCM, 16-byte tag. The nonce is dealer id ‖ holder id ‖ 0 (4 + 4 + 4 bytes, little-endian):
-/// each key is used in one round for the two directions of one pair, so the nonces never repeat under a key. The associated
-/// data is the session id.</item>
-/// <item>A share commitment is the first 16 bytes of SHA-256(tag ‖ session ‖ secret kind ‖ dealer ‖ holder ‖ share): binding
-/// against a holder who would return another share (a second preimage costs 2^128), and hiding because the shares of fewer than
-/// t holders are uniformly random field elements. The self-mask commitment is the full SHA-256 of tag ‖ session ‖ dealer ‖ b_u,
-/// hiding because b_u is 128 uniformly random bits.</item>
-/// </list>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: SecAggCrypto".</remarks>
 internal static class SecAggCrypto
 {
     public const int PublicKeyBytes = 64;

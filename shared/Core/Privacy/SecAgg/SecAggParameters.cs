@@ -8,25 +8,7 @@ namespace FlMicroservices.Core.Privacy.SecAgg;
 /// The public setting of one secure-aggregation round, which the server announces and every party checks: who may take
 /// part, the vector length, the quantisation, the neighbour graph and the reconstruction threshold.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Clients</b> are numbered 0 to n − 1 for the round (the service maps its own client ids to these slots). The Shamir
-/// evaluation point of client u is u + 1.
-/// </para>
-/// <para>
-/// <b>Share holders and threshold.</b> Client u deals shares of its two secrets to its k neighbours and keeps one itself, so
-/// each secret has k + 1 holders (n for full SecAgg, where k = n − 1, as in Bonawitz et al.'s Fig. 4 where shares go to all of
-/// U1). Any t holders reconstruct, t − 1 learn nothing. The default t = ⌊(k + 1)/2⌋ + 1 is a strict majority of the holders:
-/// a coalition must include more than half of a client's neighbourhood to learn its secrets, and the round survives the
-/// loss of fewer than half of every neighbourhood (the dealer itself, when it drops, is one of them). Raise t for more
-/// protection against colluding clients, lower it for more dropout tolerance.
-/// </para>
-/// <para>
-/// <b>Session id.</b> SHA-256 of a domain tag, the round seed and every other parameter. It is the HKDF salt of every key
-/// derived in the round and the associated data of every share ciphertext, so keys, shares and commitments of one round
-/// (or of one parameter set) are useless in another.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: SecAggParameters".</remarks>
 public sealed class SecAggParameters
 {
     /// <summary>Bytes of the public round seed.</summary>

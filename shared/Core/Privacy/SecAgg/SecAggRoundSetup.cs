@@ -8,22 +8,7 @@ namespace FlMicroservices.Core.Privacy.SecAgg;
 /// How a platform round becomes a secure-aggregation round, computed the same way by the aggregation service and by every
 /// node from the round's public announcement alone, so that nothing about the setting has to be negotiated.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Protocol ids.</b> The participants, sorted by ordinal string comparison, are the protocol's clients 0 to n − 1 (so
-/// their Shamir evaluation points are 1 to n).
-/// </para>
-/// <para>
-/// <b>Round seed.</b> SHA-256 of a domain tag, the task id, the round, the base model version and the task seed. It is public
-/// (as the protocol allows: it fixes the SecAgg+ neighbour graph and the session id, not any secret) and differs for every
-/// round of every task, so keys and shares of one round are useless in another.
-/// </para>
-/// <para>
-/// <b>Quantisation.</b> Every coordinate is clipped to [−c, c] and rounded to the nearest point of the grid of
-/// <see cref="FixedPointQuantizer"/> sized for n summands: the dequantised sum of m inputs is within m·Δ/2 of the exact sum
-/// of the clipped inputs.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: SecAggRoundSetup".</remarks>
 public sealed class SecAggRoundSetup
 {
     private readonly string[] _clients;

@@ -9,43 +9,7 @@ namespace FlMicroservices.Core.Privacy.SecAgg;
 /// one running total of the masked vectors (added as they arrive, so memory is O(P) whatever the number of clients), the
 /// shares clients reveal, and finally the sum.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Flow.</b> For each round call the <c>Receive…</c> method for every message that arrives, then the matching
-/// <c>Close…</c> method when the round's deadline passes; whoever has not spoken by then has dropped. Round 0:
-/// <see cref="ReceiveAdvertiseKeys"/>, <see cref="CloseAdvertiseKeys"/> (returns each client's <see cref="KeyDirectory"/>).
-/// Round 1: <see cref="ReceiveShareKeys"/>, <see cref="CloseShareKeys"/> (returns the <see cref="ShareDelivery"/> messages).
-/// Round 2: <see cref="ReceiveMaskedInput"/>, <see cref="CloseMaskedInput"/> (returns the <see cref="UnmaskingRequest"/>s).
-/// Round 3: <see cref="ReceiveUnmaskingResponse"/>, <see cref="Finish"/> (returns the sum).
-/// </para>
-/// <para>
-/// <b>Threat model.</b> The server is honest but curious (it follows the protocol; Bonawitz et al.'s extra consistency round
-/// against a server that lies about who dropped is not implemented). Clients may be malicious in the shares they deal and
-/// reveal, and such a client is named in <see cref="Misbehaving"/>:
-/// </para>
-/// <list type="bullet">
-/// <item>A dealer publishes, with its encrypted shares, a 16-byte hash commitment to each share (<see cref="ShareKeys"/>).
-/// A holder whose share fails AES-GCM authentication, is not canonical, or does not match its commitment complains in its
-/// <see cref="MaskedInput"/>, and the dealer is named. The round goes on without those shares: the complainers are not
-/// counted as holders of the dealer's secrets, and the round fails cleanly if fewer than t valid holders remain. The
-/// dealer's own masked input stays in the sum when its secrets can still be reconstructed (the running total cannot give it
-/// back; excluding a client named here from later rounds is the caller's policy). Complaints are trusted: a false one only
-/// removes one share from the count, a loss of availability at worst, never of privacy.</item>
-/// <item>A holder that reveals in round 3 a share that does not match the dealer's commitment is caught at once; all of its
-/// shares are discarded.</item>
-/// <item>A dealer that deals shares not on one polynomial (with matching commitments, so no holder can tell) is caught at
-/// reconstruction: <see cref="ShamirSecretSharing.Decode"/> checks all shares against the polynomial through t of them and
-/// corrects up to ⌊(m − t)/2⌋ bad ones out of m. Every reconstructed secret is then checked exactly: b_u against the
-/// commitment of round 0, the s private scalar by deriving its public key and comparing it with the advertised one.</item>
-/// </list>
-/// <para>
-/// <b>Failure.</b> When a secret needed for the sum cannot be recovered (fewer than t holders left or valid, or shares that
-/// do not decode to the committed secret) the round is abandoned with <see cref="SecAggAbortedException"/>. Every secret is
-/// reconstructed and verified before any mask is removed, so a failed round leaves only the masked running total, which is
-/// discarded: no partial sum is ever formed. Below the threshold the server stops already at <see cref="CloseMaskedInput"/>,
-/// before any client reveals a share.
-/// </para>
-/// </remarks>
+/// <remarks>Its flow, threat model and failure behaviour: docs/secure-aggregation.md, "The protocol server (SecAggServer)".</remarks>
 public sealed class SecAggServer : IDisposable
 {
     private readonly SecAggParameters _parameters;

@@ -6,24 +6,7 @@ namespace FlMicroservices.Core.Privacy.SecAgg;
 /// <summary>
 /// A compact binary encoding of the messages, whose lengths are what <see cref="SecAggSimulator"/> counts as bytes on the wire.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Every message is one type byte (<see cref="SecAggMessageKind"/>) followed by its fields in declaration order; integers and
-/// vector elements are little-endian 32-bit, lists are a 32-bit count followed by the items, and keys, commitments, shares and
-/// ciphertexts have fixed lengths, so they carry no length prefix:
-/// </para>
-/// <list type="table">
-/// <item><term>AdvertiseKeys</term><description>1 + 4 + 64 + 64 + 32 = 165 bytes.</description></item>
-/// <item><term>KeyDirectory</term><description>1 + 4 + 4 + 164 per neighbour.</description></item>
-/// <item><term>ShareKeys</term><description>1 + 4 + 16 + 16 + 4 + 132 per holder (id 4, ciphertext 96, two commitments 32).</description></item>
-/// <item><term>ShareDelivery</term><description>1 + 4 + 4 + 132 per dealer.</description></item>
-/// <item><term>MaskedInput</term><description>1 + 4 + 4 + 4P + 4 + 4 per complaint.</description></item>
-/// <item><term>UnmaskingRequest</term><description>1 + 4 + 4 + 4 per survivor + 4 + 4 per dropped client.</description></item>
-/// <item><term>UnmaskingResponse</term><description>1 + 4 + 4 + 36 per b share + 4 + 52 per s share.</description></item>
-/// <item><term>PlainUpdate</term><description>1 + 4 + 4 + 4P (the float32 baseline).</description></item>
-/// </list>
-/// <para>Decoding checks every length and count against the bytes present and throws <see cref="FormatException"/> otherwise.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: SecAggWire".</remarks>
 public static class SecAggWire
 {
     /// <summary>Bytes of a revealed share of b_u: 2 field elements.</summary>

@@ -18,22 +18,7 @@ public sealed record ShamirDecoding(Field127[]? Secret, IReadOnlyList<int> Incon
 /// <summary>
 /// Shamir secret sharing (Shamir 1979) over <see cref="Field127"/>, with error detection and correction of dealt shares.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Secrets as field elements.</b> A byte string is cut into 15-byte chunks (the last may be shorter), each read as a
-/// little-endian integer below 2^120 &lt; p, and each chunk gets its own random polynomial of degree t − 1 whose constant
-/// term is the chunk. A share is the vector of evaluations at one point x ≠ 0. Any t shares determine every polynomial
-/// (Lagrange interpolation), and for each chunk any t − 1 shares are uniformly distributed whatever the chunk is.
-/// </para>
-/// <para>
-/// <b>Malicious dealers.</b> A dealer may hand out values that do not lie on one polynomial of degree t − 1. With m ≥ t
-/// shares, <see cref="Decode"/> interpolates the first t and checks the other m − t against it; if all agree the shares are
-/// consistent. Otherwise it runs Berlekamp–Welch decoding (Welch and Berlekamp 1986), which recovers the polynomial when at
-/// most e = ⌊(m − t)/2⌋ shares are wrong, and reports which shares are off it. Reed–Solomon decoding cannot do better than
-/// that bound, so with more bad shares the result is a failure rather than a guess; callers should still check the recovered
-/// secret against a commitment, because a dealer can also share a consistent polynomial with the wrong secret.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Library notes: ShamirSecretSharing".</remarks>
 public static class ShamirSecretSharing
 {
     /// <summary>Bytes of secret per field element: 15, so a chunk is below 2^120 &lt; p.</summary>
