@@ -120,15 +120,7 @@ public sealed class ComposeSecretsTests : IAsyncLifetime
         return output.Result;
     }
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "FlMicroservices.sln"))) return dir.FullName;
-            throw new InvalidOperationException($"No FlMicroservices.sln above {AppContext.BaseDirectory}.");
-        }
-    }
+    private static string RepositoryRoot => Repository.Root;
 
     private sealed class ProbeConsumer(ConcurrentBag<Guid> received) : IConsumer<ComposeProbe>
     {

@@ -177,13 +177,5 @@ public sealed class KubernetesManifestTests : IDisposable
             if (Path.GetFileName(file) != "credentials.env") File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
     }
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "FlMicroservices.sln"))) return dir.FullName;
-            throw new InvalidOperationException($"No FlMicroservices.sln above {AppContext.BaseDirectory}.");
-        }
-    }
+    private static string RepositoryRoot => Repository.Root;
 }
