@@ -121,12 +121,7 @@ public sealed partial class OutsideHostTests : IDisposable
         return await File.ReadAllTextAsync(log);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => FlMicroservices.Testing.ProcessRunner.FreePort();
 
     private static string FlDll => Path.Combine(AppContext.BaseDirectory, "fl.dll");
 

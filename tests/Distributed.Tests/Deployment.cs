@@ -189,12 +189,7 @@ public sealed class Deployment : IAsyncDisposable
     /// <summary>Every process's log tail, for failure messages.</summary>
     public string Logs() => string.Join("\n", Services.Values.Concat(Nodes).Select(p => $"---- {p.Name} ({p.LogPath})\n{p.Tail(25)}"));
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => ProcessRunner.FreePort();
 
     public async ValueTask DisposeAsync()
     {

@@ -29,6 +29,7 @@ public sealed class SliceIngestionService(
 {
     public const string ConsumerGroup = "aggregation";
 
+    // Not disposed: it holds no wait handle, and the final flush may still run while a host that failed to start disposes its services.
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     /// <summary>How often, without checkpoints, records of closed rounds are committed.</summary>
     public static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(250);
@@ -149,9 +150,4 @@ public sealed class SliceIngestionService(
         finally { _commitGate.Release(); }
     }
 
-    public override void Dispose()
-    {
-        _commitGate.Dispose();
-        base.Dispose();
-    }
 }
