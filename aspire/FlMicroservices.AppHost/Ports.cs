@@ -7,29 +7,8 @@ namespace FlMicroservices.AppHost;
 /// <summary>Loopback ports: free ones for the infrastructure, and whether one accepts connections (readiness).</summary>
 internal static class Ports
 {
-    private static int _next = Random.Shared.Next(0, 10000);
-
-    /// <summary>
-    /// A port nothing listens on now, below the kernel's ephemeral range (32768 and up on Linux) so that no outgoing
-    /// connection can take it before the infrastructure process binds it.
-    /// </summary>
-    public static int Free()
-    {
-        for (var attempt = 0; attempt < 2000; attempt++)
-        {
-            var port = 20000 + Interlocked.Increment(ref _next) % 12000;
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        throw new InvalidOperationException("No free TCP port between 20000 and 31999 on 127.0.0.1.");
-    }
+    /// <summary>A port nothing listens on now, below the ephemeral range (shared/Testing/LoopbackPorts.cs says why).</summary>
+    public static int Free() => FlMicroservices.Testing.LoopbackPorts.Free();
 
     public static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
 

@@ -55,31 +55,8 @@ public static class ProcessRunner
         return new CommandResult(exitCode, output.Trim());
     }
 
-    private static int _nextPort = 20000 + Random.Shared.Next(0, 10000);
-
-    /// <summary>
-    /// A TCP port on 127.0.0.1 that nothing listens on right now, taken below the kernel's ephemeral range (Linux:
-    /// 32768-60999): a port the kernel hands out (port 0) can be taken by any outgoing connection between this
-    /// call and the process that binds it, which made a restarted service fail with "address already in use".
-    /// Ports are handed out in turn from a random start, so two callers in one process never get the same one.
-    /// </summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; attempt < 2000; attempt++)
-        {
-            var port = 20000 + (Interlocked.Increment(ref _nextPort) - 20000) % 12000;
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        throw new InvalidOperationException("No free TCP port between 20000 and 31999 on 127.0.0.1.");
-    }
+    /// <summary>A TCP port on 127.0.0.1 that nothing listens on right now, below the ephemeral range (<see cref="LoopbackPorts"/>).</summary>
+    public static int FreePort() => LoopbackPorts.Free();
 
     /// <summary>The full path of <paramref name="name"/> on PATH, or null.</summary>
     public static string? FindOnPath(string name)
