@@ -12,7 +12,7 @@ using FlMicroservices.Infrastructure.UpdateStream;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using FlMicroservices.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Services.Tests.Aggregation;
@@ -58,9 +58,9 @@ public sealed record HarnessBehaviour
 /// </summary>
 public sealed class SecureAggregationHarness : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly HarnessHost _host;
 
-    private SecureAggregationHarness(IHost host, string root, HarnessClients clients, RecordingStreams consumed)
+    private SecureAggregationHarness(HarnessHost host, string root, HarnessClients clients, RecordingStreams consumed)
     {
         _host = host;
         Root = root;
@@ -72,36 +72,35 @@ public sealed class SecureAggregationHarness : IAsyncDisposable
     public HarnessClients Clients { get; }
     public RecordingStreams Consumed { get; }
     public IModelStore Models => _host.Services.GetRequiredService<IModelStore>();
-    public IBus Bus => _host.Services.GetRequiredService<IBus>();
+    public IBus Bus => _host.Bus;
 
     public static async Task<SecureAggregationHarness> StartAsync()
     {
         var root = Path.Combine(Path.GetTempPath(), "fl-secagg-" + Guid.NewGuid().ToString("N"));
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:ModelStoreRoot"] = Path.Combine(root, "models"),
-        });
-        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("MassTransit", LogLevel.Error);
+        }).Build();
         var stream = new InProcessUpdateStream(3);
         var consumed = new RecordingStreams(stream);
         var clients = new HarnessClients(stream);
-        var services = builder.Services;
-        services.AddSingleton(stream);
-        services.AddSingleton<IUpdateStreamProducer>(stream);
-        services.AddSingleton<IUpdateStreamConsumerFactory>(consumed);
-        services.AddSingleton(clients);
-        services.AddFlMessaging(builder.Configuration, bus =>
+        // MassTransit's test harness carries the bus; the aggregation service's hosted services start with it.
+        var host = await HarnessHost.StartAsync(services =>
+        {
+            services.AddLogging(logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("MassTransit", LogLevel.Error));
+            services.AddSingleton<IConfiguration>(configuration);
+            services.AddSingleton(stream);
+            services.AddSingleton<IUpdateStreamProducer>(stream);
+            services.AddSingleton<IUpdateStreamConsumerFactory>(consumed);
+            services.AddSingleton(clients);
+            services.AddFlInfrastructure(configuration);
+            services.AddAggregationService(configuration);
+        }, bus =>
         {
             bus.AddAggregationConsumers();
             bus.AddConsumer<HarnessServerMessageConsumer>();
             bus.AddConsumer<HarnessAggregatedConsumer>();
         });
-        services.AddFlInfrastructure(builder.Configuration);
-        services.AddAggregationService(builder.Configuration);
-        var host = builder.Build();
-        await host.StartAsync();
         return new SecureAggregationHarness(host, root, clients, consumed);
     }
 
@@ -129,9 +128,7 @@ public sealed class SecureAggregationHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _host.StopAsync(stopping.Token);
-        _host.Dispose();
+        await _host.DisposeAsync();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }
