@@ -8,30 +8,7 @@ namespace FlMicroservices.Training;
 /// The clipped sum Σᵢ gᵢ·min(1, C/‖gᵢ‖) of per-example cross-entropy gradients gᵢ over a batch: the data-dependent part of
 /// a DP-SGD step (Abadi et al. 2016). The norm ‖gᵢ‖ is over all of the model's parameters together.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Vectorised</b> (models that are a sequence of Linear, ReLU and Flatten layers: logreg and mlp). For a Linear layer
-/// z = W·a + b, example i's gradients are ∂ℓᵢ/∂W = gᵢ·aᵢᵀ and ∂ℓᵢ/∂b = gᵢ, with aᵢ the layer's input and gᵢ = ∂ℓᵢ/∂zᵢ
-/// (I. Goodfellow, "Efficient Per-Example Gradient Computations", arXiv:1510.01799, 2015). One forward pass records every
-/// aᵢ, one backward pass of Σᵢ ℓᵢ to the layer outputs gives every gᵢ (example i's loss reaches only its own row), so
-/// ‖∂ℓᵢ/∂W‖² + ‖∂ℓᵢ/∂b‖² = ‖gᵢ‖²·(‖aᵢ‖² + 1) without ever forming a per-example gradient, and the clipped sum is one
-/// matrix product per layer, (c ∘ G)ᵀ·A with cᵢ = min(1, C/‖gᵢ‖). Its cost is about that of an ordinary step.
-/// </para>
-/// <para>
-/// <b>Micro-batches</b> (any model, e.g. the cnn): one forward and one backward pass per example, each gradient measured,
-/// scaled and added to the sum. That is B passes of batch size 1 instead of one pass of size B: libtorch's per-call
-/// overhead and the loss of batching make a step several times slower than a non-private step (about B times in the worst
-/// case), while memory stays one gradient plus the sum.
-/// </para>
-/// <para>Both give the same result up to float rounding (the tests compare them).</para>
-/// <para>
-/// <b>Cost</b>, measured on the 2-core build machine (AMD EPYC, one libtorch thread, MNIST-sized inputs, B = 10), per step:
-/// mlp 0.49 ms plain, 0.46 ms with vectorised clipping, 2.7 ms with micro-batches (5.5×); cnn 12.9 ms plain, 37–43 ms
-/// clipped (micro-batches, about 3×). The noise of DP-SGD adds one Gaussian draw per parameter and step
-/// (<see cref="Core.Privacy.Dp.GaussianNoise"/>: about 10 ns from the OS CSPRNG, 20 ns from a seeded stream), i.e. 2–4 ms
-/// for the mlp's 199k parameters and 16–33 ms for the cnn's 1.66M, which then dominates the step.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: PerSampleGradients".</remarks>
 public static class PerSampleGradients
 {
     /// <summary>True when <paramref name="model"/> is a sequence of Linear, ReLU and Flatten layers (the vectorised path applies).</summary>

@@ -8,24 +8,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// Adaptive federated optimization (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2): the server
 /// treats the round's weighted mean delta as a pseudo-gradient and applies Adagrad, Adam or Yogi to it.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Per round, with Delta the weighted mean delta:
-/// m = beta1 * m + (1 - beta1) * Delta; v = the variant's second-moment update of v with Delta^2;
-/// x = x + eta * m / (sqrt(v) + tau). There is no bias correction, as in the paper's Algorithm 2.
-/// </para>
-/// <para>
-/// State: m starts at 0 and v at tau^2. The paper initialises v_{-1} &gt;= tau^2; tau^2 is the smallest such value, so it
-/// adds nothing in practice yet keeps v strictly positive from the start. (Flower, in the versions we read, starts v at
-/// zero; with tau = 1e-9 the two differ by 1e-18 in v.) Both are one float per parameter and live in the strategy
-/// instance, which lasts for the whole task.
-/// </para>
-/// <para>
-/// Defaults are the paper's as used by Flower: eta (server learning rate) 0.1, beta1 0.9, beta2 0.99, tau 1e-9.
-/// The step is one vectorised pass in float; every operation in it is correctly rounded (no fused multiply-add), so
-/// vector and scalar lanes agree and the step is as order-invariant as the mean it starts from.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: FedOpt".</remarks>
 public abstract class FedOpt : IAggregationStrategy, ICheckpointable
 {
     public const double DefaultEta = 0.1;

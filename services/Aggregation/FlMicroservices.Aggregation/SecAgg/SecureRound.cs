@@ -13,35 +13,7 @@ namespace FlMicroservices.Aggregation.SecAgg;
 /// One secure-aggregation round on the aggregation service: drives a <see cref="SecAggServer"/> with the participants'
 /// messages from the bus and their masked slices from the update stream, and turns the unmasked sum into the next model.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Phases.</b> Protocol round 0 (AdvertiseKeys), 1 (ShareKeys), 2 (masked input) and 3 (unmasking) each end when every
-/// client the phase expects has answered (or been refused), and at the latest at the phase's deadline
-/// (<see cref="SecureAggregationOptions"/>); then the server's replies (KeyDirectory, ShareDelivery, UnmaskingRequest) go out
-/// as <see cref="SecAggServerMessage"/>s. Whoever has not answered by then has dropped.
-/// </para>
-/// <para>
-/// <b>Masked input.</b> A client's masked vector arrives as <see cref="ElementType.UInt32"/> slices on the update stream,
-/// followed by a <see cref="MaskedUpdateSubmitted"/> on the bus (complaints and the digest of the slices). Its slices are
-/// buffered until the whole vector and the completion message are in and the digest matches; only then is the vector added
-/// to the server's running total, and the buffer released. A client whose masked input is incomplete when the phase ends is
-/// a dropout and its partial slices are discarded, so it cannot corrupt the sum. The memory this takes is the masked
-/// vectors of the clients that are part-way through streaming: O(P) for the running total plus 4P bytes per client in
-/// flight (at worst every client of the round, when the completion messages all come last).
-/// </para>
-/// <para>
-/// <b>No plain update.</b> A float32 slice in a secure round is refused: its sender is named in the rejections and is not
-/// counted in the sum (when its masked input is not in the total yet; otherwise the rejection says so).
-/// </para>
-/// <para>
-/// <b>The result.</b> The sum over the m clients in it, dequantised, divided by m: the unweighted mean of the clipped
-/// updates (example counts are not used; each client's clipping is to [−c, c] per coordinate). The task's strategy then
-/// makes its server step with that mean as the round's only "update" (FedAvg: global + mean). Contributors are the clients
-/// in the sum; rejected are those that misbehaved (with the reason); dropouts are the rest. Below the threshold, or without
-/// quorum, the round fails with the reason, and no sum is formed, stored or published.
-/// </para>
-/// <para>Thread-safe: every entry point runs under the round's gate.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/secure-aggregation.md, "Notes: SecureRound".</remarks>
 internal sealed class SecureRound : IDisposable
 {
     /// <summary>The id under which the securely computed mean is folded into the strategy's round.</summary>

@@ -23,22 +23,7 @@ public interface ISelectingRound : IRoundAggregator
 /// update stream keyed by slice index, a partition's slices all go to one instance), aggregates them with its own round of
 /// the same strategy, and the next model is the concatenation of each instance's slices of its result.
 /// </summary>
-/// <remarks>
-/// <para>What each family needs to be exact across instances:</para>
-/// <list type="bullet">
-/// <item>Linear strategies (FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi) and the coordinate-wise robust ones
-/// (median, trimmed mean) work per coordinate, so each instance's slices are already final: nothing but the slices travels,
-/// and the result is bit for bit the single instance's (server-optimizer state stays with the instance that owns the
-/// coordinates, round after round).</item>
-/// <item>Distance-based robust strategies (Krum, Multi-Krum, Bulyan) need one selection for all instances: each sends its
-/// partial squared distances (n × n numbers, never an update), one place sums them (<see cref="PairwiseDistances.Combine"/>),
-/// selects, and every instance aggregates its slices of that selection (<see cref="CoordinateSelection"/>). Summed per
-/// instance and then across instances, the distances may differ from a single instance's in the last bits, so the
-/// selection matches a single instance's except on exact near-ties; given the selection, the result is the same bit for bit.</item>
-/// <item>Clients must be the same on every instance: a client rejected by one instance is taken back out of the others
-/// (<see cref="IRetractableRound"/>), before the selection.</item>
-/// </list>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: SliceShards".</remarks>
 public static class SliceShards
 {
     /// <summary>The instance that holds slice <paramref name="sliceIndex"/> when there are <paramref name="shardCount"/>.</summary>
