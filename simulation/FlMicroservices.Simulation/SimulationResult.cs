@@ -43,6 +43,18 @@ public sealed record SimulationResult(
     [JsonPropertyName("delta")]
     public double? Delta { get; init; }
 
+    /// <summary>The best validated model version (docs/model-lifecycle.md); null when nothing was validated.</summary>
+    [JsonPropertyName("best_version")]
+    public int? BestVersion { get; init; }
+
+    /// <summary>The version current when the task ended (the last accepted one, or the best after a rollback).</summary>
+    [JsonPropertyName("final_version")]
+    public int? FinalVersion { get; init; }
+
+    /// <summary>The folder the best version was exported to (weights.bin and manifest.json), under the run's output folder.</summary>
+    [JsonPropertyName("best_model")]
+    public string? BestModelFolder { get; init; }
+
     /// <summary>True when the task stopped because the next round would have exceeded the ε budget.</summary>
     [JsonPropertyName("privacy_budget_exhausted")]
     public bool PrivacyBudgetExhausted { get; init; }

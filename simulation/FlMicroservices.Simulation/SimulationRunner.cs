@@ -4,6 +4,7 @@ using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.ModelRegistry;
 using FlMicroservices.Node;
 using FlMicroservices.PrivacyAccounting;
@@ -69,13 +70,24 @@ public static class SimulationRunner
                 Privacy = options.Privacy(),
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
-            return await FollowAsync(taskId, options, data, events, progress, host.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
+            var result = await FollowAsync(taskId, options, data, events, progress, host.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
+            return await ExportBestAsync(result, spec, options, host.Services.GetRequiredService<IModelStore>(), cancellationToken);
         }
         finally
         {
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await host.StopAsync(stopping.Token);
         }
+    }
+
+    /// <summary>Writes the best validated version to &lt;out&gt;/best-model (weights.bin and manifest.json).</summary>
+    private static async Task<SimulationResult> ExportBestAsync(SimulationResult result, TaskSpec spec, SimulationOptions options, IModelStore store,
+        CancellationToken cancellationToken)
+    {
+        if (result.BestVersion is not { } best) return result;
+        var folder = Path.GetFullPath(Path.Combine(options.OutDir, "best-model"));
+        await ModelExport.WriteAsync(store, result.TaskId, spec, best, folder, cancellationToken);
+        return result with { BestModelFolder = folder };
     }
 
     private static IHost BuildHost(SimulationOptions options, HostedClient[] clients, IReadOnlyDictionary<string, AttackSpec> attacks, FederatedData data, EventLog events)
@@ -157,6 +169,7 @@ public static class SimulationRunner
         var privacy = new PrivacyProgress(options.DpNoiseMultiplier is not null);
         int? roundsToTarget = null;
         var reason = "unknown";
+        var model = (Best: (int?)null, BestAccuracy: (double?)null);
         var silence = options.RoundTimeout + TimeSpan.FromMinutes(2);
         while (true)
         {
@@ -183,6 +196,7 @@ public static class SimulationRunner
                     progress.UpdateReceived(update.Round, received[update.Round], started.GetValueOrDefault(update.Round).Participants);
                     break;
                 case RoundCompleted completed when completed.TaskId == taskId:
+                    if (completed.BestModelVersion is not null) model = (completed.BestModelVersion, completed.BestAccuracy);
                     var metrics = Measure(completed, observed.SeenAt, started, nodeStats);
                     perRound.Add(metrics);
                     progress.RoundCompleted(metrics);
@@ -191,13 +205,14 @@ public static class SimulationRunner
                         roundsToTarget = completed.Round;
                         reason = $"target accuracy {options.TargetAccuracy:P1} reached in round {completed.Round}";
                         await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
-                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, succeeded: true);
+                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, succeeded: true, model);
                     }
                     break;
                 case TaskCompleted done when done.TaskId == taskId:
                     reason = done.Reason;
+                    if (done.BestModelVersion is not null) model = (done.BestModelVersion, done.BestAccuracy);
                     await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
-                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, done.Succeeded);
+                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, done.Succeeded, model);
             }
         }
     }
@@ -271,14 +286,14 @@ public static class SimulationRunner
     }
 
     private static SimulationResult Summarise(string taskId, SimulationOptions options, FederatedData data, List<RoundMetrics> rounds,
-        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy, bool succeeded)
+        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy, bool succeeded, (int? Version, double? Accuracy) best)
     {
         if (privacy.Enabled)
             rounds = rounds.Select(r => r with { Epsilon = privacy.EpsilonByRound.TryGetValue(r.Round, out var e) ? e : null }).ToList();
         double? spent = privacy.EpsilonByRound.Count > 0 ? privacy.EpsilonByRound.MaxBy(p => p.Key).Value : privacy.Enabled ? 0 : null;
         var accuracies = rounds.Select(r => r.Accuracy).ToArray();
         return new SimulationResult(taskId, data.Description, options.Model, data.ClientTrain.Count, rounds.Count,
-            accuracies.LastOrDefault(), rounds.LastOrDefault()?.Loss, accuracies.Max(),
+            accuracies.LastOrDefault(), rounds.LastOrDefault()?.Loss, best.Accuracy ?? accuracies.Max(),
             accuracies, rounds.Select(r => r.Loss).ToArray(), rounds.Select(r => r.Participants).ToArray(),
             roundsToTarget, options.TargetAccuracy, rounds.Count > 0 ? rounds.Average(r => r.OverheadShare) : 0,
             wall.Elapsed.TotalSeconds, reason, options.Seed)
@@ -290,6 +305,8 @@ public static class SimulationRunner
             Delta = privacy.Enabled ? options.DpDelta : null,
             PrivacyBudgetExhausted = privacy.Exhausted is not null,
             Succeeded = succeeded,
+            BestVersion = best.Version,
+            FinalVersion = rounds.LastOrDefault()?.ModelVersion,
         };
     }
 }

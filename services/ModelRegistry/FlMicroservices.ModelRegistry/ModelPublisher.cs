@@ -1,5 +1,6 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Models;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
@@ -31,7 +32,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                 await store.SaveVersionAsync(existing, weights, cancellationToken);
                 await store.SetCurrentVersionAsync(created.TaskId, 0, cancellationToken);
             }
-            entry.BestAccuracy = existing.Accuracy;
+            if (entry.LatestVersion == 0) entry.History = VersionHistory.Initial(0, existing.Accuracy);
             await publish.Publish(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest, existing.Accuracy, existing.Loss, false), cancellationToken);
         }
         finally { entry.Gate.Release(); }
@@ -56,52 +57,48 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                 await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
                     current?.Accuracy, current?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                     aggregated.FailureReason ?? "round failed", clock.GetUtcNow(), current?.Accuracy is not null,
-                    current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null), publish, cancellationToken);
+                    current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null,
+                    entry.History.Best, entry.History.BestAccuracy), publish, cancellationToken);
                 entry.RoundsDone.Add(aggregated.Round);
                 return;
             }
 
-            var (info, notEvaluated) = entry.RoundVersions.TryGetValue(aggregated.Round, out var stored)
+            var (candidate, notEvaluated) = entry.RoundVersions.TryGetValue(aggregated.Round, out var stored)
                 ? (stored, NotEvaluatedReason(aggregated.TaskId, entry))
                 : await StoreCandidateAsync(aggregated, entry, cancellationToken);
+            var (info, decision) = (candidate.Info, candidate.Decision);
             await PublishOnceAsync(entry, aggregated, new ModelVersionPublished(aggregated.TaskId, info.Version, aggregated.Round, aggregated.BaseModelVersion,
                 info.ParameterCount, info.Digest, info.Accuracy, info.Loss, info.RolledBack), publish, cancellationToken);
-            var currentInfo = info.RolledBack ? await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken) : info;
-            await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, true, info.RolledBack,
+            var currentInfo = info.RolledBack ? await store.GetVersionAsync(aggregated.TaskId, decision.ContinueFrom, cancellationToken) : info;
+            await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, decision.ContinueFrom, true, info.RolledBack,
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
-                info.RolledBack ? $"version {info.Version} rolled back (accuracy {info.Accuracy:F4})" : null, clock.GetUtcNow(),
-                currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null),
+                decision.Reason, clock.GetUtcNow(),
+                currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null,
+                decision.Next.Best, decision.Next.BestAccuracy, decision.Outcome == CandidateOutcome.Stop ? decision.Reason : null),
                 publish, cancellationToken);
             entry.RoundsDone.Add(aggregated.Round);
         }
         finally { entry.Gate.Release(); }
     }
 
-    // Evaluates the candidate, stores it as the next version and makes it current unless it is rolled back.
-    private async Task<(ModelVersionInfo Info, string? NotEvaluated)> StoreCandidateAsync(RoundAggregated aggregated, TaskModels.Entry entry, CancellationToken cancellationToken)
+    // Evaluates the candidate, stores it as the next version and asks the task's rollback policy which version is current.
+    private async Task<(StoredCandidate Candidate, string? NotEvaluated)> StoreCandidateAsync(RoundAggregated aggregated, TaskModels.Entry entry, CancellationToken cancellationToken)
     {
         var weights = await store.LoadCandidateAsync(aggregated.AggregateRef!, cancellationToken);
         var (accuracy, loss, notEvaluated) = Evaluate(aggregated.TaskId, entry, weights);
-        var nonFinite = weights.Any(w => !float.IsFinite(w));
-        var rolledBack = nonFinite || (accuracy is { } a && entry.BestAccuracy is { } best && a < best - entry.Spec.RollbackThreshold);
         var version = entry.LatestVersion + 1;
+        var decision = TaskRollback.PolicyOf(entry.Spec).Decide(entry.History, version, accuracy, finite: !weights.Any(w => !float.IsFinite(w)));
         var info = new ModelVersionInfo(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion, weights.Length,
-            WeightsFile.Digest(weights), accuracy, loss, rolledBack, clock.GetUtcNow());
+            WeightsFile.Digest(weights), accuracy, loss, decision.RolledBack, clock.GetUtcNow());
         await store.SaveVersionAsync(info, weights, cancellationToken);
         entry.LatestVersion = version;
-        if (rolledBack)
-        {
-            logger.LogWarning("Task {Task} round {Round}: version {Version} (accuracy {Accuracy}) rolled back; version {Current} stays current",
-                aggregated.TaskId, aggregated.Round, version, accuracy, entry.CurrentVersion);
-        }
-        else
-        {
-            await store.SetCurrentVersionAsync(aggregated.TaskId, version, cancellationToken);
-            entry.CurrentVersion = version;
-            if (accuracy is { } acc && (entry.BestAccuracy is null || acc > entry.BestAccuracy)) entry.BestAccuracy = acc;
-        }
-        entry.RoundVersions[aggregated.Round] = info;
-        return (info, notEvaluated);
+        if (decision.RolledBack)
+            logger.LogWarning("Task {Task} round {Round}: {Reason}", aggregated.TaskId, aggregated.Round, decision.Reason);
+        if (decision.ContinueFrom != entry.CurrentVersion) await store.SetCurrentVersionAsync(aggregated.TaskId, decision.ContinueFrom, cancellationToken);
+        entry.History = decision.Next;
+        var candidate = new StoredCandidate(info, decision);
+        entry.RoundVersions[aggregated.Round] = candidate;
+        return (candidate, notEvaluated);
     }
 
     private static async Task PublishOnceAsync<T>(TaskModels.Entry entry, RoundAggregated aggregated, T message, IPublishEndpoint publish, CancellationToken cancellationToken)

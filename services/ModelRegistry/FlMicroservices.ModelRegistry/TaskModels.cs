@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Models;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Training;
 
@@ -26,13 +27,14 @@ public sealed class TaskModels : IDisposable
 
         public TaskSpec Spec { get; } = spec;
         public SemaphoreSlim Gate { get; } = new(1, 1);
-        public int CurrentVersion { get; set; }
+        /// <summary>Current and best versions and the rollback policy's counters (docs/model-lifecycle.md).</summary>
+        public VersionHistory History { get; set; } = VersionHistory.Initial(0, null);
+        public int CurrentVersion => History.Current;
         public int LatestVersion { get; set; }
-        public double? BestAccuracy { get; set; }
         public HashSet<int> RoundsDone { get; } = [];
 
-        /// <summary>The version each round's candidate was stored as, so a retried round stores nothing twice.</summary>
-        public Dictionary<int, ModelVersionInfo> RoundVersions { get; } = [];
+        /// <summary>The version each round's candidate was stored as and the policy's decision, so a retried round stores nothing twice.</summary>
+        public Dictionary<int, StoredCandidate> RoundVersions { get; } = [];
 
         /// <summary>The events of a round already published (by type name), so a retry publishes only what is missing.</summary>
         public HashSet<(int Round, string Event)> Published { get; } = [];
@@ -46,3 +48,6 @@ public sealed class TaskModels : IDisposable
         }
     }
 }
+
+/// <summary>A round's stored candidate and what the rollback policy decided for it.</summary>
+public sealed record StoredCandidate(ModelVersionInfo Info, RollbackDecision Decision);

@@ -27,7 +27,6 @@ public sealed class TaskLimits
         if (spec.Rounds > MaxRounds) problems.Add($"Rounds {spec.Rounds} is over the registry's cap of {MaxRounds} (Registry:MaxRounds)");
         if (spec.RoundTimeout > MaxRoundTimeout)
             problems.Add($"RoundTimeout {spec.RoundTimeout.TotalSeconds:0.###} s is over the registry's cap of {MaxRoundTimeout.TotalSeconds:0} s (Registry:MaxRoundTimeout)");
-        if (double.IsPositiveInfinity(spec.RollbackThreshold)) problems.Add("RollbackThreshold Infinity must be a finite number"); // NaN and negatives: the basic checks
         if (spec.SampleShape is not { Length: > 0 } shape || shape.Any(d => d <= 0) || spec.ClassCount < 2
             || !ModelShapes.Names.Contains(spec.ModelName ?? "")) return; // named by the basic checks
         long parameters;

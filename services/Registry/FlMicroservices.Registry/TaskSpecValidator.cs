@@ -43,7 +43,7 @@ public static class TaskSpecValidator
             problems.Add($"StrategyParameters '{Core.Aggregation.Scaffold.TotalClientsParameter}': the selector derives it each round from the clients it samples from; do not set it");
         if (Core.Aggregation.ScaffoldLayout.IsScaffold(spec.Strategy) && spec.Training is { ProximalMu: > 0 } prox)
             problems.Add($"Training.ProximalMu {prox.ProximalMu} cannot be combined with strategy 'scaffold': its clients' control variates assume plain SGD steps");
-        if (!(spec.RollbackThreshold >= 0)) problems.Add($"RollbackThreshold {spec.RollbackThreshold} must be zero or positive");
+        problems.AddRange(Infrastructure.Models.TaskRollback.PolicyOf(spec).Problems());
         if (spec.SliceElements < 1 || spec.SliceElements > UpdateSliceCodec.MaxElements)
             problems.Add($"SliceElements {spec.SliceElements} must be in [1, {UpdateSliceCodec.MaxElements}] (256 KiB per slice)");
         var training = spec.Training;

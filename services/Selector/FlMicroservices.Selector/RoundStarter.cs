@@ -42,14 +42,14 @@ public sealed class RoundStarter(
     /// <summary>How often a Poisson draw below the minimum number of clients is repeated before the task gives up.</summary>
     public const int MaxPoissonDraws = 1_000;
 
-    public async Task StartNextAsync(IPublishEndpoint publish, string taskId, int round, int modelVersion, double? lastAccuracy, CancellationToken cancellationToken)
+    public async Task StartNextAsync(IPublishEndpoint publish, string taskId, int round, TaskModelState model, CancellationToken cancellationToken)
     {
         var entry = schedule.Find(taskId) ?? throw new InvalidOperationException($"Selector has not seen TaskCreated for task '{taskId}' yet.");
         if (entry.IsCompleted) return;
         var spec = entry.Spec;
         if (round > spec.Rounds)
         {
-            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy, TaskCompletion.AllRoundsReason(entry, spec.Rounds));
+            await CompleteAsync(publish, entry, taskId, round - 1, model, TaskCompletion.AllRoundsReason(entry, spec.Rounds));
             return;
         }
         if (round <= entry.LastStartedRound) return; // a redelivered trigger: this round is already under way
@@ -60,7 +60,7 @@ public sealed class RoundStarter(
         var count = UniformSampler.ParticipantCount(healthy.Count, spec.ClientFraction, spec.MinClientsPerRound);
         if (healthy.Count == 0 || (!poisson && count < spec.MinClientsPerRound) || (poisson && healthy.Count < spec.MinClientsPerRound))
         {
-            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy,
+            await CompleteAsync(publish, entry, taskId, round - 1, model,
                 $"round {round} cannot start: {healthy.Count} of {alive.Count} healthy clients have {requirement}, {Math.Max(1, spec.MinClientsPerRound)} needed");
             return;
         }
@@ -68,7 +68,7 @@ public sealed class RoundStarter(
         var decision = await privacy.GetResponse<PrivacyBudgetDecision>(new CheckPrivacyBudget(taskId, round, sampleRate), cancellationToken);
         if (!decision.Message.Allowed)
         {
-            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy, $"privacy budget: {decision.Message.Reason}");
+            await CompleteAsync(publish, entry, taskId, round - 1, model, $"privacy budget: {decision.Message.Reason}");
             return;
         }
         if (!entry.TryClaimRound(round)) return;
@@ -77,7 +77,7 @@ public sealed class RoundStarter(
         var participants = poisson ? PoissonSample(healthy, spec.ClientFraction, Math.Max(1, spec.MinClientsPerRound), rng) : UniformSampler.Sample(healthy, count, rng);
         if (participants is null)
         {
-            await CompleteAsync(publish, entry, taskId, round - 1, modelVersion, lastAccuracy,
+            await CompleteAsync(publish, entry, taskId, round - 1, model,
                 $"round {round} cannot start: {MaxPoissonDraws} Poisson draws at q = {spec.ClientFraction} over {healthy.Count} healthy clients " +
                 $"all took fewer than {Math.Max(1, spec.MinClientsPerRound)}");
             return;
@@ -94,7 +94,7 @@ public sealed class RoundStarter(
         // SCAFFOLD: N, the number of clients the participants were sampled from, for the server control variate's step.
         if (ScaffoldLayout.IsScaffold(spec.Strategy)) parameters = Scaffold.WithTotalClients(parameters, healthy.Count);
         using var span = FlTelemetry.StartRound(taskId, round);
-        await publish.Publish(new RoundStarted(taskId, round, modelVersion, participants, clock.GetUtcNow() + spec.RoundTimeout,
+        await publish.Publish(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed, spec.ByzantineShare), cancellationToken);
     }
 
@@ -132,6 +132,6 @@ public sealed class RoundStarter(
         return null;
     }
 
-    private Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion, double? accuracy, string reason) =>
-        TaskCompletion.PublishAsync(publish, entry, taskId, rounds, modelVersion, accuracy, reason, clock, logger);
+    private Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, TaskModelState model, string reason) =>
+        TaskCompletion.PublishAsync(publish, entry, taskId, rounds, model, reason, clock, logger);
 }

@@ -38,7 +38,7 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
             var reason = $"round 1 cannot start: no initial model version was published within {options.Value.StartWait.TotalSeconds:F0} s " +
                 "of the task's creation (is the model-registry service running, and could it build the model? see its log)";
             logger.LogError("Task {TaskId}: {Reason}", taskId, reason);
-            await TaskCompletion.PublishAsync(bus, entry, taskId, 0, 0, null, reason, clock, logger);
+            await TaskCompletion.PublishAsync(bus, entry, taskId, 0, new TaskModelState(0, null), reason, clock, logger);
         }
         catch (OperationCanceledException) { }
         catch (Exception e)
@@ -66,7 +66,7 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
                 "(no RoundCompleted: are the aggregation and model-registry services running?)";
             logger.LogError("Task {TaskId}: {Reason}", started.TaskId, reason);
             entry.RecordOutcome(started.Round, false, reason);
-            await TaskCompletion.PublishAsync(bus, entry, started.TaskId, started.Round - 1, started.ModelVersion, null, reason, clock, logger);
+            await TaskCompletion.PublishAsync(bus, entry, started.TaskId, started.Round - 1, new TaskModelState(started.ModelVersion, null), reason, clock, logger);
         }
         catch (OperationCanceledException) { }
         catch (Exception e)

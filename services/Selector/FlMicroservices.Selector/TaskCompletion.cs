@@ -21,8 +21,8 @@ public static class TaskCompletion
             : $"{rounds} rounds ran, {failed.Count} failed (round {failed[0].Round}: {failed[0].Reason})";
     }
 
-    public static async Task PublishAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, int modelVersion,
-        double? accuracy, string reason, TimeProvider clock, ILogger logger)
+    public static async Task PublishAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, TaskModelState model,
+        string reason, TimeProvider clock, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(publish);
         ArgumentNullException.ThrowIfNull(entry);
@@ -32,6 +32,14 @@ public static class TaskCompletion
         var succeeded = failed == 0 && PlannedEnds.Any(p => reason.StartsWith(p, StringComparison.Ordinal));
         if (succeeded) logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);
         else logger.LogWarning("Task {TaskId} failed after {Rounds} rounds ({Failed} failed): {Reason}", taskId, rounds, failed, reason);
-        await publish.Publish(new TaskCompleted(taskId, rounds, modelVersion, accuracy, reason, clock.GetUtcNow(), succeeded, failed));
+        await publish.Publish(new TaskCompleted(taskId, rounds, model.Version, model.Accuracy, reason, clock.GetUtcNow(), succeeded, failed,
+            model.BestVersion, model.BestAccuracy));
     }
+}
+
+/// <summary>The task's model as the last event reported it: the current version and the best validated one (docs/model-lifecycle.md).</summary>
+public readonly record struct TaskModelState(int Version, double? Accuracy, int? BestVersion = null, double? BestAccuracy = null)
+{
+    public static TaskModelState Of(RoundCompleted completed) =>
+        new(completed.ModelVersion, completed.Accuracy, completed.BestModelVersion, completed.BestAccuracy);
 }

@@ -75,6 +75,9 @@ public sealed record ModelVersionPublished(
 /// <summary>The public end-of-round event for outside systems: what the round produced and which model is now current.</summary>
 /// <param name="Evaluated">True when <see cref="Accuracy"/> and <see cref="Loss"/> were measured on the task's validation data.</param>
 /// <param name="NotEvaluatedReason">Why not, when <see cref="Evaluated"/> is false (no validation data named, or it could not be loaded).</param>
+/// <param name="BestModelVersion">The task's best validated version after this round; null while none was validated.</param>
+/// <param name="BestAccuracy">Its validation accuracy.</param>
+/// <param name="StopReason">Set when the task's rollback policy stops the task after this round (docs/model-lifecycle.md).</param>
 public sealed record RoundCompleted(
     string TaskId,
     int Round,
@@ -90,7 +93,10 @@ public sealed record RoundCompleted(
     string? FailureReason,
     DateTimeOffset CompletedAt,
     bool Evaluated = false,
-    string? NotEvaluatedReason = null);
+    string? NotEvaluatedReason = null,
+    int? BestModelVersion = null,
+    double? BestAccuracy = null,
+    string? StopReason = null);
 
 /// <summary>The privacy accountant recorded what a round spent.</summary>
 public sealed record PrivacyBudgetUpdated(

@@ -15,6 +15,8 @@ public sealed record TaskRejected(
 /// <summary>A task has run its last round (or was stopped); no further rounds start.</summary>
 /// <param name="Succeeded">True when every round that ran succeeded and the task ended as planned (all rounds, or the privacy budget).</param>
 /// <param name="FailedRounds">Rounds that ended with <see cref="RoundCompleted.Succeeded"/> false, or that no service closed in time.</param>
+/// <param name="BestModelVersion">The best validated version of the task (docs/model-lifecycle.md); null when nothing was validated.</param>
+/// <param name="BestAccuracy">Its validation accuracy.</param>
 public sealed record TaskCompleted(
     string TaskId,
     int RoundsCompleted,
@@ -23,4 +25,6 @@ public sealed record TaskCompleted(
     string Reason,
     DateTimeOffset CompletedAt,
     bool Succeeded = true,
-    int FailedRounds = 0);
+    int FailedRounds = 0,
+    int? BestModelVersion = null,
+    double? BestAccuracy = null);

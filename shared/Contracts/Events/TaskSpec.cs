@@ -23,7 +23,7 @@ public sealed record TaskSpec
     public string Strategy { get; init; } = "fedavg";
     /// <summary>The strategy's parameters by name (e.g. "server-lr", "f"), as invariant-culture text.</summary>
     public Dictionary<string, string> StrategyParameters { get; init; } = [];
-    /// <summary>A new model whose validation accuracy falls more than this below the best so far is rolled back.</summary>
+    /// <summary>A new model whose validation accuracy falls more than this below the best so far is rolled back (docs/model-lifecycle.md).</summary>
     public double RollbackThreshold { get; init; } = 0.2;
     /// <summary>Elements per update slice on the update stream (4 bytes each; 65,536 = 256 KiB).</summary>
     public int SliceElements { get; init; } = 65_536;
@@ -37,6 +37,15 @@ public sealed record TaskSpec
 
     /// <summary>Share of each round's updates a robust strategy must tolerate as Byzantine, in [0, 0.5); f, the trim fraction and Multi-Krum's m follow from it unless given.</summary>
     public double ByzantineShare { get; init; } = 0.2;
+
+    /// <summary>After this many versions in a row more than <see cref="RollbackMargin"/> below the best, the task continues from the best (0: never).</summary>
+    public int RollbackWindow { get; init; } = 5;
+
+    /// <summary>How far below the best validated accuracy a version counts as degraded.</summary>
+    public double RollbackMargin { get; init; } = 0.02;
+
+    /// <summary>After this many rollbacks in a row the task stops on its best version (0: never).</summary>
+    public int MaxRollbacksInARow { get; init; } = 5;
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

@@ -51,6 +51,6 @@ public sealed class TaskLimitsTests
     [Fact]
     public void A_non_finite_rollback_threshold_is_refused()
     {
-        Assert.Equal("RollbackThreshold Infinity must be a finite number", SingleProblem(Valid with { RollbackThreshold = double.PositiveInfinity }));
+        Assert.Equal("RollbackThreshold Infinity must be a finite number, zero or positive", SingleProblem(Valid with { RollbackThreshold = double.PositiveInfinity }));
     }
 }

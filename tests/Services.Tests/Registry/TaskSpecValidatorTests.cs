@@ -116,6 +116,9 @@ public class TaskSpecValidatorTests
         { "Strategy: Unknown aggregation strategy 'no-such-strategy'", s => s with { Strategy = "no-such-strategy" } },
         { "Strategy: ", s => s with { Strategy = "krum", StrategyParameters = new() { ["f"] = "-1" } } },
         { "RollbackThreshold NaN", s => s with { RollbackThreshold = double.NaN } },
+        { "RollbackWindow -1", s => s with { RollbackWindow = -1 } },
+        { "RollbackMargin 1", s => s with { RollbackMargin = 1 } },
+        { "MaxRollbacksInARow -3", s => s with { MaxRollbacksInARow = -3 } },
     };
 
     [Theory]

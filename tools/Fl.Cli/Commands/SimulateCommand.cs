@@ -179,6 +179,7 @@ public static class SimulateCommand
         RunReport.PrintTable(result!);
         var outcome = result!.Succeeded ? "[green]Done[/]" : "[red]Failed[/]";
         AnsiConsole.MarkupLine($"{outcome}: {result.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
+        if (VersionsLine(result) is { } versions) AnsiConsole.MarkupLine(Markup.Escape(versions));
         if (PrivacyLine(result) is { } privacy) AnsiConsole.MarkupLine(Markup.Escape(privacy));
         foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");
         if (!result.Succeeded) Console.Error.WriteLine($"fl simulate: the task failed: {result.CompletionReason}");
@@ -192,6 +193,12 @@ public static class SimulateCommand
     }
 
     internal static string Format(double? accuracy) => accuracy is { } a ? $"{a:P2}" : "n/a";
+
+    /// <summary>"Best validated version 31 (85.10 %), written to runs/x/best-model; final version 40 (84.90 %)", or null when nothing was validated.</summary>
+    public static string? VersionsLine(SimulationResult result) => result.BestVersion is not { } best
+        ? null
+        : $"Best validated version {best} ({Format(result.BestAccuracy)}){(result.BestModelFolder is { } folder ? $", written to {folder}" : "")}; " +
+          $"final version {result.FinalVersion} ({Format(result.FinalAccuracy)})";
 
     /// <summary>"Privacy (central DP): ε = 2.87 spent of 3 at δ = 1e-05 (budget exhausted)", or null without DP.</summary>
     public static string? PrivacyLine(SimulationResult result) => result.DpMechanism is null

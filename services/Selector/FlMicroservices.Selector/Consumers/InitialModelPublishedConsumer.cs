@@ -10,6 +10,7 @@ public sealed class InitialModelPublishedConsumer(RoundStarter starter) : IConsu
     {
         var published = context.Message;
         if (published.Round != 0) return Task.CompletedTask;
-        return starter.StartNextAsync(context, published.TaskId, 1, published.Version, published.Accuracy, context.CancellationToken);
+        return starter.StartNextAsync(context, published.TaskId, 1,
+            new TaskModelState(published.Version, published.Accuracy, published.Accuracy is null ? null : published.Version, published.Accuracy), context.CancellationToken);
     }
 }

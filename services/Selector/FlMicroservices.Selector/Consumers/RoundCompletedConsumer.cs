@@ -1,17 +1,22 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Selector.Consumers;
 
 /// <summary>Starts the next round (or ends the task) when a round completes.</summary>
-public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule schedule) : IConsumer<RoundCompleted>
+public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule schedule, TimeProvider clock, ILogger<RoundCompletedConsumer> logger) : IConsumer<RoundCompleted>
 {
     public Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var completed = context.Message;
         FlTelemetry.RoundEnded(completed);
-        schedule.Find(completed.TaskId)?.RecordOutcome(completed.Round, completed.Succeeded, completed.FailureReason);
-        return starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, completed.ModelVersion, completed.Accuracy, context.CancellationToken);
+        var entry = schedule.Find(completed.TaskId);
+        entry?.RecordOutcome(completed.Round, completed.Succeeded, completed.FailureReason);
+        // The model registry's rollback policy stopped the task (docs/model-lifecycle.md).
+        if (completed.StopReason is { } stop && entry is not null)
+            return TaskCompletion.PublishAsync(context, entry, completed.TaskId, completed.Round, TaskModelState.Of(completed), stop, clock, logger);
+        return starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, TaskModelState.Of(completed), context.CancellationToken);
     }
 }
