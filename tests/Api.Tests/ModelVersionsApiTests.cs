@@ -1,0 +1,129 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.ModelRegistry;
+using FlMicroservices.ModelRegistry.Host;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlMicroservices.Api.Tests;
+
+/// <summary>The model registry's operator endpoints on its real host, in process, over the embedded store.</summary>
+public sealed class ModelVersionsApiTests : IAsyncLifetime
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("fl-api-").FullName;
+    private WebApplicationFactory<Program> _factory = null!;
+    private HttpClient _http = null!;
+
+    private static readonly TaskSpec Spec = new() { ModelName = "logreg", SampleShape = [1], ClassCount = 2, Rounds = 3, Training = new TrainingConfig(1, 10, 0.1) };
+
+    public async Task InitializeAsync()
+    {
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        _http = _factory.CreateClient();
+        // Versions 0-3 of task-a: 1 is the best (0.9), 2 was rolled back (0.6), 3 is current (0.8); 3's parent is 1.
+        var store = _factory.Services.GetRequiredService<IModelStore>();
+        var now = DateTimeOffset.UtcNow;
+        (int Version, int? Parent, double Accuracy, bool RolledBack)[] versions = [(0, null, 0.5, false), (1, 0, 0.9, false), (2, 1, 0.6, true), (3, 1, 0.8, false)];
+        foreach (var (version, parent, accuracy, rolledBack) in versions)
+        {
+            float[] weights = [version, 1, 2, 3];
+            await store.SaveVersionAsync(new ModelVersionInfo("task-a", version, version, parent, 4, WeightsFile.Digest(weights), accuracy, 1 - accuracy, rolledBack, now),
+                weights, CancellationToken.None);
+        }
+        await store.SetCurrentVersionAsync("task-a", 3, CancellationToken.None);
+        _factory.Services.GetRequiredService<TaskModels>().GetOrAdd("task-a", Spec);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _factory.DisposeAsync();
+        try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Versions_are_listed_with_metrics_current_and_best_one_page_at_a_time()
+    {
+        var page = await _http.GetFromJsonAsync<ModelVersionPage>("/api/tasks/task-a/models?offset=1&limit=2");
+
+        Assert.NotNull(page);
+        Assert.Equal((3, 1, 0.9, 4), (page.CurrentVersion!.Value, page.BestVersion!.Value, page.BestAccuracy!.Value, page.Total));
+        Assert.Equal([1, 2], page.Items.Select(v => v.Version));
+        Assert.True(page.Items[0].Best);
+        Assert.True(page.Items[1].RolledBack);
+        Assert.False(page.Items[1].Current);
+    }
+
+    [Fact]
+    public async Task A_version_carries_its_lineage_and_two_versions_compare()
+    {
+        var detail = await _http.GetFromJsonAsync<ModelVersionDetail>("/api/tasks/task-a/models/3");
+        Assert.Equal([1, 0], detail!.Lineage);
+        Assert.True(detail.Version.Current);
+
+        var comparison = await _http.GetFromJsonAsync<ModelVersionComparison>("/api/tasks/task-a/models/compare?a=1&b=3");
+        Assert.Equal(-0.1, comparison!.AccuracyDelta!.Value, 9);
+        Assert.Equal(0.1, comparison.LossDelta!.Value, 9);
+    }
+
+    [Fact]
+    public async Task An_export_is_a_zip_with_the_weights_and_a_manifest()
+    {
+        using var response = await _http.GetAsync("/api/tasks/task-a/models/3/export");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/zip", response.Content.Headers.ContentType?.MediaType);
+        using var zip = new ZipArchive(await response.Content.ReadAsStreamAsync());
+        await using var weights = zip.GetEntry("weights.bin")!.Open();
+        using var bytes = new MemoryStream();
+        await weights.CopyToAsync(bytes);
+        Assert.Equal([3f, 1, 2, 3], WeightsFile.Decode(bytes.ToArray(), "weights.bin"));
+        using var manifest = JsonDocument.Parse(zip.GetEntry("manifest.json")!.Open());
+        Assert.Equal("logreg", manifest.RootElement.GetProperty("model").GetString());
+        Assert.Equal([1, 0], manifest.RootElement.GetProperty("lineage").EnumerateArray().Select(e => e.GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("/api/tasks/task-a/models?limit=0", 400, "limit")]
+    [InlineData("/api/tasks/task-a/models?offset=-1", 400, "offset")]
+    [InlineData("/api/tasks/bad%20id/models", 400, "taskId")]
+    [InlineData("/api/tasks/task-zz/models", 404, "taskId")]
+    [InlineData("/api/tasks/task-a/models/9", 404, "version")]
+    [InlineData("/api/tasks/task-a/models/compare?a=1", 400, "b")]
+    [InlineData("/api/tasks/task-a/models/compare?a=1&b=-2", 400, "b")]
+    [InlineData("/api/tasks/task-zz/models/0/export", 404, "taskId")]
+    public async Task Bad_input_is_a_problem_document_that_names_the_field(string url, int status, string field)
+    {
+        using var response = await _http.GetAsync(url);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(field, problem.RootElement.GetProperty("field").GetString());
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("detail").GetString()));
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_every_endpoint_and_the_API_page_needs_no_CDN()
+    {
+        using var document = JsonDocument.Parse(await _http.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Contains("/api/tasks/{taskId}/models", paths);
+        Assert.Contains("/api/tasks/{taskId}/models/{version}", paths);
+        Assert.Contains("/api/tasks/{taskId}/models/compare", paths);
+        Assert.Contains("/api/tasks/{taskId}/models/{version}/export", paths);
+
+        var page = await _http.GetStringAsync("/scalar/");
+        Assert.Contains("\"url\":\"openapi/v1.json\"", page);
+        Assert.Contains("<script src=\"scalar.js\">", page); // served by this host, not a CDN
+        Assert.DoesNotContain("https://", page);
+        Assert.Contains("\"withDefaultFonts\":false", page); // no fonts CDN
+        Assert.Contains("\"telemetry\":false", page);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/scalar/scalar.js")).StatusCode);
+    }
+}
