@@ -126,4 +126,32 @@ public sealed class ModelVersionsApiTests : IAsyncLifetime
         Assert.Contains("\"telemetry\":false", page);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/scalar/scalar.js")).StatusCode);
     }
+
+    [Fact]
+    public async Task Fl_model_list_and_export_print_the_versions_and_write_the_files()
+    {
+        using var output = new StringWriter();
+        Assert.Equal(0, await Cli.Commands.ModelCommand.ListAsync(_http, "task-a", 100, output, CancellationToken.None));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(6, lines.Length); // header, four versions, total
+        Assert.Matches(@"^\s+1\s+1\s+0\s+90\.00 %\s+0\.1000\s+best$", lines[2].TrimEnd());
+        Assert.Matches(@"^\s+2\s+2\s+1\s+60\.00 %\s+0\.4000\s+rolled back$", lines[3].TrimEnd());
+        Assert.Matches(@"^\s+3\s+3\s+1\s+80\.00 %\s+0\.2000\s+current$", lines[4].TrimEnd());
+        Assert.Equal("4 versions; current 3, best 1", lines[5].TrimEnd());
+
+        var folder = Path.Combine(_home, "export-cli");
+        Assert.Equal(0, await Cli.Commands.ModelCommand.ExportAsync(_http, "task-a", 1, folder, output, CancellationToken.None));
+        var exported = await File.ReadAllBytesAsync(Path.Combine(folder, "weights.bin"));
+        Assert.Equal([1f, 1, 2, 3], WeightsFile.Decode(exported, "weights.bin"));
+        Assert.True(File.Exists(Path.Combine(folder, "manifest.json")));
+
+        Assert.Equal(1, await Cli.Commands.ModelCommand.ListAsync(_http, "task-zz", 100, TextWriter.Null, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData(2, "model", "list", "--registry", "not a url", "--task", "t")]
+    [InlineData(2, "model", "list", "--registry", "http://127.0.0.1:9", "--task", "bad id")]
+    [InlineData(1, "model", "list", "--registry", "http://127.0.0.1:9", "--task", "t")] // nothing listens on port 9 (discard)
+    public async Task Fl_model_refuses_bad_options_and_names_an_unreachable_registry(int expected, params string[] args) =>
+        Assert.Equal(expected, await Cli.CliRunner.RunAsync(Cli.CliRoot.Create(), args));
 }

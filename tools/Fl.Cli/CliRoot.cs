@@ -15,5 +15,6 @@ public static class CliRoot
         TaskCommand.Create(),
         AuditCommand.Create(),
         EventsCommand.Create(),
+        ModelCommand.Create(),
     };
 }
