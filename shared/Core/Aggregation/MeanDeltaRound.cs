@@ -6,6 +6,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// </summary>
 /// <remarks>
 /// A round finishes at most once, so a stateful server optimizer (momentum, Adam moments) steps exactly once per round.
+/// Its accumulators come from <see cref="AccumulatorPool.Shared"/> and go back when the round finishes.
 /// Because the mean is exact and order-invariant, so is every step computed from it. Slices of one index from several
 /// clients can be folded as a group (<see cref="IBatchRoundAggregator"/>), with the same result bit for bit.
 /// </remarks>
@@ -24,7 +25,7 @@ internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable, I
 
     public MeanDeltaRound(string strategy, int parameterCount, int sliceElements, ServerStep step)
     {
-        _sums = new WeightedSliceSums(parameterCount, sliceElements);
+        _sums = new WeightedSliceSums(parameterCount, sliceElements, WeightedSliceSums.DefaultFractionBits, AccumulatorPool.Shared);
         _strategy = strategy;
         _step = step;
     }
@@ -78,5 +79,6 @@ internal sealed class MeanDeltaRound : IBatchRoundAggregator, ICheckpointable, I
         _sums.WriteMean(result);
         _step(global, result);
         _finished = true;
+        _sums.Release(); // the next round reuses the accumulators (AccumulatorPool.Shared)
     }
 }

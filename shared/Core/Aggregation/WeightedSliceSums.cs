@@ -12,7 +12,8 @@ namespace FlMicroservices.Core.Aggregation;
 /// <para>
 /// Each slice keeps its own weight total, so a slice that some clients never delivered is still the mean
 /// of the clients that did deliver it. Slices are allocated on first use, so an instance that owns only
-/// some partitions holds only its share of the model.
+/// some partitions holds only its share of the model; with an <see cref="AccumulatorPool"/> they are rented from it and
+/// <see cref="Release"/> gives them back, so that rounds in a row reuse memory already touched.
 /// </para>
 /// <para>
 /// <b>Exact, order-invariant accumulation.</b> Summing <c>weight * value</c> in floating point rounds after
@@ -97,6 +98,8 @@ public sealed class WeightedSliceSums
     private readonly long[] _weights;
     private readonly long[] _bounds;
     private readonly double _scale;
+    private readonly AccumulatorPool? _pool;
+    private bool _released;
 
     public WeightedSliceSums(int parameterCount, int sliceElements)
         : this(parameterCount, sliceElements, DefaultFractionBits)
@@ -106,7 +109,8 @@ public sealed class WeightedSliceSums
     /// <param name="parameterCount">Model size.</param>
     /// <param name="sliceElements">Elements per slice (the last slice may be shorter).</param>
     /// <param name="fractionBits">k: values are summed in units of 2^-k; the range per slice is 2^(63-k) (see remarks).</param>
-    public WeightedSliceSums(int parameterCount, int sliceElements, int fractionBits)
+    /// <param name="pool">Where accumulators are rented from and <see cref="Release"/> returns them to (null: allocated, left to the GC).</param>
+    public WeightedSliceSums(int parameterCount, int sliceElements, int fractionBits, AccumulatorPool? pool = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parameterCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sliceElements);
@@ -120,6 +124,7 @@ public sealed class WeightedSliceSums
         _weights = new long[SliceCount];
         _bounds = new long[SliceCount];
         _scale = Math.ScaleB(1.0, fractionBits);
+        _pool = pool;
     }
 
     public int ParameterCount { get; }
@@ -161,7 +166,7 @@ public sealed class WeightedSliceSums
         var bound = _bounds[sliceIndex] + (long)Math.Ceiling(peak);
         var total = checked(_weights[sliceIndex] + (long)weight);
 
-        var sums = _sums[sliceIndex] ??= new long[length];
+        var sums = _sums[sliceIndex] ??= NewSums(sliceIndex);
         if (peak < FastLimit) AccumulateRounded(values, factor, sums);
         else AccumulateRoundedLarge(values, factor, sums);
         _bounds[sliceIndex] = bound;
@@ -200,6 +205,7 @@ public sealed class WeightedSliceSums
         {
             _sums[sliceIndex] = null;
             _bounds[sliceIndex] = 0;
+            _pool?.Return(sums);
         }
         FoldedSlices--;
     }
@@ -241,6 +247,7 @@ public sealed class WeightedSliceSums
     /// <exception cref="ArgumentException"><paramref name="squares"/> is neither empty nor one entry per member.</exception>
     public void FoldMany<TGroup>(int sliceIndex, TGroup group, Span<double> squares) where TGroup : ISliceGroup, allows ref struct
     {
+        ThrowIfReleased();
         if ((uint)sliceIndex >= (uint)SliceCount)
             throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {SliceCount} slices.");
         var count = group.Count;
@@ -351,7 +358,8 @@ public sealed class WeightedSliceSums
         var members = count <= StackMembers ? stackalloc int[StackMembers] : new int[count];
         members = members[..count];
         for (var m = 0; m < count; m++) members[m] = m;
-        var sums = _sums[sliceIndex] ?? new long[SliceLength(sliceIndex)]; // stored only once the fold stands
+        var fresh = _sums[sliceIndex] is null;
+        var sums = _sums[sliceIndex] ?? NewSums(sliceIndex); // stored only once the fold stands
         AccumulateGroup(group, factors, members, sums, largest, subtract: false, lanes);
 
         var bound = _bounds[sliceIndex];
@@ -360,7 +368,8 @@ public sealed class WeightedSliceSums
             var peak = largest[m] < PositiveInfinityBits ? BitConverter.Int32BitsToSingle(largest[m]) * factors[m] : double.NaN;
             if (!(peak < FastLimit) || (long)Math.Ceiling(peak) > long.MaxValue - bound)
             {
-                if (_sums[sliceIndex] is not null) AccumulateGroup(group, factors, members, sums, largest, subtract: true, []);
+                if (!fresh) AccumulateGroup(group, factors, members, sums, largest, subtract: true, []);
+                else _pool?.Return(sums);
                 return false;
             }
             bound += (long)Math.Ceiling(peak);
@@ -401,7 +410,7 @@ public sealed class WeightedSliceSums
 
         // Every term is the same integer as in Fold, and integer addition is associative, so the order of the passes
         // changes nothing.
-        var sums = _sums[sliceIndex] ??= new long[SliceLength(sliceIndex)];
+        var sums = _sums[sliceIndex] ??= NewSums(sliceIndex);
         for (int m = 0, next = 0; m < count && fast < count; m++)
         {
             if (next < fast && members[next] == m) next++; // members holds the fast ones in increasing order
@@ -421,6 +430,7 @@ public sealed class WeightedSliceSums
     // The checks Fold and Unfold share; returns the slice's length.
     private int CheckSlice(int sliceIndex, ReadOnlySpan<float> values, double weight)
     {
+        ThrowIfReleased();
         if ((uint)sliceIndex >= (uint)SliceCount)
             throw new ArgumentOutOfRangeException(nameof(sliceIndex), sliceIndex, $"The model has {SliceCount} slices.");
         var length = SliceLength(sliceIndex);
@@ -436,6 +446,7 @@ public sealed class WeightedSliceSums
     /// <remarks>Each element is <c>(float)(sum / (totalWeight * 2^k))</c> with the division in double: a function of the exact sums only.</remarks>
     public void WriteMean(Span<float> destination)
     {
+        ThrowIfReleased();
         if (destination.Length != ParameterCount)
             throw new ArgumentException($"Destination must hold {ParameterCount} values.", nameof(destination));
         for (var i = 0; i < SliceCount; i++)
@@ -453,6 +464,7 @@ public sealed class WeightedSliceSums
     public void WriteTo(BinaryWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        ThrowIfReleased();
         writer.Write("WeightedSliceSums");
         writer.Write(ParameterCount);
         writer.Write(SliceElements);
@@ -472,6 +484,7 @@ public sealed class WeightedSliceSums
     public void ReadFrom(BinaryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        ThrowIfReleased();
         CheckpointFormat.ExpectTag(reader, "WeightedSliceSums");
         var (parameters, sliceElements, bits) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
         if (parameters != ParameterCount || sliceElements != SliceElements || bits != FractionBits)
@@ -485,8 +498,34 @@ public sealed class WeightedSliceSums
             if (reader.ReadBoolean()) sums[i] = CheckpointFormat.ReadLongs(reader, SliceLength(i), $"slice {i}");
         weights.CopyTo(_weights, 0);
         bounds.CopyTo(_bounds, 0);
+        ReturnSums();
         sums.CopyTo(_sums, 0);
         FoldedSlices = folded;
+    }
+
+    /// <summary>Returns the accumulators to the pool given at construction; the instance then refuses every further use.</summary>
+    /// <remarks>Called once the sums are no longer needed (a round's mean is written); calling it again changes nothing.</remarks>
+    public void Release()
+    {
+        if (_released) return;
+        _released = true;
+        ReturnSums();
+    }
+
+    private void ReturnSums()
+    {
+        for (var i = 0; i < SliceCount; i++)
+        {
+            if (_sums[i] is { } sums && _pool is { } pool) pool.Return(sums);
+            _sums[i] = null;
+        }
+    }
+
+    private long[] NewSums(int sliceIndex) => _pool?.Rent(SliceLength(sliceIndex)) ?? new long[SliceLength(sliceIndex)];
+
+    private void ThrowIfReleased()
+    {
+        if (_released) throw new InvalidOperationException("These sums were released to their pool; they hold nothing any more.");
     }
 
     // The largest |value| as its bit pattern: with the sign bit cleared, floats order like their bits as integers, and

@@ -17,7 +17,10 @@ public static class AggregationBenchmark
     // Update payloads come from a pool at least this large, so every read comes from memory, not a cache (L3 here is 32 MiB).
     private const long PoolBytes = 256L << 20;
 
-    public static AggregationBenchmarkResult Run(int clients, int parameters, int group = RoundAggregation.DefaultGroupSize, int seed = 1)
+    /// <param name="firstRound">Measure a service's first round of this model (accumulators allocated and touched for the first time)
+    /// instead of a later one (accumulators reused from <see cref="AccumulatorPool.Shared"/>).</param>
+    public static AggregationBenchmarkResult Run(int clients, int parameters, int group = RoundAggregation.DefaultGroupSize, int seed = 1,
+        bool firstRound = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clients);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parameters);
@@ -28,43 +31,61 @@ public static class AggregationBenchmark
             SliceElements, "bench", "fedavg", new Dictionary<string, string>(), 1.0, seed);
         var global = new float[parameters];
         WarmUp(group);
+        // A long-running service has closed rounds of this model before: their accumulators wait, zeroed, in the pool.
+        PreviousRound(source, parameters, group, global);
+        if (firstRound) AccumulatorPool.Shared.Clear(); // a service's first round of this model allocates them instead
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var heapBefore = GC.GetTotalMemory(true);
+        var pooled = AccumulatorPool.Shared.RetainedBytes; // allocated before, used by this round
         var peak = heapBefore;
 
         // Clients in groups of B, and for each group slice 0 of all B, then slice 1 of all B, ...: the order a partition fetch
-        // delivers (the update stream is keyed by slice index). Each group is preceded by the two plain reads of the same bytes
-        // in the same order, so that all three passes see the same machine; times are this thread's CPU time (Linux).
+        // delivers (the update stream is keyed by slice index). Each group is read by the service and by the three plain reads
+        // of the same bytes in the same order, the four passes taking turns at going first (a pass that follows another may
+        // find some of the group's bytes still in the cache), so that all four see the same machine; times are this thread's
+        // CPU time (Linux).
         var round = new RoundAggregation(started, parameters, StrategyCatalog.Create("fedavg"), groupSize: group);
-        long integerNanoseconds = 0, floatNanoseconds = 0, serviceNanoseconds = 0;
+        long integerNanoseconds = 0, floatNanoseconds = 0, lockstepNanoseconds = 0, serviceNanoseconds = 0;
         var sink = 0L;
         var floatSink = 0f;
         for (var first = 0; first < clients; first += group)
         {
             var size = Math.Min(group, clients - first);
-            var start = ThreadCpuClock.Now();
-            for (var s = 0; s < source.Slices; s++)
-                for (var k = first; k < first + size; k++)
-                    sink += PlainRead.Sum(source.Payload(k, s).Span);
-            var middle = ThreadCpuClock.Now();
-            for (var s = 0; s < source.Slices; s++)
-                for (var k = first; k < first + size; k++)
-                    floatSink += TensorPrimitives.Sum(MemoryMarshal.Cast<byte, float>(source.Payload(k, s).Span));
-            var end = ThreadCpuClock.Now();
-            integerNanoseconds += middle - start;
-            floatNanoseconds += end - middle;
-
-            start = ThreadCpuClock.Now();
-            for (var s = 0; s < source.Slices; s++)
-                for (var k = first; k < first + size; k++)
-                    round.Fold(source.Slice(ids[k], Weight(k), k, s));
-            for (var k = first; k < first + size; k++)
-                round.AcceptManifest(new UpdateSubmitted("bench", 1, ids[k], Weight(k), source.Slices, parameters, source.Digest(k), null,
-                    new LocalMetrics(0, 0, 0)));
-            serviceNanoseconds += ThreadCpuClock.Now() - start;
+            for (var turn = 0; turn < 4; turn++)
+            {
+                var start = ThreadCpuClock.Now();
+                switch ((first / group + turn) % 4)
+                {
+                    case 3:
+                        for (var s = 0; s < source.Slices; s++)
+                            sink += source.ReadInLockstep(first, size, s);
+                        lockstepNanoseconds += ThreadCpuClock.Now() - start;
+                        break;
+                    case 0:
+                        for (var s = 0; s < source.Slices; s++)
+                            for (var k = first; k < first + size; k++)
+                                sink += PlainRead.Sum(source.Payload(k, s).Span);
+                        integerNanoseconds += ThreadCpuClock.Now() - start;
+                        break;
+                    case 1:
+                        for (var s = 0; s < source.Slices; s++)
+                            for (var k = first; k < first + size; k++)
+                                floatSink += TensorPrimitives.Sum(MemoryMarshal.Cast<byte, float>(source.Payload(k, s).Span));
+                        floatNanoseconds += ThreadCpuClock.Now() - start;
+                        break;
+                    default:
+                        for (var s = 0; s < source.Slices; s++)
+                            for (var k = first; k < first + size; k++)
+                                round.Fold(source.Slice(ids[k], Weight(k), k, s));
+                        for (var k = first; k < first + size; k++)
+                            round.AcceptManifest(Manifest("bench", ids[k], k, source));
+                        serviceNanoseconds += ThreadCpuClock.Now() - start;
+                        break;
+                }
+            }
             if (first / group % 8 == 0) peak = Math.Max(peak, GC.GetTotalMemory(false));
         }
         var next = new float[parameters];
@@ -83,17 +104,34 @@ public static class AggregationBenchmark
         var service = bytes / serviceNanoseconds;
         var integerRead = bytes / integerNanoseconds;
         var floatRead = bytes / floatNanoseconds;
-        var baseline = Math.Max(integerRead, floatRead);
+        var lockstepRead = bytes / lockstepNanoseconds;
+        var baseline = Math.Max(Math.Max(integerRead, floatRead), lockstepRead);
+        var baselineName = baseline == lockstepRead ? "lockstep" : baseline == integerRead ? "integer" : "float";
         var modelBytes = (long)parameters * sizeof(float);
-        // The heap's growth (the accumulator, the round's bookkeeping, the global and next model at close) plus the slices that
-        // waited for their group: views of the pool here, a consumer's own record buffers in the service.
-        var peakBytes = peak - heapBefore + waiting;
+        // The heap's growth (the round's bookkeeping, the next model at close) plus the accumulators the round took from the
+        // pool, plus the slices that waited for their group: views of the pool here, a consumer's own record buffers in the service.
+        var peakBytes = peak - heapBefore + pooled + waiting;
         return new AggregationBenchmarkResult(clients, parameters, group, service, baseline, service / baseline,
-            integerRead, floatRead, integerRead >= floatRead ? "integer" : "float",
+            integerRead, floatRead, lockstepRead, baselineName,
             peakBytes, modelBytes, (double)peakBytes / modelBytes, waiting, (long)clients * modelBytes,
-            serviceNanoseconds / 1e9, Math.Min(integerNanoseconds, floatNanoseconds) / 1e9,
-            ThreadCpuClock.MeasuresCpuTime ? "thread-cpu" : "elapsed", identical);
+            serviceNanoseconds / 1e9, Math.Min(Math.Min(integerNanoseconds, floatNanoseconds), lockstepNanoseconds) / 1e9,
+            ThreadCpuClock.MeasuresCpuTime ? "thread-cpu" : "elapsed", identical, firstRound ? "first" : "later");
     }
+
+    // One client's update through a round of the same model: closing it leaves the model's accumulators in the pool.
+    private static void PreviousRound(Source source, int parameters, int group, float[] global)
+    {
+        var started = new RoundStarted("previous", 1, 0, ["previous"], DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
+            SliceElements, "bench", "fedavg", new Dictionary<string, string>(), 1.0, 1);
+        var round = new RoundAggregation(started, parameters, StrategyCatalog.Create("fedavg"), groupSize: group);
+        for (var s = 0; s < source.Slices; s++) round.Fold(source.Slice("previous", Weight(0), 0, s));
+        round.AcceptManifest(Manifest("previous", "previous", 0, source));
+        var outcome = round.Close(global, new float[parameters]);
+        if (!outcome.Succeeded) throw new InvalidOperationException($"The benchmark's previous round failed: {outcome.FailureReason}");
+    }
+
+    private static UpdateSubmitted Manifest(string task, string clientId, int client, Source source) =>
+        new(task, 1, clientId, Weight(client), source.Slices, source.Parameters, source.Digest(client), null, new LocalMetrics(0, 0, 0));
 
     // The service is a long-running process: its code has been compiled at full optimisation (tiered JIT) long before a round
     // like this one. Small rounds through the same code first (each method called well over the tier-up count of 30), and a
@@ -116,8 +154,7 @@ public static class AggregationBenchmark
                     for (var k = 0; k < ids.Length; k++)
                         round.Fold(source.Slice(ids[k], Weight(k), k, s));
                 for (var k = 0; k < ids.Length; k++)
-                    round.AcceptManifest(new UpdateSubmitted("warm", 1, ids[k], Weight(k), source.Slices, parameters, source.Digest(k), null,
-                        new LocalMetrics(0, 0, 0)));
+                    round.AcceptManifest(Manifest("warm", ids[k], k, source));
                 round.Close(global, next);
                 for (var s = 0; s < source.Slices; s++)
                     for (var k = 0; k < ids.Length; k++)
@@ -125,6 +162,7 @@ public static class AggregationBenchmark
                         PlainRead.Sum(source.Payload(k, s).Span);
                         TensorPrimitives.Sum(MemoryMarshal.Cast<byte, float>(source.Payload(k, s).Span));
                     }
+                for (var s = 0; s < source.Slices; s++) source.ReadInLockstep(0, ids.Length, s);
             }
             Thread.Sleep(300);
         }
@@ -177,6 +215,19 @@ public static class AggregationBenchmark
 
         public ReadOnlyMemory<byte> Payload(int client, int slice) => PoolSlice(At(client, slice), Length(slice));
 
+        /// <summary>Slice <paramref name="slice"/> of clients first .. first + count - 1 read as the grouped fold reads them: eight at a time in lockstep.</summary>
+        public long ReadInLockstep(int first, int count, int slice)
+        {
+            var sum = 0L;
+            var k = first;
+            for (; k + 8 <= first + count; k += 8)
+                sum += PlainRead.SumInLockstep(Payload(k, slice).Span, Payload(k + 1, slice).Span, Payload(k + 2, slice).Span,
+                    Payload(k + 3, slice).Span, Payload(k + 4, slice).Span, Payload(k + 5, slice).Span, Payload(k + 6, slice).Span,
+                    Payload(k + 7, slice).Span);
+            for (; k < first + count; k++) sum += PlainRead.Sum(Payload(k, slice).Span);
+            return sum;
+        }
+
         /// <summary>The slice as the service's consumer hands it over: decoded, its payload's CRC-32 verified by decoding.</summary>
         public UpdateSlice Slice(string clientId, double weight, int client, int slice)
         {
@@ -206,10 +257,12 @@ public static class AggregationBenchmark
 /// <summary>The figures `fl bench aggregate` prints.</summary>
 /// <remarks>
 /// <c>service_gbps</c>: update bytes the aggregation service's round (<see cref="RoundAggregation"/>: checks, norms, grouped exact
-/// fold, close) takes in per second; <c>baseline_gbps</c>: the faster of two plain reads of the same bytes in the same run,
-/// <c>integer_read_gbps</c> (a vectorised integer sum) and <c>float_read_gbps</c> (TensorPrimitives.Sum); <c>ratio</c>: service
+/// fold, close) takes in per second; <c>baseline_gbps</c>: the fastest of three plain reads of the same bytes in the same run,
+/// <c>integer_read_gbps</c> (a vectorised integer sum, one payload after another), <c>float_read_gbps</c> (TensorPrimitives.Sum)
+/// and <c>lockstep_read_gbps</c> (the integer sum over eight payloads at once, as the grouped fold reads them); <c>ratio</c>: service
 /// over baseline. <c>clock</c>: thread-cpu (this thread's CPU time, other processes do not count) or elapsed.
 /// <c>identical</c>: the model equals folding every slice on its own, bit for bit (null: too large to check).
+/// <c>round</c>: later (the accumulators of an earlier round of the model reused) or first (allocated fresh).
 /// </remarks>
 public sealed record AggregationBenchmarkResult(
     [property: JsonPropertyName("clients")] int Clients,
@@ -220,6 +273,7 @@ public sealed record AggregationBenchmarkResult(
     [property: JsonPropertyName("ratio")] double Ratio,
     [property: JsonPropertyName("integer_read_gbps")] double IntegerReadGbps,
     [property: JsonPropertyName("float_read_gbps")] double FloatReadGbps,
+    [property: JsonPropertyName("lockstep_read_gbps")] double LockstepReadGbps,
     [property: JsonPropertyName("baseline")] string Baseline,
     [property: JsonPropertyName("peak_bytes")] long PeakBytes,
     [property: JsonPropertyName("model_bytes")] long ModelBytes,
@@ -229,4 +283,5 @@ public sealed record AggregationBenchmarkResult(
     [property: JsonPropertyName("service_seconds")] double ServiceSeconds,
     [property: JsonPropertyName("baseline_seconds")] double BaselineSeconds,
     [property: JsonPropertyName("clock")] string Clock,
-    [property: JsonPropertyName("identical")] bool? Identical);
+    [property: JsonPropertyName("identical")] bool? Identical,
+    [property: JsonPropertyName("round")] string Round);

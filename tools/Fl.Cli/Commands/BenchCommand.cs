@@ -17,9 +17,13 @@ public static class BenchCommand
             Description = "Slices of one index the aggregation service folds together (1: each on arrival)",
             DefaultValueFactory = _ => RoundAggregation.DefaultGroupSize,
         };
+        var firstRound = new Option<bool>("--first-round")
+        {
+            Description = "Measure the service's first round of this model (accumulators allocated fresh) instead of a later one (reused)",
+        };
         var aggregate = new Command("aggregate", "The aggregation service's FedAvg round (checks, grouped exact fold, close) vs the fastest plain read of the same bytes, and its peak memory vs one model")
         {
-            clients, parameters, group,
+            clients, parameters, group, firstRound,
         };
         aggregate.SetAction(parse =>
         {
@@ -33,7 +37,7 @@ public static class BenchCommand
                 return Invalid($"--clients {k} --params {p} fold {(double)k * p:G3} values, more than {MaxFoldedValues:G3} (minutes of memory bandwidth)");
             // One update (4 bytes a parameter) and the round's exact sums and model (a generous 28 bytes a parameter).
             if (OptionChecks.FitsInMemory($"--params {p}", 32.0 * p) is { } tooBig) return Invalid(tooBig);
-            var result = AggregationBenchmark.Run(k, p, b);
+            var result = AggregationBenchmark.Run(k, p, b, firstRound: parse.GetValue(firstRound));
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });
