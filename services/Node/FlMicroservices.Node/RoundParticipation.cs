@@ -49,6 +49,7 @@ public sealed class RoundParticipation(
         }, cancellationToken)).ToArray();
 
         var results = await Task.WhenAll(training);
+        NativeHeap.Trim(); // libtorch's freed step buffers back to the system, so a long run stays flat (docs/benchmarks.md)
         statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
         if (options.Value.SubmitDelay > TimeSpan.Zero) await Task.Delay(options.Value.SubmitDelay, cancellationToken);
         for (var i = 0; i < active.Length; i++)
