@@ -152,19 +152,8 @@ public sealed record SimulationOptions
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
         if (SecAgg is not null && (!(SecAggClip > 0) || !double.IsFinite(SecAggClip))) problems.Add($"--secagg-clip {SecAggClip} must be a finite number greater than 0");
         if (SecAgg is not null && centralDp is not null) problems.Add("--secagg cannot be combined with central DP (use --dp-local)");
-        try
-        {
-            Core.Aggregation.StrategyCatalog.Create(Strategy, centralDp is { } z
-                ? Core.Privacy.Dp.DpFedAvgParameters.For(StrategyParameters, z, DpClip, DpAdaptive, DpTargetQuantile, DpClipLearningRate, DpCountNoise)
-                : StrategyParameters);
-        }
-        catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
+        ValidatePlan(centralDp, problems);
         ValidateRobustness(problems);
-        if (Core.Aggregation.ScaffoldLayout.IsScaffold(Strategy) && StrategyParameters.TryGetValue("mu", out var mu)
-            && !(double.TryParse(mu, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var m) && m == 0))
-            problems.Add($"--mu {mu} cannot be combined with --strategy scaffold: its clients' control variates assume plain SGD steps (no proximal term)");
-        if (!Core.Aggregation.ScaffoldLayout.IsScaffold(Strategy) && StrategyParameters.ContainsKey(Core.Aggregation.Scaffold.WeightingParameter))
-            problems.Add($"--scaffold-weighting applies to --strategy scaffold only, not '{Strategy}'");
         if (Attack is not null)
         {
             try { AttackSpec.Parse(Attack); }
@@ -174,6 +163,35 @@ public sealed record SimulationOptions
         if (Attackers > 0 && Attack is null) problems.Add("--attackers needs --attack to say what the attackers do");
         return problems;
     }
+
+    /// <summary>Adds what keeps the task's rounds from being planned: the strategy and its parameters, --mu, central DP around the strategy.</summary>
+    private void ValidatePlan(double? centralDp, List<string> problems)
+    {
+        Core.Aggregation.IAggregationStrategy strategy;
+        try { strategy = Core.Aggregation.StrategyCatalog.Create(Strategy, StrategyParameters); }
+        catch (ArgumentException e)
+        {
+            problems.Add($"--strategy: {e.Message}");
+            return;
+        }
+        Contracts.V1.RoundSettings settings;
+        try { settings = Core.Planning.RoundPlanner.Configure(strategy, ProximalMu, Core.Planning.RoundPlanner.Nominal); }
+        catch (ArgumentException e)
+        {
+            problems.Add($"--mu {ProximalMu}: {e.Message}");
+            return;
+        }
+        if (!settings.ControlVariates && StrategyParameters.ContainsKey(Core.Aggregation.Scaffold.WeightingParameter))
+            problems.Add($"--scaffold-weighting applies to --strategy scaffold only, not '{Strategy}'");
+        if (centralDp is not { } z) return;
+        var dp = new Contracts.V1.CentralDpSettings(z, DpClip, DpAdaptive, DpTargetQuantile, DpClipLearningRate, DpCountNoise != 0 ? DpCountNoise : null);
+        try { Core.Aggregation.StrategyCatalog.Create(Strategy, StrategyParameters, settings: settings with { CentralDp = dp }); }
+        catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
+    }
+
+    /// <summary>μ of the clients' proximal term that --mu ("mu") asks for, with any strategy; 0 when not given (FedProx then plans its default).</summary>
+    public double ProximalMu => StrategyParameters.TryGetValue("mu", out var text)
+        && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mu) ? mu : 0;
 
     /// <summary>Adds the problems of --byzantine-share, and of a robust strategy that cannot aggregate the smallest round this run may have.</summary>
     private void ValidateRobustness(List<string> problems)

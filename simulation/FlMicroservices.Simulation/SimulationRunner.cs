@@ -59,10 +59,7 @@ public static class SimulationRunner
                 Quorum = options.Quorum,
                 ByzantineShare = options.ByzantineShare,
                 RoundTimeout = options.RoundTimeout,
-                Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate,
-                    Core.Aggregation.StrategyCatalog.Create(options.Strategy, options.StrategyParameters) is Core.Aggregation.FedProx fedProx
-                        ? fedProx.Mu
-                        : double.Parse(options.StrategyParameters.GetValueOrDefault("mu", "0"), CultureInfo.InvariantCulture)),
+                Training = new TrainingConfig(options.LocalEpochs, options.BatchSize, options.LearningRate, options.ProximalMu), // FedProx plans its own μ when 0
                 Strategy = options.Strategy,
                 StrategyParameters = new Dictionary<string, string>(options.StrategyParameters),
                 Seed = options.Seed,

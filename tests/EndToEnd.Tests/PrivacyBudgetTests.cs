@@ -105,12 +105,14 @@ public sealed class PrivacyBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(epsilons.Take(k).ToArray(), result.PerRound.Select(r => r.Epsilon!.Value).ToArray());
         if (sampling == "fixed") Assert.All(result.ParticipantsPerRound, p => Assert.Equal(5, p));
 
-        // Every round ran DP-FedAvg: the aggregation service received the DP parameters derived from the task's privacy settings.
+        // Every round ran DP-FedAvg: the round plan carried the central-DP block derived from the task's privacy settings, once,
+        // and the strategy parameters only the task's own (none).
         Assert.All(started, r =>
         {
-            Assert.Equal("1", r.StrategyParameters["dp-noise-multiplier"]);
-            Assert.Equal("1", r.StrategyParameters["dp-clip"]);
-            Assert.Equal("5", r.StrategyParameters["dp-expected-clients"]); // m = q × N = 0.5 × 10 for both samplings
+            var dp = r.Settings!.CentralDp!;
+            Assert.Equal((1.0, 1.0, (double?)5), (dp.NoiseMultiplier, dp.ClipNorm, dp.ExpectedClients)); // m = q × N = 0.5 × 10 for both samplings
+            Assert.True(r.Settings.WholeUpdateNorms);
+            Assert.Empty(r.StrategyParameters);
         });
 
         // Exact per-client norms and losses are data-dependent values outside the mechanism: withheld from the events.
@@ -202,7 +204,8 @@ public sealed class PrivacyBudgetTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("local", result.DpMechanism);
         var log = events.All.Select(e => e.Message).ToList();
         Assert.All(log.OfType<RoundStarted>(), r => Assert.Equal(PrivacyMechanism.Local, r.Privacy.Mechanism));
-        Assert.All(log.OfType<RoundStarted>(), r => Assert.DoesNotContain("dp-noise-multiplier", r.StrategyParameters.Keys)); // no server noise
+        Assert.All(log.OfType<RoundStarted>(), r => Assert.Null(r.Settings!.CentralDp)); // no server noise
+        Assert.All(log.OfType<RoundStarted>(), r => Assert.DoesNotContain(r.StrategyParameters.Keys, k => k.StartsWith("dp-", StringComparison.Ordinal)));
         // Each contributor of n examples ran ⌈n/B⌉ DP-SGD steps at q = B/n; the task's ε is the largest client's.
         var accountants = new Dictionary<string, RdpAccountant>();
         var expected = new List<double>();

@@ -1,3 +1,4 @@
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Simulation;
@@ -33,8 +34,9 @@ public sealed class ScaffoldSimulationTests : IDisposable
     public async Task Scaffold_learns_on_non_iid_synthetic_data_and_its_server_control_variate_moves()
     {
         var options = Options("scaffold", "scaffold", rounds: 6, new() { ["server-lr"] = "1" });
+        var events = new EventLog();
 
-        var result = await SimulationRunner.RunAsync(options);
+        var result = await SimulationRunner.RunAsync(options, events: events);
 
         Assert.Equal(6, result.Rounds);
         Assert.All(result.PerRound, r => Assert.True(r.Succeeded));
@@ -54,6 +56,12 @@ public sealed class ScaffoldSimulationTests : IDisposable
         Assert.True(control.Max(Math.Abs) > 1e-3, $"the server control variate should have moved (max |c| = {control.Max(Math.Abs)})");
         Assert.True(result.FinalAccuracy > initial.Accuracy + 0.15,
             $"accuracy should improve over the initial model: {initial.Accuracy:P2} -> {result.FinalAccuracy:P2}");
+
+        // The round plan carried N (all 30 clients are healthy) and the layout, typed and once; the parameters are the task's own.
+        var started = events.All.Select(e => e.Message).OfType<RoundStarted>().ToList();
+        Assert.Equal(6, started.Count);
+        Assert.All(started, r => Assert.Equal(new RoundSettings(TotalClients: 30, ControlVariates: true), r.Settings));
+        Assert.All(started, r => Assert.Equal(["server-lr"], r.StrategyParameters.Keys));
     }
 
     [Fact]

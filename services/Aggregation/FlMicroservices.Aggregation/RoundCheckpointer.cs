@@ -1,6 +1,7 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.Extensions.Logging;
@@ -89,7 +90,7 @@ public sealed class RoundCheckpointer(
     /// <summary>The task's strategy; a stateful one built now gets the state checkpointed after the task's last closed round.</summary>
     public IAggregationStrategy StrategyFor(RoundStarted started) => registry.StrategyFor(started.TaskId, () =>
     {
-        var strategy = StrategyCatalog.Create(started.Strategy, started.StrategyParameters, started.ByzantineShare);
+        var strategy = RoundPlan.StrategyOf(started);
         if (strategy is ICheckpointable state)
         {
             var lastClosed = registry.ClosedRounds().Where(k => k.Task == started.TaskId).Select(k => (int?)k.Round).Max();

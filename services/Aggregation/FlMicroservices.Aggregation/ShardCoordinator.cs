@@ -2,7 +2,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Aggregation.Robust;
-using FlMicroservices.Core.Privacy.Dp;
+using FlMicroservices.Core.Planning;
 
 namespace FlMicroservices.Aggregation;
 
@@ -13,8 +13,8 @@ namespace FlMicroservices.Aggregation;
 /// <remarks>
 /// The decision applies the checks a single instance applies to a whole update, from the shards' parts of it: a rejection
 /// by any shard, the manifest digest over every slice's checksum, and the norm-outlier limit on the norm summed from the
-/// shards' partial sums of squares. Norm bounding ("max-norm") and DP-FedAvg scale each update by its whole norm while
-/// folding it, which no shard knows, so a sharded round of such a task fails with that reason.
+/// shards' partial sums of squares. A round whose plan needs whole-update norms (<see cref="RoundSettings.WholeUpdateNorms"/>:
+/// norm bounding, DP-FedAvg scale each update by its whole norm while folding it), which no shard knows, fails with that reason.
 /// </remarks>
 public static class ShardCoordinator
 {
@@ -69,7 +69,7 @@ public static class ShardCoordinator
         string? failure = null;
         string[]? selected = null;
         var needed = QuorumRule.Needed(started.Participants.Length, started.Quorum);
-        if (started.StrategyParameters.ContainsKey("max-norm") || DpFedAvgParameters.IsEnabled(started.StrategyParameters))
+        if (RoundPlan.SettingsOf(started).WholeUpdateNorms)
             failure = "norm bounding and DP-FedAvg scale each update by its whole norm, which no shard holds: they cannot run with Aggregation:ShardCount > 1";
         else if (contributors.Count < needed)
             failure = $"quorum not reached: {contributors.Count} complete updates, {needed} needed";

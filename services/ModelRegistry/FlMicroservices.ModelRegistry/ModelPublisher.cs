@@ -1,6 +1,6 @@
 using FlMicroservices.Contracts.V1;
-using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Models;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
@@ -24,8 +24,8 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             if (existing is null)
             {
                 var spec = created.Spec;
-                // SCAFFOLD stores [x ; c]: the initial weights followed by a zero server control variate.
-                var weights = ScaffoldLayout.InitialModel(spec.Strategy,
+                // A model with control variates (SCAFFOLD's [x ; c]) starts with them at zero.
+                var weights = ModelLayout.Of(spec).InitialModel(
                     ModelFactory.InitialParameters(spec.ModelName, spec.SampleShape, spec.ClassCount, spec.Seed));
                 var (accuracy, loss, _) = Evaluate(created.TaskId, entry, weights);
                 existing = new ModelVersionInfo(created.TaskId, 0, 0, null, weights.Length, WeightsFile.Digest(weights), accuracy, loss, false, clock.GetUtcNow());
@@ -115,7 +115,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
     {
         var set = validation.For(taskId, entry.Spec);
         if (set.Data is not { } data) return (null, null, set.Reason);
-        var result = entry.Evaluator.Evaluate(ScaffoldLayout.Weights(entry.Spec.Strategy, weights), data); // SCAFFOLD: x, not c
+        var result = entry.Evaluator.Evaluate(ModelLayout.Of(entry.Spec).Weights(weights), data); // the weights, not control variates
         return (result.Accuracy, double.IsFinite(result.Loss) ? result.Loss : null, null);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Training;
@@ -64,7 +65,7 @@ public sealed class RoundParticipation(
         {
             var settings = new TrainingSettings(round.Training.LocalEpochs, round.Training.BatchSize, round.Training.LearningRate)
             {
-                ProximalMu = round.Training.ProximalMu,
+                ProximalMu = RoundPlan.SettingsOf(round).ProximalMu,
                 ControlCorrection = scaffoldRound?.CorrectionFor(client.ClientId),
                 DpSgd = LocalDpFor(round, client.ClientId),
             };

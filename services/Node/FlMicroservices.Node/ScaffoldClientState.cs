@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
-using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Training;
 
 namespace FlMicroservices.Node;
@@ -20,13 +20,13 @@ public sealed class ScaffoldClientState
 {
     private readonly ConcurrentDictionary<(string Task, string Client), float[]> _controls = new();
 
-    /// <summary>The round's SCAFFOLD context when <paramref name="round"/> runs SCAFFOLD, otherwise null.</summary>
+    /// <summary>The round's SCAFFOLD context when the round's plan stores control variates in the model, otherwise null.</summary>
     /// <param name="stored">The round's global model as stored: [x ; c] for SCAFFOLD.</param>
     public ScaffoldRound? Begin(RoundStarted round, float[] stored)
     {
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(stored);
-        return ScaffoldLayout.IsScaffold(round.Strategy) ? new ScaffoldRound(this, round, stored) : null;
+        return RoundPlan.SettingsOf(round).ControlVariates ? new ScaffoldRound(this, round, stored) : null;
     }
 
     /// <summary>Client <paramref name="clientId"/>'s control variate c_i in task <paramref name="taskId"/> (a copy), or null before its first submission.</summary>
@@ -57,8 +57,8 @@ public sealed class ScaffoldRound
     {
         _state = state;
         _round = round;
-        Weights = ScaffoldLayout.WeightsArray(round.Strategy, stored);
-        _serverControl = ScaffoldLayout.ControlVariate(stored).ToArray();
+        Weights = ModelLayout.WithControlVariates.Weights(stored).ToArray();
+        _serverControl = ModelLayout.WithControlVariates.ControlVariates(stored).ToArray();
     }
 
     /// <summary>x: the model weights the clients train from (the first half of the stored model).</summary>

@@ -46,11 +46,8 @@ public static class SecureAggregationValidation
             problems.Add($"MinClientsPerRound {spec.MinClientsPerRound} must be at least {MinParticipants} with secure aggregation (with fewer, the sum reveals the inputs)");
         if (spec.Strategy is not null && !Strategies.Contains(spec.Strategy))
             problems.Add($"Strategy '{spec.Strategy}' cannot run with secure aggregation, which yields only the mean of the clipped updates (use {string.Join(", ", Strategies)})");
-        foreach (var key in new[] { "max-norm", Core.Aggregation.NormOutlierRule.Parameter })
-        {
-            if (spec.StrategyParameters?.ContainsKey(key) == true && !(key == Core.Aggregation.NormOutlierRule.Parameter && spec.StrategyParameters[key] == "0"))
-                problems.Add($"StrategyParameters '{key}' cannot be combined with secure aggregation: the service never sees an update's norm (clients clip to Privacy.SecureAggregationClip)");
-        }
+        foreach (var key in Core.Planning.RoundPlanner.NormParameters(spec.StrategyParameters))
+            problems.Add($"StrategyParameters '{key}' cannot be combined with secure aggregation: the service never sees an update's norm (clients clip to Privacy.SecureAggregationClip)");
         if (privacy.Enabled && privacy.Mechanism == PrivacyMechanism.Central)
             problems.Add("Privacy.SecureAggregation cannot be combined with central differential privacy, which clips and noises each update at the server; use Privacy.Mechanism Local (DP-SGD on the nodes)");
     }

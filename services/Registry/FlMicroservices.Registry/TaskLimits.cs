@@ -40,7 +40,7 @@ public sealed class TaskLimits
         {
             parameters = long.MaxValue;
         }
-        if (Core.Aggregation.ScaffoldLayout.IsScaffold(spec.Strategy)) parameters = parameters > long.MaxValue / 2 ? long.MaxValue : 2 * parameters;
+        parameters = Core.Planning.ModelLayout.Of(spec).StoredLength(parameters);
         if (parameters > MaxParameters)
             problems.Add($"ModelName '{spec.ModelName}' with SampleShape [{string.Join(",", shape)}] and ClassCount {spec.ClassCount} has " +
                 $"{(parameters == long.MaxValue ? "too many" : parameters.ToString(System.Globalization.CultureInfo.InvariantCulture))} parameters, " +

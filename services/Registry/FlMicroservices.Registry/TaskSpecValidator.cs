@@ -30,19 +30,10 @@ public static class TaskSpecValidator
         if (spec.MinClientsPerRound < 1) problems.Add($"MinClientsPerRound {spec.MinClientsPerRound} must be at least 1");
         if (!(spec.Quorum > 0 && spec.Quorum <= 1)) problems.Add($"Quorum {spec.Quorum} must be in (0, 1]");
         if (spec.RoundTimeout <= TimeSpan.Zero) problems.Add($"RoundTimeout {spec.RoundTimeout} must be positive");
-        var strategyValid = true;
-        // dp-* keys are refused below on their own; the strategy is checked without them.
-        var ownParameters = spec.StrategyParameters?.Where(p => !p.Key.StartsWith("dp-", StringComparison.Ordinal)).ToDictionary(p => p.Key, p => p.Value);
-        try { Core.Aggregation.StrategyCatalog.Create(spec.Strategy ?? "", ownParameters); }
-        catch (ArgumentException e) { problems.Add($"Strategy: {e.Message}"); strategyValid = false; }
+        var planProblems = Core.Planning.RoundPlanner.Problems(spec);
+        var strategyValid = planProblems.Count == 0;
+        problems.AddRange(planProblems);
         if (!Enum.IsDefined(spec.Sampling)) problems.Add($"Sampling {spec.Sampling} is unknown (Fixed, Poisson)");
-        var ownDpKeys = spec.StrategyParameters?.Keys.Where(k => k.StartsWith("dp-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList() ?? [];
-        if (ownDpKeys.Count > 0)
-            problems.Add($"StrategyParameters {string.Join(", ", ownDpKeys.Select(k => $"'{k}'"))}: DP-FedAvg parameters are derived from Privacy; set Privacy instead");
-        if (spec.StrategyParameters?.ContainsKey(Core.Aggregation.Scaffold.TotalClientsParameter) == true)
-            problems.Add($"StrategyParameters '{Core.Aggregation.Scaffold.TotalClientsParameter}': the selector derives it each round from the clients it samples from; do not set it");
-        if (Core.Aggregation.ScaffoldLayout.IsScaffold(spec.Strategy) && spec.Training is { ProximalMu: > 0 } prox)
-            problems.Add($"Training.ProximalMu {prox.ProximalMu} cannot be combined with strategy 'scaffold': its clients' control variates assume plain SGD steps");
         problems.AddRange(Infrastructure.Models.TaskRollback.PolicyOf(spec).Problems());
         if (spec.SliceElements < 1 || spec.SliceElements > UpdateSliceCodec.MaxElements)
             problems.Add($"SliceElements {spec.SliceElements} must be in [1, {UpdateSliceCodec.MaxElements}] (256 KiB per slice)");
@@ -96,12 +87,6 @@ public static class TaskSpecValidator
                     "adaptive clipping needs 2σ_b > z");
         }
         if (problems.Count > before || !strategyValid || privacy.Mechanism != PrivacyMechanism.Central) return;
-        try
-        {
-            Core.Aggregation.StrategyCatalog.Create(spec.Strategy ?? "", Core.Privacy.Dp.DpFedAvgParameters.For(spec.StrategyParameters,
-                privacy.NoiseMultiplier, privacy.ClippingNorm, privacy.AdaptiveClipping, privacy.TargetQuantile, privacy.ClipLearningRate,
-                privacy.CountNoiseStd, seed: privacy.NoiseSeed));
-        }
-        catch (ArgumentException e) { problems.Add($"Privacy: {e.Message}"); }
+        if (Core.Planning.RoundPlanner.CentralDpProblem(spec) is { } problem) problems.Add(problem);
     }
 }

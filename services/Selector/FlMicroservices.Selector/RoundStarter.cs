@@ -1,6 +1,5 @@
 using FlMicroservices.Contracts.V1;
-using FlMicroservices.Core.Aggregation;
-using FlMicroservices.Core.Privacy.Dp;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Core.Selection;
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Infrastructure.Telemetry;
@@ -21,14 +20,10 @@ namespace FlMicroservices.Selector;
 /// (1 − q)^healthy small (q × healthy ≥ 10 makes it below 5e-5).
 /// </para>
 /// <para>
-/// Central DP (<see cref="PrivacyConfig.Enabled"/> with <see cref="PrivacyMechanism.Central"/>): the round's strategy
-/// parameters get the DP-FedAvg keys (<see cref="DpFedAvgParameters"/>) from the task's privacy settings, with the expected
-/// number of clients per round m (fixed: the sample size; Poisson: q × healthy) fixed at the first round. When the
-/// accountant refuses a round because of the budget, the task ends with <see cref="TaskCompleted"/> naming the budget.
-/// </para>
-/// <para>
-/// SCAFFOLD (<see cref="Scaffold"/>): the round's strategy parameters get "scaffold-total-clients" = N, the number of healthy
-/// clients the participants were sampled from (the total number of clients of the paper's c update), every round.
+/// The round plan (<see cref="RoundPlanner"/>) fills <see cref="RoundStarted.Settings"/> from the task and this round: the
+/// healthy clients sampled from (SCAFFOLD's N), and for central DP the expected number of clients per round m (fixed: the
+/// sample size; Poisson: q × healthy), fixed at the first round. When the accountant refuses a round because of the
+/// budget, the task ends with <see cref="TaskCompleted"/> naming the budget.
 /// </para>
 /// </remarks>
 public sealed class RoundStarter(
@@ -84,18 +79,20 @@ public sealed class RoundStarter(
         }
         Array.Sort(participants, StringComparer.Ordinal);
         logger.LogInformation("Task {TaskId} round {Round}: {Count} of {Healthy} healthy clients selected", taskId, round, participants.Length, healthy.Count);
-        var parameters = spec.StrategyParameters;
-        if (spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central } dp)
+        var expected = spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central }
+            ? entry.ExpectedClients(poisson ? spec.ClientFraction * healthy.Count : count)
+            : (double?)null;
+        RoundSettings settings;
+        try { settings = RoundPlanner.Plan(spec, new RoundContext(round, healthy.Count, participants.Length, expected)); }
+        catch (ArgumentException e)
         {
-            var expected = entry.ExpectedClients(poisson ? spec.ClientFraction * healthy.Count : count);
-            parameters = DpFedAvgParameters.For(spec.StrategyParameters, dp.NoiseMultiplier, dp.ClippingNorm, dp.AdaptiveClipping,
-                dp.TargetQuantile, dp.ClipLearningRate, dp.CountNoiseStd, expected, dp.NoiseSeed);
+            await CompleteAsync(publish, entry, taskId, round - 1, model, $"round {round} cannot be planned: {e.Message}");
+            return;
         }
-        // SCAFFOLD: N, the number of clients the participants were sampled from, for the server control variate's step.
-        if (ScaffoldLayout.IsScaffold(spec.Strategy)) parameters = Scaffold.WithTotalClients(parameters, healthy.Count);
         using var span = FlTelemetry.StartRound(taskId, round);
         await publish.Publish(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
-            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, parameters, spec.Quorum, spec.Seed, spec.ByzantineShare), cancellationToken);
+            spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.StrategyParameters, spec.Quorum, spec.Seed, spec.ByzantineShare,
+            settings), cancellationToken);
     }
 
     /// <summary>

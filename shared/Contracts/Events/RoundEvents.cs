@@ -1,6 +1,8 @@
 namespace FlMicroservices.Contracts.V1;
 
 /// <summary>A round began: the selected participants should train <see cref="ModelVersion"/> and stream their updates.</summary>
+/// <param name="StrategyParameters">The task's own strategy parameters, as the user gave them (nothing derived is added).</param>
+/// <param name="Settings">The round plan: what the strategy asks of the services and nodes; null in messages of publishers before it existed.</param>
 public sealed record RoundStarted(
     string TaskId,
     int Round,
@@ -15,7 +17,8 @@ public sealed record RoundStarted(
     Dictionary<string, string> StrategyParameters,
     double Quorum,
     int Seed,
-    double ByzantineShare = 0.2);
+    double ByzantineShare = 0.2,
+    RoundSettings? Settings = null);
 
 /// <summary>A participant finished streaming its update; this is the manifest of its slices.</summary>
 public sealed record UpdateSubmitted(

@@ -1,3 +1,6 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Planning;
+
 namespace FlMicroservices.Core.Aggregation;
 
 /// <summary>
@@ -5,12 +8,12 @@ namespace FlMicroservices.Core.Aggregation;
 /// algorithm lives on the clients, which add the proximal term (mu / 2) * ||w - w_global||^2 to their local loss.
 /// </summary>
 /// <remarks>
-/// The server aggregates exactly like <see cref="FedAvg"/> (bit for bit). <see cref="Mu"/> is carried here so that the
-/// platform can ship it to the clients with the round (the trainer's <c>ProximalMu</c>); the strategy itself never uses it.
+/// The server aggregates exactly like <see cref="FedAvg"/> (bit for bit). <see cref="Mu"/> goes to the clients in the round
+/// plan (<see cref="Configure"/>: <see cref="RoundSettings.ProximalMu"/>, unless the task's Training.ProximalMu is set).
 /// The default 0.01 is one of the values the paper's experiments tune over ({0.001, 0.01, 0.1, 0.5, 1}); it is a
 /// starting point, not a recommendation from the paper. Mu = 0 is plain FedAvg.
 /// </remarks>
-public sealed class FedProx : IAggregationStrategy
+public sealed class FedProx : IAggregationStrategy, IRoundConfigurator
 {
     public const double DefaultMu = 0.01;
 
@@ -22,6 +25,13 @@ public sealed class FedProx : IAggregationStrategy
 
     /// <summary>The proximal coefficient clients must train with.</summary>
     public double Mu { get; }
+
+    /// <summary>The clients train with <see cref="Mu"/>, unless the task's training settings already give a proximal term.</summary>
+    public RoundSettings Configure(RoundSettings settings, RoundContext round)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.ProximalMu > 0 ? settings : settings with { ProximalMu = Mu };
+    }
 
     public IRoundAggregator BeginRound(int parameterCount, int sliceElements) =>
         new MeanDeltaRound("FedProx", parameterCount, sliceElements, FedAvg.Step);

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Planning;
 
 namespace FlMicroservices.Core.Aggregation;
 
@@ -35,7 +37,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// on the fallback path is when the client's last slice arrives.
 /// </para>
 /// </remarks>
-public sealed class NormBounding : IAggregationStrategy
+public sealed class NormBounding : IAggregationStrategy, IRoundConfigurator
 {
     /// <param name="inner">The strategy that aggregates the bounded updates.</param>
     /// <param name="maxNorm">The largest L2 norm an update keeps; finite and greater than 0.</param>
@@ -47,9 +49,16 @@ public sealed class NormBounding : IAggregationStrategy
         MaxNorm = StrategyArgument.Positive(maxNorm, nameof(maxNorm));
     }
 
+    /// <summary>"max-norm": the task parameter that switches bounding on.</summary>
+    public const string Parameter = "max-norm";
+
     public IAggregationStrategy Inner { get; }
     public double MaxNorm { get; }
     public string Name => Inner.Name;
+
+    /// <summary>The inner strategy's plan; bounding scales each update by its whole norm.</summary>
+    public RoundSettings Configure(RoundSettings settings, RoundContext round) =>
+        (Inner is IRoundConfigurator inner ? inner.Configure(settings, round) : settings) with { WholeUpdateNorms = true };
 
     public IRoundAggregator BeginRound(int parameterCount, int sliceElements)
     {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Planning;
 
 namespace FlMicroservices.Core.Aggregation;
 
@@ -17,8 +19,8 @@ namespace FlMicroservices.Core.Aggregation;
 /// <para>
 /// <b>Step.</b> With S the clients that delivered an update this round:
 /// x' = x + η_g · mean_{i∈S} Δy_i and c' = c + (|S| / N) · (1/|S|) Σ_{i∈S} Δc_i = c + (1/N) Σ_{i∈S} Δc_i. η_g is "server-lr"
-/// (default 1). N is "scaffold-total-clients", which the selector derives each round from the number of healthy clients it
-/// samples from; without it a round cannot finish (the error names the parameter). Like every linear strategy here, |S|
+/// (default 1). N is <see cref="RoundSettings.TotalClients"/>, which the round plan (<see cref="Configure"/>) sets each round to
+/// the number of healthy clients the selector samples from; without it a round cannot finish. Like every linear strategy here, |S|
 /// and the means are per slice: a client whose slice arrived counts for that slice, so with complete updates every slice
 /// has the same |S|.
 /// </para>
@@ -47,14 +49,14 @@ namespace FlMicroservices.Core.Aggregation;
 /// (<see cref="StrategyCatalog"/> refuses them).
 /// </para>
 /// </remarks>
-public sealed class Scaffold : IAggregationStrategy
+public sealed class Scaffold : IAggregationStrategy, IRoundConfigurator
 {
     public const double DefaultServerLearningRate = 1.0;
 
     /// <summary>"server-lr": η_g.</summary>
     public const string ServerLearningRateParameter = "server-lr";
 
-    /// <summary>"scaffold-total-clients": N, the number of clients the round's participants were sampled from (set by the selector).</summary>
+    /// <summary>"scaffold-total-clients": where RoundStarted.StrategyParameters carried N before <see cref="RoundSettings"/> (read from old messages only).</summary>
     public const string TotalClientsParameter = "scaffold-total-clients";
 
     /// <summary>"scaffold-weighting": "uniform" (default) or "examples", how the model deltas are averaged.</summary>
@@ -95,9 +97,10 @@ public sealed class Scaffold : IAggregationStrategy
         return new Round(this, ScaffoldLayout.WeightCount(parameterCount), sliceElements);
     }
 
-    /// <summary>Creates the strategy from text parameters ("server-lr", "scaffold-total-clients", "scaffold-weighting"; invariant culture).</summary>
+    /// <summary>Creates the strategy from the task's text parameters ("server-lr", "scaffold-weighting"; invariant culture) and N.</summary>
+    /// <param name="totalClients">N from the round plan; null when not known (rounds then cannot finish).</param>
     /// <exception cref="ArgumentException">A parameter does not parse or is out of range; the message names it.</exception>
-    public static Scaffold FromParameters(IReadOnlyDictionary<string, string>? parameters)
+    public static Scaffold FromParameters(IReadOnlyDictionary<string, string>? parameters, int? totalClients = null)
     {
         parameters ??= new Dictionary<string, string>();
         var rate = DefaultServerLearningRate;
@@ -108,15 +111,8 @@ public sealed class Scaffold : IAggregationStrategy
             if (!(rate > 0))
                 throw new ArgumentException($"Parameter '{ServerLearningRateParameter}' = '{text}' of strategy 'scaffold' is out of range: it must be greater than 0.", nameof(parameters));
         }
-        int? total = null;
-        if (parameters.TryGetValue(TotalClientsParameter, out var count))
-        {
-            if (count is null || !int.TryParse(count.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 1)
-                throw new ArgumentException(
-                    $"Parameter '{TotalClientsParameter}' = '{count}' of strategy 'scaffold' must be a whole number of at least 1 (the number of clients N).",
-                    nameof(parameters));
-            total = n;
-        }
+        if (totalClients is < 1)
+            throw new ArgumentException($"SCAFFOLD's number of clients N = {totalClients} must be at least 1.", nameof(totalClients));
         var weighting = ScaffoldWeighting.Uniform;
         if (parameters.TryGetValue(WeightingParameter, out var mode))
             weighting = mode?.Trim().ToLowerInvariant() switch
@@ -127,41 +123,50 @@ public sealed class Scaffold : IAggregationStrategy
                     $"Parameter '{WeightingParameter}' = '{mode}' of strategy 'scaffold' must be 'uniform' (the paper's mean over clients) or 'examples' (weighted by example counts).",
                     nameof(parameters)),
             };
-        return new Scaffold(rate, total, weighting);
+        return new Scaffold(rate, totalClients, weighting);
     }
 
     /// <summary>
-    /// The strategy as <see cref="StrategyCatalog"/> creates it: <see cref="FromParameters"/>, refusing the wrappers that do
-    /// not make sense around SCAFFOLD (central DP-FedAvg and "max-norm": see the remarks).
+    /// The strategy as <see cref="StrategyCatalog"/> creates it: <see cref="FromParameters"/> with the round plan's N, refusing
+    /// the wrappers that do not make sense around SCAFFOLD (central DP-FedAvg and "max-norm": see the remarks).
     /// </summary>
     /// <exception cref="ArgumentException">A refused combination or a bad parameter; the message names it.</exception>
-    public static Scaffold ForCatalog(IReadOnlyDictionary<string, string>? parameters)
+    public static Scaffold ForCatalog(IReadOnlyDictionary<string, string>? parameters, RoundSettings? settings = null)
     {
-        if (Privacy.Dp.DpFedAvgParameters.IsEnabled(parameters))
+        if (settings?.CentralDp is not null)
             throw new ArgumentException(
                 "Strategy 'scaffold' cannot run under central differential privacy: DP-FedAvg clips and noises each client's whole update, " +
                 "control-variate delta included, and hands the strategy one privatized mean, while SCAFFOLD needs the unweighted sum of the " +
                 "control-variate deltas next to the weighted mean of the model deltas (local DP, DP-SGD on the clients, does work with it).",
                 nameof(parameters));
-        if (parameters is not null && parameters.ContainsKey("max-norm"))
+        if (parameters is not null && parameters.ContainsKey(NormBounding.Parameter))
             throw new ArgumentException(
                 "Parameter 'max-norm' cannot be combined with strategy 'scaffold': bounding would scale each client's control-variate delta " +
                 "with its model delta, and the server control variate would no longer be the mean of the clients' ones.", nameof(parameters));
-        return FromParameters(parameters);
+        return FromParameters(parameters, settings?.TotalClients);
     }
 
-    /// <summary>
-    /// <paramref name="parameters"/> with "scaffold-total-clients" set to <paramref name="totalClients"/> (any value it held is
-    /// replaced): what the selector puts into <c>RoundStarted.StrategyParameters</c> for a SCAFFOLD task.
-    /// </summary>
-    public static Dictionary<string, string> WithTotalClients(IReadOnlyDictionary<string, string>? parameters, int totalClients)
+    /// <summary>SCAFFOLD's round plan: N = the healthy clients sampled from, the model stored as [x ; c], and no proximal term.</summary>
+    /// <exception cref="ArgumentException">The task asks for a proximal term (FedProx's μ).</exception>
+    public RoundSettings Configure(RoundSettings settings, RoundContext round)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(totalClients, 1);
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (parameters is not null)
-            foreach (var (key, value) in parameters) merged[key] = value;
-        merged[TotalClientsParameter] = totalClients.ToString(CultureInfo.InvariantCulture);
-        return merged;
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(round);
+        if (settings.ProximalMu > 0)
+            throw new ArgumentException(
+                FormattableString.Invariant($"a proximal term (μ = {settings.ProximalMu}) cannot be combined with strategy 'scaffold': its clients' control variates assume plain SGD steps"),
+                nameof(settings));
+        return settings with { TotalClients = round.HealthyClients, ControlVariates = true };
+    }
+
+    /// <summary>N as an old RoundStarted carried it in "scaffold-total-clients".</summary>
+    /// <exception cref="ArgumentException">Not a whole number of at least 1; the message names the key.</exception>
+    public static int ParseTotalClients(string? text)
+    {
+        if (text is null || !int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 1)
+            throw new ArgumentException(
+                $"Parameter '{TotalClientsParameter}' = '{text}' of strategy 'scaffold' must be a whole number of at least 1 (the number of clients N).", nameof(text));
+        return n;
     }
 
     /// <summary>One round: exact sums of the x parts (weight 1 per client, or the example count) and of the c parts (weight 1 per client).</summary>
@@ -286,12 +291,12 @@ public sealed class Scaffold : IAggregationStrategy
                 throw new ArgumentException("The result must not overlap the global model.", nameof(result));
             if (_owner.TotalClients is not { } total)
                 throw new InvalidOperationException(
-                    $"SCAFFOLD needs parameter '{TotalClientsParameter}' (N, the total number of clients) to update the server control variate; " +
-                    "the selector sets it in RoundStarted.StrategyParameters, and this round's parameters do not carry it.");
+                    "SCAFFOLD needs N (RoundSettings.TotalClients, the total number of clients) to update the server control variate; " +
+                    "the selector's round plan sets it, and this round's settings do not carry it.");
             for (var k = 0; k < _c.SliceCount; k++)
                 if (_c.WeightOf(k) > total)
                     throw new InvalidOperationException(
-                        $"SCAFFOLD: {_c.WeightOf(k)} clients delivered slice {_boundarySlice + k} but '{TotalClientsParameter}' is {total}; " +
+                        $"SCAFFOLD: {_c.WeightOf(k)} clients delivered slice {_boundarySlice + k} but the total number of clients N is {total}; " +
                         "more clients contributed than there are.");
 
             // x' = x + η_g · mean of Δy (over clients, or weighted by examples).

@@ -28,7 +28,7 @@ public static class StrategyFactory
         ["beta2"] = "beta2",
         ["tau"] = "tau",
         ["mu"] = "mu",
-        ["maxNorm"] = "max-norm",
+        ["maxNorm"] = NormBounding.Parameter,
     };
 
     /// <exception cref="ArgumentException">Unknown name, or a parameter that does not parse or is out of range (the message names it).</exception>
@@ -61,8 +61,8 @@ public static class StrategyFactory
                     Real(name, parameters, "tau", FedOpt.DefaultTau)),
                 _ => throw new ArgumentException($"Unknown aggregation strategy '{name}' (known: {string.Join(", ", Names)}).", nameof(name)),
             };
-            return parameters.ContainsKey("max-norm")
-                ? new NormBounding(strategy, Real(name, parameters, "max-norm", double.NaN))
+            return parameters.ContainsKey(NormBounding.Parameter)
+                ? new NormBounding(strategy, Real(name, parameters, NormBounding.Parameter, double.NaN))
                 : strategy;
         }
         catch (ArgumentOutOfRangeException e) when (e.ParamName is not null && Keys.TryGetValue(e.ParamName, out var key))

@@ -1,3 +1,4 @@
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 
 namespace FlMicroservices.Core.Tests.Aggregation;
@@ -54,7 +55,7 @@ public sealed class CheckpointTests
     // Two rounds, so that server-optimizer state (momentum, moments) carried across rounds is checkpointed too.
     private static float[] RunTwoRounds(string name, List<(string Client, float[] Delta)> updates, float[] global, int? checkpointAfter)
     {
-        var strategy = StrategyCatalog.Create(name, ParametersOf(name));
+        var strategy = StrategyCatalog.Create(name, ParametersOf(name), settings: SettingsOf(name));
         var model = global;
         for (var round = 0; round < 2; round++)
         {
@@ -67,7 +68,7 @@ public sealed class CheckpointTests
                     // Crash: only the checkpoints survive; a new strategy and round are built from them.
                     var strategyBytes = strategy is ICheckpointable s ? Write(s) : null;
                     var roundBytes = Write((ICheckpointable)aggregator);
-                    strategy = StrategyCatalog.Create(name, ParametersOf(name));
+                    strategy = StrategyCatalog.Create(name, ParametersOf(name), settings: SettingsOf(name));
                     if (strategyBytes is not null) Read((ICheckpointable)strategy, strategyBytes);
                     aggregator = strategy.BeginRound(Parameters, SliceElements);
                     Read((ICheckpointable)aggregator, roundBytes);
@@ -97,9 +98,11 @@ public sealed class CheckpointTests
         "krum" or "multi-krum" => new() { ["f"] = "1" },
         "bulyan" => new() { ["f"] = "1" },
         "trimmed-mean" => new() { ["beta"] = "0.2" },
-        "scaffold" => new() { ["scaffold-total-clients"] = "10", ["server-lr"] = "0.5" }, // 1,000 values: x and c of 500, slice 3 straddles
+        "scaffold" => new() { ["server-lr"] = "0.5" }, // 1,000 values: x and c of 500, slice 3 straddles
         _ => [],
     };
+
+    private static RoundSettings? SettingsOf(string name) => name == "scaffold" ? new RoundSettings(TotalClients: 10, ControlVariates: true) : null;
 
     private static List<(string, float[])> Updates(int clients, int seed)
     {

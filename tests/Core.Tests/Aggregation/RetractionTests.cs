@@ -1,3 +1,4 @@
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 
 namespace FlMicroservices.Core.Tests.Aggregation;
@@ -19,7 +20,7 @@ public sealed class RetractionTests
         data.Add("fedavg", "max-norm=0.5");
         data.Add("fedadam", "max-norm=0.5");
         data.Add("median", "max-norm=0.5");
-        data.Add("fedavg", "dp-noise-multiplier=1;dp-clip=0.5;dp-seed=7;dp-expected-clients=6");
+        data.Add("fedavg", "central-dp");
         return data;
     }
 
@@ -81,12 +82,15 @@ public sealed class RetractionTests
         (string Id, float[] Delta)? partial)
     {
         var parameters = ParametersOf(name);
-        foreach (var pair in extra.Split(';', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var kv = pair.Split('=');
-            parameters[kv[0]] = kv[1];
-        }
-        var round = StrategyCatalog.Create(name, parameters).BeginRound(Parameters, SliceElements);
+        var settings = name == "scaffold" ? new RoundSettings(TotalClients: 12, ControlVariates: true) : RoundSettings.None;
+        if (extra == "central-dp") settings = settings with { CentralDp = new CentralDpSettings(1, 0.5, ExpectedClients: 6, Seed: 7), WholeUpdateNorms = true };
+        else
+            foreach (var pair in extra.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var kv = pair.Split('=');
+                parameters[kv[0]] = kv[1];
+            }
+        var round = StrategyCatalog.Create(name, parameters, settings: settings).BeginRound(Parameters, SliceElements);
         var folded = new List<int>();
         for (var s = 0; s < Slices; s++)
         {
@@ -115,7 +119,6 @@ public sealed class RetractionTests
     {
         "krum" or "multi-krum" or "bulyan" => new() { ["f"] = "1" },
         "trimmed-mean" => new() { ["beta"] = "0.2" },
-        "scaffold" => new() { ["scaffold-total-clients"] = "12" },
         _ => [],
     };
 

@@ -1,4 +1,6 @@
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Planning;
 
 namespace FlMicroservices.Core.Tests.Aggregation;
 
@@ -299,15 +301,15 @@ public class ScaffoldTests
     }
 
     [Fact]
-    public void Without_the_total_number_of_clients_a_round_cannot_finish_and_the_error_names_the_parameter()
+    public void Without_the_total_number_of_clients_a_round_cannot_finish_and_the_error_names_the_setting()
     {
-        var strategy = StrategyCatalog.Create("scaffold"); // what the registry validates: the selector adds N to each round
+        var strategy = StrategyCatalog.Create("scaffold"); // what the registry validates: the round plan adds N to each round
         var round = strategy.BeginRound(6, 4);
         round.Fold("a", 0, [1f, 2f, 3f, 4f], 1);
         round.Fold("a", 1, [5f, 6f], 1);
 
         var error = Assert.Throws<InvalidOperationException>(() => round.Finish(Global, new float[6]));
-        Assert.Contains("'scaffold-total-clients'", error.Message);
+        Assert.Contains("RoundSettings.TotalClients", error.Message);
     }
 
     [Fact]
@@ -317,7 +319,7 @@ public class ScaffoldTests
         foreach (var (id, delta, weight) in TwoClients) round.Fold(id, 0, delta, weight);
 
         var error = Assert.Throws<InvalidOperationException>(() => round.Finish(Global, new float[6]));
-        Assert.Contains("'scaffold-total-clients' is 1", error.Message);
+        Assert.Contains("the total number of clients N is 1", error.Message);
     }
 
     [Theory]
@@ -325,10 +327,6 @@ public class ScaffoldTests
     [InlineData("server-lr", "0")]
     [InlineData("server-lr", "-1")]
     [InlineData("server-lr", "Infinity")]
-    [InlineData("scaffold-total-clients", "0")]
-    [InlineData("scaffold-total-clients", "-3")]
-    [InlineData("scaffold-total-clients", "2.5")]
-    [InlineData("scaffold-total-clients", "many")]
     [InlineData("scaffold-weighting", "median")]
     public void Invalid_parameters_are_refused_naming_them(string key, string value)
     {
@@ -338,12 +336,28 @@ public class ScaffoldTests
         Assert.Contains(value, error.Message);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("2.5")]
+    [InlineData("many")]
+    public void An_old_messages_bad_total_number_of_clients_is_refused_naming_its_key(string value)
+    {
+        var old = new RoundStarted("t", 1, 0, ["a"], DateTimeOffset.UnixEpoch, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, 4, "mlp", "scaffold",
+            P(("scaffold-total-clients", value)), 0.5, 1);
+
+        var error = Assert.Throws<ArgumentException>(() => RoundPlan.SettingsOf(old));
+
+        Assert.Contains("'scaffold-total-clients'", error.Message);
+        Assert.Contains(value, error.Message);
+    }
+
     [Fact]
     public void Parameters_are_read_in_the_invariant_culture_with_documented_defaults()
     {
         var defaults = Assert.IsType<Scaffold>(StrategyCatalog.Create("scaffold"));
         var set = Assert.IsType<Scaffold>(StrategyCatalog.Create("scaffold",
-            P(("server-lr", " 0.5 "), ("scaffold-total-clients", "30"), ("scaffold-weighting", "Examples"), ("momentum", "0.9"))));
+            P(("server-lr", " 0.5 "), ("scaffold-weighting", "Examples"), ("momentum", "0.9")), settings: new RoundSettings(TotalClients: 30)));
 
         Assert.Equal(("scaffold", 1.0, (int?)null, ScaffoldWeighting.Uniform), (defaults.Name, defaults.ServerLearningRate, defaults.TotalClients, defaults.Weighting));
         Assert.Equal((0.5, (int?)30, ScaffoldWeighting.Examples), (set.ServerLearningRate, set.TotalClients, set.Weighting));
@@ -351,19 +365,25 @@ public class ScaffoldTests
     }
 
     [Fact]
-    public void The_selector_helper_sets_N_over_the_task_parameters()
+    public void The_round_plan_sets_N_to_the_healthy_clients_and_the_strategy_reads_it()
     {
-        var merged = Scaffold.WithTotalClients(P(("server-lr", "2"), ("scaffold-total-clients", "5")), 12);
+        var spec = new TaskSpec
+        {
+            ModelName = "mlp", SampleShape = [4], ClassCount = 2, Rounds = 1, Training = new TrainingConfig(1, 10, 0.1),
+            Strategy = "scaffold", StrategyParameters = P(("server-lr", "2")),
+        };
 
-        Assert.Equal(2, merged.Count);
-        Assert.Equal(("2", "12"), (merged["server-lr"], merged["scaffold-total-clients"]));
-        Assert.Equal(12, Scaffold.FromParameters(merged).TotalClients);
+        var settings = RoundPlanner.Plan(spec, new RoundContext(3, HealthyClients: 12, SampledClients: 4));
+        var strategy = Assert.IsType<Scaffold>(StrategyCatalog.Create("scaffold", spec.StrategyParameters, settings: settings));
+
+        Assert.Equal(new RoundSettings(TotalClients: 12, ControlVariates: true), settings);
+        Assert.Equal((12, 2.0), (strategy.TotalClients, strategy.ServerLearningRate));
     }
 
     [Fact]
     public void Central_DP_and_max_norm_are_refused_with_scaffold()
     {
-        var dp = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("scaffold", P(("dp-noise-multiplier", "1"), ("dp-clip", "1"))));
+        var dp = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("scaffold", settings: new RoundSettings(CentralDp: new CentralDpSettings(1, 1))));
         var bounded = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("scaffold", P(("max-norm", "1"))));
 
         Assert.Contains("central differential privacy", dp.Message);

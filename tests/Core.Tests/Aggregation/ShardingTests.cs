@@ -1,3 +1,4 @@
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Aggregation.Robust;
 
@@ -28,8 +29,8 @@ public sealed class ShardingTests
     public void Sharded_rounds_assemble_to_the_single_instance_model_bit_for_bit(string name, int shardCount)
     {
         var rng = new Random(name.Length * 31 + shardCount);
-        var single = StrategyCatalog.Create(name, ParametersOf(name));
-        var sharded = Enumerable.Range(0, shardCount).Select(_ => StrategyCatalog.Create(name, ParametersOf(name))).ToArray();
+        var single = StrategyCatalog.Create(name, ParametersOf(name), settings: SettingsOf(name));
+        var sharded = Enumerable.Range(0, shardCount).Select(_ => StrategyCatalog.Create(name, ParametersOf(name), settings: SettingsOf(name))).ToArray();
         var singleModel = Enumerable.Range(0, Parameters).Select(i => (float)Math.Sin(i)).ToArray();
         var shardedModel = (float[])singleModel.Clone();
 
@@ -91,7 +92,8 @@ public sealed class ShardingTests
     {
         "krum" or "multi-krum" or "bulyan" => new() { ["f"] = "1" },
         "trimmed-mean" => new() { ["beta"] = "0.2" },
-        "scaffold" => new() { ["scaffold-total-clients"] = "12" },
         _ => [],
     };
+
+    private static RoundSettings? SettingsOf(string name) => name == "scaffold" ? new RoundSettings(TotalClients: 12, ControlVariates: true) : null;
 }

@@ -1,7 +1,7 @@
 using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
-using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Registry;
 
 namespace FlMicroservices.Services.Tests.Aggregation;
@@ -17,9 +17,9 @@ public class ScaffoldRoundAggregationTests
     private static readonly float[] DeltaA = [2f, 4f, -2f, 1f, 2f, 4f];
     private static readonly float[] DeltaB = [0f, 2f, 6f, 3f, 0f, -2f];
 
-    private static RoundStarted Started(Dictionary<string, string> parameters) =>
+    private static RoundStarted Started(Dictionary<string, string> parameters, RoundSettings? settings) =>
         new(TaskId, RoundNumber, 1, ["a", "b"], new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero),
-            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, SliceSize, "logreg", "scaffold", parameters, 1.0, 1);
+            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, SliceSize, "logreg", "scaffold", parameters, 1.0, 1, Settings: settings);
 
     private static List<UpdateSlice> Slices(string client, float[] delta, double weight) =>
         UpdateSliceCodec.Slice(TaskId, RoundNumber, client, delta, weight, SliceSize).ToList();
@@ -30,9 +30,9 @@ public class ScaffoldRoundAggregationTests
     [Fact]
     public void Interleaved_slices_with_duplicates_give_the_hand_computed_step()
     {
-        // What the selector sends: N = 4 healthy clients, and the task's server-lr.
-        var started = Started(Scaffold.WithTotalClients(new Dictionary<string, string> { ["server-lr"] = "0.5" }, 4));
-        var round = new RoundAggregation(started, Global.Length, StrategyCatalog.Create(started.Strategy, started.StrategyParameters));
+        // What the selector sends: the task's server-lr, and a plan with N = 4 healthy clients.
+        var started = Started(new Dictionary<string, string> { ["server-lr"] = "0.5" }, new RoundSettings(TotalClients: 4, ControlVariates: true));
+        var round = new RoundAggregation(started, Global.Length, RoundPlan.StrategyOf(started));
         var a = Slices("a", DeltaA, 1);
         var b = Slices("b", DeltaB, 3);
 
@@ -57,10 +57,10 @@ public class ScaffoldRoundAggregationTests
     }
 
     [Fact]
-    public void A_round_without_the_selectors_N_fails_with_a_reason_naming_the_parameter()
+    public void A_round_without_the_selectors_N_fails_with_a_reason_naming_the_setting()
     {
-        var started = Started(new Dictionary<string, string>());
-        var round = new RoundAggregation(started, Global.Length, StrategyCatalog.Create(started.Strategy, started.StrategyParameters));
+        var started = Started(new Dictionary<string, string>(), new RoundSettings(ControlVariates: true));
+        var round = new RoundAggregation(started, Global.Length, RoundPlan.StrategyOf(started));
         foreach (var (client, delta, weight) in new[] { ("a", DeltaA, 1), ("b", DeltaB, 3) })
         {
             var slices = Slices(client, delta, weight);
@@ -71,7 +71,7 @@ public class ScaffoldRoundAggregationTests
         var outcome = round.Close(Global, new float[Global.Length]);
 
         Assert.False(outcome.Succeeded);
-        Assert.Contains("scaffold-total-clients", outcome.FailureReason);
+        Assert.Contains("RoundSettings.TotalClients", outcome.FailureReason);
     }
 
     private static readonly TaskSpec Spec = new()

@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Data;
 using FlMicroservices.Core.Privacy;
 using FlMicroservices.Core.Privacy.Audit;
-using FlMicroservices.Core.Privacy.Dp;
 using FlMicroservices.Training;
 
 namespace FlMicroservices.Cli.Audit;
@@ -83,15 +83,10 @@ public static class PrivacyAudit
     {
         var watch = Stopwatch.StartNew();
         var shape = members.Shape;
-        var parameters = new Dictionary<string, string>();
-        if (dp is { } d)
-        {
-            parameters[DpFedAvgParameters.NoiseMultiplier] = d.Z.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-            parameters[DpFedAvgParameters.Clip] = options.Clip.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-            parameters[DpFedAvgParameters.ExpectedClients] = participants.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            parameters[DpFedAvgParameters.Seed] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        var strategy = StrategyCatalog.Create("fedavg", parameters);
+        var plan = dp is { } d
+            ? new RoundSettings(CentralDp: new CentralDpSettings(d.Z, options.Clip, ExpectedClients: participants.Length, Seed: options.Seed))
+            : RoundSettings.None;
+        var strategy = StrategyCatalog.Create("fedavg", settings: plan);
         var global = ModelFactory.InitialParameters(options.Model, shape, members.ClassCount, options.Seed);
         using var trainer = new LocalTrainer(options.Model, shape, members.ClassCount);
         var settings = new TrainingSettings(options.LocalEpochs, options.BatchSize, options.LearningRate);

@@ -1,6 +1,7 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -110,7 +111,7 @@ public sealed class SecureRoundHandOver(
     {
         try
         {
-            return StrategyCatalog.Create(started.Strategy, started.StrategyParameters, started.ByzantineShare);
+            return RoundPlan.StrategyOf(started);
         }
         catch (ArgumentException e)
         {

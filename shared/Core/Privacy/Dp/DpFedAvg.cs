@@ -43,8 +43,8 @@ namespace FlMicroservices.Core.Privacy.Dp;
 /// </para>
 /// <para>
 /// <b>State across rounds</b>: the clip norm (adaptive) and the number of rounds begun; both are checkpointed together with
-/// the inner strategy's state. <see cref="IAggregationStrategy.Name"/> is the inner strategy's: DP is switched on by
-/// parameters (<see cref="DpFedAvgParameters"/>), not by a strategy name.
+/// the inner strategy's state. <see cref="IAggregationStrategy.Name"/> is the inner strategy's: DP is switched on by the
+/// round plan's central-DP block (<see cref="Contracts.V1.RoundSettings.CentralDp"/>), not by a strategy name.
 /// </para>
 /// </remarks>
 public sealed class DpFedAvg : IAggregationStrategy, ICheckpointable

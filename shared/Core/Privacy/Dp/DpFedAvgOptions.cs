@@ -1,3 +1,5 @@
+using FlMicroservices.Contracts.V1;
+
 namespace FlMicroservices.Core.Privacy.Dp;
 
 /// <summary>The settings of <see cref="DpFedAvg"/>; <see cref="Validate"/> checks them and names the bad one.</summary>
@@ -29,6 +31,25 @@ public sealed record DpFedAvgOptions(double NoiseMultiplier, double ClipNorm)
     /// null draws from the operating system's CSPRNG.
     /// </summary>
     public long? Seed { get; init; }
+
+    /// <summary>The options of a round plan's central-DP block.</summary>
+    public static DpFedAvgOptions From(CentralDpSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new DpFedAvgOptions(settings.NoiseMultiplier, settings.ClipNorm)
+        {
+            ExpectedClients = settings.ExpectedClients,
+            Adaptive = settings.Adaptive,
+            TargetQuantile = settings.TargetQuantile,
+            ClipLearningRate = settings.ClipLearningRate,
+            CountNoiseStd = settings.CountNoiseStd,
+            Seed = settings.Seed,
+        };
+    }
+
+    /// <summary>These options as a round plan's central-DP block.</summary>
+    public CentralDpSettings ToSettings() =>
+        new(NoiseMultiplier, ClipNorm, Adaptive, TargetQuantile, ClipLearningRate, CountNoiseStd, ExpectedClients, Seed);
 
     /// <summary>The σ_b in effect: <see cref="CountNoiseStd"/>, or the default for m (or, with m unknown, z).</summary>
     public double EffectiveCountNoiseStd =>

@@ -3,13 +3,12 @@ using System.Globalization;
 namespace FlMicroservices.Core.Privacy.Dp;
 
 /// <summary>
-/// The strategy parameters that switch on <see cref="DpFedAvg"/> around a task's strategy, as the aggregation service
-/// receives them in <c>RoundStarted.StrategyParameters</c> (invariant-culture text).
+/// The strategy parameters that switched on <see cref="DpFedAvg"/> in <c>RoundStarted.StrategyParameters</c> before the typed
+/// round plan (<see cref="Contracts.V1.RoundSettings.CentralDp"/>); read only from old messages (<see cref="Planning.RoundPlan"/>).
 /// </summary>
 /// <remarks>
 /// <para>
-/// A task does not set these itself: the selector derives them from the task's privacy settings every round
-/// (<see cref="For"/>), adding the expected number of clients per round, which only it knows. Keys:
+/// A task never set these itself: the selector derived them from the task's privacy settings every round. Keys:
 /// "dp-noise-multiplier" (z, present = DP on), "dp-clip" (C, or the initial C), "dp-adaptive" (true/false),
 /// "dp-target-quantile" (γ, 0.5), "dp-clip-lr" (η_C, 0.2), "dp-count-noise" (σ_b, default
 /// <see cref="AdaptiveClipping.DefaultCountNoiseStd"/>), "dp-expected-clients" (m) and "dp-seed" (reproducible noise for
@@ -73,38 +72,6 @@ public static class DpFedAvgParameters
         }
         return options;
     }
-
-    /// <summary>
-    /// The DP-FedAvg parameters for a task's privacy settings, merged over <paramref name="parameters"/> (whose own dp-*
-    /// keys are replaced): what the selector puts into <c>RoundStarted.StrategyParameters</c>.
-    /// </summary>
-    /// <param name="countNoiseStd">σ_b; 0 for the default.</param>
-    /// <param name="expectedClients">m; null leaves it out (the registry validates without it).</param>
-    /// <param name="seed">Null for CSPRNG noise.</param>
-    public static Dictionary<string, string> For(
-        IReadOnlyDictionary<string, string>? parameters, double noiseMultiplier, double clipNorm, bool adaptive = false,
-        double targetQuantile = AdaptiveClipping.DefaultTargetQuantile, double clipLearningRate = AdaptiveClipping.DefaultLearningRate,
-        double countNoiseStd = 0, double? expectedClients = null, long? seed = null)
-    {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (parameters is not null)
-            foreach (var (key, value) in parameters)
-                if (!key.StartsWith("dp-", StringComparison.Ordinal)) merged[key] = value;
-        merged[NoiseMultiplier] = Text(noiseMultiplier);
-        merged[Clip] = Text(clipNorm);
-        if (adaptive)
-        {
-            merged[Adaptive] = "true";
-            merged[TargetQuantile] = Text(targetQuantile);
-            merged[ClipLearningRate] = Text(clipLearningRate);
-            if (countNoiseStd != 0) merged[CountNoise] = Text(countNoiseStd);
-        }
-        if (expectedClients is { } m) merged[ExpectedClients] = Text(m);
-        if (seed is { } s) merged[Seed] = s.ToString(CultureInfo.InvariantCulture);
-        return merged;
-    }
-
-    private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private static double Required(IReadOnlyDictionary<string, string> parameters, string key) =>
         Optional(parameters, key) ?? throw new ArgumentException(

@@ -1,3 +1,4 @@
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Privacy.Dp;
 
@@ -7,14 +8,16 @@ public class DpFedAvgParametersTests
 {
     private static Dictionary<string, string> P(params (string Key, string Value)[] pairs) => pairs.ToDictionary(p => p.Key, p => p.Value);
 
+    private static RoundSettings Dp(CentralDpSettings block) => new(CentralDp: block, WholeUpdateNorms: true);
+
     [Theory]
     [InlineData("fedavg", typeof(FedAvg))]
     [InlineData("fedadam", typeof(FedAdam))]
     [InlineData("fedavgm", typeof(FedAvgM))]
     [InlineData("fedprox", typeof(FedProx))]
-    public void The_catalog_wraps_any_linear_strategy_when_the_dp_parameters_are_present(string name, Type inner)
+    public void The_catalog_wraps_any_linear_strategy_when_the_round_plan_has_central_dp(string name, Type inner)
     {
-        var strategy = StrategyCatalog.Create(name, P(("dp-noise-multiplier", "1.1"), ("dp-clip", "0.5"), ("dp-expected-clients", "12.5"), ("dp-seed", "7")));
+        var strategy = StrategyCatalog.Create(name, settings: Dp(new CentralDpSettings(1.1, 0.5, ExpectedClients: 12.5, Seed: 7)));
 
         var dp = Assert.IsType<DpFedAvg>(strategy);
         Assert.IsType(inner, dp.Inner);
@@ -24,19 +27,16 @@ public class DpFedAvgParametersTests
     }
 
     [Fact]
-    public void For_builds_what_parse_reads_and_replaces_a_tasks_own_dp_keys()
+    public void The_typed_block_and_the_options_map_both_ways_and_parse_reads_an_old_selectors_keys()
     {
-        var parameters = DpFedAvgParameters.For(P(("server-lr", "0.5"), ("dp-clip", "99")), 0.9, 2, adaptive: true, targetQuantile: 0.7,
-            clipLearningRate: 0.3, countNoiseStd: 4, expectedClients: 10, seed: -3);
+        var block = new CentralDpSettings(0.9, 2, Adaptive: true, TargetQuantile: 0.7, ClipLearningRate: 0.3, CountNoiseStd: 4, ExpectedClients: 10, Seed: -3);
+        var options = new DpFedAvgOptions(0.9, 2) { Adaptive = true, TargetQuantile = 0.7, ClipLearningRate = 0.3, CountNoiseStd = 4, ExpectedClients = 10, Seed = -3 };
 
-        Assert.Equal("0.5", parameters["server-lr"]);
-        Assert.Equal("2", parameters["dp-clip"]);
-        Assert.Equal(new DpFedAvgOptions(0.9, 2)
-        {
-            Adaptive = true, TargetQuantile = 0.7, ClipLearningRate = 0.3, CountNoiseStd = 4, ExpectedClients = 10, Seed = -3,
-        }, DpFedAvgParameters.Parse(parameters));
-        Assert.False(DpFedAvgParameters.Parse(DpFedAvgParameters.For(null, 1, 1)).Adaptive);
-        Assert.DoesNotContain("dp-expected-clients", DpFedAvgParameters.For(null, 1, 1).Keys);
+        Assert.Equal(options, DpFedAvgOptions.From(block));
+        Assert.Equal(block, options.ToSettings());
+        Assert.Equal(options, DpFedAvgParameters.Parse(P(("server-lr", "0.5"), ("dp-noise-multiplier", "0.9"), ("dp-clip", "2"), ("dp-adaptive", "true"),
+            ("dp-target-quantile", "0.7"), ("dp-clip-lr", "0.3"), ("dp-count-noise", "4"), ("dp-expected-clients", "10"), ("dp-seed", "-3"))));
+        Assert.False(DpFedAvgParameters.Parse(P(("dp-noise-multiplier", "1"), ("dp-clip", "1"))).Adaptive);
     }
 
     [Theory]
@@ -45,7 +45,7 @@ public class DpFedAvgParametersTests
     [InlineData("trimmed-mean")]
     public void A_robust_strategy_cannot_run_under_central_dp(string name)
     {
-        var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create(name, P(("dp-noise-multiplier", "1"), ("dp-clip", "1"))));
+        var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create(name, settings: Dp(new CentralDpSettings(1, 1))));
 
         Assert.Contains($"'{name}'", error.Message);
         Assert.Contains("differential privacy", error.Message);
@@ -54,7 +54,7 @@ public class DpFedAvgParametersTests
     [Fact]
     public void Max_norm_cannot_be_combined_with_dp_clipping()
     {
-        var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("fedavg", P(("dp-noise-multiplier", "1"), ("dp-clip", "1"), ("max-norm", "2"))));
+        var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("fedavg", P(("max-norm", "2")), settings: Dp(new CentralDpSettings(1, 1))));
 
         Assert.Contains("max-norm", error.Message);
     }
@@ -69,12 +69,12 @@ public class DpFedAvgParametersTests
     [InlineData("dp-target-quantile", "2", "dp-target-quantile")]
     [InlineData("dp-clip-lr", "0", "dp-clip-lr")]
     [InlineData("dp-count-noise", "0.1", "dp-count-noise")]
-    public void A_bad_value_is_refused_naming_its_key(string key, string value, string named)
+    public void A_bad_value_of_an_old_message_is_refused_naming_its_key(string key, string value, string named)
     {
         var parameters = P(("dp-noise-multiplier", "1"), ("dp-clip", "1"), ("dp-adaptive", "true"));
         parameters[key] = value;
 
-        var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("fedavg", parameters));
+        var error = Assert.Throws<ArgumentException>(() => DpFedAvgParameters.Parse(parameters));
 
         Assert.Contains($"'{named}'", error.Message);
     }
@@ -82,7 +82,7 @@ public class DpFedAvgParametersTests
     [Fact]
     public void The_clip_norm_is_required()
     {
-        var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("fedavg", P(("dp-noise-multiplier", "1"))));
+        var error = Assert.Throws<ArgumentException>(() => DpFedAvgParameters.Parse(P(("dp-noise-multiplier", "1"))));
 
         Assert.Contains("'dp-clip' is required", error.Message);
     }
