@@ -42,7 +42,7 @@ import xml.etree.ElementTree as ET
 import yaml
 
 ROOT = os.getcwd()
-SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward"]
+SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward", "Gateway"]
 problems = []
 warnings = []
 
@@ -433,6 +433,7 @@ CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "privacy-accounting": ("PrivacyAccounting", [BUS]),
     "model-registry": ("ModelRegistry", [BUS, MONGO]),
     "reward": ("Reward", [BUS]),
+    "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080"}]),
 }
 NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO)))

@@ -51,4 +51,9 @@ for (var i = 1; i <= settings.Nodes; i++)
     foreach (var service in services) node.WaitFor(service);
 }
 
+// The operators' one base URL (docs/operator-api.md): the services' operator APIs behind a YARP reverse proxy.
+builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
+    .WithEnvironment("Gateway__ModelRegistryUrl", modelRegistry.GetEndpoint("http"))
+    .WaitFor(modelRegistry).AsService();
+
 builder.Build().Run();

@@ -16,14 +16,14 @@ namespace FlMicroservices.Api.Tests;
 public sealed class ModelVersionsApiTests : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("fl-api-").FullName;
-    private WebApplicationFactory<Program> _factory = null!;
+    private WebApplicationFactory<HostEntry> _factory = null!;
     private HttpClient _http = null!;
 
     private static readonly TaskSpec Spec = new() { ModelName = "logreg", SampleShape = [1], ClassCount = 2, Rounds = 3, Training = new TrainingConfig(1, 10, 0.1) };
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
         _http = _factory.CreateClient();
         // Versions 0-3 of task-a: 1 is the best (0.9), 2 was rolled back (0.6), 3 is current (0.8); 3's parent is 1.
         var store = _factory.Services.GetRequiredService<IModelStore>();

@@ -79,6 +79,14 @@ public sealed class AppHostTests(ITestOutputHelper output)
             Assert.All(rounds, r => Assert.True(r.Loss is { } loss && double.IsFinite(loss) && loss > 0, $"round {r.Round} loss {r.Loss}"));
             Assert.True(Directory.Exists(Path.Combine(dataRoot, "ledger")) && Directory.EnumerateFiles(Path.Combine(dataRoot, "ledger")).Any(),
                 "the privacy ledger journal was not written to the AppHost's ledger folder");
+
+            // The operator API through the gateway: the task's versions 0-3, the current one that of the last round.
+            await notifications.WaitForResourceHealthyAsync("gateway", deadline.Token);
+            using var gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway", "http") };
+            using var versions = System.Text.Json.JsonDocument.Parse(
+                await gateway.GetStringAsync($"/api/tasks/{rounds[0].TaskId}/models", deadline.Token));
+            Assert.Equal(4, versions.RootElement.GetProperty("total").GetInt32());
+            Assert.Equal(rounds[^1].ModelVersion, versions.RootElement.GetProperty("currentVersion").GetInt32());
         }
         finally
         {

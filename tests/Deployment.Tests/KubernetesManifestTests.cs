@@ -33,7 +33,7 @@ public sealed class KubernetesManifestTests : IDisposable
         Objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template))
             .Concat(Objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template)));
 
-    private static readonly string[] Services = ["registry", "selector", "aggregation", "privacy-accounting", "model-registry", "reward"];
+    private static readonly string[] Services = ["registry", "selector", "aggregation", "privacy-accounting", "model-registry", "reward", "gateway"];
 
     [Fact]
     public void Every_object_is_a_known_Kubernetes_type_with_only_known_fields_in_one_namespace()

@@ -22,6 +22,3 @@ return ServiceDefaultsExtensions.RunService("model-registry", args, builder =>
     // /scalar: the interactive API page, its script served from the package; no fonts CDN, no telemetry (nothing leaves the deployment).
     app.MapScalarApiReference(options => options.DisableDefaultFonts().DisableTelemetry());
 });
-
-/// <summary>The host's entry point, visible to in-process API tests (WebApplicationFactory).</summary>
-public partial class Program;

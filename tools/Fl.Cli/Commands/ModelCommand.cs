@@ -12,7 +12,7 @@ public static class ModelCommand
 {
     public static Command Create()
     {
-        var registry = new Option<string>("--registry") { Description = "Base URL of the model registry (e.g. http://localhost:5104)", Required = true };
+        var registry = new Option<string>("--registry") { Description = "Base URL of the model registry (e.g. http://localhost:5105)", Required = true };
         var task = new Option<string>("--task") { Description = "Task id", Required = true };
         var limit = new Option<int>("--limit") { Description = "Versions shown, from the first (at most 500)", DefaultValueFactory = _ => 100 };
         var version = new Option<int>("--version") { Description = "Model version to export", Required = true };

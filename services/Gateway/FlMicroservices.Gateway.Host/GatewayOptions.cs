@@ -1,0 +1,37 @@
+namespace FlMicroservices.Gateway.Host;
+
+/// <summary>Where the services' operator APIs listen; bound from the "Gateway" section (a service left out is not routed).</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Base URL of the model registry (model versions), e.g. http://model-registry:8080.</summary>
+    public string? ModelRegistryUrl { get; set; }
+
+    /// <summary>The services by name as configured, with their URLs; problems name the setting.</summary>
+    public IReadOnlyList<(GatewayService Service, Uri Url)> Configured(out List<string> problems)
+    {
+        problems = [];
+        var configured = new List<(GatewayService, Uri)>();
+        foreach (var service in GatewayService.All)
+        {
+            var value = service.Url(this);
+            if (string.IsNullOrWhiteSpace(value)) continue;
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                problems.Add($"{Section}:{service.Setting} '{value}' is not an absolute http(s) URL");
+            else configured.Add((service, uri));
+        }
+        if (configured.Count == 0 && problems.Count == 0)
+            problems.Add($"no service URL is configured: set {string.Join(" or ", GatewayService.All.Select(s => $"{Section}:{s.Setting}"))}");
+        return configured;
+    }
+}
+
+/// <summary>A service behind the gateway: its setting, its name in the OpenAPI paths, and the API paths it owns.</summary>
+public sealed record GatewayService(string Name, string Setting, Func<GatewayOptions, string?> Url, string[] Paths)
+{
+    public static IReadOnlyList<GatewayService> All { get; } =
+    [
+        new("model-registry", nameof(GatewayOptions.ModelRegistryUrl), o => o.ModelRegistryUrl, ["/api/tasks/{taskId}/models/{**rest}"]),
+    ];
+}

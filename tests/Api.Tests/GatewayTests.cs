@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.ModelRegistry.Host;
+using FlMicroservices.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlMicroservices.Api.Tests;
+
+/// <summary>The gateway in process, proxying to the model registry's real host listening on a loopback port.</summary>
+public sealed class GatewayTests : IAsyncLifetime
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("fl-gateway-").FullName;
+    private WebApplicationFactory<HostEntry> _registry = null!;
+    private WebApplicationFactory<Gateway.Host.HostEntry> _gateway = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = ProcessRunner.FreePort();
+        _registry = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        _registry.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port));
+        _registry.StartServer();
+        var store = _registry.Services.GetRequiredService<IModelStore>();
+        float[] weights = [1, 2, 3, 4];
+        await store.SaveVersionAsync(new ModelVersionInfo("task-g", 0, 0, null, 4, WeightsFile.Digest(weights), 0.75, 0.5, false, DateTimeOffset.UtcNow),
+            weights, CancellationToken.None);
+        await store.SetCurrentVersionAsync("task-g", 0, CancellationToken.None);
+        _gateway = new WebApplicationFactory<Gateway.Host.HostEntry>()
+            .WithWebHostBuilder(b => b.UseSetting("Gateway:ModelRegistryUrl", $"http://127.0.0.1:{port}"));
+        _http = _gateway.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _gateway.DisposeAsync();
+        await _registry.DisposeAsync();
+        try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Model_versions_and_their_problems_come_through_the_one_base_url()
+    {
+        var page = await _http.GetFromJsonAsync<ModelVersionPage>("/api/tasks/task-g/models");
+        Assert.Equal(0, page!.CurrentVersion);
+        Assert.Equal(0.75, Assert.Single(page.Items).Accuracy);
+
+        using var missing = await _http.GetAsync("/api/tasks/task-g/models/5");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Each_service_document_is_served_under_its_name_and_the_API_page_lists_it()
+    {
+        using var document = JsonDocument.Parse(await _http.GetStringAsync("/openapi/model-registry.json"));
+        Assert.True(document.RootElement.GetProperty("paths").TryGetProperty("/api/tasks/{taskId}/models", out _));
+
+        var page = await _http.GetStringAsync("/scalar/");
+        Assert.Contains("{\"title\":\"model-registry\",\"url\":\"openapi/model-registry.json\"}", page); // Scalar resolves it against the base path
+        Assert.Contains("\"telemetry\":false", page);
+        Assert.DoesNotContain("https://", page);
+    }
+
+    [Fact]
+    public async Task A_path_no_service_owns_is_not_found()
+    {
+        using var response = await _http.GetAsync("/api/rewards");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("not-a-url", "Gateway:ModelRegistryUrl 'not-a-url' is not an absolute http(s) URL")]
+    [InlineData("", "no service URL is configured: set Gateway:ModelRegistryUrl")]
+    public void Bad_configuration_names_the_setting(string url, string expected)
+    {
+        var options = new Gateway.Host.GatewayOptions { ModelRegistryUrl = url };
+        options.Configured(out var problems);
+        Assert.Equal(expected, Assert.Single(problems));
+    }
+}
