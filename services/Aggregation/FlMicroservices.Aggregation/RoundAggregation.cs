@@ -7,15 +7,7 @@ using FlMicroservices.Infrastructure.UpdateStream;
 namespace FlMicroservices.Aggregation;
 
 /// <summary>One round's aggregation: checks each slice, folds it into the strategy, tracks participants, closes the round.</summary>
-/// <remarks>
-/// Not thread-safe; <see cref="RoundRegistry"/> serialises access. A client is rejected as soon as one of its
-/// slices fails a check. Slices of it that were already folded are then taken back out
-/// (<see cref="TakeRetractions"/>, <see cref="Retract"/>): the caller reads them again from the update stream at the
-/// positions recorded here and the strategy subtracts them exactly (<see cref="IRetractableRound"/>), so a rejected update
-/// leaves no trace in the model. Where that is impossible (no position, a record already released) the report says how
-/// many slices stay folded and why. With grouped folds a slice's values are read once, when its group is folded: that is
-/// when they are found not finite or out of range and when the update's norm is checked (docs/architecture.md).
-/// </remarks>
+/// <remarks>Design notes: docs/architecture.md, "Notes: RoundAggregation".</remarks>
 public sealed class RoundAggregation
 {
     /// <summary>Slices of one index folded together by strategies with a grouped fold (<see cref="IBatchRoundAggregator"/>).</summary>

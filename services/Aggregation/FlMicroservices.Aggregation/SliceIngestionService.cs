@@ -8,17 +8,7 @@ using Microsoft.Extensions.Options;
 namespace FlMicroservices.Aggregation;
 
 /// <summary>Reads update slices from the stream as a member of the "aggregation" consumer group and folds them.</summary>
-/// <remarks>
-/// <para>A record is committed only once the round it belongs to has closed (or it belongs to no round: malformed, late,
-/// for a round long gone), and every record before it in its partition too: until then it may have to be read again, to
-/// take a rejected client's slices back out of the aggregate (<see cref="SliceRetraction"/>), and the
-/// embedded stream, like a broker's retention, keeps what a group has not committed. Without checkpoints the commits
-/// follow every <see cref="CommitInterval"/>.</para>
-/// <para>With checkpoints, offsets are committed only after a checkpoint that contains the records' effect, every
-/// <see cref="AggregationOptions.CheckpointEveryRecords"/> records or <see cref="AggregationOptions.CheckpointInterval"/>:
-/// a crash then replays at most the records since the last commit, and the rounds' per-client slice records (restored
-/// with the aggregate) recognise them as duplicates.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/architecture.md, "Notes: SliceIngestionService".</remarks>
 public sealed class SliceIngestionService(
     IUpdateStreamConsumerFactory streams,
     UpdateRouter router,

@@ -10,22 +10,7 @@ using Microsoft.Extensions.Options;
 namespace FlMicroservices.Selector;
 
 /// <summary>Starts a task's next round: healthy clients, privacy check, sampling, <see cref="RoundStarted"/>; or ends the task.</summary>
-/// <remarks>
-/// <para>
-/// Sampling (<see cref="TaskSpec.Sampling"/>): <see cref="ClientSampling.Fixed"/> takes max(minimum, round(fraction × healthy))
-/// clients uniformly without replacement and asks the privacy accountant with q = taken / healthy;
-/// <see cref="ClientSampling.Poisson"/> takes each healthy client independently with probability q = fraction, the sampling
-/// the accountant's bound assumes. A Poisson draw with fewer than max(1, <see cref="TaskSpec.MinClientsPerRound"/>) clients
-/// is drawn again (at most <see cref="MaxPoissonDraws"/> times); that conditioning is not accounted, so keep
-/// (1 − q)^healthy small (q × healthy ≥ 10 makes it below 5e-5).
-/// </para>
-/// <para>
-/// The round plan (<see cref="RoundPlanner"/>) fills <see cref="RoundStarted.Settings"/> from the task and this round: the
-/// healthy clients sampled from (SCAFFOLD's N), and for central DP the expected number of clients per round m (fixed: the
-/// sample size; Poisson: q × healthy), fixed at the first round. When the accountant refuses a round because of the
-/// budget, the task ends with <see cref="TaskCompleted"/> naming the budget.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/architecture.md, "Notes: RoundStarter".</remarks>
 public sealed class RoundStarter(
     TaskSchedule schedule,
     IClientHealthStore health,

@@ -5,11 +5,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// (see <see cref="WeightedSliceSums.FoldMany{TGroup}(int, TGroup)"/>). Optional: test for it with <c>is</c>
 /// and fall back to <see cref="IRoundAggregator.Fold"/> when a round does not implement it.
 /// </summary>
-/// <remarks>
-/// The update stream keys records by slice index, so one partition holds slice i of every client and a consumer
-/// fetch returns many records of the same index together: hand them over as one group. The result is bit for bit
-/// the same as folding the members one by one, in any order.
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: IBatchRoundAggregator".</remarks>
 public interface IBatchRoundAggregator : IRoundAggregator
 {
     /// <summary>

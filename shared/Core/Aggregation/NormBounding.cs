@@ -10,33 +10,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// min(1, maxNorm / ||delta||) before the inner strategy sees it, which caps how far one client can pull the model
 /// (Sun et al. 2019, "Can You Really Backdoor Federated Learning?"; the same clipping precedes the noise in DP-FedAvg).
 /// </summary>
-/// <remarks>
-/// <para>
-/// The scale needs the norm of the whole update, but a client's slices arrive one by one. The round therefore has
-/// two paths, which give the same result bit for bit when the supplied norm is <see cref="L2Norm"/> of the update:
-/// </para>
-/// <list type="bullet">
-/// <item><b>Norm supplied</b> (the round is <see cref="IClientNormAware"/>): once <c>SetClientNorm</c> has been called for a
-/// client, each of its slices is scaled and passed on as it arrives. Nothing is buffered: the only extra memory is one
-/// slice of scratch for the whole round.</item>
-/// <item><b>Fallback</b>: slices of a client whose norm is unknown are copied into a buffer of the full model size
-/// (4 bytes per parameter per such client, until its last slice arrives), then measured, scaled and passed on, and the
-/// buffer is dropped. With k clients streaming concurrently without norms, that is up to k extra model copies.
-/// A norm supplied while slices wait in the buffer releases them at once with that norm. At <c>Finish</c>, a client
-/// whose update is still incomplete is bounded by the norm of the slices it did deliver.</item>
-/// </list>
-/// <para>
-/// The first norm that takes effect is final: once a client's slices have been passed on scaled, later
-/// <c>SetClientNorm</c> calls for it are ignored. A supplied norm is trusted: a norm smaller than the real one lets an
-/// update through with less clipping, so the caller must supply norms it measured or verified, not a client's claim.
-/// </para>
-/// <para>
-/// <see cref="IAggregationStrategy.Name"/> is the inner strategy's: bounding is switched on by the "max-norm"
-/// parameter, not by a strategy name. Weights pass through unchanged. The round checks slice index, length and weight
-/// itself; checks only the inner strategy makes (such as whole-number weights) surface when a slice is passed on, which
-/// on the fallback path is when the client's last slice arrives.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: NormBounding".</remarks>
 public sealed class NormBounding : IAggregationStrategy, IRoundConfigurator
 {
     /// <param name="inner">The strategy that aggregates the bounded updates.</param>

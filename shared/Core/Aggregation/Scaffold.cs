@@ -10,45 +10,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// example counts), and the server control variate c moves by the clients' control-variate deltas summed and divided by
 /// the total number of clients N.
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>Layout.</b> The global model is stored as [x ; c] (2P values, see <see cref="ScaffoldLayout"/>), so a round runs over
-/// 2P parameters and every client's delta is [Δy ; Δc] = [y_i − x ; c_i⁺ − c_i]. The clients (the node's trainer) do the
-/// rest of the algorithm: local SGD on the corrected gradient g(y) − c_i + c and option II's c_i⁺ = c_i − c + (x − y)/(K·η).
-/// </para>
-/// <para>
-/// <b>Step.</b> With S the clients that delivered an update this round:
-/// x' = x + η_g · mean_{i∈S} Δy_i and c' = c + (|S| / N) · (1/|S|) Σ_{i∈S} Δc_i = c + (1/N) Σ_{i∈S} Δc_i. η_g is "server-lr"
-/// (default 1). N is <see cref="RoundSettings.TotalClients"/>, which the round plan (<see cref="Configure"/>) sets each round to
-/// the number of healthy clients the selector samples from; without it a round cannot finish. Like every linear strategy here, |S|
-/// and the means are per slice: a client whose slice arrived counts for that slice, so with complete updates every slice
-/// has the same |S|.
-/// </para>
-/// <para>
-/// <b>Weighting of the model mean</b> ("scaffold-weighting"). "uniform" (the default) is the paper's (1/|S|) Σ Δy_i. It is
-/// the one that matches the control variates: c = (1/N) Σ c_i estimates the gradient of the unweighted objective
-/// (1/N) Σ f_i, and every client's correction c − c_i steers it towards that objective, so the model step must average
-/// the same way. "examples" is FedAvg's example-weighted mean (Σ n_i Δy_i) / (Σ n_i) (with η_g = 1 the x part is then
-/// FedAvg's bit for bit); it mixes two objectives, which is harmless when clients hold similar amounts of data but
-/// diverged on the FedProx Synthetic(1,1) devices, whose sizes spread over two orders of magnitude (docs/scaffold.md).
-/// </para>
-/// <para>
-/// <b>Exactness.</b> The x part is folded into <see cref="WeightedSliceSums"/> (weight 1 per client, or the example count),
-/// the c part into a second one with weight 1 per client, so both sums are exact and independent of the order of clients and slices,
-/// and so is the result. A slice of the 2P vector that straddles the x/c boundary is split by element offset: its first
-/// values go to the x sums, the rest to the c sums (padded with zeros in front, which add exactly nothing). c' is computed
-/// as (float)(mean_c · |S| / N) from the exact unweighted mean: with |S| = N that is the mean itself.
-/// </para>
-/// <para>
-/// <b>Limits.</b> The strategy keeps no state across rounds (c lives in the model), so only its rounds are checkpointed.
-/// Rounds take slices back exactly (<see cref="IRetractableRound"/>), also the straddling one, whose halves are folded all or
-/// nothing (the x half is taken back when the c half would leave the exact range). They do not implement
-/// <see cref="IBatchRoundAggregator"/>: grouped folds are an optional speed-up, and a group at the straddling index would need
-/// both accumulators' group checks to pass together. It cannot run under DP-FedAvg or with
-/// "max-norm": both rescale a client's whole update, control-variate delta included, which breaks c = mean of the c_i
-/// (<see cref="StrategyCatalog"/> refuses them).
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/scaffold.md, "Notes: Scaffold".</remarks>
 public sealed class Scaffold : IAggregationStrategy, IRoundConfigurator
 {
     public const double DefaultServerLearningRate = 1.0;

@@ -4,15 +4,7 @@ namespace FlMicroservices.Core.Aggregation;
 /// How a SCAFFOLD task stores its global model: the model weights x (P values) followed by the server control variate c
 /// (P values), one vector of 2P floats [x ; c]. Every other strategy stores just the P weights.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Keeping c inside the stored model lets every service treat a SCAFFOLD model like any other: the model store versions
-/// [x ; c] together (a rollback restores both), the aggregation service opens its rounds over 2P parameters and streams
-/// 2P-long deltas [Δy ; Δc], and nodes read c from the version the round names. Whatever <i>evaluates</i> or <i>trains</i> a
-/// model must use <see cref="Weights"/>, the first P values.
-/// </para>
-/// <para>Version 0 is the initial weights followed by P zeros (c = 0, as in Karimireddy et al. 2020, Algorithm 1).</para>
-/// </remarks>
+/// <remarks>Design notes: docs/scaffold.md, "Notes: ScaffoldLayout".</remarks>
 public static class ScaffoldLayout
 {
     /// <summary>The strategy name that selects this layout.</summary>

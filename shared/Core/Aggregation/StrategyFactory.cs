@@ -3,16 +3,7 @@ using System.Globalization;
 namespace FlMicroservices.Core.Aggregation;
 
 /// <summary>Creates the linear and server-optimizer strategies by CLI name from text parameters.</summary>
-/// <remarks>
-/// <para>
-/// Parameters (invariant culture; each optional, defaults in brackets):
-/// "server-lr" (fedavgm: 1.0; fedadagrad, fedadam, fedyogi: eta 0.1), "momentum" (fedavgm: 0.9),
-/// "beta1" (0.9), "beta2" (fedadam, fedyogi: 0.99), "tau" (1e-9), "mu" (fedprox: 0.01), and "max-norm", which wraps
-/// any of them in <see cref="NormBounding"/>. Keys a strategy does not use are ignored, because one parameter set is
-/// shared by every strategy (as in <see cref="Robust.RobustStrategies"/>).
-/// </para>
-/// <para>To add a strategy: add its name to <see cref="Names"/> and an arm to the switch in <see cref="Create"/>.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: StrategyFactory".</remarks>
 public static class StrategyFactory
 {
     /// <summary>The names <see cref="Create"/> knows.</summary>

@@ -8,73 +8,7 @@ using System.Runtime.Intrinsics.X86;
 namespace FlMicroservices.Core.Aggregation;
 
 /// <summary>Per-slice running weighted sums of updates: the O(model size) state of every linear strategy.</summary>
-/// <remarks>
-/// <para>
-/// Each slice keeps its own weight total, so a slice that some clients never delivered is still the mean
-/// of the clients that did deliver it. Slices are allocated on first use, so an instance that owns only
-/// some partitions holds only its share of the model; with an <see cref="AccumulatorPool"/> they are rented from it and
-/// <see cref="Release"/> gives them back, so that rounds in a row reuse memory already touched.
-/// </para>
-/// <para>
-/// <b>Exact, order-invariant accumulation.</b> Summing <c>weight * value</c> in floating point rounds after
-/// every addition, so folding the same slices in another order (clients racing, slices redelivered late)
-/// can change the last bits of the mean, and with them everything a server optimizer derives from it.
-/// Here every term is rounded exactly once, on its own, and the terms are then added exactly:
-/// </para>
-/// <list type="number">
-/// <item><c>weight * value</c> is computed in double. A float has a 24-bit significand and a weight is a whole
-/// number of at most 2^29 (<see cref="MaxWeight"/>, 29 bits), so the product has at most 53 significant bits
-/// and is exact; multiplying by 2^k (<see cref="FractionBits"/>) only moves the exponent and is exact too.</item>
-/// <item>That scaled product is rounded to the nearest integer (ties to even) and added to a 64-bit integer
-/// accumulator. The rounding depends on the term alone, and integer addition is associative and commutative,
-/// so the sums, and therefore the means, are identical bit for bit whatever the order of clients and slices.</item>
-/// <item>Weight totals are whole numbers summed as <see cref="long"/>: exact as well. They are the denominator of the
-/// mean, so a total summed in floating point (fractional weights, say) would bring the order back in through it.</item>
-/// </list>
-/// <para>
-/// <b>Precision and range</b> (k = <see cref="DefaultFractionBits"/> = 32 unless chosen otherwise). Each term is off
-/// by at most 2^-(k+1) (1.2e-10) before the division by the weight total, so the mean of n clients with total weight W
-/// is within n * 2^-(k+1) / W of the exact weighted mean (at most 1.2e-10, and 1.2e-12 when clients average 100
-/// examples), about one float ulp at 1e-3, so x + mean is at float precision for parameters of that size or larger.
-/// (Deltas far smaller than 2^-32 lose relative precision; that is the price of a fixed grid.) An accumulator holds at most
-/// 2^63 / 2^k, i.e. per slice <c>sum over folds of weight * max|value|</c> must stay below 2^31 (2.1e9), for example a
-/// million examples per round with deltas up to 2,000 in magnitude. Memory is 8 bytes per parameter: twice the
-/// float model.
-/// </para>
-/// <para>
-/// <b>Overflow policy.</b> Each slice carries a bound, the sum over its folds of <c>ceil(weight * max|value| * 2^k)</c>,
-/// which is at least the magnitude of every accumulator in the slice. A fold that would take the bound past
-/// <see cref="long.MaxValue"/> is refused with an <see cref="OverflowException"/> before anything changes, so nothing ever
-/// wraps. The check is conservative (it can refuse a fold whose large values sit in different elements than the
-/// accumulated ones), and because it depends only on the set of folds, whether a round overflows does not depend on
-/// the order either.
-/// </para>
-/// <para>
-/// <b>Speed.</b> A fold is two passes over the slice: an integer pass for max|value| (also catching NaN and infinities),
-/// so that the range is checked before anything changes, then, while the slice is still in cache, the accumulation.
-/// When the largest term is below 2^51 (weight * max|value| &lt; 2^19 at k = 32, the usual case) rounding and
-/// conversion are one vectorised addition of 1.5 * 2^52, which leaves the rounded integer in the low mantissa bits:
-/// per element a widen, a multiply, an add and two integer operations (256-bit vectors; 512-bit ones measured slower
-/// here, as unaligned 64-byte loads split cache lines). Larger terms take an exact scalar path giving the same integers.
-/// The fold moves 20 bytes per element against 12 for a float multiply-add, and runs at about 0.6 to 0.7 of its speed.
-/// </para>
-/// <para>
-/// <b>Grouped folds.</b> Slices of one index from several clients arrive together (the update stream keys records by slice
-/// index), and <see cref="FoldMany{TGroup}(int, TGroup)"/> adds a group of B of them in one pass over the accumulator: per
-/// element the accumulator is loaded once, the B rounded terms are added, and it is stored once, so a member costs its 4
-/// bytes of floats plus 16/B bytes of accumulator traffic instead of 20. Every term is the same integer as in <see cref="Fold"/>,
-/// so the sums (and bounds, totals and <see cref="FoldedSlices"/>) are bit for bit those of folding the members one by one,
-/// in any order. To read each member once rather than twice, a group of two or more is optimistic: the accumulation and the
-/// max|value| of every member are computed in the same pass, and only then is the group checked (finite values, terms below
-/// 2^51, the range). If a check fails, exactly the same terms are taken off again, which restores every accumulator bit for
-/// bit (integer addition is invertible, modulo 2^64 too, so even the garbage terms of a NaN or a huge value cancel; they are
-/// computed by the same operations from the same values), and the group goes through the two-pass path, which folds large
-/// terms on the exact scalar path or throws with nothing changed. When a call returns or throws, no accumulator holds a
-/// wrapped or partial value. Members are added eight at a time with 512-bit vectors (four at a time with <see cref="Vector{T}"/>
-/// where 512-bit vectors are not fast), over blocks of the accumulator that stay in cache between runs of members. Asked for
-/// them, the same pass gives each member's <see cref="SumOfSquares"/> (the eight-member kernel adds the squares as it reads).
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: WeightedSliceSums".</remarks>
 public sealed class WeightedSliceSums
 {
     /// <summary>The default number of fractional bits k: values are summed in units of 2^-32.</summary>

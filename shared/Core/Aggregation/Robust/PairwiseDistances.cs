@@ -6,17 +6,7 @@ namespace FlMicroservices.Core.Aggregation.Robust;
 /// Squared Euclidean distances between clients' updates (n x n, symmetric, zero diagonal), over some or all
 /// slices of the model: the only input the Krum family's selection needs.
 /// </summary>
-/// <remarks>
-/// <para>A squared distance is a sum over coordinates, so the distance over the whole model is the sum of the
-/// per-slice partial distances. Aggregation instances that own different slices can therefore each compute a
-/// partial matrix (<see cref="ForOwnedSlices"/>) and one place sums them (<see cref="Combine"/>) and selects; only
-/// n x n numbers travel, never the updates.</para>
-/// <para>Clients are indexed in ordinal order of their ids. A distance needs both updates in full, so a matrix over
-/// several slices covers only the clients that delivered all of them, and combining partials keeps only the clients
-/// present in every partial.</para>
-/// <para>Distances are computed and summed in double precision (each slice in fixed chunks, then the slices in
-/// ascending order), so they are reproducible and cannot overflow for any finite float update.</para>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: PairwiseDistances".</remarks>
 public sealed class PairwiseDistances
 {
     // Coordinates converted to double and compared per chunk: bounded scratch (clients x Chunk doubles), cache-resident.

@@ -6,15 +6,7 @@ namespace FlMicroservices.Core.Aggregation.Robust;
 /// Every client's values for every slice of one round: for each slice index, a clients x slice-length matrix.
 /// The state of the robust strategies, which need all updates rather than a running sum.
 /// </summary>
-/// <remarks>
-/// <para>A slice's storage is allocated when its first value arrives, so an aggregation instance that owns only
-/// some slices of the model holds only those (its "owned" slices are the ones at least one client delivered).</para>
-/// <para>Values are stored, never combined on arrival, and every query lists clients in ordinal order of their ids,
-/// so the order in which slices arrive cannot change any result computed from the matrix.</para>
-/// <para>Clients that delivered only some slices: <see cref="ClientsOf"/> lists who delivered a given slice (what a
-/// coordinate-wise rule uses), <see cref="CompleteClients"/> those that delivered every owned slice (what a
-/// distance-based rule compares, since a distance needs both updates in full).</para>
-/// </remarks>
+/// <remarks>Design notes: docs/aggregation.md, "Notes: SliceMatrix".</remarks>
 public sealed class SliceMatrix
 {
     private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);

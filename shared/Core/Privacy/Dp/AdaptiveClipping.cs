@@ -4,22 +4,7 @@ namespace FlMicroservices.Core.Privacy.Dp;
 /// The quantile-based adaptive clipping of G. Andrew, O. Thakkar, H. B. McMahan, S. Ramaswamy, "Differentially Private
 /// Learning with Adaptive Clipping" (NeurIPS 2021): pure functions, no state.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Each round every sampled client reports the bit bᵢ = 1[‖Δᵢ‖ ≤ C] for the round's clip norm C (here the server computes
-/// it from the update it received). The server releases the noisy fraction b̃ = (Σᵢ bᵢ + N(0, σ_b²))/m, m the expected
-/// number of clients, and moves the clip norm geometrically towards the γ-quantile of the update norms:
-/// C ← C·exp(−η_C·(b̃ − γ)). Too many clients under C (b̃ &gt; γ) shrinks it, too few grows it.
-/// </para>
-/// <para>
-/// <b>Privacy.</b> The count is a second Gaussian query. Centred, each bit is bᵢ − ½ with sensitivity ½, so its noise
-/// multiplier is 2σ_b; the update sum has sensitivity C and noise z_Δ·C. Two Gaussian queries on the same sample compose
-/// like one Gaussian query with z⁻² = z_Δ⁻² + (2σ_b)⁻² (the paper's Theorem 1), so to spend exactly what a non-adaptive
-/// round with noise multiplier z spends, the update noise is raised to z_Δ = (z⁻² − (2σ_b)⁻²)^(−½)
-/// (<see cref="UpdateNoiseMultiplier"/>); the accountant then composes rounds with noise multiplier z as usual. This needs
-/// 2σ_b &gt; z.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: AdaptiveClipping".</remarks>
 public static class AdaptiveClipping
 {
     /// <summary>Andrew et al.'s default target quantile γ: the median update norm.</summary>

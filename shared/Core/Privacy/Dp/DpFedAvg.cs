@@ -7,46 +7,7 @@ namespace FlMicroservices.Core.Privacy.Dp;
 /// D. Ramage, K. Talwar, L. Zhang, "Learning Differentially Private Recurrent Language Models" (ICLR 2018), with the
 /// optional adaptive clip norm of Andrew et al. 2021 (<see cref="AdaptiveClipping"/>).
 /// </summary>
-/// <remarks>
-/// <para>
-/// <b>One round.</b> Every client's whole update Δᵢ is clipped to L2 norm C: Δᵢ·min(1, C/‖Δᵢ‖). The clipped updates are
-/// summed with <b>uniform weights</b> (each client counts once; the example count carried by its slices is ignored), one
-/// Gaussian draw N(0, (z·C)²) is added to every coordinate of the sum, and the result is divided by the <b>fixed</b>
-/// denominator m, the expected number of clients per round (<see cref="DpFedAvgOptions.ExpectedClients"/>):
-/// Δ̃ = (Σᵢ clip(Δᵢ) + N(0, z²C²·I))/m. This is McMahan et al.'s estimator f̃_f with wᵢ = 1 (they allow weights capped at
-/// 1; uniform ones are the simplest choice with the same bound). The inner strategy then receives Δ̃ as the round's only
-/// update and turns it into the next model exactly as it would turn a mean delta (FedAvg: x + Δ̃; FedAdam: an Adam step on
-/// Δ̃), which is post-processing and costs no privacy.
-/// </para>
-/// <para>
-/// <b>Why the sensitivity holds.</b> Adding or removing one client changes Σᵢ clip(Δᵢ) by one clipped update, of norm at
-/// most C, and changes nothing else: the denominator m does not depend on who took part. So each round is the Gaussian
-/// mechanism with noise multiplier z on the sampled clients, and with client sampling (Poisson at rate q, see the
-/// selector) the accountant composes the sampled Gaussian mechanism (<see cref="RdpAccountant"/>). Dividing by the number
-/// of clients that actually delivered would make the denominator data-dependent; without m this class does exactly that,
-/// which is private only where that number is public (fixed-size sampling without dropouts).
-/// </para>
-/// <para>
-/// <b>Streaming.</b> Clipping needs each client's whole-update norm while its slices arrive one at a time, so a round has
-/// the two paths of <see cref="NormBounding"/>: with the norm supplied (<see cref="IClientNormAware"/>) each slice is
-/// scaled and summed as it arrives; otherwise the client's slices are buffered (one model copy per such client) until
-/// its last slice, then measured with <see cref="NormBounding.L2Norm"/> and summed. The sums are
-/// <see cref="WeightedSliceSums"/> (weight 1 per client), exact and order-invariant, so the result does not depend on the
-/// order in which slices arrive. A slice some client never delivered counts as zero for that client (the numerator keeps
-/// only what arrived; the denominator stays m); a client still incomplete at <c>Finish</c> is clipped by the norm of what
-/// it delivered.
-/// </para>
-/// <para>
-/// <b>Noise.</b> Drawn at <c>Finish</c> from <see cref="GaussianNoise"/>: the operating system's CSPRNG, or with
-/// <see cref="DpFedAvgOptions.Seed"/> an AES-CTR stream per round derived from (seed, round index), so a seeded run is
-/// reproducible and restarts do not replay earlier rounds' noise.
-/// </para>
-/// <para>
-/// <b>State across rounds</b>: the clip norm (adaptive) and the number of rounds begun; both are checkpointed together with
-/// the inner strategy's state. <see cref="IAggregationStrategy.Name"/> is the inner strategy's: DP is switched on by the
-/// round plan's central-DP block (<see cref="Contracts.V1.RoundSettings.CentralDp"/>), not by a strategy name.
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: DpFedAvg".</remarks>
 public sealed class DpFedAvg : IAggregationStrategy, ICheckpointable
 {
     /// <summary>The client id under which the privatized mean is handed to the inner strategy.</summary>

@@ -6,15 +6,7 @@ namespace FlMicroservices.Core.Privacy.Dp;
 /// The strategy parameters that switched on <see cref="DpFedAvg"/> in <c>RoundStarted.StrategyParameters</c> before the typed
 /// round plan (<see cref="Contracts.V1.RoundSettings.CentralDp"/>); read only from old messages (<see cref="Planning.RoundPlan"/>).
 /// </summary>
-/// <remarks>
-/// <para>
-/// A task never set these itself: the selector derived them from the task's privacy settings every round. Keys:
-/// "dp-noise-multiplier" (z, present = DP on), "dp-clip" (C, or the initial C), "dp-adaptive" (true/false),
-/// "dp-target-quantile" (γ, 0.5), "dp-clip-lr" (η_C, 0.2), "dp-count-noise" (σ_b, default
-/// <see cref="AdaptiveClipping.DefaultCountNoiseStd"/>), "dp-expected-clients" (m) and "dp-seed" (reproducible noise for
-/// simulations and tests).
-/// </para>
-/// </remarks>
+/// <remarks>Design notes: docs/privacy.md, "Notes: DpFedAvgParameters".</remarks>
 public static class DpFedAvgParameters
 {
     public const string NoiseMultiplier = "dp-noise-multiplier";
