@@ -37,12 +37,12 @@ public sealed class Evaluator : IDisposable
         {
             var lossSum = 0.0;
             var correct = 0L;
-            var features = data.FeatureCount;
             for (var start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 var rows = Math.Min(batchSize, data.Count - start);
-                var x = TensorCopy.FromSpan(data.Features.AsSpan(start * features, rows * features), ModelInput.BatchShape(sampleShape, rows));
+                var x = empty(ModelInput.BatchShape(sampleShape, rows), ScalarType.Float32);
+                data.CopyRows(start, rows, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(x.bytes));
                 var y = TensorCopy.Labels(data.Labels.AsSpan(start, rows));
                 var logits = model.call(x);
                 lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();

@@ -127,7 +127,7 @@ public sealed class LocalTrainer : IDisposable
         for (var r = 0; r < order.Length; r++)
         {
             var i = (int)order[r];
-            data.Features.AsSpan(i * width, width).CopyTo(rows.Slice(r * width, width));
+            data.CopyRow(i, rows.Slice(r * width, width));
             targets[r] = data.Labels[i];
         }
     }

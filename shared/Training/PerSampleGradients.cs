@@ -38,7 +38,8 @@ public static class PerSampleGradients
         if (!(clipNorm > 0)) throw new ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "The clip norm must be greater than 0.");
         TorchRuntime.EnsureLoaded();
         using var scope = NewDisposeScope();
-        var features = TensorCopy.FromSpan(batch.Features, ModelInput.BatchShape(batch.Shape, batch.Count));
+        var features = empty(ModelInput.BatchShape(batch.Shape, batch.Count), ScalarType.Float32);
+        batch.CopyRows(0, batch.Count, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(features.bytes));
         var labels = TensorCopy.Labels(batch.Labels);
         var parameters = model.parameters().ToArray();
         var result = Compute(model, parameters, features, labels, clipNorm, mode);

@@ -18,7 +18,7 @@ public static class VirtualClients
         {
             var id = Id(i);
             var local = attacks.TryGetValue(id, out var attack) && attack.Kind == AttackKind.LabelFlip
-                ? new InMemoryDataset(d.Features, AttackSpec.FlipLabels(d.Labels, d.ClassCount), d.Shape, d.ClassCount)
+                ? d.WithLabels(AttackSpec.FlipLabels(d.Labels, d.ClassCount))
                 : d;
             return new HostedClient(id, local, name);
         }).ToArray();

@@ -31,9 +31,9 @@ public sealed class MnistLoaderTests : IDisposable
         Assert.Equal(10, train.ClassCount);
         Assert.Equal([5, 0, 9], train.Labels);
         Assert.Equal([7, 2], test.Labels);
-        Assert.Equal((0f - 0.1307f) / 0.3081f, train.Features[0], 6);
-        Assert.Equal((1f - 0.1307f) / 0.3081f, train.Features[Pixels], 6);
-        Assert.Equal((17 / 255f - 0.1307f) / 0.3081f, test.Features[17], 6);
+        Assert.Equal((0f - 0.1307f) / 0.3081f, train.ToFloats()[0], 6);
+        Assert.Equal((1f - 0.1307f) / 0.3081f, train.ToFloats()[Pixels], 6);
+        Assert.Equal((17 / 255f - 0.1307f) / 0.3081f, test.ToFloats()[17], 6);
     }
 
     [Fact]
@@ -54,11 +54,11 @@ public sealed class MnistLoaderTests : IDisposable
         for (var k = 0; k < parts.Length; k++)
         {
             var expected = train.Take(4).Subset(parts[k]);
-            Assert.Equal(expected.Features, split[k].Features);
+            Assert.Equal(expected.ToFloats(), split[k].ToFloats());
             Assert.Equal(expected.Labels, split[k].Labels);
             Assert.Equal(expected.Shape, split[k].Shape);
         }
-        Assert.Equal(test.Features, splitTest.Features);
+        Assert.Equal(test.ToFloats(), splitTest.ToFloats());
         Assert.Throws<ArgumentOutOfRangeException>(() => MnistLoader.LoadSplit(_dir.Path, 4, _ => [[4]])); // row 4 is past the first 4
     }
 
@@ -134,8 +134,9 @@ public sealed class MnistLoaderTests : IDisposable
         Assert.Equal(5, train.Labels[0]);
         Assert.Equal(7, test.Labels[0]);
         // The normalisation constants are MNIST's training statistics, so the result is standardised.
-        var mean = train.Features.Average(f => (double)f);
-        var std = Math.Sqrt(train.Features.Average(f => (f - mean) * (f - mean)));
+        var features = train.ToFloats();
+        var mean = features.Average(f => (double)f);
+        var std = Math.Sqrt(features.Average(f => (f - mean) * (f - mean)));
         Assert.InRange(mean, -0.001, 0.001);
         Assert.InRange(std, 0.999, 1.001);
     }

@@ -73,7 +73,8 @@ public static class PrivacyAudit
     // A canary: one input from the members' distribution with a label the model would not predict (a memorisation target).
     private static InMemoryDataset Canary(InMemoryDataset like, Random rng)
     {
-        var row = like.Row(rng.Next(like.Count)).ToArray();
+        var row = new float[like.FeatureCount];
+        like.CopyRow(rng.Next(like.Count), row);
         for (var j = 0; j < row.Length; j++) row[j] += (float)(rng.NextDouble() - 0.5);
         return new InMemoryDataset(row, [rng.Next(like.ClassCount)], like.Shape, like.ClassCount);
     }
