@@ -1,5 +1,5 @@
 using FlMicroservices.Contracts.V1;
-using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Simulation;
 
@@ -51,8 +51,8 @@ public sealed class ScaffoldSimulationTests : IDisposable
         // Stored as [x ; c]: logistic regression on 60 features and 10 classes has 610 weights.
         Assert.Equal(2 * 610, before.Length);
         Assert.Equal(2 * 610, after.Length);
-        Assert.All(ScaffoldLayout.ControlVariate(before).ToArray(), c => Assert.Equal(0f, c));
-        var control = ScaffoldLayout.ControlVariate(after).ToArray();
+        Assert.All(ModelLayout.WithControlVariates.ControlVariates(before).ToArray(), c => Assert.Equal(0f, c));
+        var control = ModelLayout.WithControlVariates.ControlVariates(after).ToArray();
         Assert.True(control.Max(Math.Abs) > 1e-3, $"the server control variate should have moved (max |c| = {control.Max(Math.Abs)})");
         Assert.True(result.FinalAccuracy > initial.Accuracy + 0.15,
             $"accuracy should improve over the initial model: {initial.Accuracy:P2} -> {result.FinalAccuracy:P2}");
@@ -76,9 +76,9 @@ public sealed class ScaffoldSimulationTests : IDisposable
         var fedAvgModel = await new FileModelStore(Path.Combine(_out, "f1", "models")).LoadWeightsAsync(fedAvg.TaskId, 1, CancellationToken.None);
 
         Assert.Equal(2 * fedAvgModel.Length, scaffoldModel.Length);
-        Assert.Equal(fedAvgModel, ScaffoldLayout.Weights("scaffold", scaffoldModel).ToArray());
+        Assert.Equal(fedAvgModel, ModelLayout.WithControlVariates.Weights(scaffoldModel).ToArray());
         Assert.Equal(fedAvg.FinalAccuracy, scaffold.FinalAccuracy);
-        Assert.Contains(ScaffoldLayout.ControlVariate(scaffoldModel).ToArray(), c => c != 0);
+        Assert.Contains(ModelLayout.WithControlVariates.ControlVariates(scaffoldModel).ToArray(), c => c != 0);
     }
 
     [Fact]

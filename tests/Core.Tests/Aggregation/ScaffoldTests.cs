@@ -401,16 +401,17 @@ public class ScaffoldTests
     public void The_layout_stores_weights_then_a_zero_control_variate_and_reads_them_back()
     {
         float[] weights = [1f, -2f, 3f];
-        var stored = ScaffoldLayout.InitialModel("scaffold", weights);
+        var layout = ModelLayout.Of(new RoundSettings(TotalClients: 2, ControlVariates: true));
+        var stored = layout.InitialModel(weights);
 
         Assert.Equal([1f, -2f, 3f, 0f, 0f, 0f], stored);
-        Assert.Same(weights, ScaffoldLayout.InitialModel("fedavg", weights));
-        Assert.Equal(6, ScaffoldLayout.StoredLength("scaffold", 3));
-        Assert.Equal(3, ScaffoldLayout.StoredLength("fedavg", 3));
-        Assert.Equal(weights, ScaffoldLayout.Weights("scaffold", stored).ToArray());
-        Assert.Equal([0.5f, -1f, 0f], ScaffoldLayout.ControlVariate(Global).ToArray());
-        Assert.Equal(Global, ScaffoldLayout.Weights("fedavg", Global).ToArray());
-        Assert.Equal([1f, 2f, 3f], ScaffoldLayout.WeightsArray("scaffold", Global));
+        Assert.Same(weights, ModelLayout.Plain.InitialModel(weights));
+        Assert.Equal(6, layout.StoredLength(3));
+        Assert.Equal(3, ModelLayout.Plain.StoredLength(3));
+        Assert.Equal(weights, layout.Weights(stored).ToArray());
+        Assert.Equal([0.5f, -1f, 0f], layout.ControlVariates(Global).ToArray());
+        Assert.Equal(Global, ModelLayout.Plain.Weights(Global).ToArray());
+        Assert.Equal([1f, 2f, 3f], layout.Weights(Global).ToArray());
         Assert.Throws<ArgumentException>(() => ScaffoldLayout.WeightCount(5));
         Assert.False(ScaffoldLayout.IsScaffold("SCAFFOLD"));
     }
