@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace FlMicroservices.Infrastructure.Stores;
 
-/// <summary>Which stores a process uses: configuration keys "Health:Store" and "Storage:ModelStore".</summary>
+/// <summary>Which stores a process uses: configuration keys "Health:Store", "Storage:ModelStore" and "Storage:State".</summary>
 public sealed class StoreSelection
 {
     /// <summary>"InMemory" (embedded default) or "Redis" (ConnectionStrings:redis).</summary>
@@ -15,6 +15,10 @@ public sealed class StoreSelection
     [RegularExpression("^(File|MongoDb)$", ErrorMessage = "Storage:ModelStore must be 'File' or 'MongoDb'.")]
     public string Models { get; set; } = "File";
 
+    /// <summary>"Sqlite" (embedded default), "InMemory", or "MongoDb" (ConnectionStrings:mongodb): where services keep their state.</summary>
+    [RegularExpression("^(Sqlite|MongoDb|InMemory)$", ErrorMessage = "Storage:State must be 'Sqlite', 'MongoDb' or 'InMemory'.")]
+    public string State { get; set; } = "Sqlite";
+
     public static StoreSelection From(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -22,8 +26,9 @@ public sealed class StoreSelection
         {
             ClientHealth = configuration["Health:Store"] ?? "InMemory",
             Models = configuration["Storage:ModelStore"] ?? "File",
+            State = configuration["Storage:State"] ?? "Sqlite",
         };
-        OptionsValidation.ThrowIfInvalid(selection, "Health:Store/Storage:ModelStore");
+        OptionsValidation.ThrowIfInvalid(selection, "Health:Store/Storage:ModelStore/Storage:State");
         return selection;
     }
 }
@@ -32,7 +37,7 @@ public sealed class StoreSelection
 public static class AdapterSelection
 {
     /// <summary>
-    /// Redis when Health:Store=Redis, MongoDB when Storage:ModelStore=MongoDb (each with its connection string, checked now),
+    /// Redis when Health:Store=Redis, MongoDB when Storage:ModelStore=MongoDb or Storage:State=MongoDb (each with its connection string, checked now),
     /// then <see cref="InfrastructureExtensions.AddFlInfrastructure"/> for the update stream and the embedded defaults.
     /// </summary>
     public static IServiceCollection AddFlStoresAndStreams(this IServiceCollection services, IConfiguration configuration)
@@ -40,6 +45,7 @@ public static class AdapterSelection
         var selection = StoreSelection.From(configuration);
         if (selection.ClientHealth == "Redis") services.AddRedisClientHealthStore(Required(configuration, "redis", "Health:Store is Redis"), configuration);
         if (selection.Models == "MongoDb") services.AddMongoModelStore(Required(configuration, "mongodb", "Storage:ModelStore is MongoDb"), configuration);
+        if (selection.State == "MongoDb") services.AddMongoStateStores(Required(configuration, "mongodb", "Storage:State is MongoDb"), configuration);
         return services.AddFlInfrastructure(configuration);
     }
 

@@ -1,6 +1,7 @@
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Infrastructure.Stores.Mongo;
 using FlMicroservices.Infrastructure.Stores.Redis;
 using Microsoft.Extensions.Configuration;
@@ -57,6 +58,23 @@ public static class StoresExtensions
         services.AddSingleton<IModelStore>(sp => sp.GetRequiredService<MongoModelStore>());
         services.AddSingleton(sp => new StoreProbe("mongodb", ct => sp.GetRequiredService<MongoModelStore>().PingAsync(ct)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MongoIndexInitializer>());
+        return services;
+    }
+
+    /// <summary>Every service's state in MongoDB (database from section "Mongo") on the server <paramref name="connectionString"/> (mongodb://...).</summary>
+    public static IServiceCollection AddMongoStateStores(this IServiceCollection services, string connectionString, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var url = ParseMongo(connectionString);
+        var options = new MongoOptions();
+        configuration.GetSection(MongoOptions.Section).Bind(options);
+        OptionsValidation.ThrowIfInvalid(options, MongoOptions.Section);
+        services.TryAddSingleton<IMongoClient>(_ => new MongoClient(url));
+        services.RemoveAll<IStateStoreFactory>();
+        services.AddSingleton<IStateStoreFactory>(sp => new MongoStateStores(sp.GetRequiredService<IMongoClient>(), options.Database));
+        services.AddSingleton(sp => new StoreProbe("mongodb-state",
+            ct => new MongoStateStore(sp.GetRequiredService<IMongoClient>(), options.Database, "state_probe").PingAsync(ct)));
         return services;
     }
 

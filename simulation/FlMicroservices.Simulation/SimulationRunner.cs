@@ -93,6 +93,8 @@ public static class SimulationRunner
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:ModelStoreRoot"] = Path.GetFullPath(Path.Combine(options.OutDir, "models")),
+            // One process, one run: the services' state lives as long as it (a rerun into the same folder starts afresh).
+            ["Storage:State"] = "InMemory",
             ["Node:Parallelism"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
             ["Node:DropoutRate"] = options.DropoutRate.ToString(CultureInfo.InvariantCulture),
             ["Node:HeartbeatInterval"] = "00:00:15",

@@ -98,6 +98,7 @@ public sealed class Deployment : IAsyncDisposable
             ["Health__Store"] = "Redis",
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["Redis__KeyPrefix"] = $"fl:{Guid.NewGuid():N}:",
+            ["Storage__Root"] = Root, // the services' state files (state/<service>.db) belong to this deployment
             ["Storage__ModelStoreRoot"] = ModelStoreRoot,
             ["Aggregation__CheckpointDirectory"] = CheckpointDirectory,
             ["Aggregation__CheckpointInterval"] = "00:00:00.200",

@@ -1,4 +1,5 @@
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Reward.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -9,10 +10,11 @@ namespace FlMicroservices.Reward;
 /// <summary>Registration of the reward service's logic and consumers.</summary>
 public static class RewardExtensions
 {
+    /// <summary>Registers the ledger over the reward service's state store (Storage:State; see docs/state.md).</summary>
     public static IServiceCollection AddRewardService(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<RewardOptions>(configuration, RewardOptions.Section);
-        return services.AddSingleton<TokenLedger>();
+        return services.AddFlState("reward", configuration, (_, store) => new TokenLedger(new LedgerStore(store)));
     }
 
     public static IBusRegistrationConfigurator AddRewardConsumers(this IBusRegistrationConfigurator bus)

@@ -49,55 +49,43 @@ public class DataShareScorerTests
 
 public class TokenLedgerTests
 {
+    private static readonly CancellationToken None = CancellationToken.None;
+
     [Fact]
-    public void A_round_is_credited_once_and_a_repeat_returns_the_first_rewards()
+    public async Task A_round_is_credited_once_and_a_repeat_returns_the_first_rewards()
     {
         var ledger = new TokenLedger();
 
-        var first = ledger.PayOnce("task-1", 1, [("a", 0.25, 25m), ("b", 0.75, 75m)]);
-        var again = ledger.PayOnce("task-1", 1, [("a", 0.5, 50m)]);
-        ledger.PayOnce("task-2", 1, [("a", 1.0, 10m)]);
+        var first = await ledger.PayOnceAsync("task-1", 1, [("a", 0.25, 25m), ("b", 0.75, 75m)], None);
+        var again = await ledger.PayOnceAsync("task-1", 1, [("a", 0.5, 50m)], None);
+        await ledger.PayOnceAsync("task-2", 1, [("a", 1.0, 10m)], None);
 
         Assert.Same(first, again);
         Assert.Equal([25m, 75m], first.Select(r => r.Balance));
         Assert.Equal(35m, ledger.BalanceOf("a"));
         Assert.Equal(75m, ledger.BalanceOf("b"));
+        Assert.Equal(0m, ledger.BalanceOf("A")); // ids are case-sensitive
         Assert.False(ledger.IsAnnounced("task-1", 1));
-        ledger.MarkAnnounced("task-1", 1);
+        await ledger.MarkAnnouncedAsync("task-1", 1, None);
         Assert.True(ledger.IsAnnounced("task-1", 1));
         Assert.False(ledger.IsAnnounced("task-1", 2));
     }
 
     [Fact]
-    public void Balances_accumulate_per_client()
+    public async Task Concurrent_rounds_are_not_lost()
     {
         var ledger = new TokenLedger();
 
-        Assert.Equal(0m, ledger.BalanceOf("a"));
-        Assert.Equal(10.5m, ledger.Credit("a", 10.5m));
-        Assert.Equal(33.333333m, ledger.Credit("b", 33.333333m));
-        Assert.Equal(14.75m, ledger.Credit("a", 4.25m));
-
-        Assert.Equal(14.75m, ledger.BalanceOf("a"));
-        Assert.Equal(33.333333m, ledger.BalanceOf("b"));
-        Assert.Equal(0m, ledger.BalanceOf("A")); // ids are case-sensitive
-    }
-
-    [Fact]
-    public async Task Concurrent_credits_are_not_lost()
-    {
-        var ledger = new TokenLedger();
-
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
         {
-            for (var i = 0; i < 1000; i++) ledger.Credit("a", 0.001m);
+            for (var round = 1; round <= 100; round++) await ledger.PayOnceAsync($"task-{t}", round, [("a", 1.0, 0.01m)], None);
         })));
 
         Assert.Equal(8m, ledger.BalanceOf("a"));
     }
 
     [Fact]
-    public void Paying_a_round_by_data_share_splits_the_pool_and_accumulates_over_rounds()
+    public async Task Paying_a_round_by_data_share_splits_the_pool_and_accumulates_over_rounds()
     {
         var ledger = new TokenLedger();
         const decimal pool = 100m;
@@ -107,11 +95,12 @@ public class TokenLedgerTests
         foreach (var (round, contributors) in new[] { (1, round1), (2, round2), (1, round1) }) // redelivered round 1 pays nothing
         {
             var scores = DataShareScorer.Score(contributors.Select(c => c.Examples).ToArray());
-            ledger.PayOnce("task-1", round, contributors.Select((c, i) => (c.Id, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray());
+            await ledger.PayOnceAsync("task-1", round, contributors.Select((c, i) => (c.Id, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray(), None);
         }
 
         Assert.Equal(70m, ledger.BalanceOf("a"));
         Assert.Equal(110m, ledger.BalanceOf("b"));
         Assert.Equal(20m, ledger.BalanceOf("c"));
+        Assert.Equal(["a", "b", "c"], ledger.Balances().Keys);
     }
 }

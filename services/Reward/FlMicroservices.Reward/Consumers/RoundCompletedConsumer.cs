@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Reward.Consumers;
 
-/// <summary>Scores a completed round's contributors, credits their tokens once and publishes RewardsIssued once.</summary>
+/// <summary>Scores a completed round's contributors, credits their tokens once (stored first) and publishes RewardsIssued once.</summary>
 public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOptions> options) : IConsumer<RoundCompleted>
 {
     public async Task Consume(ConsumeContext<RoundCompleted> context)
@@ -16,10 +16,10 @@ public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOp
         var contributors = round.Succeeded && !round.RolledBack ? round.Contributors : [];
         var scores = DataShareScorer.Score(contributors.Select(c => c.ExampleCount).ToArray());
         var pool = options.Value.TokensPerRound;
-        var rewards = ledger.PayOnce(round.TaskId, round.Round,
-            contributors.Select((c, i) => (c.ClientId, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray());
+        var rewards = await ledger.PayOnceAsync(round.TaskId, round.Round,
+            contributors.Select((c, i) => (c.ClientId, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray(), context.CancellationToken);
         var id = EventIds.For(nameof(RewardsIssued), round.TaskId, round.Round);
         await context.Publish(new RewardsIssued(round.TaskId, round.Round, rewards.ToArray(), rewards.Sum(r => r.Tokens)), p => p.MessageId = id);
-        ledger.MarkAnnounced(round.TaskId, round.Round);
+        await ledger.MarkAnnouncedAsync(round.TaskId, round.Round, context.CancellationToken);
     }
 }
