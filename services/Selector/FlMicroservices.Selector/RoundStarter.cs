@@ -74,6 +74,7 @@ public sealed class RoundStarter(
             await CompleteAsync(publish, entry, taskId, round - 1, model, $"round {round} cannot be planned: {e.Message}");
             return;
         }
+        await entry.SaveAsync(cancellationToken); // the claimed round and m are stored before RoundStarted goes out
         using var span = FlTelemetry.StartRound(taskId, round);
         await publish.Publish(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.StrategyParameters, spec.Quorum, spec.Seed, spec.ByzantineShare,

@@ -1,5 +1,6 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Selector.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -13,7 +14,7 @@ public static class SelectorExtensions
     public static IServiceCollection AddSelectorService(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SelectorOptions>(configuration, SelectorOptions.Section);
-        services.AddSingleton<TaskSchedule>();
+        services.AddFlState("selector", configuration, (_, store) => new TaskSchedule(new ScheduleStore(store)));
         services.AddSingleton<RoundWatchdog>();
         services.AddScoped<RoundStarter>();
         return services;

@@ -28,6 +28,7 @@ public static class TaskCompletion
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(clock);
         if (!entry.TryComplete()) return;
+        await entry.SaveAsync(CancellationToken.None); // stored before TaskCompleted goes out: a restarted selector does not start the task again
         var failed = entry.FailedRounds().Count;
         var succeeded = failed == 0 && PlannedEnds.Any(p => reason.StartsWith(p, StringComparison.Ordinal));
         if (succeeded) logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);

@@ -1,32 +1,72 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.State;
 
 namespace FlMicroservices.Selector;
 
-/// <summary>The selector's memory of each task: its spec and the last round it started.</summary>
-public sealed class TaskSchedule
+/// <summary>The selector's memory of each task: its spec, the last round it started and how its rounds ended, kept in its store.</summary>
+public sealed class TaskSchedule(ScheduleStore store) : RestoredState
 {
     private readonly ConcurrentDictionary<string, Entry> _tasks = new(StringComparer.Ordinal);
 
-    public void Add(string taskId, TaskSpec spec) => _tasks.TryAdd(taskId, new Entry(spec));
+    /// <summary>A schedule that lives in memory only.</summary>
+    public TaskSchedule() : this(new ScheduleStore(new InMemoryStateStore())) { }
 
-    public Entry? Find(string taskId) => _tasks.GetValueOrDefault(taskId);
+    public override string Name => "selector schedule";
 
-    /// <summary>One task's schedule; <see cref="TryClaimRound"/> makes starting a round idempotent under redelivery.</summary>
-    public sealed class Entry(TaskSpec spec)
+    /// <summary>Remembers a task (a redelivered TaskCreated changes nothing) and stores it before returning.</summary>
+    public async Task AddAsync(string taskId, TaskSpec spec, CancellationToken cancellationToken)
     {
+        await RestoreAsync(cancellationToken);
+        await _tasks.GetOrAdd(taskId, id => new Entry(id, spec, store)).SaveAsync(cancellationToken);
+    }
+
+    public Entry? Find(string taskId)
+    {
+        EnsureRestored();
+        return _tasks.GetValueOrDefault(taskId);
+    }
+
+    protected override async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        _tasks.Clear();
+        foreach (var task in await store.LoadAsync(cancellationToken)) _tasks[task.TaskId] = new Entry(task, store);
+    }
+
+    /// <summary>One task's schedule; <see cref="TryClaimRound"/> makes starting a round idempotent under redelivery; <see cref="SaveAsync"/> stores it.</summary>
+    public sealed class Entry
+    {
+        private readonly ScheduleStore _store;
+        private readonly SemaphoreSlim _saving = new(1, 1);
+        private readonly Lock _gate = new();
+        private readonly SortedDictionary<int, string?> _outcomes = new(); // round -> null (succeeded) or its failure reason
         private int _lastStarted;
         private int _completed;
+        private double? _expectedClients;
 
-        public TaskSpec Spec { get; } = spec;
+        internal Entry(string taskId, TaskSpec spec, ScheduleStore store)
+        {
+            TaskId = taskId;
+            Spec = spec;
+            _store = store;
+        }
+
+        internal Entry(ScheduledTask stored, ScheduleStore store) : this(stored.TaskId, stored.Spec, store)
+        {
+            _lastStarted = stored.LastStartedRound;
+            _completed = stored.Completed ? 1 : 0;
+            _expectedClients = stored.ExpectedClients;
+            foreach (var outcome in stored.Outcomes) _outcomes[outcome.Round] = outcome.FailureReason;
+        }
+
+        public string TaskId { get; }
+        public TaskSpec Spec { get; }
         public int LastStartedRound => Volatile.Read(ref _lastStarted);
         public bool IsCompleted => Volatile.Read(ref _completed) == 1;
 
         public bool TryClaimRound(int round) => Interlocked.CompareExchange(ref _lastStarted, round, round - 1) == round - 1;
 
         public bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
-
-        private readonly SortedDictionary<int, string?> _outcomes = new(); // round -> null (succeeded) or its failure reason
 
         /// <summary>Records how a round ended (a redelivered outcome changes nothing).</summary>
         public void RecordOutcome(int round, bool succeeded, string? failureReason)
@@ -46,9 +86,6 @@ public sealed class TaskSchedule
             lock (_gate) return _outcomes.Where(o => o.Value is not null).Select(o => (o.Key, o.Value!)).ToArray();
         }
 
-        private readonly Lock _gate = new();
-        private double? _expectedClients;
-
         /// <summary>
         /// The expected number of clients per round that DP-FedAvg divides by: fixed by the first round that asks (later
         /// rounds get the same value, so that the denominator never depends on who is healthy at the time).
@@ -56,6 +93,21 @@ public sealed class TaskSchedule
         public double ExpectedClients(double firstRoundValue)
         {
             lock (_gate) return _expectedClients ??= firstRoundValue;
+        }
+
+        /// <summary>Stores the entry as it is now; saves are serialised, so the last one written holds the latest state.</summary>
+        public async Task SaveAsync(CancellationToken cancellationToken)
+        {
+            await _saving.WaitAsync(cancellationToken);
+            try
+            {
+                ScheduledTask snapshot;
+                lock (_gate)
+                    snapshot = new ScheduledTask(TaskId, Spec, LastStartedRound, IsCompleted,
+                        _outcomes.Select(o => new RoundOutcome(o.Key, o.Value)).ToArray(), _expectedClients);
+                await _store.SaveAsync(snapshot, cancellationToken);
+            }
+            finally { _saving.Release(); }
         }
     }
 }

@@ -8,15 +8,22 @@ namespace FlMicroservices.Selector.Consumers;
 /// <summary>Starts the next round (or ends the task) when a round completes.</summary>
 public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule schedule, TimeProvider clock, ILogger<RoundCompletedConsumer> logger) : IConsumer<RoundCompleted>
 {
-    public Task Consume(ConsumeContext<RoundCompleted> context)
+    public async Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var completed = context.Message;
         FlTelemetry.RoundEnded(completed);
         var entry = schedule.Find(completed.TaskId);
-        entry?.RecordOutcome(completed.Round, completed.Succeeded, completed.FailureReason);
+        if (entry is not null)
+        {
+            entry.RecordOutcome(completed.Round, completed.Succeeded, completed.FailureReason);
+            await entry.SaveAsync(context.CancellationToken);
+        }
         // The model registry's rollback policy stopped the task (docs/model-lifecycle.md).
         if (completed.StopReason is { } stop && entry is not null)
-            return TaskCompletion.PublishAsync(context, entry, completed.TaskId, completed.Round, TaskModelState.Of(completed), stop, clock, logger);
-        return starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, TaskModelState.Of(completed), context.CancellationToken);
+        {
+            await TaskCompletion.PublishAsync(context, entry, completed.TaskId, completed.Round, TaskModelState.Of(completed), stop, clock, logger);
+            return;
+        }
+        await starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, TaskModelState.Of(completed), context.CancellationToken);
     }
 }

@@ -6,10 +6,9 @@ namespace FlMicroservices.Selector.Consumers;
 /// <summary>Remembers a new task; its first round starts once its initial model is published.</summary>
 public sealed class TaskCreatedConsumer(TaskSchedule schedule, RoundWatchdog watchdog) : IConsumer<TaskCreated>
 {
-    public Task Consume(ConsumeContext<TaskCreated> context)
+    public async Task Consume(ConsumeContext<TaskCreated> context)
     {
-        schedule.Add(context.Message.TaskId, context.Message.Spec);
+        await schedule.AddAsync(context.Message.TaskId, context.Message.Spec, context.CancellationToken);
         watchdog.ArmStart(context.Message);
-        return Task.CompletedTask;
     }
 }

@@ -1,0 +1,24 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.State;
+
+namespace FlMicroservices.Selector;
+
+/// <summary>The selector's durable part: one document per task with its spec and round state.</summary>
+public sealed class ScheduleStore(IStateStore store)
+{
+    public const string Kind = "tasks";
+
+    public Task<IReadOnlyList<ScheduledTask>> LoadAsync(CancellationToken cancellationToken) => store.ListAsync<ScheduledTask>(Kind, cancellationToken);
+
+    public Task SaveAsync(ScheduledTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return store.PutAsync(Kind, task.TaskId, task, cancellationToken);
+    }
+}
+
+/// <summary>A task's schedule as stored: the last round started, whether it ended, each round's outcome and the DP denominator m.</summary>
+public sealed record ScheduledTask(string TaskId, TaskSpec Spec, int LastStartedRound, bool Completed, RoundOutcome[] Outcomes, double? ExpectedClients);
+
+/// <summary>How a round ended: <see cref="FailureReason"/> is null when it succeeded.</summary>
+public sealed record RoundOutcome(int Round, string? FailureReason);

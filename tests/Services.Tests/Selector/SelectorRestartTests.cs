@@ -1,0 +1,115 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Selector;
+using FlMicroservices.Services.Tests.State;
+using FlMicroservices.Testing;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlMicroservices.Services.Tests.Selector;
+
+/// <summary>The selector keeps each task's schedule in its SQLite file: a restarted selector knows the task and starts its next round.</summary>
+public sealed class SelectorRestartTests : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly StateFolder _state = new();
+    private readonly InMemoryClientHealthStore _health = new(); // the health store outlives the selector, as Redis does
+
+    public void Dispose() => _state.Dispose();
+
+    private static readonly TaskSpec Spec = new()
+    {
+        ModelName = "logreg",
+        SampleShape = [60],
+        ClassCount = 10,
+        Rounds = 3,
+        ClientFraction = 0.5,
+        MinClientsPerRound = 2,
+        Training = new TrainingConfig(1, 32, 0.1, 0),
+        Privacy = new PrivacyConfig(true, 1.0, 1.0, 100, 1e-5),
+        Seed = 7,
+    };
+
+    private Task<HarnessHost> StartAsync() =>
+        _state.StartAsync(services => services
+                .AddSingleton<IClientHealthStore>(_health)
+                .AddSingleton(TimeProvider.System)
+                .AddSelectorService(_state.Configuration()),
+            bus =>
+            {
+                bus.AddSelectorConsumers();
+                bus.AddConsumer<AllowEveryRound>();
+            });
+
+    private async Task AddClientsAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+            await _health.UpsertAsync(new ClientHealth($"c{i}", ClientStatus.Healthy, DateTimeOffset.UtcNow, 150, 0, 1L << 30,
+                [new ClientDataset("synthetic", [60], 10, 150)]), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_restarted_selector_knows_the_task_and_starts_the_next_round_with_the_same_denominator()
+    {
+        await AddClientsAsync(8);
+        double m;
+        await using (var first = await StartAsync())
+        {
+            await first.Bus.Publish(new TaskCreated("task-s", Spec, DateTimeOffset.UtcNow));
+            await first.Bus.Publish(new ModelVersionPublished("task-s", 0, 0, null, 610, "d0", null, null, false));
+            var round1 = await first.NextPublishedAsync<RoundStarted>(Wait);
+            Assert.Equal((1, 4), (round1.Round, round1.Participants.Length));
+            m = first.Services.GetRequiredService<TaskSchedule>().Find("task-s")!.ExpectedClients(-1);
+            Assert.Equal(4, m);
+        } // the selector dies while round 1 runs
+
+        await AddClientsAsync(12); // more clients now: m must stay what round 1 fixed
+        await using var host = await StartAsync();
+        var schedule = host.Services.GetRequiredService<TaskSchedule>();
+        await schedule.RestoreAsync(CancellationToken.None);
+        var entry = schedule.Find("task-s");
+        Assert.NotNull(entry);
+        Assert.Equal(1, entry.LastStartedRound);
+        Assert.Equal(Spec.Seed, entry.Spec.Seed);
+        Assert.Equal(Spec.Privacy, entry.Spec.Privacy);
+
+        await host.Bus.Publish(new ModelVersionPublished("task-s", 0, 0, null, 610, "d0", null, null, false)); // redelivered: round 1 runs already
+        await host.Bus.Publish(new RoundCompleted("task-s", 1, 1, true, false, 0.5, 1.2, ["c0"], [new Contribution("c0", 150, 1, 0.5)], [], [], null, DateTimeOffset.UtcNow));
+        var round2 = await host.NextPublishedAsync<RoundStarted>(Wait);
+
+        Assert.Equal((2, 1), (round2.Round, round2.ModelVersion));
+        Assert.Equal(6, round2.Participants.Length); // half of the 12 healthy clients
+        Assert.Equal(m, entry.ExpectedClients(-1));
+        Assert.Equal(1, host.PublishedCount<RoundStarted>());
+        Assert.True(File.Exists(_state.FileOf("selector")));
+    }
+
+    [Fact]
+    public async Task A_task_that_ended_before_the_restart_stays_ended()
+    {
+        await AddClientsAsync(4);
+        await using (var first = await StartAsync())
+        {
+            await first.Bus.Publish(new TaskCreated("task-e", Spec with { Rounds = 1 }, DateTimeOffset.UtcNow));
+            await first.Bus.Publish(new ModelVersionPublished("task-e", 0, 0, null, 610, "d0", null, null, false));
+            await first.NextPublishedAsync<RoundStarted>(Wait);
+            await first.Bus.Publish(new RoundCompleted("task-e", 1, 1, true, false, 0.5, 1.2, ["c0"], [], [], [], null, DateTimeOffset.UtcNow));
+            Assert.Equal("all rounds completed", (await first.NextPublishedAsync<TaskCompleted>(Wait)).Reason);
+        }
+
+        await using var host = await StartAsync();
+        await host.Bus.Publish(new RoundCompleted("task-e", 1, 1, true, false, 0.5, 1.2, ["c0"], [], [], [], null, DateTimeOffset.UtcNow)); // redelivered
+
+        await Eventually.TrueAsync(() => host.Harness.Consumed.Select<RoundCompleted>().Any(), Wait, "the redelivery consumed");
+        var entry = host.Services.GetRequiredService<TaskSchedule>().Find("task-e");
+        Assert.True(entry!.IsCompleted);
+        Assert.Equal(0, host.PublishedCount<TaskCompleted>());
+        Assert.Equal(0, host.PublishedCount<RoundStarted>());
+    }
+
+    private sealed class AllowEveryRound : IConsumer<CheckPrivacyBudget>
+    {
+        public Task Consume(ConsumeContext<CheckPrivacyBudget> context) =>
+            context.RespondAsync(new PrivacyBudgetDecision(context.Message.TaskId, context.Message.Round, true, 0.1, "within budget"));
+    }
+}
