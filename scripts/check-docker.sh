@@ -425,18 +425,19 @@ BUS = {"Messaging__Transport": "RabbitMq", "Messaging__TlsCaCertificate": "/run/
 KAFKA = {"UpdateStream__Transport": "Kafka", "ConnectionStrings__kafka": None}
 REDIS = {"Health__Store": "Redis", "ConnectionStrings__redis": None}
 MONGO = {"Storage__ModelStore": "MongoDb", "ConnectionStrings__mongodb": None}
+STATE = {"Storage__State": "MongoDb", "ConnectionStrings__mongodb": None}
 SECRET_SETTINGS = {"ConnectionStrings__rabbitmq": "rabbitmq", "ConnectionStrings__redis": "redis", "ConnectionStrings__mongodb": "mongo"}
 CONTRACT = {  # docs/deployment.md, "Which service needs what"
-    "registry": ("Registry", [BUS, REDIS]),
-    "selector": ("Selector", [BUS, REDIS]),
+    "registry": ("Registry", [BUS, REDIS, STATE]),
+    "selector": ("Selector", [BUS, REDIS, STATE]),
     "aggregation": ("Aggregation", [BUS, KAFKA, MONGO]),
     "privacy-accounting": ("PrivacyAccounting", [BUS]),
-    "model-registry": ("ModelRegistry", [BUS, MONGO]),
-    "reward": ("Reward", [BUS]),
+    "model-registry": ("ModelRegistry", [BUS, MONGO, STATE]),
+    "reward": ("Reward", [BUS, STATE]),
     "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080"}]),
 }
 NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
-ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO)))
+ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))
 # What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
 SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
                 "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "mongo-password"}

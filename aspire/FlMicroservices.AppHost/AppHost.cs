@@ -16,13 +16,17 @@ var infrastructure = settings.UseContainers
 // versions from this service over HTTP (digest checked), as in a deployment, instead of sharing its store.
 var modelRegistry = builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
     .WithBus(infrastructure).WithModelStore(infrastructure).AsService()
-    .WithEnvironment("Validation__DataRoot", settings.Folder("validation"));
+    .WithEnvironment("Validation__DataRoot", settings.Folder("validation"))
+    .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 var services = new[]
 {
+    // Each service's state (docs/state.md): a SQLite file per service in one folder of the data root.
     builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
-        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService(),
+        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
+        .WithEnvironment("Storage__StateRoot", settings.Folder("state")),
     builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
-        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService(),
+        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
+        .WithEnvironment("Storage__StateRoot", settings.Folder("state")),
     // Durable checkpoints: Kafka offsets are committed only once the slices they cover are checkpointed, so a restarted
     // aggregator resumes its open rounds.
     builder.AddProject<Projects.FlMicroservices_Aggregation_Host>("aggregation")
@@ -34,7 +38,8 @@ var services = new[]
         .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger")),
     modelRegistry,
     builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
-        .WithBus(infrastructure).AsService(),
+        .WithBus(infrastructure).AsService()
+        .WithEnvironment("Storage__StateRoot", settings.Folder("state")),
 };
 
 // Nodes of virtual clients, each with its own share of one synthetic data set, started once every service is ready.

@@ -44,6 +44,7 @@ public sealed class SecureAggregationOverBrokersTests(FlMicroservices.Testing.Ra
             ["UpdateStream:Topic"] = kafka.NewTopic("secagg"),
             ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
             ["Storage:ModelStoreRoot"] = Path.Combine(root, "models"),
+            ["Aggregation:CheckpointDirectory"] = "", // this test runs without checkpoints
         });
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);

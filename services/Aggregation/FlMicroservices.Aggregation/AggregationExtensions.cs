@@ -10,14 +10,14 @@ namespace FlMicroservices.Aggregation;
 /// <summary>Registration of the aggregation service's logic and consumers.</summary>
 public static class AggregationExtensions
 {
-    /// <summary>Registers the aggregation logic; settings come from the "Aggregation" section (no checkpoints without one).</summary>
+    /// <summary>Registers the aggregation logic; settings come from the "Aggregation" section (checkpoints under the data root by default; none without a configuration).</summary>
     public static IServiceCollection AddAggregationService(this IServiceCollection services, IConfiguration? configuration = null)
     {
         var options = configuration is null
             ? new AggregationOptions()
             : services.AddValidatedOptions<AggregationOptions>(configuration, AggregationOptions.Section);
         if (configuration is null) services.AddOptions<AggregationOptions>();
-        services.AddSingleton(new AggregationCheckpoints(DataRoot.Resolve(configuration, options.CheckpointDirectory)));
+        services.AddSingleton(new AggregationCheckpoints(configuration is null ? null : DataRoot.Resolve(configuration, options.CheckpointDirectory)));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RoundRegistry>();
         services.AddSingleton<RoundCheckpointer>();

@@ -8,11 +8,14 @@ public sealed class AggregationOptions : IValidatableObject
     public const string Section = "Aggregation";
 
     /// <summary>
-    /// Folder of the durable checkpoints. When set, update-stream offsets are committed only after the slices they cover are
-    /// in a checkpoint, so a crashed aggregator resumes with nothing lost and nothing counted twice. Empty: no checkpoints
-    /// (the embedded default, where the stream lives in the same process and cannot outlive it anyway).
+    /// Folder of the durable checkpoints (relative: under the data root; on by default). Update-stream offsets are committed only
+    /// after the slices they cover are in a checkpoint, so a crashed aggregator resumes with nothing lost and nothing counted
+    /// twice. Empty: no checkpoints (an in-process composition, where the stream cannot outlive the process anyway).
     /// </summary>
-    public string? CheckpointDirectory { get; set; }
+    public string? CheckpointDirectory { get; set; } = DefaultCheckpointDirectory;
+
+    /// <summary>The checkpoint folder under the data root when none is configured.</summary>
+    public const string DefaultCheckpointDirectory = "checkpoints";
 
     /// <summary>A checkpoint is written after this many records, or <see cref="CheckpointInterval"/>, whichever comes first.</summary>
     [Range(1, 1_000_000)]

@@ -33,6 +33,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                 await store.SetCurrentVersionAsync(created.TaskId, 0, cancellationToken);
             }
             if (entry.LatestVersion == 0) entry.History = VersionHistory.Initial(0, existing.Accuracy);
+            await tasks.SaveAsync(entry, cancellationToken);
             await publish.Publish(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest, existing.Accuracy, existing.Loss, false), cancellationToken);
         }
         finally { entry.Gate.Release(); }
@@ -60,6 +61,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                     current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null,
                     entry.History.Best, entry.History.BestAccuracy), publish, cancellationToken);
                 entry.RoundsDone.Add(aggregated.Round);
+                await tasks.SaveAsync(entry, cancellationToken);
                 return;
             }
 
@@ -77,6 +79,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                 decision.Next.Best, decision.Next.BestAccuracy, decision.Outcome == CandidateOutcome.Stop ? decision.Reason : null),
                 publish, cancellationToken);
             entry.RoundsDone.Add(aggregated.Round);
+            await tasks.SaveAsync(entry, cancellationToken);
         }
         finally { entry.Gate.Release(); }
     }
@@ -98,10 +101,11 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
         entry.History = decision.Next;
         var candidate = new StoredCandidate(info, decision);
         entry.RoundVersions[aggregated.Round] = candidate;
+        await tasks.SaveAsync(entry, cancellationToken); // before anything is published: a restart neither stores nor evaluates it again
         return (candidate, notEvaluated);
     }
 
-    private static async Task PublishOnceAsync<T>(TaskModels.Entry entry, RoundAggregated aggregated, T message, IPublishEndpoint publish, CancellationToken cancellationToken)
+    private async Task PublishOnceAsync<T>(TaskModels.Entry entry, RoundAggregated aggregated, T message, IPublishEndpoint publish, CancellationToken cancellationToken)
         where T : class
     {
         var name = typeof(T).Name;
@@ -109,6 +113,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
         var id = EventIds.For(name, aggregated.TaskId, aggregated.Round);
         await publish.Publish(message, context => context.MessageId = id, cancellationToken);
         entry.Published.Add((aggregated.Round, name));
+        await tasks.SaveAsync(entry, cancellationToken);
     }
 
     private (double? Accuracy, double? Loss, string? NotEvaluatedReason) Evaluate(string taskId, TaskModels.Entry entry, float[] weights)

@@ -1,4 +1,5 @@
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.ModelRegistry.Consumers;
 using FlMicroservices.ModelRegistry.Validation;
 using MassTransit;
@@ -20,7 +21,7 @@ public static class ModelRegistryExtensions
         else services.AddValidatedOptions<ValidationDataOptions>(configuration, ValidationDataOptions.Section);
         services.AddSingleton<ValidationDataLoader>();
         services.AddSingleton<ValidationSets>();
-        services.AddSingleton<TaskModels>();
+        services.AddFlState("model-registry", configuration, (_, store) => new TaskModels(new TaskModelsStore(store)));
         services.AddSingleton<ModelPublisher>();
         return services;
     }

@@ -12,13 +12,18 @@ public static class PrivacyAccountingExtensions
     /// <summary>Section of the service's settings.</summary>
     public const string Section = "PrivacyAccounting";
 
+    /// <summary>The journal's folder under the data root when "PrivacyAccounting:LedgerDirectory" is not set.</summary>
+    public const string DefaultLedgerDirectory = "privacy-ledger";
+
     /// <summary>
-    /// Registers the ledger. With "PrivacyAccounting:LedgerDirectory" set (relative: under the data root), every account is journaled there and rebuilt
-    /// on start (a journal that cannot be trusted stops the service); without it the accounts live in memory only.
+    /// Registers the ledger. Every account is journaled in "PrivacyAccounting:LedgerDirectory" (relative: under the data root;
+    /// <see cref="DefaultLedgerDirectory"/> when unset) and rebuilt on start (a journal that cannot be trusted stops the service).
+    /// Set it empty, or pass no configuration (in-process compositions), and the accounts live in memory only.
     /// </summary>
     public static IServiceCollection AddPrivacyAccountingService(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        var directory = Infrastructure.DataRoot.Resolve(configuration, configuration?[$"{Section}:LedgerDirectory"]);
+        var directory = configuration is null ? null
+            : Infrastructure.DataRoot.Resolve(configuration, configuration[$"{Section}:LedgerDirectory"] ?? DefaultLedgerDirectory);
         if (string.IsNullOrWhiteSpace(directory)) return services.AddSingleton<PrivacyLedger>();
         return services.AddSingleton(sp =>
         {

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace FlMicroservices.Registry;
 
 /// <summary>Admits a client (a registration, or a heartbeat from a client the store has lost): checks it, records it healthy, announces it.</summary>
-public sealed class ClientAdmission(IClientHealthStore health, TimeProvider clock, ILogger<ClientAdmission> logger)
+public sealed class ClientAdmission(IClientHealthStore health, TaskCatalog catalog, TimeProvider clock, ILogger<ClientAdmission> logger)
 {
     /// <summary>Most data sets one client may advertise.</summary>
     public const int MaxDatasets = 64;
@@ -21,6 +21,7 @@ public sealed class ClientAdmission(IClientHealthStore health, TimeProvider cloc
             await publish.Publish(new ClientRejected(clientId, problem, now), cancellationToken);
             return;
         }
+        await catalog.RecordClientAsync(clientId, capabilities!, now, cancellationToken);
         await health.UpsertAsync(new ClientHealth(clientId, ClientStatus.Healthy, now, capabilities!.ExampleCount, cpuLoad, capabilities.MemoryBytes, capabilities.Datasets),
             cancellationToken);
         await publish.Publish(new ClientRegistered(clientId, capabilities, now), cancellationToken);

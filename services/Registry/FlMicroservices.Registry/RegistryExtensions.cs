@@ -1,4 +1,5 @@
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Registry.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -9,12 +10,14 @@ namespace FlMicroservices.Registry;
 /// <summary>Registration of the registry service's logic and consumers.</summary>
 public static class RegistryExtensions
 {
-    /// <summary>Registers the registry's logic; its caps on tasks come from the "Registry" section (defaults without one).</summary>
+    /// <summary>Registers the registry's logic; its caps on tasks come from the "Registry" section (defaults without one), its
+    /// catalog from the registry's state store (Storage:State; in memory without a configuration).</summary>
     public static IServiceCollection AddRegistryService(this IServiceCollection services, IConfiguration? configuration = null)
     {
         if (configuration is null) services.AddOptions<TaskLimits>();
         else services.AddValidatedOptions<TaskLimits>(configuration, TaskLimits.Section);
-        return services.AddSingleton<TaskCatalog>().AddSingleton<ClientAdmission>();
+        services.AddFlState("registry", configuration, (_, store) => new TaskCatalog(new RegistryStore(store)));
+        return services.AddSingleton<ClientAdmission>();
     }
 
     public static IBusRegistrationConfigurator AddRegistryConsumers(this IBusRegistrationConfigurator bus)

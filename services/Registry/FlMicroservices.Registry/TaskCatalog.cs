@@ -1,16 +1,73 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.State;
 
 namespace FlMicroservices.Registry;
 
-/// <summary>The tasks the registry has accepted.</summary>
-public sealed class TaskCatalog
+/// <summary>The tasks the registry has accepted and the clients it has admitted, kept in its store.</summary>
+public sealed class TaskCatalog(RegistryStore store) : RestoredState
 {
-    private readonly ConcurrentDictionary<string, TaskSpec> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, AcceptedTask> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, AdmittedClient> _clients = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _adding = new(1, 1);
 
-    public bool TryAdd(string taskId, TaskSpec spec) => _tasks.TryAdd(taskId, spec);
+    /// <summary>A catalog that lives in memory only.</summary>
+    public TaskCatalog() : this(new RegistryStore(new InMemoryStateStore())) { }
 
-    public TaskSpec? Find(string taskId) => _tasks.GetValueOrDefault(taskId);
+    public override string Name => "registry catalog";
 
-    public IReadOnlyCollection<string> TaskIds => _tasks.Keys.ToArray();
+    /// <summary>Accepts a new task id, stored before it returns true; false when the id exists.</summary>
+    public async Task<bool> TryAddAsync(string taskId, TaskSpec spec, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        await RestoreAsync(cancellationToken);
+        await _adding.WaitAsync(cancellationToken);
+        try
+        {
+            if (_tasks.ContainsKey(taskId)) return false;
+            var task = new AcceptedTask(taskId, spec, createdAt);
+            await store.SaveTaskAsync(task, cancellationToken);
+            _tasks[taskId] = task;
+            return true;
+        }
+        finally { _adding.Release(); }
+    }
+
+    public TaskSpec? Find(string taskId)
+    {
+        EnsureRestored();
+        return _tasks.GetValueOrDefault(taskId)?.Spec;
+    }
+
+    public IReadOnlyCollection<string> TaskIds
+    {
+        get
+        {
+            EnsureRestored();
+            return _tasks.Keys.Order(StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>Records an admitted client with its capabilities (stored before it returns).</summary>
+    public async Task RecordClientAsync(string clientId, ClientCapabilities capabilities, DateTimeOffset admittedAt, CancellationToken cancellationToken)
+    {
+        await RestoreAsync(cancellationToken);
+        var client = new AdmittedClient(clientId, capabilities, admittedAt);
+        await store.SaveClientAsync(client, cancellationToken);
+        _clients[clientId] = client;
+    }
+
+    /// <summary>An admitted client, or null.</summary>
+    public AdmittedClient? FindClient(string clientId)
+    {
+        EnsureRestored();
+        return _clients.GetValueOrDefault(clientId);
+    }
+
+    protected override async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        _tasks.Clear();
+        _clients.Clear();
+        foreach (var task in await store.LoadTasksAsync(cancellationToken)) _tasks[task.TaskId] = task;
+        foreach (var client in await store.LoadClientsAsync(cancellationToken)) _clients[client.ClientId] = client;
+    }
 }

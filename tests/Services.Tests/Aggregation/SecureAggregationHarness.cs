@@ -80,6 +80,7 @@ public sealed class SecureAggregationHarness : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:ModelStoreRoot"] = Path.Combine(root, "models"),
+            ["Aggregation:CheckpointDirectory"] = "", // this harness runs without checkpoints
         }).Build();
         var stream = new InProcessUpdateStream(3);
         var consumed = new RecordingStreams(stream);

@@ -127,7 +127,7 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         });
         for (var k = 0; k < count; k++)
         {
-            var options = new AggregationOptions { ShardCount = shardCount, ShardIndex = k, ShardTimeout = timeout };
+            var options = new AggregationOptions { ShardCount = shardCount, ShardIndex = k, ShardTimeout = timeout, CheckpointDirectory = "" };
             var shard = await AggregationInstance.StartAsync(_bus.Bus, models, options, stream);
             _shards.Add(shard);
             await shard.StartIngestionAsync();

@@ -1,7 +1,6 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Reward;
-using FlMicroservices.Services.Tests.State;
 using FlMicroservices.Testing;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Selector;
-using FlMicroservices.Services.Tests.State;
 using FlMicroservices.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

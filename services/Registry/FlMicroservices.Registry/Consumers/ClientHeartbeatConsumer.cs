@@ -5,8 +5,12 @@ using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Registry.Consumers;
 
-/// <summary>Refreshes a registered client's health; an unknown client is admitted again when its heartbeat carries its capabilities, else refused.</summary>
-public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdmission admission, TimeProvider clock, ILogger<ClientHeartbeatConsumer> logger) : IConsumer<ClientHeartbeat>
+/// <summary>
+/// Refreshes a registered client's health; a client the health store lost is admitted again with the capabilities its heartbeat
+/// carries, else those it was admitted with (the registry's catalog); a client never admitted is refused.
+/// </summary>
+public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdmission admission, TaskCatalog catalog, TimeProvider clock,
+    ILogger<ClientHeartbeatConsumer> logger) : IConsumer<ClientHeartbeat>
 {
     public async Task Consume(ConsumeContext<ClientHeartbeat> context)
     {
@@ -14,11 +18,11 @@ public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdm
         var known = await health.GetAsync(beat.ClientId, context.CancellationToken);
         if (known is null || known.Status == ClientStatus.Removed)
         {
-            if (beat.Capabilities is not null && known is null)
+            if ((beat.Capabilities ?? catalog.FindClient(beat.ClientId)?.Capabilities) is { } capabilities && known is null)
             {
                 // The store lost the client (a Redis restart, or silence past the record's TTL): the heartbeat re-registers it.
                 logger.LogInformation("Heartbeat from unknown client {ClientId}: registering it again", beat.ClientId);
-                await admission.AdmitAsync(beat.ClientId, beat.Capabilities, ValidLoad(beat.CpuLoad), context, context.CancellationToken);
+                await admission.AdmitAsync(beat.ClientId, capabilities, ValidLoad(beat.CpuLoad), context, context.CancellationToken);
                 return;
             }
             logger.LogWarning("Heartbeat from unregistered client {ClientId} ignored", beat.ClientId);

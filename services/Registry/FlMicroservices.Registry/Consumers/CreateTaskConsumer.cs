@@ -13,7 +13,8 @@ public sealed class CreateTaskConsumer(TaskCatalog catalog, IOptions<TaskLimits>
     {
         var request = context.Message;
         var problems = TaskSpecValidator.Validate(request.TaskId, request.Spec, limits.Value).ToList();
-        if (problems.Count == 0 && !catalog.TryAdd(request.TaskId, request.Spec))
+        var now = clock.GetUtcNow();
+        if (problems.Count == 0 && !await catalog.TryAddAsync(request.TaskId, request.Spec, now, context.CancellationToken))
             problems.Add($"TaskId '{request.TaskId}' already exists");
         if (problems.Count > 0)
         {
@@ -23,6 +24,6 @@ public sealed class CreateTaskConsumer(TaskCatalog catalog, IOptions<TaskLimits>
             return;
         }
         logger.LogInformation("Task {TaskId} created: {Model}, {Rounds} rounds", request.TaskId, request.Spec.ModelName, request.Spec.Rounds);
-        await context.Publish(new TaskCreated(request.TaskId, request.Spec, clock.GetUtcNow()));
+        await context.Publish(new TaskCreated(request.TaskId, request.Spec, now));
     }
 }

@@ -1,11 +1,10 @@
-using FlMicroservices.Testing;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace FlMicroservices.Services.Tests.State;
+namespace FlMicroservices.Testing;
 
 /// <summary>A data root of its own for one test: services configured with it keep their SQLite state files there.</summary>
 public sealed class StateFolder : IDisposable

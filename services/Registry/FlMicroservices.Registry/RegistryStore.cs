@@ -1,0 +1,33 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.State;
+
+namespace FlMicroservices.Registry;
+
+/// <summary>The registry's durable part: the tasks it accepted and the clients it admitted, one document each.</summary>
+public sealed class RegistryStore(IStateStore store)
+{
+    public const string Tasks = "tasks";
+    public const string Clients = "clients";
+
+    public Task<IReadOnlyList<AcceptedTask>> LoadTasksAsync(CancellationToken cancellationToken) => store.ListAsync<AcceptedTask>(Tasks, cancellationToken);
+
+    public Task SaveTaskAsync(AcceptedTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return store.PutAsync(Tasks, task.TaskId, task, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<AdmittedClient>> LoadClientsAsync(CancellationToken cancellationToken) => store.ListAsync<AdmittedClient>(Clients, cancellationToken);
+
+    public Task SaveClientAsync(AdmittedClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return store.PutAsync(Clients, client.ClientId, client, cancellationToken);
+    }
+}
+
+/// <summary>A task the registry accepted.</summary>
+public sealed record AcceptedTask(string TaskId, TaskSpec Spec, DateTimeOffset CreatedAt);
+
+/// <summary>A client the registry admitted, with the capabilities it last registered with.</summary>
+public sealed record AdmittedClient(string ClientId, ClientCapabilities Capabilities, DateTimeOffset AdmittedAt);
