@@ -15,17 +15,15 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Watches a started round (a redelivered start arms nothing new).</summary>
-    public void Arm(RoundStarted started)
+    public void Arm(string taskId, int round, int modelVersion, DateTimeOffset deadline)
     {
-        ArgumentNullException.ThrowIfNull(started);
-        if (_armed.TryAdd((started.TaskId, started.Round), 0)) _ = WatchAsync(started);
+        if (_armed.TryAdd((taskId, round), 0)) _ = WatchAsync(taskId, round, modelVersion, deadline);
     }
 
     /// <summary>Watches a new task: without a first round by <see cref="SelectorOptions.StartWait"/> (its initial model was never published), the task ends with the reason.</summary>
-    public void ArmStart(TaskCreated created)
+    public void ArmStart(string taskId, DateTimeOffset createdAt)
     {
-        ArgumentNullException.ThrowIfNull(created);
-        if (_armed.TryAdd((created.TaskId, 0), 0)) _ = WatchStartAsync(created.TaskId, created.CreatedAt + options.Value.StartWait);
+        if (_armed.TryAdd((taskId, 0), 0)) _ = WatchStartAsync(taskId, createdAt + options.Value.StartWait);
     }
 
     private async Task WatchStartAsync(string taskId, DateTimeOffset due)
@@ -53,29 +51,29 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
             await Task.Delay(wait < LongestWait ? wait : LongestWait, clock, _stopping.Token);
     }
 
-    private async Task WatchAsync(RoundStarted started)
+    private async Task WatchAsync(string taskId, int round, int modelVersion, DateTimeOffset deadline)
     {
         var grace = options.Value.RoundGrace;
-        var due = started.Deadline + grace;
+        var due = deadline + grace;
         try
         {
             await UntilAsync(due);
-            var entry = schedule.Find(started.TaskId);
-            if (entry is null || entry.IsCompleted || entry.HasOutcome(started.Round)) return;
-            var reason = $"round {started.Round} was not closed by its deadline plus {grace.TotalSeconds:F0} s of grace " +
+            var entry = schedule.Find(taskId);
+            if (entry is null || entry.IsCompleted || entry.HasOutcome(round)) return;
+            var reason = $"round {round} was not closed by its deadline plus {grace.TotalSeconds:F0} s of grace " +
                 "(no RoundCompleted: are the aggregation and model-registry services running?)";
-            logger.LogError("Task {TaskId}: {Reason}", started.TaskId, reason);
-            entry.RecordOutcome(started.Round, false, reason);
-            await TaskCompletion.PublishAsync(bus, entry, started.TaskId, started.Round - 1, new TaskModelState(started.ModelVersion, null), reason, clock, logger);
+            logger.LogError("Task {TaskId}: {Reason}", taskId, reason);
+            entry.RecordOutcome(round, false, reason);
+            await TaskCompletion.PublishAsync(bus, entry, taskId, round - 1, new TaskModelState(modelVersion, null), reason, clock, logger);
         }
         catch (OperationCanceledException) { }
         catch (Exception e)
         {
-            logger.LogError(e, "The watchdog of round {Task}/{Round} failed", started.TaskId, started.Round);
+            logger.LogError(e, "The watchdog of round {Task}/{Round} failed", taskId, round);
         }
         finally
         {
-            _armed.TryRemove((started.TaskId, started.Round), out _);
+            _armed.TryRemove((taskId, round), out _);
         }
     }
 

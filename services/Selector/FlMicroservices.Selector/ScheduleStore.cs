@@ -17,8 +17,15 @@ public sealed class ScheduleStore(IStateStore store)
     }
 }
 
-/// <summary>A task's schedule as stored: the last round started, whether it ended, each round's outcome and the DP denominator m.</summary>
-public sealed record ScheduledTask(string TaskId, TaskSpec Spec, int LastStartedRound, bool Completed, RoundOutcome[] Outcomes, double? ExpectedClients);
+/// <summary>
+/// A task's schedule as stored: the last round started, whether it ended, each round's outcome, the DP denominator m, when the
+/// task was created and the round under way (for the watchdogs a restarted selector arms again).
+/// </summary>
+public sealed record ScheduledTask(string TaskId, TaskSpec Spec, int LastStartedRound, bool Completed, RoundOutcome[] Outcomes, double? ExpectedClients,
+    DateTimeOffset? CreatedAt = null, RunningRound? Running = null);
+
+/// <summary>A round announced by RoundStarted: its base model version and deadline.</summary>
+public sealed record RunningRound(int Round, int ModelVersion, DateTimeOffset Deadline);
 
 /// <summary>How a round ended: <see cref="FailureReason"/> is null when it succeeded.</summary>
 public sealed record RoundOutcome(int Round, string? FailureReason);

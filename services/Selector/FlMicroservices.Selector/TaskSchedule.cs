@@ -15,10 +15,20 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
     public override string Name => "selector schedule";
 
     /// <summary>Remembers a task (a redelivered TaskCreated changes nothing) and stores it before returning.</summary>
-    public async Task AddAsync(string taskId, TaskSpec spec, CancellationToken cancellationToken)
+    public async Task AddAsync(string taskId, TaskSpec spec, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
         await RestoreAsync(cancellationToken);
-        await _tasks.GetOrAdd(taskId, id => new Entry(id, spec, store)).SaveAsync(cancellationToken);
+        await _tasks.GetOrAdd(taskId, id => new Entry(id, spec, createdAt, store)).SaveAsync(cancellationToken);
+    }
+
+    /// <summary>Every task the selector knows.</summary>
+    public IReadOnlyCollection<Entry> Entries
+    {
+        get
+        {
+            EnsureRestored();
+            return _tasks.Values.ToArray();
+        }
     }
 
     public Entry? Find(string taskId)
@@ -43,16 +53,19 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
         private int _lastStarted;
         private int _completed;
         private double? _expectedClients;
+        private RunningRound? _running;
 
-        internal Entry(string taskId, TaskSpec spec, ScheduleStore store)
+        internal Entry(string taskId, TaskSpec spec, DateTimeOffset? createdAt, ScheduleStore store)
         {
             TaskId = taskId;
             Spec = spec;
+            CreatedAt = createdAt;
             _store = store;
         }
 
-        internal Entry(ScheduledTask stored, ScheduleStore store) : this(stored.TaskId, stored.Spec, store)
+        internal Entry(ScheduledTask stored, ScheduleStore store) : this(stored.TaskId, stored.Spec, stored.CreatedAt, store)
         {
+            _running = stored.Running;
             _lastStarted = stored.LastStartedRound;
             _completed = stored.Completed ? 1 : 0;
             _expectedClients = stored.ExpectedClients;
@@ -61,6 +74,7 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
 
         public string TaskId { get; }
         public TaskSpec Spec { get; }
+        public DateTimeOffset? CreatedAt { get; }
         public int LastStartedRound => Volatile.Read(ref _lastStarted);
         public bool IsCompleted => Volatile.Read(ref _completed) == 1;
 
@@ -72,6 +86,22 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
         public void RecordOutcome(int round, bool succeeded, string? failureReason)
         {
             lock (_gate) _outcomes.TryAdd(round, succeeded ? null : failureReason ?? "round failed");
+        }
+
+        /// <summary>The latest round announced by RoundStarted (a redelivered older one changes nothing).</summary>
+        public RunningRound? Running
+        {
+            get
+            {
+                lock (_gate) return _running;
+            }
+        }
+
+        public void RecordRunning(RunningRound round)
+        {
+            ArgumentNullException.ThrowIfNull(round);
+            lock (_gate)
+                if (_running is null || round.Round > _running.Round) _running = round;
         }
 
         /// <summary>True once the round's outcome is known.</summary>
@@ -104,7 +134,7 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
                 ScheduledTask snapshot;
                 lock (_gate)
                     snapshot = new ScheduledTask(TaskId, Spec, LastStartedRound, IsCompleted,
-                        _outcomes.Select(o => new RoundOutcome(o.Key, o.Value)).ToArray(), _expectedClients);
+                        _outcomes.Select(o => new RoundOutcome(o.Key, o.Value)).ToArray(), _expectedClients, CreatedAt, _running);
                 await _store.SaveAsync(snapshot, cancellationToken);
             }
             finally { _saving.Release(); }

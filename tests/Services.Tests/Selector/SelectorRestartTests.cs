@@ -33,7 +33,7 @@ public sealed class SelectorRestartTests : IDisposable
         _state.StartAsync(services => services
                 .AddSingleton<IClientHealthStore>(_health)
                 .AddSingleton(TimeProvider.System)
-                .AddSelectorService(_state.Configuration()),
+                .AddSelectorService(_state.Configuration(("Selector:RoundGrace", "00:00:01"))),
             bus =>
             {
                 bus.AddSelectorConsumers();
@@ -104,6 +104,27 @@ public sealed class SelectorRestartTests : IDisposable
         Assert.True(entry!.IsCompleted);
         Assert.Equal(0, host.PublishedCount<TaskCompleted>());
         Assert.Equal(0, host.PublishedCount<RoundStarted>());
+    }
+
+    [Fact]
+    public async Task A_round_under_way_when_the_selector_died_is_watched_again_and_fails_at_its_deadline()
+    {
+        await AddClientsAsync(4);
+        await using (var first = await StartAsync())
+        {
+            await first.Bus.Publish(new TaskCreated("task-w", Spec with { RoundTimeout = TimeSpan.FromSeconds(3) }, DateTimeOffset.UtcNow));
+            await first.Bus.Publish(new ModelVersionPublished("task-w", 0, 0, null, 610, "d0", null, null, false));
+            await first.NextPublishedAsync<RoundStarted>(Wait);
+            var schedule = first.Services.GetRequiredService<TaskSchedule>();
+            await Eventually.TrueAsync(() => schedule.Find("task-w")!.Running is not null, Wait, "the running round recorded");
+        } // the selector dies; round 1 never completes
+
+        await using var host = await StartAsync();
+        var completed = await host.NextPublishedAsync<TaskCompleted>(Wait);
+
+        Assert.Equal("task-w", completed.TaskId);
+        Assert.StartsWith("round 1 was not closed by its deadline plus 1 s of grace", completed.Reason);
+        Assert.False(completed.Succeeded);
     }
 
     private sealed class AllowEveryRound : IConsumer<CheckPrivacyBudget>

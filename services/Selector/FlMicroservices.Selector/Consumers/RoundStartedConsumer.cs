@@ -3,12 +3,17 @@ using MassTransit;
 
 namespace FlMicroservices.Selector.Consumers;
 
-/// <summary>Arms the watchdog of every round the selector started.</summary>
-public sealed class RoundStartedConsumer(RoundWatchdog watchdog) : IConsumer<RoundStarted>
+/// <summary>Records the round under way (so a restarted selector watches it again) and arms its watchdog.</summary>
+public sealed class RoundStartedConsumer(TaskSchedule schedule, RoundWatchdog watchdog) : IConsumer<RoundStarted>
 {
-    public Task Consume(ConsumeContext<RoundStarted> context)
+    public async Task Consume(ConsumeContext<RoundStarted> context)
     {
-        watchdog.Arm(context.Message);
-        return Task.CompletedTask;
+        var started = context.Message;
+        if (schedule.Find(started.TaskId) is { } entry)
+        {
+            entry.RecordRunning(new RunningRound(started.Round, started.ModelVersion, started.Deadline));
+            await entry.SaveAsync(context.CancellationToken);
+        }
+        watchdog.Arm(started.TaskId, started.Round, started.ModelVersion, started.Deadline);
     }
 }

@@ -8,7 +8,7 @@ public sealed class TaskCreatedConsumer(TaskSchedule schedule, RoundWatchdog wat
 {
     public async Task Consume(ConsumeContext<TaskCreated> context)
     {
-        await schedule.AddAsync(context.Message.TaskId, context.Message.Spec, context.CancellationToken);
-        watchdog.ArmStart(context.Message);
+        await schedule.AddAsync(context.Message.TaskId, context.Message.Spec, context.Message.CreatedAt, context.CancellationToken);
+        watchdog.ArmStart(context.Message.TaskId, context.Message.CreatedAt);
     }
 }
