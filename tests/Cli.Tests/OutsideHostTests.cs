@@ -44,7 +44,7 @@ public sealed partial class OutsideHostTests : IDisposable
         Assert.True(File.Exists(host), $"{host} is missing: build the solution first");
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var trace = await TraceAsync("dotnet", [host], TimeSpan.FromMinutes(2), new() { ["ASPNETCORE_URLS"] = url, ["Telemetry__Console"] = "true" }, async () =>
+        var trace = await TraceAsync("dotnet", [host], TimeSpan.FromMinutes(2), new() { ["ASPNETCORE_URLS"] = url, ["Telemetry__Console"] = "true", ["Storage__Root"] = _out }, async () =>
         {
             using var http = new HttpClient();
             // Each probe gets 5 s; a refused connection or a slow answer on a loaded machine is asked again until the deadline.
