@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Models;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.State;
 using FlMicroservices.ModelRegistry;
@@ -102,9 +103,11 @@ public static class ServiceStatesContract
         var store = open();
         var tasks = new TaskModels(new TaskModelsStore(store));
         var entry = tasks.GetOrAdd("t", Spec);
-        var version = new ModelVersionInfo("t", 3, 2, 1, 7850, "abc", 0.91, 0.3, false, At);
-        (entry.CurrentVersion, entry.LatestVersion, entry.BestAccuracy) = (3, 3, 0.91);
-        entry.RoundVersions[2] = version;
+        var history = new VersionHistory(3, 0.91, 3, 0.91, 0, 0);
+        var candidate = new StoredCandidate(new ModelVersionInfo("t", 4, 2, 3, 7850, "abc", 0.5, 1.3, true, At),
+            new RollbackDecision(CandidateOutcome.RolledBack, 3, history with { Degradations = 1, RollbacksInARow = 1 }, "version 4 rolled back"));
+        (entry.History, entry.LatestVersion) = (candidate.Decision.Next, 4);
+        entry.RoundVersions[2] = candidate;
         entry.RoundsDone.Add(1);
         entry.Published.Add((2, nameof(ModelVersionPublished)));
         await tasks.SaveAsync(entry, None);
@@ -112,8 +115,11 @@ public static class ServiceStatesContract
 
         using var reopened = await ReopenAsync(open, s => new TaskModels(new TaskModelsStore(s)));
         var restored = reopened.Find("t")!;
-        Assert.Equal((3, 3, (double?)0.91), (restored.CurrentVersion, restored.LatestVersion, restored.BestAccuracy));
-        Assert.Equal(version, restored.RoundVersions[2]);
+        Assert.Equal(candidate.Decision.Next, restored.History);
+        Assert.Equal((3, 4), (restored.CurrentVersion, restored.LatestVersion));
+        Assert.Equal(candidate.Info, restored.RoundVersions[2].Info);
+        Assert.Equal(candidate.Decision, restored.RoundVersions[2].Decision);
+        Assert.True(restored.RoundVersions[2].Decision.RolledBack);
         Assert.Equal([1], restored.RoundsDone);
         Assert.Equal([(2, nameof(ModelVersionPublished))], restored.Published);
         Assert.Equal(Spec.ModelName, restored.Spec.ModelName);
