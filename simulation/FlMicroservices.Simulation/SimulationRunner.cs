@@ -5,6 +5,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.ModelRegistry;
 using FlMicroservices.Node;
 using FlMicroservices.PrivacyAccounting;
@@ -16,6 +17,7 @@ using FlMicroservices.Training;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -93,8 +95,6 @@ public static class SimulationRunner
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:ModelStoreRoot"] = Path.GetFullPath(Path.Combine(options.OutDir, "models")),
-            // One process, one run: the services' state lives as long as it (a rerun into the same folder starts afresh).
-            ["Storage:State"] = "InMemory",
             ["Node:Parallelism"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
             ["Node:DropoutRate"] = options.DropoutRate.ToString(CultureInfo.InvariantCulture),
             ["Node:HeartbeatInterval"] = "00:00:15",
@@ -113,8 +113,9 @@ public static class SimulationRunner
 
     /// <summary>
     /// The six services and a node of <paramref name="clients"/> in one process, on the embedded adapters (in-memory bus,
-    /// in-process stream; services registered before this call, such as a stream of one's own, take precedence), with the
-    /// <see cref="EventObserver"/> recording every event into the <see cref="EventLog"/> the caller registered.
+    /// in-process stream, the services' state in memory unless Storage:State is set; services registered before this call,
+    /// such as a stream of one's own, take precedence), with the <see cref="EventObserver"/> recording every event into the
+    /// <see cref="EventLog"/> the caller registered.
     /// </summary>
     public static void AddEmbeddedPlatform(IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
     {
@@ -129,6 +130,8 @@ public static class SimulationRunner
             bus.AddNodeConsumers();
             bus.AddConsumer<EventObserver, EventObserverDefinition>();
         });
+        // One process, one run: the services' state lives as long as it unless Storage:State names a store (docs/state.md).
+        if (configuration["Storage:State"] is null) services.TryAddSingleton<IStateStoreFactory>(new EmbeddedStateStores("", inMemory: true));
         services.AddFlInfrastructure(configuration);
         services.AddRegistryService();
         services.AddSelectorService(configuration);

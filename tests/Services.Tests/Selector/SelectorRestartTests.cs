@@ -47,6 +47,14 @@ public sealed class SelectorRestartTests : IDisposable
                 [new ClientDataset("synthetic", [60], 10, 150)]), CancellationToken.None);
     }
 
+    // The initial model follows TaskCreated only once the selector has the task (the bus keeps no order between the two).
+    private static async Task CreateAsync(HarnessHost host, string taskId, TaskSpec spec)
+    {
+        await host.Bus.Publish(new TaskCreated(taskId, spec, DateTimeOffset.UtcNow));
+        var schedule = host.Services.GetRequiredService<TaskSchedule>();
+        await Eventually.TrueAsync(() => schedule.Find(taskId) is not null, Wait, $"the selector to know {taskId}");
+    }
+
     [Fact]
     public async Task A_restarted_selector_knows_the_task_and_starts_the_next_round_with_the_same_denominator()
     {
@@ -54,7 +62,7 @@ public sealed class SelectorRestartTests : IDisposable
         double m;
         await using (var first = await StartAsync())
         {
-            await first.Bus.Publish(new TaskCreated("task-s", Spec, DateTimeOffset.UtcNow));
+            await CreateAsync(first, "task-s", Spec);
             await first.Bus.Publish(new ModelVersionPublished("task-s", 0, 0, null, 610, "d0", null, null, false));
             var round1 = await first.NextPublishedAsync<RoundStarted>(Wait);
             Assert.Equal((1, 4), (round1.Round, round1.Participants.Length));
@@ -89,7 +97,7 @@ public sealed class SelectorRestartTests : IDisposable
         await AddClientsAsync(4);
         await using (var first = await StartAsync())
         {
-            await first.Bus.Publish(new TaskCreated("task-e", Spec with { Rounds = 1 }, DateTimeOffset.UtcNow));
+            await CreateAsync(first, "task-e", Spec with { Rounds = 1 });
             await first.Bus.Publish(new ModelVersionPublished("task-e", 0, 0, null, 610, "d0", null, null, false));
             await first.NextPublishedAsync<RoundStarted>(Wait);
             await first.Bus.Publish(new RoundCompleted("task-e", 1, 1, true, false, 0.5, 1.2, ["c0"], [], [], [], null, DateTimeOffset.UtcNow));
@@ -112,7 +120,7 @@ public sealed class SelectorRestartTests : IDisposable
         await AddClientsAsync(4);
         await using (var first = await StartAsync())
         {
-            await first.Bus.Publish(new TaskCreated("task-w", Spec with { RoundTimeout = TimeSpan.FromSeconds(3) }, DateTimeOffset.UtcNow));
+            await CreateAsync(first, "task-w", Spec with { RoundTimeout = TimeSpan.FromSeconds(3) });
             await first.Bus.Publish(new ModelVersionPublished("task-w", 0, 0, null, 610, "d0", null, null, false));
             await first.NextPublishedAsync<RoundStarted>(Wait);
             var schedule = first.Services.GetRequiredService<TaskSchedule>();
