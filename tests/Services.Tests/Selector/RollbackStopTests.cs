@@ -13,7 +13,8 @@ public sealed class RollbackStopTests
     [Fact]
     public async Task A_round_with_a_stop_reason_ends_the_task_as_failed_with_the_reason_and_the_best_version()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>()).Build();
+        // State in memory: a selector.db under the data root would hold this task, completed, for the next run.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:State"] = "InMemory" }).Build();
         await using var host = await HarnessHost.StartAsync(services =>
         {
             services.AddSingleton<IConfiguration>(configuration);
