@@ -35,6 +35,10 @@ public sealed class DeployedFailureTests(ITestOutputHelper output)
         Assert.All(rounds, r => Assert.Equal(
             $"aggregation could not open round {r.GetProperty("round").GetInt32()}: model version 0 of task {taskId} is not in the model store",
             r.GetProperty("failure_reason").GetString()));
+        // The observer has its own queues: its copies of the events may arrive after the CLI's did.
+        Assert.True(await observer.WaitAsync(o => o.Of<RoundCompleted>().Count(r => r.TaskId == taskId) >= 2
+                && o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), TimeSpan.FromSeconds(60)),
+            "the observer never received both rounds' RoundCompleted and the task's TaskCompleted");
         // Each round ended within its timeout: its RoundCompleted came before the deadline its RoundStarted set.
         foreach (var started in observer.Of<RoundStarted>().Where(r => r.TaskId == taskId))
             Assert.True(observer.Of<RoundCompleted>().Single(r => r.TaskId == taskId && r.Round == started.Round).CompletedAt < started.Deadline);
