@@ -34,7 +34,8 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             }
             if (entry.LatestVersion == 0) entry.History = VersionHistory.Initial(0, existing.Accuracy);
             await tasks.SaveAsync(entry, cancellationToken);
-            await publish.Publish(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest, existing.Accuracy, existing.Loss, false), cancellationToken);
+            await publish.PublishStableAsync(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest, existing.Accuracy, existing.Loss, false),
+                created.TaskId, 0, cancellationToken);
         }
         finally { entry.Gate.Release(); }
     }
@@ -110,8 +111,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
     {
         var name = typeof(T).Name;
         if (entry.Published.Contains((aggregated.Round, name))) return;
-        var id = EventIds.For(name, aggregated.TaskId, aggregated.Round);
-        await publish.Publish(message, context => context.MessageId = id, cancellationToken);
+        await publish.PublishStableAsync(message, aggregated.TaskId, aggregated.Round, cancellationToken);
         entry.Published.Add((aggregated.Round, name));
         await tasks.SaveAsync(entry, cancellationToken);
     }

@@ -25,14 +25,22 @@ public sealed class RoundStarter(
     public async Task StartNextAsync(IPublishEndpoint publish, string taskId, int round, TaskModelState model, CancellationToken cancellationToken)
     {
         var entry = schedule.Find(taskId) ?? throw new InvalidOperationException($"Selector has not seen TaskCreated for task '{taskId}' yet.");
-        if (entry.IsCompleted) return;
+        if (entry.IsCompleted)
+        {
+            await entry.PublishPendingAsync(publish, cancellationToken); // a retry after TaskCompleted failed to go out
+            return;
+        }
         var spec = entry.Spec;
         if (round > spec.Rounds)
         {
             await CompleteAsync(publish, entry, taskId, round - 1, model, TaskCompletion.AllRoundsReason(entry, spec.Rounds));
             return;
         }
-        if (round <= entry.LastStartedRound) return; // a redelivered trigger: this round is already under way
+        if (round <= entry.LastStartedRound)
+        {
+            await entry.PublishPendingAsync(publish, cancellationToken); // a redelivered trigger: the round is under way, its RoundStarted out or now sent
+            return;
+        }
 
         var requirement = DatasetRequirement.For(spec);
         var (alive, healthy) = await WaitForClientsAsync(requirement, Math.Max(1, spec.MinClientsPerRound), cancellationToken);
@@ -74,11 +82,12 @@ public sealed class RoundStarter(
             await CompleteAsync(publish, entry, taskId, round - 1, model, $"round {round} cannot be planned: {e.Message}");
             return;
         }
-        await entry.SaveAsync(cancellationToken); // the claimed round and m are stored before RoundStarted goes out
         using var span = FlTelemetry.StartRound(taskId, round);
-        await publish.Publish(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
+        // The claimed round, m and its RoundStarted are stored before RoundStarted goes out, with the same id on every retry.
+        entry.SetStart(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.StrategyParameters, spec.Quorum, spec.Seed, spec.ByzantineShare,
-            settings), cancellationToken);
+            settings));
+        await entry.PublishPendingAsync(publish, cancellationToken);
     }
 
     /// <summary>

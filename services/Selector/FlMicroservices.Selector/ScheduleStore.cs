@@ -19,10 +19,12 @@ public sealed class ScheduleStore(IStateStore store)
 
 /// <summary>
 /// A task's schedule as stored: the last round started, whether it ended, each round's outcome, the DP denominator m, when the
-/// task was created and the round under way (for the watchdogs a restarted selector arms again).
+/// task was created, the round under way (for the watchdogs a restarted selector arms again) and its outbox: the last
+/// RoundStarted and the TaskCompleted with whether each went out.
 /// </summary>
 public sealed record ScheduledTask(string TaskId, TaskSpec Spec, int LastStartedRound, bool Completed, RoundOutcome[] Outcomes, double? ExpectedClients,
-    DateTimeOffset? CreatedAt = null, RunningRound? Running = null);
+    DateTimeOffset? CreatedAt = null, RunningRound? Running = null, RoundStarted? Start = null, int StartPublished = 0,
+    TaskCompleted? Completion = null, bool CompletionPublished = false);
 
 /// <summary>A round announced by RoundStarted: its base model version and deadline.</summary>
 public sealed record RunningRound(int Round, int ModelVersion, DateTimeOffset Deadline);

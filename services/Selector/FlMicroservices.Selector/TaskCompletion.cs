@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Selector;
 
-/// <summary>Ends a task once: publishes <see cref="TaskCompleted"/>, which succeeds only when no round failed and the end was planned.</summary>
+/// <summary>Ends a task once: stores and publishes <see cref="TaskCompleted"/>, which succeeds only when no round failed and the end was planned.</summary>
 public static class TaskCompletion
 {
     public const string AllRoundsCompleted = "all rounds completed";
@@ -27,14 +27,17 @@ public static class TaskCompletion
         ArgumentNullException.ThrowIfNull(publish);
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(clock);
-        if (!entry.TryComplete()) return;
-        await entry.SaveAsync(CancellationToken.None); // stored before TaskCompleted goes out: a restarted selector does not start the task again
         var failed = entry.FailedRounds().Count;
         var succeeded = failed == 0 && PlannedEnds.Any(p => reason.StartsWith(p, StringComparison.Ordinal));
-        if (succeeded) logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);
-        else logger.LogWarning("Task {TaskId} failed after {Rounds} rounds ({Failed} failed): {Reason}", taskId, rounds, failed, reason);
-        await publish.Publish(new TaskCompleted(taskId, rounds, model.Version, model.Accuracy, reason, clock.GetUtcNow(), succeeded, failed,
-            model.BestVersion, model.BestAccuracy));
+        var completion = new TaskCompleted(taskId, rounds, model.Version, model.Accuracy, reason, clock.GetUtcNow(), succeeded, failed,
+            model.BestVersion, model.BestAccuracy);
+        if (entry.TryComplete(completion))
+        {
+            if (succeeded) logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);
+            else logger.LogWarning("Task {TaskId} failed after {Rounds} rounds ({Failed} failed): {Reason}", taskId, rounds, failed, reason);
+        }
+        // Stored before it goes out (a restarted selector does not start the task again); a retry publishes one a failure left pending.
+        await entry.PublishPendingAsync(publish, CancellationToken.None);
     }
 }
 

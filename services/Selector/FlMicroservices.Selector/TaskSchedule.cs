@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.State;
+using MassTransit;
 
 namespace FlMicroservices.Selector;
 
@@ -48,12 +50,17 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
     {
         private readonly ScheduleStore _store;
         private readonly SemaphoreSlim _saving = new(1, 1);
+        private readonly SemaphoreSlim _publishing = new(1, 1);
         private readonly Lock _gate = new();
         private readonly SortedDictionary<int, string?> _outcomes = new(); // round -> null (succeeded) or its failure reason
         private int _lastStarted;
         private int _completed;
         private double? _expectedClients;
         private RunningRound? _running;
+        private RoundStarted? _start;
+        private int _startPublished;
+        private TaskCompleted? _completion;
+        private bool _completionPublished;
 
         internal Entry(string taskId, TaskSpec spec, DateTimeOffset? createdAt, ScheduleStore store)
         {
@@ -70,6 +77,10 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
             _completed = stored.Completed ? 1 : 0;
             _expectedClients = stored.ExpectedClients;
             foreach (var outcome in stored.Outcomes) _outcomes[outcome.Round] = outcome.FailureReason;
+            _start = stored.Start;
+            _startPublished = stored.StartPublished;
+            _completion = stored.Completion;
+            _completionPublished = stored.CompletionPublished;
         }
 
         public string TaskId { get; }
@@ -80,7 +91,69 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
 
         public bool TryClaimRound(int round) => Interlocked.CompareExchange(ref _lastStarted, round, round - 1) == round - 1;
 
-        public bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
+        /// <summary>Ends the task with <paramref name="completion"/> as its TaskCompleted, unless it ended before; publish it with <see cref="PublishPendingAsync"/>.</summary>
+        public bool TryComplete(TaskCompleted completion)
+        {
+            ArgumentNullException.ThrowIfNull(completion);
+            lock (_gate)
+            {
+                if (Interlocked.Exchange(ref _completed, 1) == 1) return false;
+                _completion = completion;
+                return true;
+            }
+        }
+
+        /// <summary>Puts the claimed round's RoundStarted into the outbox; publish it with <see cref="PublishPendingAsync"/>.</summary>
+        public void SetStart(RoundStarted started)
+        {
+            ArgumentNullException.ThrowIfNull(started);
+            lock (_gate)
+                if (_start is null || started.Round > _start.Round) _start = started;
+        }
+
+        /// <summary>
+        /// The outbox: stores the entry, then publishes the RoundStarted and TaskCompleted not yet out (each with its stable id) and
+        /// records each as published; a retry or a restarted selector publishes what a failure left pending (docs/events.md, "Delivery").
+        /// </summary>
+        public async Task PublishPendingAsync(IPublishEndpoint publish, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(publish);
+            await _publishing.WaitAsync(cancellationToken);
+            try
+            {
+                RoundStarted? start;
+                TaskCompleted? completion;
+                lock (_gate)
+                {
+                    start = _start is { } s && s.Round > _startPublished ? s : null;
+                    completion = _completionPublished ? null : _completion;
+                }
+                if (start is null && completion is null) return;
+                await SaveAsync(cancellationToken); // what goes out is stored first
+                if (start is not null)
+                {
+                    await publish.PublishStableAsync(start, TaskId, start.Round, cancellationToken);
+                    lock (_gate) _startPublished = Math.Max(_startPublished, start.Round);
+                    await SaveAsync(cancellationToken);
+                }
+                if (completion is not null)
+                {
+                    await publish.PublishStableAsync(completion, TaskId, 0, cancellationToken);
+                    lock (_gate) _completionPublished = true;
+                    await SaveAsync(cancellationToken);
+                }
+            }
+            finally { _publishing.Release(); }
+        }
+
+        /// <summary>True while a stored RoundStarted or TaskCompleted has not been published.</summary>
+        public bool HasPending
+        {
+            get
+            {
+                lock (_gate) return (_start is { } s && s.Round > _startPublished) || (_completion is not null && !_completionPublished);
+            }
+        }
 
         /// <summary>Records how a round ended (a redelivered outcome changes nothing).</summary>
         public void RecordOutcome(int round, bool succeeded, string? failureReason)
@@ -134,7 +207,8 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
                 ScheduledTask snapshot;
                 lock (_gate)
                     snapshot = new ScheduledTask(TaskId, Spec, LastStartedRound, IsCompleted,
-                        _outcomes.Select(o => new RoundOutcome(o.Key, o.Value)).ToArray(), _expectedClients, CreatedAt, _running);
+                        _outcomes.Select(o => new RoundOutcome(o.Key, o.Value)).ToArray(), _expectedClients, CreatedAt, _running,
+                        _start, _startPublished, _completion, _completionPublished);
                 await _store.SaveAsync(snapshot, cancellationToken);
             }
             finally { _saving.Release(); }

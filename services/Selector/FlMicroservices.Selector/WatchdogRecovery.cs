@@ -1,10 +1,11 @@
+using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Selector;
 
-/// <summary>Once the schedule is restored, arms the watchdogs a restarted selector lost: of each open task's running round, or its start.</summary>
-public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchdog, ILogger<WatchdogRecovery> logger) : BackgroundService
+/// <summary>Once the schedule is restored, publishes what its outbox holds and arms the watchdogs a restarted selector lost.</summary>
+public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchdog, IBus bus, ILogger<WatchdogRecovery> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,6 +15,8 @@ public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchd
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception) { await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken); } // StateRestoration logs the failure
         }
+        foreach (var entry in schedule.Entries.Where(e => e.HasPending))
+            await PublishPendingAsync(entry, stoppingToken);
         foreach (var entry in schedule.Entries.Where(e => !e.IsCompleted))
         {
             if (entry.Running is { } running && running.Round == entry.LastStartedRound && !entry.HasOutcome(running.Round))
@@ -23,6 +26,26 @@ public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchd
             }
             else if (entry.LastStartedRound == 0 && entry.CreatedAt is { } created)
                 watchdog.ArmStart(entry.TaskId, created);
+        }
+    }
+
+    // A RoundStarted or TaskCompleted stored before the selector died and not yet out: published now, retried while the broker is away.
+    private async Task PublishPendingAsync(TaskSchedule.Entry entry, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                logger.LogInformation("Task {TaskId}: publishing the events stored before the restart", entry.TaskId);
+                await entry.PublishPendingAsync(bus, stoppingToken);
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Task {TaskId}: publishing its stored events failed; trying again", entry.TaskId);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
         }
     }
 }

@@ -18,8 +18,8 @@ public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOp
         var pool = options.Value.TokensPerRound;
         var rewards = await ledger.PayOnceAsync(round.TaskId, round.Round,
             contributors.Select((c, i) => (c.ClientId, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray(), context.CancellationToken);
-        var id = EventIds.For(nameof(RewardsIssued), round.TaskId, round.Round);
-        await context.Publish(new RewardsIssued(round.TaskId, round.Round, rewards.ToArray(), rewards.Sum(r => r.Tokens)), p => p.MessageId = id);
+        await context.PublishStableAsync(new RewardsIssued(round.TaskId, round.Round, rewards.ToArray(), rewards.Sum(r => r.Tokens)), round.TaskId, round.Round,
+            context.CancellationToken);
         await ledger.MarkAnnouncedAsync(round.TaskId, round.Round, context.CancellationToken);
     }
 }
