@@ -434,7 +434,8 @@ CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "privacy-accounting": ("PrivacyAccounting", [BUS]),
     "model-registry": ("ModelRegistry", [BUS, MONGO, STATE]),
     "reward": ("Reward", [BUS, STATE]),
-    "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080"}]),
+    "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080", "Gateway__RegistryUrl": "http://registry:8080",
+                             "Gateway__SelectorUrl": "http://selector:8080"}]),
 }
 NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))

@@ -18,15 +18,17 @@ var modelRegistry = builder.AddProject<Projects.FlMicroservices_ModelRegistry_Ho
     .WithBus(infrastructure).WithModelStore(infrastructure).AsService()
     .WithEnvironment("Validation__DataRoot", settings.Folder("validation"))
     .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
+// Each service's state (docs/state.md): a SQLite file per service in one folder of the data root.
+var registry = builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
+    .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
+    .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
+var selector = builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
+    .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
+    .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 var services = new[]
 {
-    // Each service's state (docs/state.md): a SQLite file per service in one folder of the data root.
-    builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
-        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
-        .WithEnvironment("Storage__StateRoot", settings.Folder("state")),
-    builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
-        .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
-        .WithEnvironment("Storage__StateRoot", settings.Folder("state")),
+    registry,
+    selector,
     // Durable checkpoints: Kafka offsets are committed only once the slices they cover are checkpointed, so a restarted
     // aggregator resumes its open rounds.
     builder.AddProject<Projects.FlMicroservices_Aggregation_Host>("aggregation")
@@ -59,6 +61,8 @@ for (var i = 1; i <= settings.Nodes; i++)
 // The operators' one base URL (docs/operator-api.md): the services' operator APIs behind a YARP reverse proxy.
 builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
     .WithEnvironment("Gateway__ModelRegistryUrl", modelRegistry.GetEndpoint("http"))
-    .WaitFor(modelRegistry).AsService();
+    .WithEnvironment("Gateway__RegistryUrl", registry.GetEndpoint("http"))
+    .WithEnvironment("Gateway__SelectorUrl", selector.GetEndpoint("http"))
+    .WaitFor(modelRegistry).WaitFor(registry).WaitFor(selector).AsService();
 
 builder.Build().Run();

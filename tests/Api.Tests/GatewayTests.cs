@@ -76,7 +76,7 @@ public sealed class GatewayTests : IAsyncLifetime
 
     [Theory]
     [InlineData("not-a-url", "Gateway:ModelRegistryUrl 'not-a-url' is not an absolute http(s) URL")]
-    [InlineData("", "no service URL is configured: set Gateway:ModelRegistryUrl")]
+    [InlineData("", "no service URL is configured: set Gateway:ModelRegistryUrl or Gateway:RegistryUrl or Gateway:SelectorUrl")]
     public void Bad_configuration_names_the_setting(string url, string expected)
     {
         var options = new Gateway.Host.GatewayOptions { ModelRegistryUrl = url };

@@ -99,13 +99,7 @@ public sealed class ModelVersionsApiTests : IAsyncLifetime
     public async Task Bad_input_is_a_problem_document_that_names_the_field(string url, int status, string field)
     {
         using var response = await _http.GetAsync(url);
-
-        Assert.Equal(status, (int)response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal(field, problem.RootElement.GetProperty("field").GetString());
-        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("detail").GetString()));
+        await ProblemAssert.IsProblemAsync(response, status, field);
     }
 
     [Fact]

@@ -8,6 +8,12 @@ public sealed class GatewayOptions
     /// <summary>Base URL of the model registry (model versions), e.g. http://model-registry:8080.</summary>
     public string? ModelRegistryUrl { get; set; }
 
+    /// <summary>Base URL of the registry (task creation, clients), e.g. http://registry:8080.</summary>
+    public string? RegistryUrl { get; set; }
+
+    /// <summary>Base URL of the selector (tasks' state and rounds; cancel, pause, resume), e.g. http://selector:8080.</summary>
+    public string? SelectorUrl { get; set; }
+
     /// <summary>The services by name as configured, with their URLs; problems name the setting.</summary>
     public IReadOnlyList<(GatewayService Service, Uri Url)> Configured(out List<string> problems)
     {
@@ -27,11 +33,15 @@ public sealed class GatewayOptions
     }
 }
 
-/// <summary>A service behind the gateway: its setting, its name in the OpenAPI paths, and the API paths it owns.</summary>
+/// <summary>A service behind the gateway: its setting, its name in the OpenAPI paths, and the API paths it owns ("POST /path": that method only).</summary>
 public sealed record GatewayService(string Name, string Setting, Func<GatewayOptions, string?> Url, string[] Paths)
 {
     public static IReadOnlyList<GatewayService> All { get; } =
     [
         new("model-registry", nameof(GatewayOptions.ModelRegistryUrl), o => o.ModelRegistryUrl, ["/api/tasks/{taskId}/models/{**rest}"]),
+        new("registry", nameof(GatewayOptions.RegistryUrl), o => o.RegistryUrl, ["POST /api/tasks", "/api/clients/{**rest}"]),
+        new("selector", nameof(GatewayOptions.SelectorUrl), o => o.SelectorUrl,
+            ["GET /api/tasks", "GET /api/tasks/{taskId}", "/api/tasks/{taskId}/rounds/{**rest}", "POST /api/tasks/{taskId}/cancel",
+                "POST /api/tasks/{taskId}/pause", "POST /api/tasks/{taskId}/resume"]),
     ];
 }

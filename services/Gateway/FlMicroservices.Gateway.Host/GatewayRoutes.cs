@@ -18,7 +18,7 @@ public static class GatewayRoutes
             });
             routes.AddRange(service.Paths.Select((path, i) => new RouteConfig
             {
-                RouteId = $"{service.Name}-{i}", ClusterId = service.Name, Match = new RouteMatch { Path = path },
+                RouteId = $"{service.Name}-{i}", ClusterId = service.Name, Match = Match(path),
             }));
             routes.Add(new RouteConfig
             {
@@ -28,6 +28,10 @@ public static class GatewayRoutes
         }
         return (routes, clusters);
     }
+
+    // "POST /api/tasks" matches that method only; a bare path matches every method.
+    private static RouteMatch Match(string path) =>
+        path.Split(' ', 2) is [var method, var rest] ? new RouteMatch { Path = rest, Methods = [method] } : new RouteMatch { Path = path };
 
     public static string DocumentPath(GatewayService service) => $"/openapi/{service.Name}.json";
 }

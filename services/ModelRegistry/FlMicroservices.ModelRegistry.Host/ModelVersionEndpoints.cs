@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using FlMicroservices.Contracts;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.ServiceDefaults.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FlMicroservices.ModelRegistry.Host;
@@ -9,7 +10,7 @@ namespace FlMicroservices.ModelRegistry.Host;
 public static class ModelVersionEndpoints
 {
     public const string Prefix = "/api/tasks/{taskId}/models";
-    public const int MaxPageSize = 500;
+    public const int MaxPageSize = ApiProblems.MaxPageSize;
 
     public static IEndpointRouteBuilder MapModelVersions(this IEndpointRouteBuilder app)
     {
@@ -24,9 +25,7 @@ public static class ModelVersionEndpoints
     private static async Task<Results<Ok<ModelVersionPage>, ProblemHttpResult>> ListAsync(string taskId, IModelStore store,
         CancellationToken cancellationToken, int offset = 0, int limit = 100)
     {
-        if (BadTask(taskId) is { } bad) return bad;
-        if (offset < 0) return Problem(400, "offset", $"offset {offset} must be zero or positive");
-        if (limit is < 1 or > MaxPageSize) return Problem(400, "limit", $"limit {limit} must be in [1, {MaxPageSize}]");
+        if ((BadTask(taskId) ?? ApiProblems.BadPage(offset, limit)) is { } bad) return bad;
         var versions = await store.ListVersionsAsync(taskId, cancellationToken);
         if (versions.Count == 0) return UnknownTask(taskId);
         var current = await store.GetCurrentVersionAsync(taskId, cancellationToken);
@@ -93,8 +92,7 @@ public static class ModelVersionEndpoints
     private static ModelVersionSummary Summary(ModelVersionInfo v, int? current, ModelVersionInfo? best) =>
         new(v.Version, v.Round, v.ParentVersion, v.Accuracy, v.Loss, v.RolledBack, v.Digest, v.CreatedAt, v.Version == current, v.Version == best?.Version);
 
-    private static ProblemHttpResult? BadTask(string taskId) =>
-        Identifiers.IsValid(taskId) ? null : Problem(400, "taskId", $"task id '{taskId}' is not valid: {Identifiers.Rule}");
+    private static ProblemHttpResult? BadTask(string taskId) => ApiProblems.BadId("taskId", taskId);
 
     private static ProblemHttpResult? BadVersion(string field, int version) =>
         version < 0 ? Problem(400, field, $"{field} {version} is not a model version: versions start at 0") : null;
@@ -103,10 +101,7 @@ public static class ModelVersionEndpoints
 
     private static ProblemHttpResult MissingVersion(string taskId, int version) => Problem(404, "version", $"task '{taskId}' has no model version {version}");
 
-    // RFC 9457 problem details; "field" names the input at fault.
-    private static ProblemHttpResult Problem(int status, string field, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: status == 404 ? "Not found" : "Invalid request",
-            extensions: new Dictionary<string, object?> { ["field"] = field });
+    private static ProblemHttpResult Problem(int status, string field, string detail) => ApiProblems.Problem(status, field, detail);
 }
 
 /// <summary>One page of a task's versions.</summary>

@@ -17,6 +17,7 @@ public static class RegistryExtensions
         if (configuration is null) services.AddOptions<TaskLimits>();
         else services.AddValidatedOptions<TaskLimits>(configuration, TaskLimits.Section);
         services.AddFlState("registry", configuration, (_, store) => new TaskCatalog(new RegistryStore(store)));
+        services.AddSingleton<TaskCreation>();
         return services.AddSingleton<ClientAdmission>();
     }
 

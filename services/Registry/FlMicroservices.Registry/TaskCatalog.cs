@@ -63,6 +63,16 @@ public sealed class TaskCatalog(RegistryStore store) : RestoredState
         return _clients.GetValueOrDefault(clientId);
     }
 
+    /// <summary>Every admitted client, in id order.</summary>
+    public IReadOnlyList<AdmittedClient> Clients
+    {
+        get
+        {
+            EnsureRestored();
+            return _clients.Values.OrderBy(c => c.ClientId, StringComparer.Ordinal).ToArray();
+        }
+    }
+
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
         _tasks.Clear();

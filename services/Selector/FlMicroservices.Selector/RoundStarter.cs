@@ -30,6 +30,7 @@ public sealed class RoundStarter(
             await entry.PublishPendingAsync(publish, cancellationToken); // a retry after TaskCompleted failed to go out
             return;
         }
+        entry.RecordModel(model);
         var spec = entry.Spec;
         if (round > spec.Rounds)
         {
@@ -39,6 +40,12 @@ public sealed class RoundStarter(
         if (round <= entry.LastStartedRound)
         {
             await entry.PublishPendingAsync(publish, cancellationToken); // a redelivered trigger: the round is under way, its RoundStarted out or now sent
+            return;
+        }
+        if (entry.TryHold(round, model))
+        {
+            await entry.SaveAsync(cancellationToken); // the held round starts on resume, after a restart too
+            logger.LogInformation("Task {TaskId} is paused: round {Round} waits for resume", taskId, round);
             return;
         }
 

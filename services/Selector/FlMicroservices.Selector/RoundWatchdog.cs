@@ -32,7 +32,7 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
         {
             await UntilAsync(due);
             var entry = schedule.Find(taskId);
-            if (entry is null || entry.IsCompleted || entry.LastStartedRound > 0) return;
+            if (entry is null || entry.IsCompleted || entry.LastStartedRound > 0 || entry.HeldRound is not null) return; // a held round 1 had its model
             var reason = $"round 1 cannot start: no initial model version was published within {options.Value.StartWait.TotalSeconds:F0} s " +
                 "of the task's creation (is the model-registry service running, and could it build the model? see its log)";
             logger.LogError("Task {TaskId}: {Reason}", taskId, reason);

@@ -16,6 +16,7 @@ public static class SelectorExtensions
         services.AddValidatedOptions<SelectorOptions>(configuration, SelectorOptions.Section);
         services.AddFlState("selector", configuration, (_, store) => new TaskSchedule(new ScheduleStore(store)));
         services.AddSingleton<RoundWatchdog>();
+        services.AddSingleton<HeldRoundRelease>();
         services.AddHostedService<WatchdogRecovery>();
         services.AddScoped<RoundStarter>();
         return services;

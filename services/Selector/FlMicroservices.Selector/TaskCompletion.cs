@@ -8,6 +8,7 @@ namespace FlMicroservices.Selector;
 public static class TaskCompletion
 {
     public const string AllRoundsCompleted = "all rounds completed";
+    public const string CancelledByOperator = "cancelled by operator";
 
     /// <summary>Reasons that end a task as planned (with every round succeeded, the task succeeded).</summary>
     private static readonly string[] PlannedEnds = [AllRoundsCompleted, "privacy budget:"];

@@ -43,6 +43,8 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
     {
         _tasks.Clear();
         foreach (var task in await store.LoadAsync(cancellationToken)) _tasks[task.TaskId] = new Entry(task, store);
+        foreach (var round in await store.LoadRoundsAsync(cancellationToken))
+            if (_tasks.TryGetValue(round.TaskId, out var entry)) entry.LoadRound(round);
     }
 
     /// <summary>One task's schedule; <see cref="TryClaimRound"/> makes starting a round idempotent under redelivery; <see cref="SaveAsync"/> stores it.</summary>
@@ -61,6 +63,11 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
         private int _startPublished;
         private TaskCompleted? _completion;
         private bool _completionPublished;
+        private readonly SortedDictionary<int, RoundRecord> _rounds = new();
+        private readonly HashSet<int> _unsavedRounds = [];
+        private bool _paused;
+        private int? _heldRound;
+        private TaskModelState? _model;
 
         internal Entry(string taskId, TaskSpec spec, DateTimeOffset? createdAt, ScheduleStore store)
         {
@@ -81,6 +88,9 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
             _startPublished = stored.StartPublished;
             _completion = stored.Completion;
             _completionPublished = stored.CompletionPublished;
+            _paused = stored.Paused;
+            _heldRound = stored.HeldRound;
+            _model = stored.Model;
         }
 
         public string TaskId { get; }
@@ -89,7 +99,140 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
         public int LastStartedRound => Volatile.Read(ref _lastStarted);
         public bool IsCompleted => Volatile.Read(ref _completed) == 1;
 
-        public bool TryClaimRound(int round) => Interlocked.CompareExchange(ref _lastStarted, round, round - 1) == round - 1;
+        public bool TryClaimRound(int round)
+        {
+            if (Interlocked.CompareExchange(ref _lastStarted, round, round - 1) != round - 1) return false;
+            lock (_gate)
+                if (_heldRound <= round) _heldRound = null;
+            return true;
+        }
+
+        /// <summary>The task's TaskCompleted (how it ended); null while it runs.</summary>
+        public TaskCompleted? Completion
+        {
+            get
+            {
+                lock (_gate) return _completion;
+            }
+        }
+
+        /// <summary>True while an operator holds the task: no new round starts.</summary>
+        public bool IsPaused
+        {
+            get
+            {
+                lock (_gate) return _paused;
+            }
+        }
+
+        /// <summary>The round a pause held back (it starts on resume); null when none waits.</summary>
+        public int? HeldRound
+        {
+            get
+            {
+                lock (_gate) return _heldRound;
+            }
+        }
+
+        /// <summary>The task's model as the last event reported it; null before the initial model.</summary>
+        public TaskModelState? Model
+        {
+            get
+            {
+                lock (_gate) return _model;
+            }
+        }
+
+        public void RecordModel(TaskModelState model)
+        {
+            lock (_gate) _model = model;
+        }
+
+        public void Pause()
+        {
+            lock (_gate) _paused = true;
+        }
+
+        /// <summary>Lifts a pause; returns the round it held back, which the caller starts.</summary>
+        public int? Resume()
+        {
+            lock (_gate)
+            {
+                _paused = false;
+                return _heldRound;
+            }
+        }
+
+        /// <summary>While paused, remembers <paramref name="round"/> as the one to start on resume and returns true; false when not paused.</summary>
+        public bool TryHold(int round, TaskModelState model)
+        {
+            lock (_gate)
+            {
+                if (!_paused) return false;
+                _heldRound = round;
+                _model = model;
+                return true;
+            }
+        }
+
+        /// <summary>Records a round's start for its history.</summary>
+        public void RecordStarted(RoundStarted started, DateTimeOffset startedAt)
+        {
+            ArgumentNullException.ThrowIfNull(started);
+            lock (_gate)
+            {
+                var record = _rounds.GetValueOrDefault(started.Round) ?? new RoundRecord(TaskId, started.Round);
+                UpdateRound(record with
+                {
+                    ModelVersion = started.ModelVersion, StartedAt = startedAt, Deadline = started.Deadline, Participants = started.Participants,
+                });
+            }
+        }
+
+        /// <summary>Records a round's completion: its outcome, metrics, contributors and rejections, and the task's model after it.</summary>
+        public void RecordCompleted(RoundCompleted completed)
+        {
+            ArgumentNullException.ThrowIfNull(completed);
+            lock (_gate)
+            {
+                var record = _rounds.GetValueOrDefault(completed.Round) ?? new RoundRecord(TaskId, completed.Round);
+                UpdateRound(record with
+                {
+                    CompletedAt = completed.CompletedAt, Succeeded = completed.Succeeded, FailureReason = completed.Succeeded ? null : completed.FailureReason ?? "round failed",
+                    ResultVersion = completed.ModelVersion, RolledBack = completed.RolledBack, Accuracy = completed.Accuracy, Loss = completed.Loss,
+                    Contributors = completed.Contributors, Rejected = completed.Rejected, Dropouts = completed.Dropouts,
+                    Participants = record.Participants ?? completed.Participants,
+                });
+                _model = TaskModelState.Of(completed);
+            }
+            RecordOutcome(completed.Round, completed.Succeeded, completed.FailureReason);
+        }
+
+        /// <summary>The rounds' history in round order.</summary>
+        public IReadOnlyList<RoundRecord> Rounds()
+        {
+            lock (_gate) return [.. _rounds.Values];
+        }
+
+        /// <summary>How many rounds have a known outcome.</summary>
+        public int RoundsEnded
+        {
+            get
+            {
+                lock (_gate) return _outcomes.Count;
+            }
+        }
+
+        internal void LoadRound(RoundRecord round)
+        {
+            lock (_gate) _rounds[round.Round] = round;
+        }
+
+        private void UpdateRound(RoundRecord record)
+        {
+            _rounds[record.Round] = record;
+            _unsavedRounds.Add(record.Round);
+        }
 
         /// <summary>Ends the task with <paramref name="completion"/> as its TaskCompleted, unless it ended before; publish it with <see cref="PublishPendingAsync"/>.</summary>
         public bool TryComplete(TaskCompleted completion)
@@ -158,7 +301,12 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
         /// <summary>Records how a round ended (a redelivered outcome changes nothing).</summary>
         public void RecordOutcome(int round, bool succeeded, string? failureReason)
         {
-            lock (_gate) _outcomes.TryAdd(round, succeeded ? null : failureReason ?? "round failed");
+            lock (_gate)
+            {
+                if (!_outcomes.TryAdd(round, succeeded ? null : failureReason ?? "round failed")) return;
+                var record = _rounds.GetValueOrDefault(round) ?? new RoundRecord(TaskId, round);
+                if (record.Succeeded is null) UpdateRound(record with { Succeeded = succeeded, FailureReason = _outcomes[round] });
+            }
         }
 
         /// <summary>The latest round announced by RoundStarted (a redelivered older one changes nothing).</summary>
@@ -205,11 +353,19 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
             try
             {
                 ScheduledTask snapshot;
+                RoundRecord[] rounds;
                 lock (_gate)
+                {
                     snapshot = new ScheduledTask(TaskId, Spec, LastStartedRound, IsCompleted,
                         _outcomes.Select(o => new RoundOutcome(o.Key, o.Value)).ToArray(), _expectedClients, CreatedAt, _running,
-                        _start, _startPublished, _completion, _completionPublished);
+                        _start, _startPublished, _completion, _completionPublished, _paused, _heldRound, _model);
+                    rounds = [.. _unsavedRounds.Select(r => _rounds[r])];
+                }
+                foreach (var round in rounds) await _store.SaveRoundAsync(round, cancellationToken);
                 await _store.SaveAsync(snapshot, cancellationToken);
+                lock (_gate)
+                    foreach (var round in rounds)
+                        if (ReferenceEquals(_rounds[round.Round], round)) _unsavedRounds.Remove(round.Round);
             }
             finally { _saving.Release(); }
         }

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Selector;
 
-/// <summary>Once the schedule is restored, publishes what its outbox holds and arms the watchdogs a restarted selector lost.</summary>
-public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchdog, IBus bus, ILogger<WatchdogRecovery> logger) : BackgroundService
+/// <summary>Once the schedule is restored, publishes what its outbox holds, arms the watchdogs a restarted selector lost and starts a resumed task's held round.</summary>
+public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchdog, HeldRoundRelease held, IBus bus, ILogger<WatchdogRecovery> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -24,6 +25,8 @@ public sealed class WatchdogRecovery(TaskSchedule schedule, RoundWatchdog watchd
                 logger.LogInformation("Task {TaskId}: watching round {Round} again (deadline {Deadline})", entry.TaskId, running.Round, running.Deadline);
                 watchdog.Arm(entry.TaskId, running.Round, running.ModelVersion, running.Deadline);
             }
+            else if (held.Release(entry))
+                logger.LogInformation("Task {TaskId}: starting the round a lifted pause held", entry.TaskId);
             else if (entry.LastStartedRound == 0 && entry.CreatedAt is { } created)
                 watchdog.ArmStart(entry.TaskId, created);
         }

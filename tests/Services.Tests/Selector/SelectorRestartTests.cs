@@ -135,6 +135,43 @@ public sealed class SelectorRestartTests : IDisposable
         Assert.False(completed.Succeeded);
     }
 
+    [Fact]
+    public async Task A_paused_task_holds_its_next_round_across_a_restart_and_starts_it_on_resume()
+    {
+        await AddClientsAsync(4);
+        await using (var first = await StartAsync())
+        {
+            await CreateAsync(first, "task-p", Spec);
+            await first.Bus.Publish(new ModelVersionPublished("task-p", 0, 0, null, 610, "d0", null, null, false));
+            await first.NextPublishedAsync<RoundStarted>(Wait);
+            var entry = first.Services.GetRequiredService<TaskSchedule>().Find("task-p")!;
+            entry.Pause(); // as POST /api/tasks/task-p/pause does
+            await entry.SaveAsync(CancellationToken.None);
+            await first.Bus.Publish(new RoundCompleted("task-p", 1, 1, true, false, 0.7, 0.9, ["c0"], [new Contribution("c0", 150, 1, 0.5)], [], [], null,
+                DateTimeOffset.UtcNow));
+            await Eventually.TrueAsync(() => entry.HeldRound == 2, Wait, "round 2 held by the pause");
+            Assert.Equal(1, first.PublishedCount<RoundStarted>());
+        }
+
+        await using var host = await StartAsync();
+        var schedule = host.Services.GetRequiredService<TaskSchedule>();
+        await schedule.RestoreAsync(CancellationToken.None);
+        var restored = schedule.Find("task-p")!;
+        Assert.True(restored.IsPaused);
+        Assert.Equal((1, 2, 1, 0.7), (restored.LastStartedRound, restored.HeldRound!.Value, restored.Model!.Value.Version, restored.Model.Value.Accuracy!.Value));
+        Assert.Equal([1], restored.Rounds().Select(r => r.Round));
+        Assert.True(restored.Rounds()[0].Succeeded);
+
+        restored.Resume(); // as POST /api/tasks/task-p/resume does
+        await restored.SaveAsync(CancellationToken.None);
+        Assert.True(host.Services.GetRequiredService<HeldRoundRelease>().Release(restored));
+        var round2 = await host.NextPublishedAsync<RoundStarted>(Wait);
+
+        Assert.Equal((2, 1), (round2.Round, round2.ModelVersion));
+        Assert.Null(restored.HeldRound);
+        Assert.Equal(1, host.PublishedCount<RoundStarted>());
+    }
+
     private sealed class AllowEveryRound : IConsumer<CheckPrivacyBudget>
     {
         public Task Consume(ConsumeContext<CheckPrivacyBudget> context) =>

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Text.Json;
-using FlMicroservices.Contracts;
 
 namespace FlMicroservices.Cli.Commands;
 
@@ -36,34 +35,10 @@ public static class ModelCommand
         return new Command("model", "A task's model versions on a running model registry") { list, export };
     }
 
-    private static async Task<int> RunAsync(string verb, string registry, string task, Func<HttpClient, Task<int>> action)
-    {
-        if (!Uri.TryCreate(registry, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-        {
-            Console.Error.WriteLine($"fl model {verb}: --registry '{registry}' is not an http(s) URL");
-            return CliRunner.InvalidOption;
-        }
-        if (!Identifiers.IsValid(task))
-        {
-            Console.Error.WriteLine($"fl model {verb}: --task '{task}' is not a valid task id: {Identifiers.Rule}");
-            return CliRunner.InvalidOption;
-        }
-        using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(60) };
-        try
-        {
-            return await action(http);
-        }
-        catch (HttpRequestException e)
-        {
-            Console.Error.WriteLine($"fl model {verb}: the model registry at {registry} cannot be reached: {e.Message}");
-            return CliRunner.Failed;
-        }
-        catch (TaskCanceledException)
-        {
-            Console.Error.WriteLine($"fl model {verb}: the model registry at {registry} did not answer within 60 s");
-            return CliRunner.Failed;
-        }
-    }
+    // A bad --task or --registry exits 2 naming it; an unreachable registry exits 1.
+    private static Task<int> RunAsync(string verb, string registry, string task, Func<HttpClient, Task<int>> action) =>
+        OperatorApi.BadTask(task) is { } bad ? Task.FromResult(OperatorApi.Invalid($"fl model {verb}", bad))
+            : OperatorApi.RunAsync($"fl model {verb}", "--registry", registry, action);
 
     /// <summary>Prints one line per version; exit 1 with the API's problem detail when the request fails.</summary>
     public static async Task<int> ListAsync(HttpClient http, string task, int limit, TextWriter output, CancellationToken cancellationToken)
@@ -100,21 +75,8 @@ public static class ModelCommand
         return CliRunner.Ok;
     }
 
-    private static async Task<int> ProblemAsync(string verb, HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        string? detail = null;
-        try
-        {
-            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-            if (problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var d)) detail = d.GetString();
-        }
-        catch (JsonException) { }
-        Console.Error.WriteLine($"fl model {verb}: {(int)response.StatusCode} {detail ?? response.ReasonPhrase}");
-        return CliRunner.Failed;
-    }
+    private static Task<int> ProblemAsync(string verb, HttpResponseMessage response, CancellationToken cancellationToken) =>
+        OperatorApi.ProblemAsync($"fl model {verb}", response, cancellationToken);
 
-    private static string Number(JsonElement element, string name, string format) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
-            ? value.GetDouble().ToString(format, CultureInfo.InvariantCulture)
-            : "-";
+    private static string Number(JsonElement element, string name, string format) => OperatorApi.Number(element, name, format);
 }

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Configuration;
 namespace FlMicroservices.Cli.Commands;
 
 /// <summary>
-/// `fl task create`: submits a federated training task to a running deployment over RabbitMQ, and with --follow prints
+/// `fl task create` (the API verbs are <see cref="TaskApiCommands"/>): submits a federated training task to a running deployment over RabbitMQ, and with --follow prints
 /// one JSON line per round as an outside subscriber of RoundCompleted, until the task completes or is rejected (bounded:
 /// see <see cref="TaskFollower"/>); the exit code is 0 only when the task completed with every round succeeded.
 /// </summary>
@@ -124,7 +124,9 @@ public static class TaskCommand
                 await bus.StopAsync(CancellationToken.None);
             }
         });
-        return new Command("task", "Work with tasks of a running deployment") { create };
+        var task = new Command("task", "Work with tasks of a running deployment") { create };
+        foreach (var verb in TaskApiCommands.Create()) task.Add(verb); // list, status, cancel, pause, resume: over the operator API
+        return task;
     }
 
     private static int Invalid(string message)

@@ -15,7 +15,7 @@ public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule sc
         var entry = schedule.Find(completed.TaskId);
         if (entry is not null)
         {
-            entry.RecordOutcome(completed.Round, completed.Succeeded, completed.FailureReason);
+            entry.RecordCompleted(completed);
             await entry.SaveAsync(context.CancellationToken);
         }
         // The model registry's rollback policy stopped the task (docs/model-lifecycle.md).

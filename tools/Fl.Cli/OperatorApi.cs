@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FlMicroservices.Contracts;
+
+namespace FlMicroservices.Cli;
+
+/// <summary>What the CLI verbs over the operator API share: the --api option, its checks, and turning failures into exit codes.</summary>
+public static class OperatorApi
+{
+    /// <summary>The gateway of a local deployment (docs/operator-api.md).</summary>
+    public const string DefaultUrl = "http://localhost:5100";
+
+    public static Option<string> UrlOption() =>
+        new("--api") { Description = $"Base URL of the operator API (the gateway; default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
+
+    public static Option<string> TaskOption() => new("--task") { Description = "Task id", Required = true };
+
+    /// <summary>A problem naming the option when the URL is not http(s), else null.</summary>
+    public static string? BadUrl(string option, string url, out Uri? uri) =>
+        Uri.TryCreate(url, UriKind.Absolute, out uri) && uri.Scheme is "http" or "https" ? null : $"{option} '{url}' is not an http(s) URL";
+
+    /// <summary>A problem naming the option when the task id breaks the identifier rule, else null.</summary>
+    public static string? BadTask(string task) => Identifiers.IsValid(task) ? null : $"--task '{task}' is not a valid task id: {Identifiers.Rule}";
+
+    /// <summary>Runs <paramref name="action"/> with a client on <paramref name="url"/>: exit 2 on a bad URL, 1 when it cannot be reached.</summary>
+    public static async Task<int> RunAsync(string command, string option, string url, Func<HttpClient, Task<int>> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (BadUrl(option, url, out var uri) is { } bad) return Invalid(command, bad);
+        using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(60) };
+        try
+        {
+            return await action(http);
+        }
+        catch (HttpRequestException e)
+        {
+            Console.Error.WriteLine($"{command}: the operator API at {url} cannot be reached: {e.Message}");
+            return CliRunner.Failed;
+        }
+        catch (TaskCanceledException)
+        {
+            Console.Error.WriteLine($"{command}: the operator API at {url} did not answer within 60 s");
+            return CliRunner.Failed;
+        }
+    }
+
+    public static int Invalid(string command, string problem)
+    {
+        Console.Error.WriteLine($"{command}: {problem}");
+        return CliRunner.InvalidOption;
+    }
+
+    /// <summary>Prints the status and the problem document's detail (RFC 9457); exit 1.</summary>
+    public static async Task<int> ProblemAsync(string command, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        string? detail = null;
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            if (problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var d)) detail = d.GetString();
+        }
+        catch (JsonException) { }
+        Console.Error.WriteLine($"{command}: {(int)response.StatusCode} {detail ?? response.ReasonPhrase}");
+        return CliRunner.Failed;
+    }
+
+    /// <summary>A number property formatted, or "-" when it is missing or null.</summary>
+    public static string Number(JsonElement element, string name, string format) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble().ToString(format, CultureInfo.InvariantCulture)
+            : "-";
+
+    /// <summary>A string property, or "-" when it is missing or null.</summary>
+    public static string Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "-";
+}
