@@ -139,7 +139,8 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         return result;
     }
 
-    private static TaskSpec Spec(int rounds) => new()
+    /// <summary>A logreg task over every client of the three nodes (the operator API's deployed test runs it too).</summary>
+    internal static TaskSpec Spec(int rounds) => new()
     {
         ModelName = "logreg",
         SampleShape = [60],

@@ -96,19 +96,7 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
     private static Task<FlProcess.Result> FlAsync(Deployment deployment, params string[] arguments) =>
         FlProcess.FlAsync(arguments, deployment.SharedSettings, TimeSpan.FromMinutes(2));
 
-    private static TaskSpec Spec(int rounds) => new()
-    {
-        ModelName = "logreg",
-        SampleShape = [60],
-        ClassCount = 10,
-        Rounds = rounds,
-        ClientFraction = 1.0,
-        MinClientsPerRound = Clients,
-        Quorum = 1.0,
-        RoundTimeout = TimeSpan.FromMinutes(3),
-        Training = new TrainingConfig(1, 10, 0.05),
-        Seed = 5,
-    };
+    private static TaskSpec Spec(int rounds) => DistributedRoundTests.Spec(rounds);
 
     // Asks until the condition holds or the deadline passes (a slow machine only takes longer); fails with the services' logs.
     private async Task PollAsync(Func<Task<bool>> condition, Deployment deployment, string what, int seconds)
