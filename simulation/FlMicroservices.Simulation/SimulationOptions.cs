@@ -60,7 +60,16 @@ public sealed record SimulationOptions
     /// <summary>Differential privacy on, with this noise multiplier z (null: off). Central DP-FedAvg unless <see cref="DpLocal"/>.</summary>
     public double? DpNoiseMultiplier { get; init; }
     /// <summary>Clip norm C: of each client's update (central; the initial one with <see cref="DpAdaptive"/>) or of each example's gradient (local).</summary>
-    public double DpClip { get; init; } = 1.0;
+    public double? DpClip { get; init; }
+
+    /// <summary>Central DP-FedAvg's default clip norm: the server step is at most C, and a smaller step keeps the noise's random walk small (docs/privacy.md, "Why a DP run decays").</summary>
+    public const double DefaultCentralClip = 0.5;
+
+    /// <summary>DP-SGD's default per-example gradient clip norm.</summary>
+    public const double DefaultLocalClip = 1.0;
+
+    /// <summary>C as given, else the mechanism's default.</summary>
+    public double EffectiveDpClip => DpClip ?? (DpLocal ? DefaultLocalClip : DefaultCentralClip);
     /// <summary>Central DP: adapt the clip norm towards <see cref="DpTargetQuantile"/> of the update norms (Andrew et al. 2021).</summary>
     public bool DpAdaptive { get; init; }
     public double DpTargetQuantile { get; init; } = 0.5;
@@ -68,7 +77,7 @@ public sealed record SimulationOptions
     public double DpClipLearningRate { get; init; } = 0.2;
     /// <summary>σ_b, the noise on adaptive clipping's count (0: the platform's default).</summary>
     public double DpCountNoise { get; init; }
-    /// <summary>The ε budget; required with DP. The task stops before a round would exceed it.</summary>
+    /// <summary>The ε budget; required with DP. The task stops before a round would exceed it. Alone (central DP), it sets z: <see cref="WithCalibratedNoise"/>.</summary>
     public double? DpEpsilonBudget { get; init; }
     public double DpDelta { get; init; } = 1e-5;
     /// <summary>Local DP: DP-SGD on the clients (per-example clipping to <see cref="DpClip"/> and noise z) instead of DP-FedAvg at the server.</summary>
@@ -85,7 +94,7 @@ public sealed record SimulationOptions
     /// <summary>The task's privacy settings; the noise is seeded from <see cref="Seed"/> so that runs repeat (a simulation, not a deployment).</summary>
     public PrivacyConfig Privacy() => WithSecureAggregation(DpNoiseMultiplier is not { } z
         ? PrivacyConfig.None
-        : new PrivacyConfig(true, z, DpClip, DpEpsilonBudget ?? 0, DpDelta)
+        : new PrivacyConfig(true, z, EffectiveDpClip, DpEpsilonBudget ?? 0, DpDelta)
         {
             Mechanism = DpLocal ? PrivacyMechanism.Local : PrivacyMechanism.Central,
             AdaptiveClipping = DpAdaptive,
@@ -184,7 +193,7 @@ public sealed record SimulationOptions
         if (!settings.ControlVariates && StrategyParameters.ContainsKey(Core.Aggregation.Scaffold.WeightingParameter))
             problems.Add($"--scaffold-weighting applies to --strategy scaffold only, not '{Strategy}'");
         if (centralDp is not { } z) return;
-        var dp = new Contracts.V1.CentralDpSettings(z, DpClip, DpAdaptive, DpTargetQuantile, DpClipLearningRate, DpCountNoise != 0 ? DpCountNoise : null);
+        var dp = new Contracts.V1.CentralDpSettings(z, EffectiveDpClip, DpAdaptive, DpTargetQuantile, DpClipLearningRate, DpCountNoise != 0 ? DpCountNoise : null);
         try { Core.Aggregation.StrategyCatalog.Create(Strategy, StrategyParameters, settings: settings with { CentralDp = dp }); }
         catch (ArgumentException e) { problems.Add($"--strategy: {e.Message}"); }
     }
@@ -225,21 +234,53 @@ public sealed record SimulationOptions
 
     }
 
+    /// <summary>
+    /// Central DP given a budget and no noise multiplier: these options with the smallest z for which <see cref="Rounds"/>
+    /// rounds at sampling rate <see cref="Fraction"/> spend at most the budget (docs/privacy.md, "Choosing z"). Null, with
+    /// no problem, when there is nothing to calibrate; null with the problem when the budget cannot be met.
+    /// </summary>
+    public SimulationOptions? WithCalibratedNoise(out string? problem)
+    {
+        problem = null;
+        if (DpNoiseMultiplier is not null || DpEpsilonBudget is not { } budget || DpLocal) return null;
+        if (!(budget > 0) || !double.IsFinite(budget) || !(DpDelta > 0 && DpDelta < 1) || !(Fraction > 0 && Fraction <= 1) || Rounds < 1 || Rounds > MaxRounds)
+            return null; // Validate names the bad value
+        try
+        {
+            var z = Core.Privacy.NoiseCalibrator.FindNoiseMultiplier(budget, Fraction, Rounds, DpDelta);
+            return this with { DpNoiseMultiplier = z, DpNoiseCalibrated = true };
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            problem = $"--dp-epsilon-budget {budget}: no noise multiplier spends at most that over {Rounds} rounds at sampling rate {Fraction} and --dp-delta {DpDelta} ({e.Message.Split(" (Parameter")[0]})";
+            return null;
+        }
+    }
+
+    /// <summary>True when <see cref="DpNoiseMultiplier"/> was calibrated from the budget rather than given.</summary>
+    public bool DpNoiseCalibrated { get; init; }
+
     /// <summary>Adds the problems of the DP options; returns z when central DP is on and its settings are valid.</summary>
     private double? ValidatePrivacy(List<string> problems)
     {
         if (DpNoiseMultiplier is not { } z)
         {
             if (DpLocal) problems.Add("--dp-local needs --dp-noise-multiplier");
-            if (DpAdaptive) problems.Add("--dp-adaptive needs --dp-noise-multiplier");
-            if (DpEpsilonBudget is not null) problems.Add("--dp-epsilon-budget needs --dp-noise-multiplier");
+            if (DpEpsilonBudget is { } alone && !DpLocal)
+            {
+                // Central DP from the budget alone: z is calibrated (WithCalibratedNoise) once these values are valid.
+                if (!(alone > 0) || !double.IsFinite(alone)) problems.Add($"--dp-epsilon-budget {alone} must be a finite number greater than 0");
+                if (!(DpDelta > 0 && DpDelta < 1)) problems.Add($"--dp-delta {DpDelta} must be in (0, 1)");
+                return null;
+            }
+            if (DpAdaptive) problems.Add("--dp-adaptive needs --dp-noise-multiplier or --dp-epsilon-budget");
             return null;
         }
         var before = problems.Count;
         if (!(z > 0) || !double.IsFinite(z)) problems.Add($"--dp-noise-multiplier {z} must be a finite number greater than 0");
         else if (DpDelta > 0 && DpDelta < 1 && Fraction > 0 && Fraction <= 1 && double.IsPositiveInfinity(OneRoundEpsilon(z)))
             problems.Add($"--dp-noise-multiplier {z} is too small: one round would spend an infinite ε at --dp-delta {DpDelta}");
-        if (!(DpClip > 0) || !double.IsFinite(DpClip)) problems.Add($"--dp-clip {DpClip} must be a finite number greater than 0");
+        if (!(EffectiveDpClip > 0) || !double.IsFinite(EffectiveDpClip)) problems.Add($"--dp-clip {EffectiveDpClip} must be a finite number greater than 0");
         if (DpEpsilonBudget is not { } budget) problems.Add("--dp-epsilon-budget is required with --dp-noise-multiplier");
         else if (!(budget > 0) || !double.IsFinite(budget)) problems.Add($"--dp-epsilon-budget {budget} must be a finite number greater than 0");
         if (!(DpDelta > 0 && DpDelta < 1)) problems.Add($"--dp-delta {DpDelta} must be in (0, 1)");

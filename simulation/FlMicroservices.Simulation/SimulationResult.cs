@@ -43,6 +43,14 @@ public sealed record SimulationResult(
     [JsonPropertyName("delta")]
     public double? Delta { get; init; }
 
+    /// <summary>The noise multiplier z the task ran with; null without DP.</summary>
+    [JsonPropertyName("noise_multiplier")]
+    public double? NoiseMultiplier { get; init; }
+
+    /// <summary>True when z was calibrated from the budget and the number of rounds rather than given.</summary>
+    [JsonPropertyName("noise_calibrated")]
+    public bool NoiseCalibrated { get; init; }
+
     /// <summary>The best validated model version (docs/model-lifecycle.md); null when nothing was validated.</summary>
     [JsonPropertyName("best_version")]
     public int? BestVersion { get; init; }

@@ -305,6 +305,8 @@ public static class SimulationRunner
             EpsilonSpent = spent,
             EpsilonBudget = privacy.Enabled ? options.DpEpsilonBudget : null,
             Delta = privacy.Enabled ? options.DpDelta : null,
+            NoiseMultiplier = privacy.Enabled ? options.DpNoiseMultiplier : null,
+            NoiseCalibrated = privacy.Enabled && options.DpNoiseCalibrated,
             PrivacyBudgetExhausted = privacy.Exhausted is not null,
             Succeeded = succeeded,
             BestVersion = best.Version,

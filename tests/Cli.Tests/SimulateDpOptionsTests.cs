@@ -97,6 +97,36 @@ public sealed class SimulateDpOptionsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_budget_without_a_noise_multiplier_calibrates_z_so_that_every_planned_round_fits()
+    {
+        var (code, output, errors) = await RunAsync("simulate", "--clients", "6", "--fraction", "0.5", "--rounds", "3", "--local-epochs", "1",
+            "--dp-epsilon-budget", "6", "--dp-delta", "1e-5", "--out", _out);
+
+        Assert.True(code == 0, errors);
+        var z = FlMicroservices.Core.Privacy.NoiseCalibrator.FindNoiseMultiplier(6, 0.5, 3, 1e-5);
+        Assert.InRange(z, 1, 2); // z = 1 spends 6 in two rounds (the test above); three need more noise
+        Assert.Contains($"noise multiplier z = {z:G4}, calibrated so that 3 rounds at sampling rate 0.5 spend at most ε = 6", output);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(3, root.GetProperty("rounds").GetInt32());
+        Assert.Equal(z, root.GetProperty("noise_multiplier").GetDouble());
+        Assert.True(root.GetProperty("noise_calibrated").GetBoolean());
+        Assert.False(root.GetProperty("privacy_budget_exhausted").GetBoolean());
+        Assert.InRange(root.GetProperty("epsilon_spent").GetDouble(), 5.5, 6);
+    }
+
+    [Theory]
+    [InlineData("-1", "--dp-epsilon-budget -1 must be")]
+    [InlineData("0.000001", "--dp-epsilon-budget 1E-06: no noise multiplier spends at most that")]
+    public async Task A_budget_alone_that_cannot_be_met_exits_with_code_2_and_names_it(string budget, string message)
+    {
+        var (code, _, errors) = await RunAsync("simulate", "--dp-epsilon-budget", budget, "--out", "/tmp/never-written");
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, errors);
+    }
+
+    [Fact]
     public async Task A_local_dp_run_with_poisson_sampling_completes()
     {
         var (code, _, errors) = await RunAsync("simulate", "--clients", "6", "--fraction", "0.5", "--rounds", "2", "--local-epochs", "1",

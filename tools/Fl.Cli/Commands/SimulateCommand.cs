@@ -44,12 +44,12 @@ public static class SimulateCommand
         var sampling = new Option<string>("--sampling") { Description = "Client sampling: fixed (the fraction, without replacement) or poisson (each client with probability fraction; what the privacy accountant assumes)", DefaultValueFactory = _ => defaults.Sampling };
         // Differential privacy: central DP-FedAvg (McMahan et al. 2018) by default, DP-SGD on the clients with --dp-local.
         var dpNoise = new Option<double?>("--dp-noise-multiplier") { Description = "Differential privacy with noise multiplier z (central DP-FedAvg; with --dp-local, DP-SGD on the clients)" };
-        var dpClip = new Option<double>("--dp-clip") { Description = "Clip norm C: of each client's update (central; initial value with --dp-adaptive) or of each example's gradient (--dp-local)", DefaultValueFactory = _ => defaults.DpClip };
+        var dpClip = new Option<double?>("--dp-clip") { Description = $"Clip norm C: of each client's update (central, default {SimulationOptions.DefaultCentralClip}; initial value with --dp-adaptive) or of each example's gradient (--dp-local, default {SimulationOptions.DefaultLocalClip})" };
         var dpAdaptive = new Option<bool>("--dp-adaptive") { Description = "Adapt the clip norm to a quantile of the update norms (Andrew et al. 2021; central DP)" };
         var dpQuantile = new Option<double>("--dp-target-quantile") { Description = "Target quantile γ of the update norms for --dp-adaptive", DefaultValueFactory = _ => defaults.DpTargetQuantile };
         var dpClipLr = new Option<double>("--dp-clip-lr") { Description = "Learning rate η_C of the adaptive clip norm", DefaultValueFactory = _ => defaults.DpClipLearningRate };
         var dpCountNoise = new Option<double>("--dp-count-noise") { Description = "Noise σ_b on the adaptive clipping count (0 = max(m/20, z))", DefaultValueFactory = _ => defaults.DpCountNoise };
-        var dpBudget = new Option<double?>("--dp-epsilon-budget") { Description = "Privacy budget ε (required with DP): the task stops before a round would exceed it" };
+        var dpBudget = new Option<double?>("--dp-epsilon-budget") { Description = "Privacy budget ε (required with DP): the task stops before a round would exceed it. Without --dp-noise-multiplier (central DP), z is calibrated so that --rounds rounds spend it" };
         var dpDelta = new Option<double>("--dp-delta") { Description = "δ of the (ε, δ) guarantee", DefaultValueFactory = _ => defaults.DpDelta };
         var secAgg = new Option<string?>("--secagg") { Description = "Secure aggregation: secagg (pairwise masks between all participants) or secagg-plus (a sparse random graph); the aggregation service only sees masked updates and their sum" };
         var secAggClip = new Option<double>("--secagg-clip") { Description = "With --secagg, clip every coordinate of an update to [-c, c] before masking", DefaultValueFactory = _ => defaults.SecAggClip };
@@ -134,7 +134,14 @@ public static class SimulateCommand
 
     private static async Task<int> RunAsync(SimulationOptions options, CancellationToken cancellationToken)
     {
+        if (options.WithCalibratedNoise(out var calibrationProblem) is { } calibrated)
+        {
+            options = calibrated;
+            Console.WriteLine(FormattableString.Invariant(
+                $"Central DP: noise multiplier z = {options.DpNoiseMultiplier:G4}, calibrated so that {options.Rounds} rounds at sampling rate {options.Fraction:G4} spend at most ε = {options.DpEpsilonBudget:G4} (δ = {options.DpDelta:G3})"));
+        }
         var problems = options.Validate().ToList();
+        if (calibrationProblem is not null) problems.Add(calibrationProblem);
         if (options.DataDir is { } dir && OptionChecks.ReadableFolder("--data-dir", dir) is { } unreadable) problems.Add(unreadable);
         if (problems.Count == 0 && OptionChecks.WritableFolder("--out", options.OutDir) is { } unwritable) problems.Add(unwritable);
         if (problems.Count > 0)
