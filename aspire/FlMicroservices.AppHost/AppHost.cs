@@ -25,6 +25,13 @@ var registry = builder.AddProject<Projects.FlMicroservices_Registry_Host>("regis
 var selector = builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
     .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
     .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
+// The privacy ledger's journal: a restarted service continues every task's epsilon where it stood.
+var privacy = builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
+    .WithBus(infrastructure).AsService()
+    .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger"));
+var reward = builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
+    .WithBus(infrastructure).AsService()
+    .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 var services = new[]
 {
     registry,
@@ -34,14 +41,9 @@ var services = new[]
     builder.AddProject<Projects.FlMicroservices_Aggregation_Host>("aggregation")
         .WithBus(infrastructure).WithUpdateStream(infrastructure).WithModelStore(infrastructure).AsService()
         .WithEnvironment("Aggregation__CheckpointDirectory", settings.Folder("checkpoints")),
-    // The privacy ledger's journal: a restarted service continues every task's epsilon where it stood.
-    builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
-        .WithBus(infrastructure).AsService()
-        .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger")),
+    privacy,
     modelRegistry,
-    builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
-        .WithBus(infrastructure).AsService()
-        .WithEnvironment("Storage__StateRoot", settings.Folder("state")),
+    reward,
 };
 
 // Nodes of virtual clients, each with its own share of one synthetic data set, started once every service is ready.
@@ -63,6 +65,8 @@ builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
     .WithEnvironment("Gateway__ModelRegistryUrl", modelRegistry.GetEndpoint("http"))
     .WithEnvironment("Gateway__RegistryUrl", registry.GetEndpoint("http"))
     .WithEnvironment("Gateway__SelectorUrl", selector.GetEndpoint("http"))
-    .WaitFor(modelRegistry).WaitFor(registry).WaitFor(selector).AsService();
+    .WithEnvironment("Gateway__RewardUrl", reward.GetEndpoint("http"))
+    .WithEnvironment("Gateway__PrivacyAccountingUrl", privacy.GetEndpoint("http"))
+    .WaitFor(modelRegistry).WaitFor(registry).WaitFor(selector).WaitFor(reward).WaitFor(privacy).AsService();
 
 builder.Build().Run();

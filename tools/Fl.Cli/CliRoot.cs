@@ -16,5 +16,6 @@ public static class CliRoot
         AuditCommand.Create(),
         EventsCommand.Create(),
         ModelCommand.Create(),
+        RewardsCommand.Create(),
     };
 }

@@ -12,8 +12,9 @@ public static class OperatorApi
     /// <summary>The gateway of a local deployment (docs/operator-api.md).</summary>
     public const string DefaultUrl = "http://localhost:5100";
 
-    public static Option<string> UrlOption() =>
-        new("--api") { Description = $"Base URL of the operator API (the gateway; default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
+    /// <summary>--api, with <paramref name="aliases"/> (fl model keeps its older --registry).</summary>
+    public static Option<string> UrlOption(params string[] aliases) =>
+        new("--api", aliases) { Description = $"Base URL of the operator API (the gateway; default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
 
     public static Option<string> TaskOption() => new("--task") { Description = "Task id", Required = true };
 
@@ -23,6 +24,18 @@ public static class OperatorApi
 
     /// <summary>A problem naming the option when the task id breaks the identifier rule, else null.</summary>
     public static string? BadTask(string task) => Identifiers.IsValid(task) ? null : $"--task '{task}' is not a valid task id: {Identifiers.Rule}";
+
+    /// <summary>A problem naming the option when an optional task or client id is given and breaks the identifier rule, else null.</summary>
+    public static string? BadId(string option, string? id) =>
+        id is null || Identifiers.IsValid(id) ? null : $"{option} '{id}' is not a valid id: {Identifiers.Rule}";
+
+    /// <summary>A query string of the parameters that have a value ("" when none has).</summary>
+    public static string Query(params (string Name, string? Value)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var set = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToArray();
+        return set.Length == 0 ? "" : "?" + string.Join('&', set);
+    }
 
     /// <summary>Runs <paramref name="action"/> with a client on <paramref name="url"/>: exit 2 on a bad URL, 1 when it cannot be reached.</summary>
     public static async Task<int> RunAsync(string command, string option, string url, Func<HttpClient, Task<int>> action)

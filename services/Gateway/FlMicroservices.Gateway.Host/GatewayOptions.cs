@@ -14,6 +14,12 @@ public sealed class GatewayOptions
     /// <summary>Base URL of the selector (tasks' state and rounds; cancel, pause, resume), e.g. http://selector:8080.</summary>
     public string? SelectorUrl { get; set; }
 
+    /// <summary>Base URL of the reward service (balances and ledger), e.g. http://reward:8080.</summary>
+    public string? RewardUrl { get; set; }
+
+    /// <summary>Base URL of the privacy-accounting service (ε per task and client), e.g. http://privacy-accounting:8080.</summary>
+    public string? PrivacyAccountingUrl { get; set; }
+
     /// <summary>The services by name as configured, with their URLs; problems name the setting.</summary>
     public IReadOnlyList<(GatewayService Service, Uri Url)> Configured(out List<string> problems)
     {
@@ -43,5 +49,7 @@ public sealed record GatewayService(string Name, string Setting, Func<GatewayOpt
         new("selector", nameof(GatewayOptions.SelectorUrl), o => o.SelectorUrl,
             ["GET /api/tasks", "GET /api/tasks/{taskId}", "/api/tasks/{taskId}/rounds/{**rest}", "POST /api/tasks/{taskId}/cancel",
                 "POST /api/tasks/{taskId}/pause", "POST /api/tasks/{taskId}/resume"]),
+        new("reward", nameof(GatewayOptions.RewardUrl), o => o.RewardUrl, ["/api/rewards/{**rest}", "/api/tasks/{taskId}/rewards"]),
+        new("privacy-accounting", nameof(GatewayOptions.PrivacyAccountingUrl), o => o.PrivacyAccountingUrl, ["/api/tasks/{taskId}/privacy/{**rest}"]),
     ];
 }

@@ -1,7 +1,9 @@
 using FlMicroservices.PrivacyAccounting;
+using FlMicroservices.PrivacyAccounting.Host;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.ServiceDefaults;
+using Scalar.AspNetCore;
 
 // The PrivacyAccounting service as its own process: adapters come from configuration (the embedded ones by default; see
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
@@ -10,4 +12,11 @@ return ServiceDefaultsExtensions.RunService("privacy-accounting", args, builder 
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddPrivacyAccountingConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddPrivacyAccountingService(builder.Configuration);
+    builder.Services.AddProblemDetails();
+    builder.Services.AddOpenApi();
+}, app =>
+{
+    app.MapPrivacy();
+    app.MapOpenApi();           // /openapi/v1.json
+    app.MapScalarApiReference(options => options.DisableDefaultFonts().DisableTelemetry()); // /scalar: no CDN fonts, no telemetry
 });

@@ -15,6 +15,7 @@ public sealed class TaskPrivacy
     private readonly SortedDictionary<int, double> _allowed = new();
     private readonly HashSet<int> _completedRounds = [];
     private readonly Dictionary<string, ClientAccount> _clients = new(StringComparer.Ordinal);
+    private readonly List<PrivacyRound> _rounds = [];
     private readonly Action<PrivacyJournalEntry>? _journal;
     private double _lastSampleRate = 1;
     private bool _exhaustionAnnounced;
@@ -77,6 +78,12 @@ public sealed class TaskPrivacy
         {
             lock (_gate) return _completedRounds.Count;
         }
+    }
+
+    /// <summary>The completed rounds in the order they were recorded, each with the ε spent once it was counted.</summary>
+    public IReadOnlyList<PrivacyRound> Rounds()
+    {
+        lock (_gate) return [.. _rounds];
     }
 
     /// <summary>Local DP: the ε each client has spent so far, by client id.</summary>
@@ -144,17 +151,20 @@ public sealed class TaskPrivacy
 
     private void ApplyCompletedLocked(int round, IReadOnlyDictionary<string, int> contributors)
     {
-        if (!_completedRounds.Add(round) || !Config.Enabled) return;
-        if (IsLocal)
+        if (!_completedRounds.Add(round)) return;
+        double? rate = null;
+        if (Config.Enabled && IsLocal)
         {
             foreach (var (clientId, examples) in contributors.OrderBy(c => c.Key, StringComparer.Ordinal)) RecordClientLocked(clientId, examples);
         }
-        else
+        else if (Config.Enabled)
         {
-            if (_allowed.Remove(round, out var rate)) _lastSampleRate = rate;
-            else rate = _lastSampleRate; // a round this instance never checked (e.g. after a restart without a journal): the last rate known
-            _completed.Step(Config.NoiseMultiplier, rate);
+            if (_allowed.Remove(round, out var allowed)) _lastSampleRate = allowed;
+            else allowed = _lastSampleRate; // a round this instance never checked (e.g. after a restart without a journal): the last rate known
+            _completed.Step(Config.NoiseMultiplier, allowed);
+            rate = allowed;
         }
+        _rounds.Add(new PrivacyRound(round, rate, SpentLocked(), contributors.Count));
     }
 
     /// <summary>True the first time it is called after a refusal for the budget: the exhaustion is announced once.</summary>
@@ -230,3 +240,6 @@ public sealed class TaskPrivacy
 /// <param name="EpsilonIfRun">ε after the round if it ran (local DP: the largest client's).</param>
 /// <param name="Exhausted">Set when the round is refused because of the budget: the event to publish (once).</param>
 public sealed record BudgetDecision(bool Allowed, double EpsilonIfRun, string Reason, PrivacyBudgetExhausted? Exhausted);
+
+/// <summary>A completed round in a task's account: the sampling rate q it was accounted with (central DP), ε spent after it, and the clients it charged (local DP).</summary>
+public sealed record PrivacyRound(int Round, double? SampleRate, double EpsilonAfter, int ClientsCharged);

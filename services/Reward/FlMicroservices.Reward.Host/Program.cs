@@ -1,7 +1,9 @@
 using FlMicroservices.Reward;
+using FlMicroservices.Reward.Host;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.ServiceDefaults;
+using Scalar.AspNetCore;
 
 // The Reward service as its own process: adapters come from configuration (the embedded ones by default; see
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
@@ -10,4 +12,11 @@ return ServiceDefaultsExtensions.RunService("reward", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRewardConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddRewardService(builder.Configuration);
+    builder.Services.AddProblemDetails();
+    builder.Services.AddOpenApi();
+}, app =>
+{
+    app.MapRewards();
+    app.MapOpenApi();           // /openapi/v1.json
+    app.MapScalarApiReference(options => options.DisableDefaultFonts().DisableTelemetry()); // /scalar: no CDN fonts, no telemetry
 });

@@ -81,6 +81,13 @@ public sealed class TokenLedger(LedgerStore store) : RestoredState
         return new SortedDictionary<string, decimal>(_balances, StringComparer.Ordinal);
     }
 
+    /// <summary>Every paid round, by task then round.</summary>
+    public IReadOnlyList<PaidRound> PaidRounds()
+    {
+        EnsureRestored();
+        return [.. _paid.Values.OrderBy(p => p.TaskId, StringComparer.Ordinal).ThenBy(p => p.Round)];
+    }
+
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
         _paid.Clear();

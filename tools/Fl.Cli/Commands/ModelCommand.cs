@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using System.IO.Compression;
-using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace FlMicroservices.Cli.Commands;
@@ -11,7 +9,7 @@ public static class ModelCommand
 {
     public static Command Create()
     {
-        var registry = new Option<string>("--registry") { Description = "Base URL of the model registry (e.g. http://localhost:5105)", Required = true };
+        var registry = OperatorApi.UrlOption("--registry");
         var task = new Option<string>("--task") { Description = "Task id", Required = true };
         var limit = new Option<int>("--limit") { Description = "Versions shown, from the first (at most 500)", DefaultValueFactory = _ => 100 };
         var version = new Option<int>("--version") { Description = "Model version to export", Required = true };
@@ -35,10 +33,10 @@ public static class ModelCommand
         return new Command("model", "A task's model versions on a running model registry") { list, export };
     }
 
-    // A bad --task or --registry exits 2 naming it; an unreachable registry exits 1.
-    private static Task<int> RunAsync(string verb, string registry, string task, Func<HttpClient, Task<int>> action) =>
+    // A bad --task or --api exits 2 naming it; an unreachable API exits 1.
+    private static Task<int> RunAsync(string verb, string api, string task, Func<HttpClient, Task<int>> action) =>
         OperatorApi.BadTask(task) is { } bad ? Task.FromResult(OperatorApi.Invalid($"fl model {verb}", bad))
-            : OperatorApi.RunAsync($"fl model {verb}", "--registry", registry, action);
+            : OperatorApi.RunAsync($"fl model {verb}", "--api", api, action);
 
     /// <summary>Prints one line per version; exit 1 with the API's problem detail when the request fails.</summary>
     public static async Task<int> ListAsync(HttpClient http, string task, int limit, TextWriter output, CancellationToken cancellationToken)
