@@ -111,6 +111,8 @@ public sealed class ModelVersionsApiTests : IAsyncLifetime
         Assert.Contains("/api/tasks/{taskId}/models/{version}", paths);
         Assert.Contains("/api/tasks/{taskId}/models/compare", paths);
         Assert.Contains("/api/tasks/{taskId}/models/{version}/export", paths);
+        Assert.Contains("/api/tasks/{taskId}/models/{version}/promote", paths);
+        Assert.Contains("/api/tasks/{taskId}/models/rollback", paths);
 
         var page = await _http.GetStringAsync("/scalar/");
         Assert.Contains("\"url\":\"openapi/v1.json\"", page);
@@ -142,10 +144,101 @@ public sealed class ModelVersionsApiTests : IAsyncLifetime
         Assert.Equal(1, await Cli.Commands.ModelCommand.ListAsync(_http, "task-zz", 100, TextWriter.Null, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_rollback_without_a_target_goes_to_the_best_version_and_the_list_records_that_an_operator_did_it()
+    {
+        using var response = await _http.PostAsync("/api/tasks/task-a/models/rollback", null);
+        var result = await response.Content.ReadFromJsonAsync<PromotionResult>();
+        Assert.Equal((1, 3, "rollback", true), (result!.Version, result.PreviousVersion, result.Kind, result.Changed));
+
+        var page = await _http.GetFromJsonAsync<ModelVersionPage>("/api/tasks/task-a/models");
+        Assert.Equal(1, page!.CurrentVersion);
+        var record = Assert.Single(page.Promotions!);
+        Assert.Equal((1, 1, 3, "rollback"), (record.Sequence, record.Version, record.FromVersion, record.Kind));
+        Assert.Equal(1, _factory.Services.GetRequiredService<TaskModels>().Find("task-a")!.PendingPromotion);
+    }
+
+    [Fact]
+    public async Task A_promote_takes_its_reason_from_the_body_or_the_query_and_a_second_one_changes_nothing()
+    {
+        using var first = await _http.PostAsJsonAsync("/api/tasks/task-a/models/2/promote", new PromotionRequest(Reason: "rolled back too eagerly"));
+        Assert.True((await first.Content.ReadFromJsonAsync<PromotionResult>())!.Changed);
+        using var again = await _http.PostAsync("/api/tasks/task-a/models/2/promote?reason=again", null);
+        Assert.False((await again.Content.ReadFromJsonAsync<PromotionResult>())!.Changed);
+        using var back = await _http.PostAsync("/api/tasks/task-a/models/rollback?to=0&reason=from%20scratch", null);
+        Assert.Equal((0, 2), await back.Content.ReadFromJsonAsync<PromotionResult>() is { } r ? (r.Version, r.PreviousVersion) : default);
+
+        var detail = await _http.GetFromJsonAsync<ModelVersionDetail>("/api/tasks/task-a/models/2");
+        Assert.Equal(("promote", "rolled back too eagerly"), (Assert.Single(detail!.Promotions!).Kind, detail.Promotions![0].Reason));
+        var page = await _http.GetFromJsonAsync<ModelVersionPage>("/api/tasks/task-a/models");
+        Assert.Equal([(2, "promote"), (0, "rollback")], page!.Promotions!.Select(p => (p.Version, p.Kind)));
+        Assert.Equal("from scratch", page.Promotions![1].Reason);
+        Assert.Equal(0, page.CurrentVersion);
+    }
+
+    [Theory]
+    [InlineData("/api/tasks/task-a/models/9/promote", 404, "version")]
+    [InlineData("/api/tasks/task-zz/models/1/promote", 404, "taskId")]
+    [InlineData("/api/tasks/bad%20id/models/1/promote", 400, "taskId")]
+    [InlineData("/api/tasks/task-a/models/-1/promote", 400, "version")]
+    [InlineData("/api/tasks/task-a/models/rollback?to=-1", 400, "to")]
+    [InlineData("/api/tasks/task-a/models/rollback?to=9", 404, "to")]
+    [InlineData("/api/tasks/task-zz/models/rollback", 404, "taskId")]
+    [InlineData("/api/tasks/task-n/models/rollback", 400, "to")] // nothing validated: no default target
+    public async Task Bad_promotions_are_problems_that_name_the_field(string url, int status, string field)
+    {
+        var store = _factory.Services.GetRequiredService<IModelStore>();
+        float[] weights = [1, 2];
+        await store.SaveVersionAsync(new ModelVersionInfo("task-n", 0, 0, null, 2, WeightsFile.Digest(weights), null, null, false, DateTimeOffset.UtcNow),
+            weights, CancellationToken.None);
+        _factory.Services.GetRequiredService<TaskModels>().GetOrAdd("task-n", Spec);
+
+        using var response = await _http.PostAsync(url, null);
+        await ProblemAssert.IsProblemAsync(response, status, field);
+        Assert.Equal(3, await store.GetCurrentVersionAsync("task-a", CancellationToken.None)); // nothing changed
+    }
+
+    [Fact]
+    public async Task A_body_that_contradicts_the_path_or_the_query_is_refused()
+    {
+        using var promote = await _http.PostAsJsonAsync("/api/tasks/task-a/models/2/promote", new PromotionRequest(To: 1));
+        await ProblemAssert.IsProblemAsync(promote, 400, "to");
+        using var rollback = await _http.PostAsJsonAsync("/api/tasks/task-a/models/rollback?to=1", new PromotionRequest(To: 0));
+        await ProblemAssert.IsProblemAsync(rollback, 400, "to");
+    }
+
+    [Fact]
+    public async Task Fl_model_promote_rollback_and_download_print_what_they_did()
+    {
+        using var output = new StringWriter();
+        Assert.Equal(0, await Cli.Commands.ModelCommand.PromoteAsync(_http, "task-a", 2, "check", output, CancellationToken.None));
+        Assert.Equal(0, await Cli.Commands.ModelCommand.PromoteAsync(_http, "task-a", 2, null, output, CancellationToken.None));
+        Assert.Equal(0, await Cli.Commands.ModelCommand.RollbackAsync(_http, "task-a", null, null, output, CancellationToken.None));
+        var folder = Path.Combine(_home, "download-cli");
+        Assert.Equal(0, await Cli.Commands.ModelCommand.ExportAsync(_http, "task-a", null, folder, output, CancellationToken.None));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToArray();
+        Assert.Equal("task task-a: version 2 is current (was 3); the next round trains from it", lines[0]);
+        Assert.Equal("task task-a: version 2 was current already; nothing changed", lines[1]);
+        Assert.Equal("task task-a: version 1 is current (was 2); the next round trains from it", lines[2]);
+        Assert.StartsWith("wrote version 1 of task-a to ", lines[3]); // download takes the current version
+        var downloaded = await File.ReadAllBytesAsync(Path.Combine(folder, "weights.bin"));
+        Assert.Equal([1f, 1, 2, 3], WeightsFile.Decode(downloaded, "weights.bin"));
+
+        Assert.Equal(1, await Cli.Commands.ModelCommand.PromoteAsync(_http, "task-a", 9, null, TextWriter.Null, CancellationToken.None));
+        Assert.Equal(1, await Cli.Commands.ModelCommand.RollbackAsync(_http, "task-zz", null, null, TextWriter.Null, CancellationToken.None));
+    }
+
     [Theory]
     [InlineData(2, "model", "list", "--registry", "not a url", "--task", "t")]
+    [InlineData(2, "model", "list", "--api", "http://127.0.0.1:9", "--task", "bad id")]
     [InlineData(2, "model", "list", "--registry", "http://127.0.0.1:9", "--task", "bad id")]
     [InlineData(1, "model", "list", "--registry", "http://127.0.0.1:9", "--task", "t")] // nothing listens on port 9 (discard)
+    [InlineData(2, "model", "promote", "--api", "http://127.0.0.1:9", "--task", "t")] // --version is required
+    [InlineData(2, "model", "promote", "--api", "http://127.0.0.1:9", "--task", "t", "--version", "x")]
+    [InlineData(2, "model", "rollback", "--api", "not a url", "--task", "t")]
+    [InlineData(2, "model", "download", "--api", "http://127.0.0.1:9", "--task", "t")] // --out is required
+    [InlineData(1, "model", "rollback", "--api", "http://127.0.0.1:9", "--task", "t", "--to", "2")]
+    [InlineData(1, "model", "promote", "--task", "t", "--version", "1", "--api", "http://127.0.0.1:9")]
     public async Task Fl_model_refuses_bad_options_and_names_an_unreachable_registry(int expected, params string[] args) =>
         Assert.Equal(expected, await Cli.CliRunner.RunAsync(Cli.CliRoot.Create(), args));
 }

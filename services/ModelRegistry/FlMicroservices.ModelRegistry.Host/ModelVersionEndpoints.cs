@@ -22,7 +22,7 @@ public static class ModelVersionEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<ModelVersionPage>, ProblemHttpResult>> ListAsync(string taskId, IModelStore store,
+    private static async Task<Results<Ok<ModelVersionPage>, ProblemHttpResult>> ListAsync(string taskId, IModelStore store, TaskModels tasks,
         CancellationToken cancellationToken, int offset = 0, int limit = 100)
     {
         if ((BadTask(taskId) ?? ApiProblems.BadPage(offset, limit)) is { } bad) return bad;
@@ -31,10 +31,10 @@ public static class ModelVersionEndpoints
         var current = await store.GetCurrentVersionAsync(taskId, cancellationToken);
         var best = Best(versions);
         return TypedResults.Ok(new ModelVersionPage(taskId, current, best?.Version, best?.Accuracy, versions.Count, offset, limit,
-            [.. versions.Skip(offset).Take(limit).Select(v => Summary(v, current, best))]));
+            [.. versions.Skip(offset).Take(limit).Select(v => Summary(v, current, best))], [.. tasks.Find(taskId)?.Promotions ?? []]));
     }
 
-    private static async Task<Results<Ok<ModelVersionDetail>, ProblemHttpResult>> GetAsync(string taskId, int version, IModelStore store,
+    private static async Task<Results<Ok<ModelVersionDetail>, ProblemHttpResult>> GetAsync(string taskId, int version, IModelStore store, TaskModels tasks,
         CancellationToken cancellationToken)
     {
         if ((BadTask(taskId) ?? BadVersion("version", version)) is { } bad) return bad;
@@ -46,7 +46,8 @@ public static class ModelVersionEndpoints
         var lineage = new List<int>();
         for (var parent = info.ParentVersion; parent is { } p && byVersion.ContainsKey(p) && !lineage.Contains(p); parent = byVersion[p].ParentVersion)
             lineage.Add(p);
-        return TypedResults.Ok(new ModelVersionDetail(Summary(info, current, Best(versions)), [.. lineage], info.ParameterCount));
+        return TypedResults.Ok(new ModelVersionDetail(Summary(info, current, Best(versions)), [.. lineage], info.ParameterCount,
+            [.. tasks.Find(taskId)?.Promotions.Where(p => p.Version == version) ?? []]));
     }
 
     private static async Task<Results<Ok<ModelVersionComparison>, ProblemHttpResult>> CompareAsync(string taskId, int? a, int? b, IModelStore store,
@@ -86,7 +87,7 @@ public static class ModelVersionEndpoints
     }
 
     // The best validated version: highest accuracy, the earliest on a tie; null when nothing was evaluated.
-    private static ModelVersionInfo? Best(IReadOnlyList<ModelVersionInfo> versions) =>
+    internal static ModelVersionInfo? Best(IReadOnlyList<ModelVersionInfo> versions) =>
         versions.Where(v => v.Accuracy is not null).OrderByDescending(v => v.Accuracy).ThenBy(v => v.Version).FirstOrDefault();
 
     private static ModelVersionSummary Summary(ModelVersionInfo v, int? current, ModelVersionInfo? best) =>
@@ -104,16 +105,16 @@ public static class ModelVersionEndpoints
     private static ProblemHttpResult Problem(int status, string field, string detail) => ApiProblems.Problem(status, field, detail);
 }
 
-/// <summary>One page of a task's versions.</summary>
+/// <summary>One page of a task's versions, and every version operators made current (promote, roll back) in order.</summary>
 public sealed record ModelVersionPage(string TaskId, int? CurrentVersion, int? BestVersion, double? BestAccuracy, int Total, int Offset, int Limit,
-    ModelVersionSummary[] Items);
+    ModelVersionSummary[] Items, OperatorPromotion[]? Promotions = null);
 
 /// <summary>A version's metrics and role.</summary>
 public sealed record ModelVersionSummary(int Version, int Round, int? ParentVersion, double? Accuracy, double? Loss, bool RolledBack, string Digest,
     DateTimeOffset CreatedAt, bool Current, bool Best);
 
-/// <summary>A version with its ancestors, nearest first.</summary>
-public sealed record ModelVersionDetail(ModelVersionSummary Version, int[] Lineage, int ParameterCount);
+/// <summary>A version with its ancestors, nearest first, and the times an operator made it current.</summary>
+public sealed record ModelVersionDetail(ModelVersionSummary Version, int[] Lineage, int ParameterCount, OperatorPromotion[]? Promotions = null);
 
 /// <summary>Two versions and the difference of their metrics (b - a).</summary>
 public sealed record ModelVersionComparison(ModelVersionSummary A, ModelVersionSummary B, double? AccuracyDelta, double? LossDelta);

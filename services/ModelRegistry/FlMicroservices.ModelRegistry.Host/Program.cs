@@ -17,5 +17,6 @@ return ServiceDefaultsExtensions.RunService("model-registry", args, builder =>
 {
     app.MapModelDownloads();
     app.MapModelVersions();
+    app.MapModelPromotions();
     app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
 });

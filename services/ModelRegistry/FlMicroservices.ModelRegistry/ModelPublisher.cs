@@ -72,7 +72,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             var (info, decision) = (candidate.Info, candidate.Decision);
             await PublishOnceAsync(entry, aggregated, new ModelVersionPublished(aggregated.TaskId, info.Version, aggregated.Round, aggregated.BaseModelVersion,
                 info.ParameterCount, info.Digest, info.Accuracy, info.Loss, info.RolledBack), publish, cancellationToken);
-            var currentInfo = info.RolledBack ? await store.GetVersionAsync(aggregated.TaskId, decision.ContinueFrom, cancellationToken) : info;
+            var currentInfo = decision.ContinueFrom == info.Version ? info : await store.GetVersionAsync(aggregated.TaskId, decision.ContinueFrom, cancellationToken);
             await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, decision.ContinueFrom, true, info.RolledBack,
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                 decision.Reason, clock.GetUtcNow(),
@@ -92,6 +92,14 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
         var (accuracy, loss, notEvaluated) = Evaluate(aggregated.TaskId, entry, weights);
         var version = entry.LatestVersion + 1;
         var decision = TaskRollback.PolicyOf(entry.Spec).Decide(entry.History, version, accuracy, finite: !weights.Any(w => !float.IsFinite(w)));
+        if (entry.PendingPromotion is { } promoted)
+        {
+            // An operator made a version current while this round trained from another: the task continues from the promoted one.
+            if (aggregated.BaseModelVersion != promoted)
+                decision = ModelPromotion.Override(decision, version, aggregated.BaseModelVersion, promoted,
+                    (await store.GetVersionAsync(aggregated.TaskId, promoted, cancellationToken))?.Accuracy);
+            else entry.PendingPromotion = null;
+        }
         var info = new ModelVersionInfo(aggregated.TaskId, version, aggregated.Round, aggregated.BaseModelVersion, weights.Length,
             WeightsFile.Digest(weights), accuracy, loss, decision.RolledBack, clock.GetUtcNow());
         await store.SaveVersionAsync(info, weights, cancellationToken);

@@ -23,6 +23,7 @@ public static class ModelRegistryExtensions
         services.AddSingleton<ValidationSets>();
         services.AddFlState("model-registry", configuration, (_, store) => new TaskModels(new TaskModelsStore(store)));
         services.AddSingleton<ModelPublisher>();
+        services.AddSingleton<ModelPromotion>();
         return services;
     }
 

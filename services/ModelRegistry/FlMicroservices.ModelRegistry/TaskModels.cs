@@ -35,7 +35,8 @@ public sealed class TaskModels(TaskModelsStore store) : RestoredState, IDisposab
         ArgumentNullException.ThrowIfNull(entry);
         return store.SaveAsync(new TaskModelsDocument(entry.TaskId, entry.Spec, entry.History, entry.LatestVersion,
             [.. entry.RoundsDone.Order()], [.. entry.RoundVersions.OrderBy(v => v.Key).Select(v => v.Value)],
-            [.. entry.Published.OrderBy(p => p.Round).ThenBy(p => p.Event, StringComparer.Ordinal).Select(p => new PublishedEvent(p.Round, p.Event))]),
+            [.. entry.Published.OrderBy(p => p.Round).ThenBy(p => p.Event, StringComparer.Ordinal).Select(p => new PublishedEvent(p.Round, p.Event))],
+            [.. entry.Promotions], entry.PendingPromotion),
             cancellationToken);
     }
 
@@ -48,6 +49,8 @@ public sealed class TaskModels(TaskModelsStore store) : RestoredState, IDisposab
             entry.RoundsDone.UnionWith(task.RoundsDone);
             foreach (var candidate in task.RoundVersions) entry.RoundVersions[candidate.Info.Round] = candidate;
             foreach (var published in task.Published) entry.Published.Add((published.Round, published.Event));
+            entry.Promotions.AddRange(task.Promotions ?? []);
+            entry.PendingPromotion = task.PendingPromotion;
             _tasks[task.TaskId] = entry;
         }
     }
@@ -76,6 +79,12 @@ public sealed class TaskModels(TaskModelsStore store) : RestoredState, IDisposab
 
         /// <summary>The events of a round already published (by type name), so a retry publishes only what is missing.</summary>
         public HashSet<(int Round, string Event)> Published { get; } = [];
+
+        /// <summary>Versions made current by an operator, in order (docs/model-lifecycle.md, "By hand").</summary>
+        public List<OperatorPromotion> Promotions { get; } = [];
+
+        /// <summary>The version an operator made current, until a round trained from it comes back; candidates of rounds trained from another version do not replace it.</summary>
+        public int? PendingPromotion { get; set; }
 
         public LocalTrainer Evaluator => _evaluator ??= new LocalTrainer(Spec.ModelName, Spec.SampleShape, Spec.ClassCount);
 

@@ -18,9 +18,12 @@ public sealed class TaskModelsStore(IStateStore store)
     }
 }
 
-/// <summary>A task's model history as stored: current and best (the rollback policy's history), latest, each round's candidate, the events out and the rounds done.</summary>
+/// <summary>
+/// A task's model history as stored: current and best (the rollback policy's history), latest, each round's candidate, the events
+/// out, the rounds done, and the versions operators made current (null in documents written before promotions existed).
+/// </summary>
 public sealed record TaskModelsDocument(string TaskId, TaskSpec Spec, VersionHistory History, int LatestVersion,
-    int[] RoundsDone, StoredCandidate[] RoundVersions, PublishedEvent[] Published);
+    int[] RoundsDone, StoredCandidate[] RoundVersions, PublishedEvent[] Published, OperatorPromotion[]? Promotions = null, int? PendingPromotion = null);
 
 /// <summary>An event of a round that went out (by type name).</summary>
 public sealed record PublishedEvent(int Round, string Event);

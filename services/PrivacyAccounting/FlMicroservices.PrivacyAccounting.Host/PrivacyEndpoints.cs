@@ -1,5 +1,5 @@
 using FlMicroservices.Contracts.V1;
-using FlMicroservices.ServiceDefaults;
+using FlMicroservices.ServiceDefaults.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FlMicroservices.PrivacyAccounting.Host;
@@ -10,14 +10,15 @@ public static class PrivacyEndpoints
     /// <summary>What accounts the rounds: Rényi DP of the subsampled Gaussian mechanism, converted to (ε, δ).</summary>
     public const string Accountant = "RDP (subsampled Gaussian, Mironov 2017), converted to (ε, δ)";
 
-    public static IEndpointRouteBuilder MapPrivacy(this IEndpointRouteBuilder app)
+    /// <summary>Maps the endpoints; returns their group (all of them read) for an authorization policy to attach to.</summary>
+    public static RouteGroupBuilder MapPrivacy(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/tasks/{taskId}/privacy").WithTags("Privacy");
         group.MapGet("/", Account).WithName("GetTaskPrivacy")
             .WithSummary("ε spent, δ, budget and what remains, the accountant, and each completed round's ε (rounds paged).");
         group.MapGet("/clients", Clients).WithName("ListClientPrivacy")
             .WithSummary("Local DP: the ε each client has spent and what remains of the budget, one page at a time.");
-        return app;
+        return group;
     }
 
     private static Results<Ok<TaskPrivacyReport>, ProblemHttpResult> Account(string taskId, PrivacyLedger ledger, int offset = 0, int limit = 100)

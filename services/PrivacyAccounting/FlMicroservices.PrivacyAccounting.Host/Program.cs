@@ -3,7 +3,7 @@ using FlMicroservices.PrivacyAccounting.Host;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.ServiceDefaults;
-using Scalar.AspNetCore;
+using FlMicroservices.ServiceDefaults.Api;
 
 // The PrivacyAccounting service as its own process: adapters come from configuration (the embedded ones by default; see
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
@@ -12,11 +12,9 @@ return ServiceDefaultsExtensions.RunService("privacy-accounting", args, builder 
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddPrivacyAccountingConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddPrivacyAccountingService(builder.Configuration);
-    builder.Services.AddProblemDetails();
-    builder.Services.AddOpenApi();
+    builder.Services.AddFlOperatorApi();
 }, app =>
 {
     app.MapPrivacy();
-    app.MapOpenApi();           // /openapi/v1.json
-    app.MapScalarApiReference(options => options.DisableDefaultFonts().DisableTelemetry()); // /scalar: no CDN fonts, no telemetry
+    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
 });

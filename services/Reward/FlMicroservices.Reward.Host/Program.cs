@@ -3,7 +3,7 @@ using FlMicroservices.Reward.Host;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.ServiceDefaults;
-using Scalar.AspNetCore;
+using FlMicroservices.ServiceDefaults.Api;
 
 // The Reward service as its own process: adapters come from configuration (the embedded ones by default; see
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
@@ -12,11 +12,9 @@ return ServiceDefaultsExtensions.RunService("reward", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRewardConsumers());
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddRewardService(builder.Configuration);
-    builder.Services.AddProblemDetails();
-    builder.Services.AddOpenApi();
+    builder.Services.AddFlOperatorApi();
 }, app =>
 {
     app.MapRewards();
-    app.MapOpenApi();           // /openapi/v1.json
-    app.MapScalarApiReference(options => options.DisableDefaultFonts().DisableTelemetry()); // /scalar: no CDN fonts, no telemetry
+    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
 });

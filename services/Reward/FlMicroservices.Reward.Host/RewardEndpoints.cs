@@ -1,4 +1,4 @@
-using FlMicroservices.ServiceDefaults;
+using FlMicroservices.ServiceDefaults.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FlMicroservices.Reward.Host;
@@ -6,16 +6,17 @@ namespace FlMicroservices.Reward.Host;
 /// <summary>The operator API of the reward ledger: balances, one client's ledger, a task's payouts per round (docs/operator-api.md).</summary>
 public static class RewardEndpoints
 {
-    public static IEndpointRouteBuilder MapRewards(this IEndpointRouteBuilder app)
+    /// <summary>Maps the endpoints; returns their group (all of them read) for an authorization policy to attach to.</summary>
+    public static RouteGroupBuilder MapRewards(this IEndpointRouteBuilder app)
     {
-        var rewards = app.MapGroup("/api/rewards").WithTags("Rewards");
-        rewards.MapGet("/balances", Balances).WithName("ListRewardBalances")
+        var read = app.MapGroup("/api").WithTags("Rewards");
+        read.MapGet("/rewards/balances", Balances).WithName("ListRewardBalances")
             .WithSummary("Every client's token balance (or what it earned in one task), one page at a time.");
-        rewards.MapGet("/clients/{clientId}", Client).WithName("GetClientRewards")
+        read.MapGet("/rewards/clients/{clientId}", Client).WithName("GetClientRewards")
             .WithSummary("One client's balance and its ledger entries: task, round, amount, reason.");
-        app.MapGet("/api/tasks/{taskId}/rewards", TaskPayouts).WithTags("Rewards").WithName("ListTaskRewards")
+        read.MapGet("/tasks/{taskId}/rewards", TaskPayouts).WithName("ListTaskRewards")
             .WithSummary("A task's payouts, one entry per paid round with each client's share.");
-        return app;
+        return read;
     }
 
     private static Results<Ok<RewardBalancePage>, ProblemHttpResult> Balances(TokenLedger ledger, string? task = null, int offset = 0, int limit = 100)

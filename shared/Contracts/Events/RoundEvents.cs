@@ -75,6 +75,20 @@ public sealed record ModelVersionPublished(
     double? Loss,
     bool RolledBack);
 
+/// <summary>An operator made <paramref name="Version"/> the task's current version by hand (promote or roll back); the next round trains from it.</summary>
+/// <param name="PreviousVersion">The version that was current before.</param>
+/// <param name="Kind">"promote" or "rollback".</param>
+/// <param name="Sequence">The task's promotions so far, this one included (1, 2, ...).</param>
+public sealed record ModelVersionPromoted(
+    string TaskId,
+    int Version,
+    int PreviousVersion,
+    string Kind,
+    string? Reason,
+    double? Accuracy,
+    int Sequence,
+    DateTimeOffset PromotedAt);
+
 /// <summary>The public end-of-round event for outside systems: what the round produced and which model is now current.</summary>
 /// <param name="Evaluated">True when <see cref="Accuracy"/> and <see cref="Loss"/> were measured on the task's validation data.</param>
 /// <param name="NotEvaluatedReason">Why not, when <see cref="Evaluated"/> is false (no validation data named, or it could not be loaded).</param>
