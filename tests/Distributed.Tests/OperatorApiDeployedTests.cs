@@ -30,6 +30,8 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
             ["Gateway__RegistryUrl"] = $"http://127.0.0.1:{deployment.Services["Registry"].HttpPort}",
             ["Gateway__SelectorUrl"] = $"http://127.0.0.1:{deployment.Services["Selector"].HttpPort}",
             ["Gateway__ModelRegistryUrl"] = $"http://127.0.0.1:{deployment.Services["ModelRegistry"].HttpPort}",
+            ["Gateway__RewardUrl"] = $"http://127.0.0.1:{deployment.Services["Reward"].HttpPort}",
+            ["Gateway__PrivacyAccountingUrl"] = $"http://127.0.0.1:{deployment.Services["PrivacyAccounting"].HttpPort}",
         }, deployment.LogDirectory, port);
         gateway.Start();
         var url = $"http://127.0.0.1:{port}";
@@ -70,6 +72,23 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
         Assert.True(list.ExitCode == 0, list.Output);
         Assert.Matches($@"{taskId}\s+Completed\s+3/3\s+0\s+3\s", list.Output);
 
+        // Its rewards and privacy account through the same gateway, then a rollback by hand and a download of the version now current.
+        await PollAsync(async () => (await api.GetFromJsonAsync<JsonElement>($"/api/tasks/{taskId}/rewards")).GetProperty("total").GetInt32() == 3,
+            deployment, "three paid rounds in GET /api/tasks/{id}/rewards", 60);
+        var rewards = await FlAsync(deployment, "rewards", "--api", url, "--task", taskId);
+        Assert.True(rewards.ExitCode == 0, rewards.Output);
+        Assert.Contains($"{Clients} clients; 300.0000 tokens in task {taskId}", rewards.Output); // 100 tokens per round, 3 rounds
+        var privacy = await api.GetFromJsonAsync<JsonElement>($"/api/tasks/{taskId}/privacy");
+        Assert.Equal([1, 2, 3], privacy.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("round").GetInt32()));
+        var rollback = await FlAsync(deployment, "model", "rollback", "--api", url, "--task", taskId, "--to", "0", "--reason", "deployed test");
+        Assert.True(rollback.ExitCode == 0, rollback.Output);
+        Assert.Matches($@"task {taskId}: version 0 is current \(was \d+\)", rollback.Output);
+        var folder = Path.Combine(deployment.LogDirectory, "download");
+        var download = await FlAsync(deployment, "model", "download", "--api", url, "--task", taskId, "--out", folder);
+        Assert.True(download.ExitCode == 0, download.Output);
+        Assert.Contains($"wrote version 0 of {taskId}", download.Output);
+        Assert.True(File.Exists(Path.Combine(folder, "weights.bin")));
+
         // A second task, cancelled by the operator: TaskCompleted says so, and a second cancel is refused.
         var cancelledId = $"api-{Guid.NewGuid():N}"[..20];
         using (var created = await api.PostAsync("/api/tasks", Body(cancelledId, Spec(rounds: 50))))
@@ -84,7 +103,7 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
         var again = await FlAsync(deployment, "task", "cancel", "--api", url, "--task", cancelledId);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("409", again.Output);
-        output.WriteLine($"held round {held}; {status.Output}{list.Output}{cancel.Output}");
+        output.WriteLine($"held round {held}; {status.Output}{list.Output}{rewards.Output}{rollback.Output}{cancel.Output}");
     }
 
     private static int HeldRound(JsonElement detail) =>
