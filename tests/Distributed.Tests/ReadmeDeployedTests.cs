@@ -8,13 +8,13 @@ namespace FlMicroservices.Distributed.Tests;
 /// <summary>The README's "Running as separate processes" commands, run exactly as written by scripts/readme-deployed.sh.</summary>
 public sealed class ReadmeDeployedTests(ITestOutputHelper output)
 {
-    private static readonly int[] ServicePorts = [5101, 5102, 5103, 5104, 5105, 5106];
+    private static readonly int[] ServicePorts = [5100, 5101, 5102, 5103, 5104, 5105, 5106];
 
     [Fact]
     public async Task The_READMEs_separate_process_commands_complete_five_rounds_and_exit_0()
     {
         var busy = ServicePorts.Where(InUse).ToList();
-        Assert.True(busy.Count == 0, $"The README's services listen on ports 5101-5106; {string.Join(", ", busy)} already in use on this machine.");
+        Assert.True(busy.Count == 0, $"The README's services listen on ports 5100-5106; {string.Join(", ", busy)} already in use on this machine.");
         var root = RepositoryPaths.Root;
         Assert.False(File.Exists(Path.Combine(root, ".fl", "infra", "env")), "scripts/infra.sh is already up in this checkout; stop it (scripts/infra.sh down) to run this test.");
 
@@ -47,6 +47,11 @@ public sealed class ReadmeDeployedTests(ITestOutputHelper output)
         Assert.True(end.GetProperty("succeeded").GetBoolean());
         Assert.Equal("all rounds completed", end.GetProperty("reason").GetString());
         Assert.Equal(5, end.GetProperty("rounds").GetInt32());
+        // `fl task list` through the gateway shows the task, completed after its 5 rounds.
+        var taskId = Assert.Single(lines, l => l.TryGetProperty("submitted", out _)).GetProperty("task_id").GetString()!;
+        var listed = run.Output.Split('\n').Select(l => l.Trim()).SingleOrDefault(l => l.StartsWith(taskId + " ", StringComparison.Ordinal));
+        Assert.True(listed is not null, $"fl task list did not show task {taskId}:\n{run.Output}");
+        Assert.Contains("Completed", listed);
     }
 
     private static bool InUse(int port)
