@@ -40,6 +40,8 @@ public sealed class Observer : IAsyncDisposable
                 e.Handler<TaskCreated>(c => Record(observer!, c.Message));
                 e.Handler<TaskRejected>(c => Record(observer!, c.Message));
                 e.Handler<TaskCompleted>(c => Record(observer!, c.Message));
+                e.Handler<PrivacyBudgetUpdated>(c => Record(observer!, c.Message));
+                e.Handler<RewardsIssued>(c => Record(observer!, c.Message));
             });
         });
         observer = new Observer(bus);
