@@ -93,9 +93,13 @@ public sealed class RoundCheckpointer(
         var strategy = RoundPlan.StrategyOf(started);
         if (strategy is ICheckpointable state)
         {
-            var lastClosed = registry.ClosedRounds().Where(k => k.Task == started.TaskId).Select(k => (int?)k.Round).Max();
-            if (lastClosed is { } r && checkpoints.ReadStrategy(started.TaskId, r, state))
+            // The latest closed round with a checkpoint (a round that failed to open began no strategy round and wrote none).
+            foreach (var r in registry.ClosedRounds().Where(k => k.Task == started.TaskId).Select(k => k.Round).OrderDescending())
+            {
+                if (!checkpoints.ReadStrategy(started.TaskId, r, state)) continue;
                 logger.LogInformation("Strategy state of task {Task} restored as of round {Round}", started.TaskId, r);
+                break;
+            }
         }
         return strategy;
     });

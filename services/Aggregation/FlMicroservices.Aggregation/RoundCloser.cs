@@ -54,9 +54,9 @@ public sealed class RoundCloser(
         var outcome = round.Close(global, next);
         registry.RemoveOpen(key);
         string? reference = null;
+        checkpointer.WriteStrategy(started); // after a failed round too: a restart continues the state (e.g. DP's noise stream) the round left
         if (outcome.Succeeded)
         {
-            checkpointer.WriteStrategy(started);
             reference = await models.SaveCandidateAsync(started.TaskId, started.Round, next, cancellationToken);
             registry.SetLastNorms(started.TaskId, outcome.Contributors.Select(c => c.UpdateNorm).ToArray());
         }
