@@ -224,6 +224,11 @@ public sealed class ModelVersionsApiTests : IAsyncLifetime
         var downloaded = await File.ReadAllBytesAsync(Path.Combine(folder, "weights.bin"));
         Assert.Equal([1f, 1, 2, 3], WeightsFile.Decode(downloaded, "weights.bin"));
 
+        using var listed = new StringWriter();
+        Assert.Equal(0, await Cli.Commands.ModelCommand.ListAsync(_http, "task-a", 100, listed, CancellationToken.None));
+        var history = listed.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToArray()[^2..];
+        Assert.Equal(["promote by an operator after round 0: version 2 (was 3): check", "rollback by an operator after round 0: version 1 (was 2)"], history);
+
         Assert.Equal(1, await Cli.Commands.ModelCommand.PromoteAsync(_http, "task-a", 9, null, TextWriter.Null, CancellationToken.None));
         Assert.Equal(1, await Cli.Commands.ModelCommand.RollbackAsync(_http, "task-zz", null, null, TextWriter.Null, CancellationToken.None));
     }

@@ -81,6 +81,10 @@ public static class ModelCommand
                 $"{item.GetProperty("version").GetInt32(),7} {item.GetProperty("round").GetInt32(),5} {Number(item, "parentVersion", "0"),6} {Number(item, "accuracy", "P2"),9} {Number(item, "loss", "F4"),8}  {state}"));
         }
         output.WriteLine(FormattableString.Invariant($"{root.GetProperty("total").GetInt32()} versions; current {Number(root, "currentVersion", "0")}, best {Number(root, "bestVersion", "0")}"));
+        if (root.TryGetProperty("promotions", out var promotions) && promotions.ValueKind == JsonValueKind.Array)
+            foreach (var p in promotions.EnumerateArray())
+                output.WriteLine(FormattableString.Invariant(
+                    $"{p.GetProperty("kind").GetString()} by an operator after round {p.GetProperty("afterRound").GetInt32()}: version {p.GetProperty("version").GetInt32()} (was {p.GetProperty("fromVersion").GetInt32()}){(p.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? $": {r.GetString()}" : "")}"));
         return CliRunner.Ok;
     }
 
