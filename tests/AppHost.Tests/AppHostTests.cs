@@ -87,6 +87,13 @@ public sealed class AppHostTests(ITestOutputHelper output)
                 await gateway.GetStringAsync($"/api/tasks/{rounds[0].TaskId}/models", deadline.Token));
             Assert.Equal(4, versions.RootElement.GetProperty("total").GetInt32());
             Assert.Equal(rounds[^1].ModelVersion, versions.RootElement.GetProperty("currentVersion").GetInt32());
+            // Tasks and rounds from the selector, clients from the registry, through the same base URL.
+            using var task = System.Text.Json.JsonDocument.Parse(await gateway.GetStringAsync($"/api/tasks/{rounds[0].TaskId}", deadline.Token));
+            Assert.Equal("Completed", task.RootElement.GetProperty("task").GetProperty("state").GetString());
+            using var roundPage = System.Text.Json.JsonDocument.Parse(await gateway.GetStringAsync($"/api/tasks/{rounds[0].TaskId}/rounds", deadline.Token));
+            Assert.Equal(3, roundPage.RootElement.GetProperty("total").GetInt32());
+            using var clients = System.Text.Json.JsonDocument.Parse(await gateway.GetStringAsync("/api/clients", deadline.Token));
+            Assert.Equal(Nodes * ClientsPerNode, clients.RootElement.GetProperty("total").GetInt32());
         }
         finally
         {
