@@ -24,7 +24,13 @@ public static class ModelFactory
         ValidateShape(sampleShape);
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
         TorchRuntime.EnsureLoaded();
+        // Initialisation draws from torch's process-wide generator: under the gate, so that no construction elsewhere in the
+        // process can take draws between InitialParameters' seeding and its own (a seeded run's initial model would change).
+        lock (GlobalRandomGate) return Build(name, sampleShape, classCount);
+    }
 
+    private static Module<Tensor, Tensor> Build(string name, int[] sampleShape, int classCount)
+    {
         var inputs = sampleShape.Aggregate(1L, (a, d) => checked(a * d));
         return name.Trim().ToLowerInvariant() switch
         {
@@ -47,11 +53,14 @@ public static class ModelFactory
     /// <remarks>Seeds torch's process-wide generator; the lock keeps two callers from interleaving draws on it.</remarks>
     public static float[] InitialParameters(string name, int[] sampleShape, int classCount, int seed)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        ValidateShape(sampleShape);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
         lock (GlobalRandomGate)
         {
             TorchRuntime.EnsureLoaded();
             torch.random.manual_seed(seed);
-            using var model = Create(name, sampleShape, classCount);
+            using var model = Build(name, sampleShape, classCount);
             return ParameterVector.Get(model);
         }
     }

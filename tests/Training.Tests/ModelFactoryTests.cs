@@ -66,4 +66,30 @@ public class ModelFactoryTests
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
     }
+    [Fact]
+    public async Task InitialParametersRepeatWhileOtherThreadsBuildModels()
+    {
+        // Trainers and evaluators elsewhere in the process build models (drawing from torch's global generator) while the
+        // model registry makes a task's seeded initial model: the seeded model must not change.
+        var expected = ModelFactory.InitialParameters("logreg", [60], 10, seed: 7);
+        using var stop = new CancellationTokenSource();
+        var builders = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            var built = 0;
+            while (!stop.IsCancellationRequested || built == 0)
+            {
+                using var model = ModelFactory.Create("mlp", [60], 10);
+                built++;
+            }
+            return built;
+        })).ToArray();
+        var mismatches = 0;
+        for (var i = 0; i < 200; i++)
+            if (!ModelFactory.InitialParameters("logreg", [60], 10, seed: 7).AsSpan().SequenceEqual(expected)) mismatches++;
+        await stop.CancelAsync();
+        var builds = await Task.WhenAll(builders);
+
+        Assert.All(builds, b => Assert.True(b > 0));
+        Assert.Equal(0, mismatches);
+    }
 }
