@@ -25,11 +25,11 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         await using var deployment = await Deployment.StartAsync();
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
         deployment.StartNodes([0, 0, 0], ClientsPerNode, nodeHosts: 1); // two `fl node` processes and one node host
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120, output, p => p.Name != "Aggregation");
 
         var taskId = $"dist-{Guid.NewGuid():N}"[..20];
         await observer.PublishAsync(new CreateTask(taskId, Spec(rounds: 3)));
-        await WaitOrFailAsync(observer, deployment, o => o.Of<RoundCompleted>().Count(r => r.TaskId == taskId) >= 3, "three RoundCompleted events", 240);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<RoundCompleted>().Count(r => r.TaskId == taskId) >= 3, "three RoundCompleted events", 240, output, p => p.Name != "Aggregation");
 
         var completed = observer.Of<RoundCompleted>().Where(r => r.TaskId == taskId).OrderBy(r => r.Round).ToList();
         Assert.Equal([1, 2, 3], completed.Select(r => r.Round));
@@ -51,13 +51,13 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
         // node-3 is a straggler: it streams its updates 10 s after training, so the round is still open when we kill.
         deployment.StartNodes([0, 0, 10], ClientsPerNode);
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120, output, p => p.Name != "Aggregation");
 
         var taskId = $"crash-{Guid.NewGuid():N}"[..20];
         await observer.PublishAsync(new CreateTask(taskId, Spec(rounds: 1)));
-        await WaitOrFailAsync(observer, deployment,
+        await observer.WaitOrFailAsync(deployment,
             o => o.Of<UpdateSubmitted>().Count(u => u.TaskId == taskId && !u.ClientId.StartsWith("node-3", StringComparison.Ordinal)) >= 2 * ClientsPerNode,
-            "the first two nodes' updates", 120);
+            "the first two nodes' updates", 120, output, p => p.Name != "Aggregation");
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // a few checkpoints (every 0.2 s) of the slices folded so far
         Assert.DoesNotContain(observer.Of<RoundAggregated>(), r => r.TaskId == taskId);
 
@@ -67,7 +67,7 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         aggregation.Start();
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
             await aggregation.WaitReadyAsync(http, TimeSpan.FromSeconds(120));
-        await WaitOrFailAsync(observer, deployment, o => o.Of<RoundAggregated>().Any(r => r.TaskId == taskId), "RoundAggregated after the restart", 180);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<RoundAggregated>().Any(r => r.TaskId == taskId), "RoundAggregated after the restart", 180, output, p => p.Name != "Aggregation");
 
         var aggregated = observer.Of<RoundAggregated>().First(r => r.TaskId == taskId);
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
@@ -89,12 +89,12 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         await using var deployment = await Deployment.StartAsync(aggregationShards: 2);
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
         deployment.StartNodes([0, 0, 0], ClientsPerNode);
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Count() >= Clients, "all clients registered", 120, output, p => p.Name != "Aggregation");
 
         var taskId = $"shard-{Guid.NewGuid():N}"[..20];
         var spec = Spec(rounds: 2) with { Strategy = "multi-krum", StrategyParameters = new() { ["f"] = "1" } };
         await observer.PublishAsync(new CreateTask(taskId, spec));
-        await WaitOrFailAsync(observer, deployment, o => o.Of<RoundCompleted>().Count(r => r.TaskId == taskId) >= 2, "two RoundCompleted events", 240);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<RoundCompleted>().Count(r => r.TaskId == taskId) >= 2, "two RoundCompleted events", 240, output, p => p.Name != "Aggregation");
 
         var aggregated = observer.Of<RoundAggregated>().Where(r => r.TaskId == taskId).OrderBy(r => r.Round).ToList();
         Assert.Equal([1, 2], aggregated.Select(r => r.Round));
@@ -154,12 +154,4 @@ public sealed class DistributedRoundTests(ITestOutputHelper output)
         SliceElements = 64, // 610 parameters in 10 slices: many records, so the kill lands between slices
         Seed = 3,
     };
-
-    private async Task WaitOrFailAsync(Observer observer, Deployment deployment, Func<Observer, bool> condition, string what, int seconds)
-    {
-        var crashed = () => deployment.Services.Values.Concat(deployment.Nodes).Any(p => p.HasExited && p.Starts > 0 && p.Name != "Aggregation");
-        if (await observer.WaitAsync(condition, TimeSpan.FromSeconds(seconds), crashed)) return;
-        output.WriteLine(deployment.Logs());
-        Assert.Fail($"Waited {seconds} s for {what}; events seen: {string.Join(", ", observer.Events.GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} x{g.Count()}"))}. Logs in {deployment.LogDirectory}:\n{deployment.Logs()}");
-    }
 }

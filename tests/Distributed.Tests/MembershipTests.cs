@@ -18,16 +18,16 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl);
         // node-3 streams 8 s after training, so round 1 is still open when Redis comes back empty.
         deployment.StartNodes([0, 0, 8], ClientsPerNode);
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= 6, "all clients registered", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Count() >= 6, "all clients registered", 120, output);
 
         var taskId = $"redis-{Guid.NewGuid():N}"[..20];
         await observer.PublishAsync(new CreateTask(taskId, SyntheticSpec(rounds: 3, clients: 6, devices: 6)));
-        await WaitOrFailAsync(observer, deployment, o => o.Of<RoundStarted>().Any(r => r.TaskId == taskId), "round 1 started", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<RoundStarted>().Any(r => r.TaskId == taskId), "round 1 started", 120, output);
         var registeredBefore = observer.Of<ClientRegistered>().Count();
         await deployment.Redis.RestartAsync();
         output.WriteLine($"redis restarted empty at {DateTime.UtcNow:O}");
 
-        await WaitOrFailAsync(observer, deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), "TaskCompleted", 300);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), "TaskCompleted", 300, output);
 
         Assert.True(observer.Of<ClientRegistered>().Count() >= registeredBefore + 6, "every client registered again from its heartbeats");
         var completed = observer.Of<TaskCompleted>().Single(t => t.TaskId == taskId);
@@ -48,17 +48,17 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await using var observer = await Observer.StartAsync(deployment.RabbitMqUrl, durable: true);
         // node-3 streams 20 s after training: its manifest goes out after the broker is back.
         deployment.StartNodes([0, 0, 20], ClientsPerNode);
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= 6, "all clients registered", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Count() >= 6, "all clients registered", 120, output);
 
         var taskId = $"broker-{Guid.NewGuid():N}"[..20];
         await observer.PublishAsync(new CreateTask(taskId, SyntheticSpec(rounds: 2, clients: 6, devices: 6)));
-        await WaitOrFailAsync(observer, deployment,
+        await observer.WaitOrFailAsync(deployment,
             o => o.Of<UpdateSubmitted>().Count(u => u.TaskId == taskId && !u.ClientId.StartsWith("node-3", StringComparison.Ordinal)) >= 4,
-            "the first two nodes' updates", 120);
+            "the first two nodes' updates", 120, output);
         await deployment.RabbitMq.RestartAsync();
         output.WriteLine($"rabbitmq restarted at {DateTime.UtcNow:O}");
 
-        await WaitOrFailAsync(observer, deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), "TaskCompleted", 400);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), "TaskCompleted", 400, output);
 
         var completed = observer.Of<TaskCompleted>().Single(t => t.TaskId == taskId);
         Assert.Equal((2, "all rounds completed"), (completed.RoundsCompleted, completed.Reason));
@@ -83,7 +83,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         // 60,000 MNIST training images over 40 shares: 1,500 per client, so that a round trains in seconds.
         deployment.StartNode("mnist-0", "--clients", $"{ClientsPerNode}", "--dataset", "mnist", "--data-dir", MnistFactAttribute.MnistDirectory,
             "--part", "0", "--of", "20", "--partition", "iid", "--parallelism", "1");
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Count() >= 3 * ClientsPerNode, "all clients registered", 180);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Count() >= 3 * ClientsPerNode, "all clients registered", 180, output);
 
         var syntheticId = $"mix-syn-{Guid.NewGuid():N}"[..20];
         var mnistId = $"mix-mnist-{Guid.NewGuid():N}"[..20];
@@ -97,8 +97,8 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await observer.PublishAsync(new CreateTask(syntheticId, SyntheticSpec(rounds: 2, clients: 2 * ClientsPerNode, devices: 4)));
         await observer.PublishAsync(new CreateTask(mnistId, mnistSpec));
         await observer.PublishAsync(new CreateTask(fashionId, mnistSpec with { Validation = null, Dataset = "fashion" }));
-        await WaitOrFailAsync(observer, deployment,
-            o => o.Of<TaskCompleted>().Any(t => t.TaskId == syntheticId) && o.Of<TaskCompleted>().Any(t => t.TaskId == mnistId), "both TaskCompleted", 400);
+        await observer.WaitOrFailAsync(deployment,
+            o => o.Of<TaskCompleted>().Any(t => t.TaskId == syntheticId) && o.Of<TaskCompleted>().Any(t => t.TaskId == mnistId), "both TaskCompleted", 400, output);
 
         foreach (var (taskId, prefix, clients) in new[] { (syntheticId, "syn-", 2 * ClientsPerNode), (mnistId, "mnist-", ClientsPerNode) })
         {
@@ -116,7 +116,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         }
         Assert.True(observer.Of<RoundCompleted>().Where(r => r.TaskId == mnistId).All(r => r.Accuracy > 0.5), "logistic regression on MNIST passes 50% after one round");
         // No node holds Fashion-MNIST: the task ends before its first round, saying why.
-        await WaitOrFailAsync(observer, deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == fashionId), "the fashion task's TaskCompleted", 60);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == fashionId), "the fashion task's TaskCompleted", 60, output);
         Assert.Equal("round 1 cannot start: 0 of 6 healthy clients have dataset fashion [1,28,28]x10, 2 needed",
             observer.Of<TaskCompleted>().Single(t => t.TaskId == fashionId).Reason);
         Assert.DoesNotContain(observer.Of<RoundStarted>(), r => r.TaskId == fashionId);
@@ -144,13 +144,4 @@ public sealed class MembershipTests(ITestOutputHelper output)
         Seed = 3,
         Validation = new ValidationData { Kind = ValidationDataKind.Synthetic, Seed = 1, Devices = devices },
     };
-
-    private async Task WaitOrFailAsync(Observer observer, Deployment deployment, Func<Observer, bool> condition, string what, int seconds)
-    {
-        var crashed = () => deployment.Services.Values.Concat(deployment.Nodes).Any(p => p.HasExited && p.Starts > 0);
-        if (await observer.WaitAsync(condition, TimeSpan.FromSeconds(seconds), crashed)) return;
-        output.WriteLine(deployment.Logs());
-        Assert.Fail($"Waited {seconds} s for {what}; events seen: {string.Join(", ", observer.Events.GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} x{g.Count()}"))}. " +
-            $"Tasks completed: {string.Join("; ", observer.Of<TaskCompleted>().Select(t => $"{t.TaskId}: {t.Reason}"))}. Logs in {deployment.LogDirectory}:\n{deployment.Logs()}");
-    }
 }

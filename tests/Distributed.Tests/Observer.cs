@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
 using MassTransit;
+using Xunit.Abstractions;
 
 namespace FlMicroservices.Distributed.Tests;
 
@@ -63,6 +64,20 @@ public sealed class Observer : IAsyncDisposable
             await Task.Delay(100);
         }
         return condition(this);
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="condition"/>; fails with the events seen, the tasks completed and the deployment's logs when it
+    /// does not hold within <paramref name="seconds"/> or a started process exited (of those <paramref name="watched"/> selects).
+    /// </summary>
+    public async Task WaitOrFailAsync(Deployment deployment, Func<Observer, bool> condition, string what, int seconds, ITestOutputHelper output,
+        Func<ServiceProcess, bool>? watched = null)
+    {
+        var crashed = () => deployment.Services.Values.Concat(deployment.Nodes).Any(p => p.HasExited && p.Starts > 0 && (watched?.Invoke(p) ?? true));
+        if (await WaitAsync(condition, TimeSpan.FromSeconds(seconds), crashed)) return;
+        output.WriteLine(deployment.Logs());
+        Assert.Fail($"Waited {seconds} s for {what}; events seen: {string.Join(", ", Events.GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} x{g.Count()}"))}. " +
+            $"Tasks completed: {string.Join("; ", Of<TaskCompleted>().Select(t => $"{t.TaskId}: {t.Reason}"))}. Logs in {deployment.LogDirectory}:\n{deployment.Logs()}");
     }
 
     private static Task Record(Observer observer, object message)

@@ -40,14 +40,14 @@ public sealed class RestartEverythingTests(ITestOutputHelper output)
         // Disturbed, node-3 streams 6 s after training, so every round stays open long enough to kill something in it; the
         // undisturbed run has no straggler (the aggregation's fold does not depend on arrival order or timing).
         deployment.StartNodes([0, 0, disturb ? 6 : 0], ClientsPerNode);
-        await WaitOrFailAsync(observer, deployment, o => o.Of<ClientRegistered>().Select(c => c.ClientId).Distinct().Count() >= Clients, "all clients registered", 120);
+        await observer.WaitOrFailAsync(deployment, o => o.Of<ClientRegistered>().Select(c => c.ClientId).Distinct().Count() >= Clients, "all clients registered", 120, output);
 
         var taskId = $"restart-{(disturb ? "d" : "u")}-{Guid.NewGuid():N}"[..20];
         await observer.PublishAsync(new CreateTask(taskId, Spec));
         if (disturb) await DisturbAsync(deployment, observer, taskId);
-        await WaitOrFailAsync(observer, deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId)
+        await observer.WaitOrFailAsync(deployment, o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId)
             && o.Of<RewardsIssued>().Any(r => r.TaskId == taskId && r.Round == Rounds)
-            && o.Of<PrivacyBudgetUpdated>().Any(p => p.TaskId == taskId && p.Round == Rounds), "the task's end, last rewards and privacy update", 300);
+            && o.Of<PrivacyBudgetUpdated>().Any(p => p.TaskId == taskId && p.Round == Rounds), "the task's end, last rewards and privacy update", 300, output);
 
         var completed = observer.Of<TaskCompleted>().First(t => t.TaskId == taskId);
         Assert.True(completed.Succeeded, $"{completed.Reason}\n{deployment.Logs()}");
@@ -88,11 +88,11 @@ public sealed class RestartEverythingTests(ITestOutputHelper output)
 
         async Task<int> WhenAsync(Func<Observer, int?> moment, string what)
         {
-            await WaitOrFailAsync(observer, deployment, o => moment(o) is not null, what, 240);
+            await observer.WaitOrFailAsync(deployment, o => moment(o) is not null, what, 240, output);
             return moment(observer)!.Value;
         }
 
-        await WaitOrFailAsync(observer, deployment, o => Started(o, 1), "round 1 started", 120);
+        await observer.WaitOrFailAsync(deployment, o => Started(o, 1), "round 1 started", 120, output);
         Restart(deployment, "Registry", Moment(1));
         var round = await WhenAsync(o => Midway(o, 1), "a round midway");
         await deployment.Redis.RestartAsync();
@@ -141,15 +141,6 @@ public sealed class RestartEverythingTests(ITestOutputHelper output)
         Seed = 5,
         Validation = new ValidationData { Kind = ValidationDataKind.Synthetic, Seed = 1, Devices = Clients },
     };
-
-    private async Task WaitOrFailAsync(Observer observer, Deployment deployment, Func<Observer, bool> condition, string what, int seconds)
-    {
-        var crashed = () => deployment.Services.Values.Concat(deployment.Nodes).Any(p => p.HasExited && p.Starts > 0);
-        if (await observer.WaitAsync(condition, TimeSpan.FromSeconds(seconds), crashed)) return;
-        output.WriteLine(deployment.Logs());
-        Assert.Fail($"Waited {seconds} s for {what}; events seen: {string.Join(", ", observer.Events.GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} x{g.Count()}"))}. " +
-            $"Tasks completed: {string.Join("; ", observer.Of<TaskCompleted>().Select(t => $"{t.TaskId}: {t.Reason}"))}. Logs in {deployment.LogDirectory}:\n{deployment.Logs()}");
-    }
 
     private sealed record RunResult(int FinalVersion, double? FinalAccuracy, List<string> Digests, float[] Weights, List<double?> Accuracies,
         List<double> Epsilons, List<string> Balances, int Restarts)
