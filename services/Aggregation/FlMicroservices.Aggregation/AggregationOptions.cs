@@ -40,6 +40,23 @@ public sealed class AggregationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ShardTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The most slice payload kept for rounds not opened yet (a slice can overtake its RoundStarted); beyond it a slice for an
+    /// unknown round is dropped with an error. Bounds what a flood of slices for rounds that never start can take.
+    /// </summary>
+    [Range(1L << 20, 1L << 36)]
+    public long HeldSliceBudgetBytes { get; set; } = DefaultHeldSliceBudgetBytes;
+
+    /// <summary>64 MiB: 256 slices of the largest size, far more than overtake their RoundStarted in practice.</summary>
+    public const long DefaultHeldSliceBudgetBytes = 64L << 20;
+
+    /// <summary>
+    /// How long slices and manifests wait for their round to open before they are dropped (logged, and no longer keeping the
+    /// update stream's offsets from being committed).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan HeldLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>This instance's slices when sharded, null otherwise.</summary>
     public ShardSettings? Shard => ShardCount > 1 ? new ShardSettings(ShardIndex, ShardCount) : null;
 

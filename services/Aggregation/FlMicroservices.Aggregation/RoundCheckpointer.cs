@@ -63,11 +63,19 @@ public sealed class RoundCheckpointer(
         return true;
     }
 
-    /// <summary>The rounds whose update-stream records may still be needed: open, or waiting for their RoundStarted.</summary>
+    /// <summary>
+    /// The rounds whose update-stream records may still be needed: open, or waiting for their RoundStarted (what waited longer
+    /// than <see cref="AggregationOptions.HeldLifetime"/> is dropped first, so a round that never starts holds nothing back).
+    /// </summary>
     public async Task<HashSet<(string Task, int Round)>> UnsettledRoundsAsync(CancellationToken cancellationToken)
     {
         using var locked = await registry.LockAsync(cancellationToken);
         await EnsureRestoredAsync(cancellationToken);
+        var expired = registry.ExpireHeld();
+        foreach (var e in expired)
+            logger.LogWarning("Round {Task}/{Round} never opened: {Slices} slices and {Manifests} manifests that waited for its RoundStarted were dropped",
+                e.TaskId, e.Round, e.Slices, e.Manifests);
+        if (expired.Count > 0) WriteControl();
         var keys = new HashSet<(string Task, int Round)>(registry.OpenRounds().Select(r => (r.Started.TaskId, r.Started.Round)));
         foreach (var (slice, _) in registry.HeldSlices()) keys.Add((slice.TaskId, slice.Round));
         return keys;
@@ -156,13 +164,16 @@ public sealed class RoundCheckpointer(
                 held.Add((slice, partition >= 0 ? new StreamPosition(partition, offset) : null));
             }
         });
-        foreach (var (slice, position) in held) registry.HoldSlice(slice, position);
+        var dropped = held.Count(h => !registry.HoldSlice(h.Slice, h.Position));
+        if (dropped > 0) logger.LogError("{Dropped} slices waiting for their round were dropped on restore: over the held-slice budget", dropped);
         foreach (var round in rounds.Values) registry.Open(round);
         foreach (var manifest in control.Manifests)
         {
             var key = (manifest.TaskId, manifest.Round);
             if (registry.TryGetOpen(key, out var round)) round.AcceptManifest(manifest);
-            else if (!registry.IsClosed(key)) registry.HoldManifest(manifest);
+            else if (!registry.IsClosed(key) && !registry.HoldManifest(manifest))
+                logger.LogError("Manifest of {Client} for unknown round {Task}/{Round} dropped on restore: {Max} manifests already wait",
+                    manifest.ClientId, manifest.TaskId, manifest.Round, RoundRegistry.MaxHeldManifests);
         }
         logger.LogInformation("Aggregation resumed from its checkpoint: {Open} open rounds ({State}), {Pending} waiting slices, {Closed} closed rounds",
             registry.OpenRoundCount, restoredState ? "with their running aggregates" : "no running aggregates yet", held.Count, registry.ClosedCount);

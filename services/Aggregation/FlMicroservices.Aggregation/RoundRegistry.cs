@@ -4,14 +4,23 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Infrastructure.UpdateStream;
+using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Aggregation;
 
 /// <summary>Every round this aggregation instance knows, plain and secure: open, closed, and what arrived before its RoundStarted.</summary>
-public sealed class RoundRegistry : IDisposable
+/// <remarks>What waits for a round not opened yet is bounded in bytes and count and expires (docs/security.md, "Limits").</remarks>
+public sealed class RoundRegistry(IOptions<AggregationOptions> options, TimeProvider time) : IDisposable
 {
     /// <summary>Slices kept for rounds not opened yet; later ones are dropped with an error.</summary>
     public const int MaxHeldSlices = 100_000;
+
+    /// <summary>Manifests kept for rounds not opened yet; later ones are dropped with an error.</summary>
+    public const int MaxHeldManifests = 100_000;
+
+    public RoundRegistry() : this(Options.Create(new AggregationOptions()), TimeProvider.System)
+    {
+    }
 
     private readonly object _sync = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -19,8 +28,10 @@ public sealed class RoundRegistry : IDisposable
     private readonly Dictionary<(string Task, int Round), SecureRound> _secure = new();
     private readonly RecentRounds _closed = new();
     private readonly RecentRounds _closedSecure = new();
-    private readonly List<(UpdateSlice Slice, StreamPosition? Position)> _heldSlices = new();
-    private readonly List<UpdateSubmitted> _heldManifests = new();
+    // What overtook its RoundStarted, with when it arrived.
+    private readonly List<(UpdateSlice Slice, StreamPosition? Position, DateTimeOffset Since)> _heldSlices = new();
+    private long _heldSliceBytes;
+    private readonly List<(UpdateSubmitted Manifest, DateTimeOffset Since)> _heldManifests = new();
     private readonly List<((string Task, int Round) Key, object Message)> _heldSecure = new();
     // One strategy instance per task: server optimizers (FedAvgM, FedAdam, ...) keep their state across rounds.
     private readonly Dictionary<string, IAggregationStrategy> _strategies = new(StringComparer.Ordinal);
@@ -102,20 +113,71 @@ public sealed class RoundRegistry : IDisposable
         get { lock (_sync) return _closed.Count; }
     }
 
-    /// <summary>Keeps a slice that overtook its RoundStarted; false when <see cref="MaxHeldSlices"/> already wait.</summary>
+    /// <summary>Slices waiting for their round.</summary>
+    public int HeldSliceCount
+    {
+        get { lock (_sync) return _heldSlices.Count; }
+    }
+
+    /// <summary>Bytes of slice payload waiting for their round.</summary>
+    public long HeldSliceBytes
+    {
+        get { lock (_sync) return _heldSliceBytes; }
+    }
+
+    /// <summary>
+    /// Keeps a slice that overtook its RoundStarted; false (and the slice is not kept) when <see cref="MaxHeldSlices"/> slices or
+    /// <see cref="AggregationOptions.HeldSliceBudgetBytes"/> bytes already wait.
+    /// </summary>
     public bool HoldSlice(UpdateSlice slice, StreamPosition? position)
     {
+        ArgumentNullException.ThrowIfNull(slice);
         lock (_sync)
         {
-            if (_heldSlices.Count >= MaxHeldSlices) return false;
-            _heldSlices.Add((slice, position));
+            if (_heldSlices.Count >= MaxHeldSlices || _heldSliceBytes + slice.Payload.Length > options.Value.HeldSliceBudgetBytes) return false;
+            _heldSlices.Add((slice, position, time.GetUtcNow()));
+            _heldSliceBytes += slice.Payload.Length;
             return true;
         }
     }
 
-    public void HoldManifest(UpdateSubmitted manifest)
+    /// <summary>Keeps a manifest that overtook its RoundStarted; false when <see cref="MaxHeldManifests"/> already wait.</summary>
+    public bool HoldManifest(UpdateSubmitted manifest)
     {
-        lock (_sync) _heldManifests.Add(manifest);
+        lock (_sync)
+        {
+            if (_heldManifests.Count >= MaxHeldManifests) return false;
+            _heldManifests.Add((manifest, time.GetUtcNow()));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Drops the slices and manifests that waited longer than <see cref="AggregationOptions.HeldLifetime"/> for a round that never
+    /// opened, so that they neither hold memory nor keep the update stream's offsets from being committed.
+    /// </summary>
+    /// <returns>The rounds whose waiting messages were dropped, with how many slices and manifests each lost.</returns>
+    public IReadOnlyList<ExpiredHold> ExpireHeld()
+    {
+        var cutoff = time.GetUtcNow() - options.Value.HeldLifetime;
+        var expired = new Dictionary<(string Task, int Round), (int Slices, int Manifests)>();
+        lock (_sync)
+        {
+            foreach (var (slice, _, since) in _heldSlices.Where(h => h.Since <= cutoff))
+            {
+                var (slices, manifests) = expired.GetValueOrDefault((slice.TaskId, slice.Round));
+                expired[(slice.TaskId, slice.Round)] = (slices + 1, manifests);
+                _heldSliceBytes -= slice.Payload.Length;
+            }
+            _heldSlices.RemoveAll(h => h.Since <= cutoff);
+            foreach (var (manifest, _) in _heldManifests.Where(h => h.Since <= cutoff))
+            {
+                var (slices, manifests) = expired.GetValueOrDefault((manifest.TaskId, manifest.Round));
+                expired[(manifest.TaskId, manifest.Round)] = (slices, manifests + 1);
+            }
+            _heldManifests.RemoveAll(h => h.Since <= cutoff);
+        }
+        return [.. expired.Select(e => new ExpiredHold(e.Key.Task, e.Key.Round, e.Value.Slices, e.Value.Manifests))];
     }
 
     /// <summary>The slices and manifests kept for the round, taken out of the registry.</summary>
@@ -123,11 +185,12 @@ public sealed class RoundRegistry : IDisposable
     {
         lock (_sync)
         {
-            bool Slice((UpdateSlice Slice, StreamPosition? Position) s) => s.Slice.TaskId == key.Task && s.Slice.Round == key.Round;
-            bool Manifest(UpdateSubmitted m) => m.TaskId == key.Task && m.Round == key.Round;
-            var slices = _heldSlices.FindAll(Slice);
+            bool Slice((UpdateSlice Slice, StreamPosition? Position, DateTimeOffset) s) => s.Slice.TaskId == key.Task && s.Slice.Round == key.Round;
+            bool Manifest((UpdateSubmitted Manifest, DateTimeOffset) m) => m.Manifest.TaskId == key.Task && m.Manifest.Round == key.Round;
+            var slices = _heldSlices.FindAll(Slice).Select(h => (h.Slice, h.Position)).ToList();
+            _heldSliceBytes -= slices.Sum(h => (long)h.Slice.Payload.Length);
             _heldSlices.RemoveAll(Slice);
-            var manifests = _heldManifests.FindAll(Manifest);
+            var manifests = _heldManifests.FindAll(Manifest).Select(h => h.Manifest).ToList();
             _heldManifests.RemoveAll(Manifest);
             return (slices, manifests);
         }
@@ -136,13 +199,13 @@ public sealed class RoundRegistry : IDisposable
     /// <summary>The slices waiting for their round, a snapshot.</summary>
     public IReadOnlyList<(UpdateSlice Slice, StreamPosition? Position)> HeldSlices()
     {
-        lock (_sync) return [.. _heldSlices];
+        lock (_sync) return [.. _heldSlices.Select(h => (h.Slice, h.Position))];
     }
 
     /// <summary>The manifests waiting for their round, a snapshot.</summary>
     public IReadOnlyList<UpdateSubmitted> HeldManifests()
     {
-        lock (_sync) return [.. _heldManifests];
+        lock (_sync) return [.. _heldManifests.Select(h => h.Manifest)];
     }
 
     /// <summary>The task's strategy, built by <paramref name="create"/> the first time.</summary>

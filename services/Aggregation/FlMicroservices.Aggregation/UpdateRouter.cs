@@ -49,8 +49,8 @@ public sealed class UpdateRouter(
         else if (registry.IsClosed(key))
             logger.LogDebug("Late slice {Index} of {Client} for closed round {Task}/{Round} ignored", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
         else if (!registry.HoldSlice(slice, position)) // kept when it overtook its RoundStarted
-            logger.LogError("Slice of {Client} for unknown round {Task}/{Round} dropped: {Max} slices already wait for their round",
-                slice.ClientId, slice.TaskId, slice.Round, RoundRegistry.MaxHeldSlices);
+            logger.LogError("Slice of {Client} for unknown round {Task}/{Round} dropped: {Bytes} bytes in {Count} slices already wait for rounds not opened (limits: Aggregation:HeldSliceBudgetBytes, {Max} slices)",
+                slice.ClientId, slice.TaskId, slice.Round, registry.HeldSliceBytes, registry.HeldSliceCount, RoundRegistry.MaxHeldSlices);
     }
 
     public async Task OnManifestAsync(UpdateSubmitted manifest, CancellationToken cancellationToken)
@@ -64,8 +64,13 @@ public sealed class UpdateRouter(
             round.AcceptManifest(manifest);
             await retraction.RetractRejectedAsync(round, cancellationToken);
         }
-        else if (!registry.IsClosed(key)) registry.HoldManifest(manifest);
-        else return;
+        else if (registry.IsClosed(key)) return;
+        else if (!registry.HoldManifest(manifest))
+        {
+            logger.LogError("Manifest of {Client} for unknown round {Task}/{Round} dropped: {Max} manifests already wait for rounds not opened",
+                manifest.ClientId, manifest.TaskId, manifest.Round, RoundRegistry.MaxHeldManifests);
+            return;
+        }
         checkpointer.WriteControl();
         await closer.CloseIfCompleteAsync(key, cancellationToken);
     }

@@ -42,6 +42,8 @@ public sealed class AggregationInstance : IAsyncDisposable
             ["Aggregation:ShardCount"] = options.ShardCount.ToString(CultureInfo.InvariantCulture),
             ["Aggregation:ShardIndex"] = options.ShardIndex.ToString(CultureInfo.InvariantCulture),
             ["Aggregation:ShardTimeout"] = options.ShardTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["Aggregation:HeldSliceBudgetBytes"] = options.HeldSliceBudgetBytes.ToString(CultureInfo.InvariantCulture),
+            ["Aggregation:HeldLifetime"] = options.HeldLifetime.ToString("c", CultureInfo.InvariantCulture),
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
