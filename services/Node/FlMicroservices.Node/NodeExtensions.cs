@@ -2,6 +2,7 @@ using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Node.Consumers;
@@ -17,9 +18,14 @@ namespace FlMicroservices.Node;
 /// <summary>Registration of a node: its hosted clients, their training and their membership.</summary>
 public static class NodeExtensions
 {
-    public static IServiceCollection AddNode(this IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
+    /// <param name="services">The node's services.</param>
+    /// <param name="configuration">Its settings.</param>
+    /// <param name="clients">The clients it hosts.</param>
+    /// <param name="stateName">The name of its durable state store (one per node process, so nodes sharing a data root keep theirs apart).</param>
+    public static IServiceCollection AddNode(this IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients, string stateName = "node")
     {
         var options = services.AddValidatedOptions<NodeOptions>(configuration, NodeOptions.Section);
+        services.AddFlState(stateName, configuration, (_, store) => new Privacy.PrivacyPins(store));
         AddModelSource(services, configuration, options.ModelRegistry);
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();
@@ -46,7 +52,7 @@ public static class NodeExtensions
         builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
         builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId));
         builder.Services.AddFlStoresAndStreams(builder.Configuration);
-        builder.Services.AddNode(builder.Configuration, clients);
+        builder.Services.AddNode(builder.Configuration, clients, "node-" + string.Concat(nodeId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')));
         return builder;
     }
 

@@ -24,6 +24,7 @@ public sealed class RoundParticipation(
     IUpdateUplink uplink,
     ScaffoldClientState scaffold,
     SecAgg.SecureRoundParticipation secure,
+    Privacy.PrivacyPins pins,
     IOptions<NodeOptions> options,
     ILogger<RoundParticipation> logger)
 {
@@ -31,6 +32,11 @@ public sealed class RoundParticipation(
     {
         var mine = round.Participants.Select(clients.Find).OfType<HostedClient>().ToArray();
         if (mine.Length == 0) return;
+        if (await pins.CheckAsync(round, cancellationToken) is { } refused)
+        {
+            logger.LogWarning("Node refuses {Task}/{Round} for its {Clients} selected clients: {Reason}", round.TaskId, round.Round, mine.Length, refused);
+            return;
+        }
         var dropoutRng = new Random(ClientSeeds.For(round.Seed, round.Round, "dropout"));
         var active = mine.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate).ToArray();
         if (active.Length < mine.Length)

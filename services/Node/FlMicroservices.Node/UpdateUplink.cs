@@ -2,17 +2,28 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Infrastructure.UpdateStream;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Node;
 
 /// <summary>Streams an update as slices and publishes its manifest, or hands it to secure aggregation when the round asks for it.</summary>
-public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoundParticipation secure) : IUpdateUplink
+/// <remarks>
+/// An update whose metrics are not finite numbers (a local training that diverged) is not sent: a manifest cannot carry them
+/// (JSON has no NaN), and the round would otherwise wait for a manifest that never comes. The client counts as a dropout.
+/// </remarks>
+public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoundParticipation secure, ILogger<UpdateUplink> logger) : IUpdateUplink
 {
     public async Task SendAsync(RoundStarted round, string clientId, float[] delta, int exampleCount, LocalMetrics metrics,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(publish);
+        ArgumentNullException.ThrowIfNull(metrics);
+        if (NonFiniteMetric(metrics) is { } problem)
+        {
+            logger.LogWarning("Client {Client} sends no update for {Task}/{Round}: {Problem} (local training diverged)", clientId, round.TaskId, round.Round, problem);
+            return;
+        }
         if (SecAgg.SecureRoundParticipation.Handles(round))
         {
             // Secure aggregation: the update is clipped, masked and streamed as UInt32 slices; it never leaves in the clear.
@@ -24,5 +35,14 @@ public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoun
             await stream.ProduceAsync(slice, cancellationToken);
         await publish.Publish(new UpdateSubmitted(round.TaskId, round.Round, clientId, exampleCount, slices.Count, delta.Length,
             UpdateDigest.Of(slices), null, metrics), cancellationToken);
+    }
+
+    /// <summary>The first metric that is not a finite number, named with its value; null when all are finite.</summary>
+    public static string? NonFiniteMetric(LocalMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        if (!double.IsFinite(metrics.TrainLoss)) return FormattableString.Invariant($"TrainLoss is {metrics.TrainLoss}");
+        if (!double.IsFinite(metrics.TrainSeconds)) return FormattableString.Invariant($"TrainSeconds is {metrics.TrainSeconds}");
+        return null;
     }
 }
