@@ -237,6 +237,11 @@ public sealed class RoundAggregation
             result.Clear();
             return new RoundOutcome(false, contributors, rejected, dropouts, $"{Started.Strategy} could not aggregate: {e.Message}");
         }
+        if (_aggregator is ISelectingRound { Aggregated: { } aggregated })
+        {
+            var kept = aggregated.ToHashSet(StringComparer.Ordinal);
+            contributors = [.. contributors.Select(c => kept.Contains(c.ClientId) ? c : c with { Aggregated = false })];
+        }
         return new RoundOutcome(true, contributors, rejected, dropouts, null);
     }
 

@@ -51,12 +51,14 @@ public sealed record RoundAggregated(
     string? FailureReason,
     double AggregationSeconds);
 
-/// <summary>One client's accepted part in a round.</summary>
+/// <summary>One client's complete, valid update in a round.</summary>
+/// <param name="Aggregated">False when a selecting strategy (Krum, Multi-Krum, Bulyan) left the update out of the aggregate: it is not paid.</param>
 public sealed record Contribution(
     string ClientId,
     int ExampleCount,
     double UpdateNorm,
-    double TrainLoss);
+    double TrainLoss,
+    bool Aggregated = true);
 
 /// <summary>An update the aggregation service refused, with the reason; the round went on without it.</summary>
 public sealed record RejectedUpdate(

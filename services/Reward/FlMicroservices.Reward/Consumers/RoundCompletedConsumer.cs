@@ -6,14 +6,15 @@ using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Reward.Consumers;
 
-/// <summary>Scores a completed round's contributors, credits their tokens once (stored first) and publishes RewardsIssued once.</summary>
+/// <summary>Scores a completed round's aggregated contributors, credits their tokens once (stored first) and publishes RewardsIssued once.</summary>
 public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOptions> options) : IConsumer<RoundCompleted>
 {
     public async Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var round = context.Message;
         if (ledger.IsAnnounced(round.TaskId, round.Round)) return;
-        var contributors = round.Succeeded && !round.RolledBack ? round.Contributors : [];
+        // Only what went into the model is paid: not a rolled-back round, not updates a robust strategy left out.
+        var contributors = round.Succeeded && !round.RolledBack ? round.Contributors.Where(c => c.Aggregated).ToArray() : [];
         var scores = DataShareScorer.Score(contributors.Select(c => c.ExampleCount).ToArray());
         var pool = options.Value.TokensPerRound;
         var rewards = await ledger.PayOnceAsync(round.TaskId, round.Round,

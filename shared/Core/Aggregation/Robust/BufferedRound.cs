@@ -76,8 +76,14 @@ internal abstract class SelectingRound(string strategyName, int parameterCount, 
         _selection = [.. selected];
     }
 
-    protected sealed override void WriteDelta(Span<float> delta) =>
-        WriteSelected(_selection ?? SelectFrom(PairwiseDistances.ForOwnedSlices(Matrix)), delta);
+    public IReadOnlyList<string>? Aggregated { get; private set; }
+
+    protected sealed override void WriteDelta(Span<float> delta)
+    {
+        var selected = _selection ?? SelectFrom(PairwiseDistances.ForOwnedSlices(Matrix));
+        WriteSelected(selected, delta);
+        Aggregated = selected;
+    }
 
     /// <summary>The ids the strategy selects given the distances over the whole model (throws when there are too few clients).</summary>
     protected abstract string[] SelectFrom(PairwiseDistances distances);

@@ -16,6 +16,9 @@ public interface ISelectingRound : IRoundAggregator
     /// <summary>Makes <see cref="IRoundAggregator.Finish"/> aggregate these clients instead of selecting from this round's own distances.</summary>
     /// <exception cref="ArgumentException">A selected client did not deliver a slice this round holds.</exception>
     void UseSelection(IReadOnlyList<string> selected);
+
+    /// <summary>The clients <see cref="IRoundAggregator.Finish"/> aggregated; null before it ran. The others were left out.</summary>
+    IReadOnlyList<string>? Aggregated { get; }
 }
 
 /// <summary>
