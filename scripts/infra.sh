@@ -50,6 +50,18 @@ up() {
     sleep 1
   done
   [ -n "$started" ] || { echo "rabbitmq did not start; see $root/rabbit/log"; exit 1; }
+  # One broker user per process kind (docker/rabbitmq/accounts.tsv: who may publish and read what; docs/security.md).
+  # Services and nodes find their password in $root/broker through Messaging__AccountsDirectory; guest stays for the CLI.
+  echo "== broker accounts (one user per service, and one for nodes) in $root/broker"
+  mkdir -p "$root/broker" && chmod 700 "$root/broker"
+  local name user configure write read password
+  while IFS=$'\t' read -r name user configure write read; do
+    [ -n "$name" ] || continue
+    password="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    env HOME="$root/rabbit" ERL_EPMD_PORT="$epmd_port" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q add_user "$user" "$password" >/dev/null
+    env HOME="$root/rabbit" ERL_EPMD_PORT="$epmd_port" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q set_permissions -p / "$user" "$configure" "$write" "$read" >/dev/null
+    printf '%s' "$password" > "$root/broker/$name.password"
+  done < docker/rabbitmq/accounts.tsv
   echo "== redis on port $redis_port (append-only file in $root/redis: client health survives a redis restart)"
   mkdir -p "$root/redis"
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \
@@ -71,6 +83,7 @@ export ConnectionStrings__rabbitmq=amqp://guest:guest@127.0.0.1:$rabbit_port/
 export ConnectionStrings__redis=127.0.0.1:$redis_port
 export ConnectionStrings__kafka=$(cat "$root/kafka.bootstrap")
 export Messaging__Transport=RabbitMq
+export Messaging__AccountsDirectory=$root/broker
 export UpdateStream__Transport=Kafka
 export Health__Store=Redis
 export FL_HOME=$(pwd)/.fl/home

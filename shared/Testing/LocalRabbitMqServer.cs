@@ -156,6 +156,22 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Adds a user with its permissions on the default virtual host (rabbitmqctl add_user and set_permissions).</summary>
+    public async Task AddUserAsync(BrokerUser user, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        foreach (var arguments in new[]
+        {
+            new[] { "-n", NodeName, "add_user", user.Name, user.Password },
+            ["-n", NodeName, "set_permissions", "-p", "/", user.Name, user.Configure, user.Write, user.Read],
+        })
+        {
+            var result = await ProcessRunner.RunAsync(ControlScript, arguments, NodeEnvironment(), TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+                throw new InvalidOperationException($"rabbitmqctl {arguments[2]} {user.Name} failed on node {NodeName} (exit {result.ExitCode}): {result.Output}");
+        }
+    }
+
     public override string ToString() => $"local rabbitmq-server {ShortVersion(Version)} on port {Port}";
 
     private async Task LaunchAsync(CancellationToken cancellationToken)

@@ -52,7 +52,10 @@ public static class ServerFixtures
         if (!LocalRabbitMqServer.IsInstalled)
             throw Missing("RabbitMQ", RabbitMqUrlVariable, "amqp://user:password@host:port/", "rabbitmq-server");
         var local = await LocalRabbitMqServer.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new ServerInstance(local.ConnectionString, local.ToString(), ServerSource.Local, local.StopAsync, local.DisposeAsync, () => local.RestartAsync());
+        return new ServerInstance(local.ConnectionString, local.ToString(), ServerSource.Local, local.StopAsync, local.DisposeAsync, () => local.RestartAsync())
+        {
+            AddUser = user => local.AddUserAsync(user),
+        };
     }
 
     /// <summary>A Redis server; <see cref="ServerInstance.ConnectionString"/> is host:port.</summary>

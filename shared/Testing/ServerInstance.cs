@@ -56,6 +56,9 @@ public sealed class ServerInstance : IAsyncDisposable
     public Task RestartAsync() =>
         _restart?.Invoke() ?? throw new NotSupportedException($"The server '{Description}' cannot be restarted by the tests.");
 
+    /// <summary>Creates a broker user (a throwaway local RabbitMQ only; null otherwise).</summary>
+    public Func<BrokerUser, Task>? AddUser { get; init; }
+
     public override string ToString() => Description;
 
     public async ValueTask DisposeAsync()

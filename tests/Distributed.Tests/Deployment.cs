@@ -24,6 +24,9 @@ public sealed class Deployment : IAsyncDisposable
     public string ModelStoreRoot => Path.Combine(Root, "models");
     public string CheckpointDirectory => Path.Combine(Root, "aggregation-checkpoints");
     public string LogDirectory => Path.Combine(Root, "logs");
+
+    /// <summary>The broker accounts' password files (Messaging:AccountsDirectory), when the deployment's broker is its own.</summary>
+    public string BrokerAccountsDirectory => Path.Combine(Root, "broker-accounts");
     public string RabbitMqUrl { get; private set; } = "";
     public string KafkaBootstrap { get; private set; } = "";
     public string Topic { get; } = $"fl.updates.{Guid.NewGuid():N}";
@@ -88,6 +91,18 @@ public sealed class Deployment : IAsyncDisposable
         _kafka.CreateTopic(Topic);
         RabbitMqUrl = rabbit.ConnectionString;
         KafkaBootstrap = _kafka.BootstrapServers;
+        // Each service and node connects as its own broker user, as scripts/infra.sh sets it up (a broker from the environment: its user).
+        if (rabbit.AddUser is { } addUser)
+        {
+            Directory.CreateDirectory(BrokerAccountsDirectory);
+            foreach (var account in FlMicroservices.Infrastructure.Messaging.BrokerAccounts.All)
+            {
+                var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+                var (configure, write, read) = account.Permissions();
+                await addUser(new BrokerUser(account.User, password, configure, write, read));
+                await File.WriteAllTextAsync(Path.Combine(BrokerAccountsDirectory, account.Name + ".password"), password);
+            }
+        }
         Environment = new Dictionary<string, string>
         {
             ["Messaging__Transport"] = "RabbitMq",
@@ -95,6 +110,7 @@ public sealed class Deployment : IAsyncDisposable
             ["UpdateStream__Transport"] = "Kafka",
             ["UpdateStream__Topic"] = Topic,
             ["ConnectionStrings__kafka"] = KafkaBootstrap,
+            ["Messaging__AccountsDirectory"] = rabbit.AddUser is null ? "" : BrokerAccountsDirectory,
             ["Health__Store"] = "Redis",
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["Redis__KeyPrefix"] = $"fl:{Guid.NewGuid():N}:",

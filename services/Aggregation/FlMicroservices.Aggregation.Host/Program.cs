@@ -7,7 +7,7 @@ using FlMicroservices.ServiceDefaults;
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
 return ServiceDefaultsExtensions.RunService("aggregation", args, builder =>
 {
-    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddAggregationConsumers(builder.Configuration));
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddAggregationConsumers(builder.Configuration), BrokerAccounts.Aggregation);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddAggregationService(builder.Configuration);
 });

@@ -9,7 +9,7 @@ using FlMicroservices.ServiceDefaults.Api;
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
 return ServiceDefaultsExtensions.RunService("model-registry", args, builder =>
 {
-    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddModelRegistryConsumers());
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddModelRegistryConsumers(), BrokerAccounts.ModelRegistry);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddModelRegistryService(builder.Configuration);
     builder.Services.AddFlOperatorApi();

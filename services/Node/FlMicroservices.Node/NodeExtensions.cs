@@ -50,7 +50,7 @@ public static class NodeExtensions
         Training.TorchRuntime.EnsureInitialized(1);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
         builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
-        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId));
+        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId), BrokerAccounts.Node);
         builder.Services.AddFlStoresAndStreams(builder.Configuration);
         builder.Services.AddNode(builder.Configuration, clients, "node-" + string.Concat(nodeId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')));
         return builder;

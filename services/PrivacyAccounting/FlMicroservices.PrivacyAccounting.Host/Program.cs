@@ -9,7 +9,7 @@ using FlMicroservices.ServiceDefaults.Api;
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
 return ServiceDefaultsExtensions.RunService("privacy-accounting", args, builder =>
 {
-    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddPrivacyAccountingConsumers());
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddPrivacyAccountingConsumers(), BrokerAccounts.PrivacyAccounting);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddPrivacyAccountingService(builder.Configuration);
     builder.Services.AddFlOperatorApi();

@@ -9,7 +9,7 @@ using FlMicroservices.ServiceDefaults.Api;
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
 return ServiceDefaultsExtensions.RunService("registry", args, builder =>
 {
-    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers());
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers(), BrokerAccounts.Registry);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddRegistryService(builder.Configuration);
     builder.Services.AddFlOperatorApi();

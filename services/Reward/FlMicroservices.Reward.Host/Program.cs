@@ -9,7 +9,7 @@ using FlMicroservices.ServiceDefaults.Api;
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
 return ServiceDefaultsExtensions.RunService("reward", args, builder =>
 {
-    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRewardConsumers());
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRewardConsumers(), BrokerAccounts.Reward);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddRewardService(builder.Configuration);
     builder.Services.AddFlOperatorApi();

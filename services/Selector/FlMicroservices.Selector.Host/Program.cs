@@ -9,7 +9,7 @@ using FlMicroservices.ServiceDefaults.Api;
 // docs/deployment.md), with OpenTelemetry and the /health/live and /health/ready endpoints from the service defaults.
 return ServiceDefaultsExtensions.RunService("selector", args, builder =>
 {
-    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddSelectorConsumers());
+    builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddSelectorConsumers(), BrokerAccounts.Selector);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddSelectorService(builder.Configuration);
     builder.Services.AddFlOperatorApi();

@@ -14,13 +14,20 @@ public static class MessagingExtensions
     /// With "RabbitMq", the broker URI comes from ConnectionStrings:rabbitmq; a missing or malformed one stops start-up with
     /// a message naming the setting. Queues are durable and publishes are confirmed by the broker (MassTransit's defaults).
     /// </remarks>
-    public static IServiceCollection AddFlMessaging(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers)
+    /// <param name="services">The process's services.</param>
+    /// <param name="configuration">Its settings.</param>
+    /// <param name="addConsumers">Registers its consumers.</param>
+    /// <param name="account">The process's broker account (<see cref="BrokerAccounts"/>), used when Messaging:AccountsDirectory is set.</param>
+    public static IServiceCollection AddFlMessaging(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers,
+        BrokerAccount? account = null)
     {
         ArgumentNullException.ThrowIfNull(addConsumers);
         var options = new MessagingOptions();
         configuration.GetSection(MessagingOptions.Section).Bind(options);
         OptionsValidation.ThrowIfInvalid(options, MessagingOptions.Section);
         var broker = options.IsRabbitMq ? BrokerUri(configuration) : null;
+        if (broker is not null && account is not null && !string.IsNullOrWhiteSpace(options.AccountsDirectory))
+            broker = WithAccount(broker, account, DataRoot.Resolve(configuration, options.AccountsDirectory)!);
         var tls = broker is null ? null : BrokerTls.For(broker, options);
         // Hosted services that publish at start-up (node membership) must find the bus running. A broker that is down
         // makes start-up fail after the timeout instead of hanging.
@@ -84,6 +91,20 @@ public static class MessagingExtensions
             throw new InvalidOperationException(
                 $"Invalid configuration: ConnectionStrings:{MessagingOptions.ConnectionStringName} must be an amqp:// or amqps:// URI with a host, not '{Redact(value)}'.");
         return uri;
+    }
+
+    /// <summary>The broker URI with <paramref name="account"/>'s user and the password from its file in <paramref name="directory"/>.</summary>
+    public static Uri WithAccount(Uri broker, BrokerAccount account, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        ArgumentNullException.ThrowIfNull(account);
+        var file = Path.Combine(directory, account.Name + ".password");
+        if (!File.Exists(file))
+            throw new InvalidOperationException(
+                $"Invalid configuration: Messaging:AccountsDirectory is set but {file} (the password of broker user {account.User}) does not exist; scripts/infra.sh up writes these files.");
+        var password = File.ReadAllText(file).Trim();
+        if (password.Length == 0) throw new InvalidOperationException($"Invalid configuration: {file} (the password of broker user {account.User}) is empty.");
+        return new UriBuilder(broker) { UserName = Uri.EscapeDataString(account.User), Password = Uri.EscapeDataString(password) }.Uri;
     }
 
     // One retry policy: RetryCount quick retries with exponential back-off, then RedeliveryCount slow ones (RedeliveryInterval

@@ -46,5 +46,12 @@ public sealed class MessagingOptions
 
     public string? TlsClientKey { get; set; }
 
+    /// <summary>
+    /// Folder of per-account broker passwords (one file NAME.password per <see cref="BrokerAccounts"/> account). When set, a
+    /// process that has an account (each service, a node) connects as its own user fl-NAME, which may publish only its own
+    /// messages, instead of the user in ConnectionStrings:rabbitmq (docs/security.md, "Broker accounts").
+    /// </summary>
+    public string? AccountsDirectory { get; set; }
+
     public bool IsRabbitMq => string.Equals(Transport, "RabbitMq", StringComparison.Ordinal);
 }

@@ -25,9 +25,16 @@ public static class EventsCommand
             Console.WriteLine($"wrote {written.Count} schemas to {Path.GetFullPath(folder)}");
             return CliRunner.Ok;
         });
+        var accounts = new Command("accounts", "Print the broker accounts: per process kind, its RabbitMQ user and configure/write/read permission patterns (tab-separated; docker/rabbitmq/accounts.tsv)");
+        accounts.SetAction(_ =>
+        {
+            Console.Write(Infrastructure.Messaging.BrokerAccounts.Tsv());
+            return CliRunner.Ok;
+        });
         return new Command("events", "The platform's public events as outside subscribers see them (docs/events.md)")
         {
             schema,
+            accounts,
         };
     }
 }
