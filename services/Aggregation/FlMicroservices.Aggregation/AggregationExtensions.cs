@@ -1,6 +1,7 @@
 using FlMicroservices.Aggregation.Consumers;
 using MassTransit;
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.State;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +20,8 @@ public static class AggregationExtensions
         if (configuration is null) services.AddOptions<AggregationOptions>();
         services.AddSingleton(new AggregationCheckpoints(configuration is null ? null : DataRoot.Resolve(configuration, options.CheckpointDirectory)));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddFlState("aggregation", configuration, (_, store) => new ClientKeyDirectory(store));
+        services.AddSingleton<UpdateVerifier>();
         services.AddSingleton<RoundRegistry>();
         services.AddSingleton<RoundCheckpointer>();
         services.AddSingleton<SliceRetraction>();
@@ -42,10 +45,12 @@ public static class AggregationExtensions
         var instance = options.Shard is { } shard ? $"shard-{shard.Index}" : null;
         var started = bus.AddConsumer<RoundStartedConsumer>();
         var manifests = bus.AddConsumer<UpdateSubmittedConsumer>();
+        var registrations = bus.AddConsumer<ClientRegisteredConsumer>();
         if (instance is not null)
         {
             started.Endpoint(e => e.InstanceId = instance);
             manifests.Endpoint(e => e.InstanceId = instance);
+            registrations.Endpoint(e => e.InstanceId = instance); // every shard verifies its own manifests
             bus.AddConsumer<ShardRoundReportedConsumer>().Endpoint(e => e.InstanceId = instance);
             bus.AddConsumer<ShardRoundDecidedConsumer>().Endpoint(e => e.InstanceId = instance);
             bus.AddConsumer<ShardRoundFinishedConsumer>().Endpoint(e => e.InstanceId = instance);

@@ -109,6 +109,7 @@ public sealed class RoundAggregation
             // sum of squares from the same pass): the value checks and the norm check come with that fold (GroupFolded, GroupRefused).
             client.Record(slice, position);
             _groups.Add(slice);
+            RejectRefused(slice.ClientId, client, atClose: false);
             return client.Rejection is null ? SliceOutcome.Folded : SliceOutcome.Rejected;
         }
         // A view over the received bytes: no 256 KiB copy per slice on the hot path.
@@ -136,7 +137,8 @@ public sealed class RoundAggregation
         }
         client.Record(slice, position);
         client.AddSquares(slice.SliceIndex, squares);
-        return SliceOutcome.Folded;
+        RejectRefused(slice.ClientId, client, atClose: false);
+        return client.Rejection is null ? SliceOutcome.Folded : SliceOutcome.Rejected;
     }
 
     internal static string TooLarge(int sliceIndex) =>
@@ -190,7 +192,14 @@ public sealed class RoundAggregation
                 _outsiders.Add(new RejectedUpdate(manifest.ClientId, "not selected for this round"));
             return;
         }
-        if (client.Rejection is not null || client.Manifest is not null) return;
+        if (client.Rejection is not null) return;
+        if (client.Manifest is { } first)
+        {
+            // The same update again is a redelivery; another one for the same round is equivocation: neither is kept.
+            if (first.Digest != manifest.Digest)
+                Reject(client, manifest.ClientId, $"sent two different updates for round {Started.Round} (digests {Short(first.Digest)} and {Short(manifest.Digest)})");
+            return;
+        }
         client.Manifest = manifest;
         if (manifest.SliceCount != SliceCount)
             Reject(client, manifest.ClientId, $"manifest announces {manifest.SliceCount} slices, the model needs {SliceCount}");
@@ -203,6 +212,28 @@ public sealed class RoundAggregation
         else if (Shard is null && client.Received == SliceCount && client.Digest() != manifest.Digest)
             Reject(client, manifest.ClientId, "manifest digest does not match the slices received");
     }
+
+    /// <summary>
+    /// A manifest under a participant's id whose signature failed (<paramref name="reason"/>): it is never the client's manifest. When the
+    /// slices received under the id are the ones it announces, or the round closes without a verified manifest, the client is rejected
+    /// with the reason; a verified manifest of the client's own keeps its update in.
+    /// </summary>
+    public void RefuseManifest(UpdateSubmitted manifest, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (IsClosed || !_clients.TryGetValue(manifest.ClientId, out var client) || client.Rejection is not null || client.Manifest is not null) return;
+        client.Refused ??= (manifest.Digest, reason);
+        RejectRefused(manifest.ClientId, client, atClose: false);
+    }
+
+    private void RejectRefused(string clientId, ClientProgress client, bool atClose)
+    {
+        if (client.Refused is not { } refused || client.Manifest is not null || client.Rejection is not null) return;
+        if (atClose || (Shard is null && client.Received == SliceCount && client.Digest() == refused.Digest))
+            Reject(client, clientId, $"update refused: {refused.Reason}");
+    }
+
+    private static string Short(string digest) => digest.Length > 12 ? digest[..12] : digest;
 
     /// <summary>Closes the round; when enough clients contributed, writes the next global model into <paramref name="result"/>.</summary>
     public RoundOutcome Close(ReadOnlySpan<float> global, Span<float> result)
@@ -288,9 +319,10 @@ public sealed class RoundAggregation
         if (_clients.TryGetValue(clientId, out var client)) client.RetractionFailure ??= reason;
     }
 
-    /// <summary>Rejects the clients whose manifest digest disagrees with the slices received; done by <see cref="Close"/> too.</summary>
+    /// <summary>Rejects the clients whose manifest digest disagrees with the slices received, and those with only a refused manifest; done by <see cref="Close"/> too.</summary>
     public void RejectMismatchedDigests()
     {
+        foreach (var (id, client) in _clients) RejectRefused(id, client, atClose: true); // no verified manifest came after a refused one
         if (Shard is not null) return; // a shard holds only some checksums: the coordinator checks digests
         foreach (var (id, client) in _clients)
             if (client.Manifest is not null && client.Rejection is null && client.Received == SliceCount && client.Digest() != client.Manifest.Digest)
@@ -472,6 +504,9 @@ public sealed class RoundAggregation
         public double RunningSquares { get; private set; }
         public string? Rejection { get; private set; }
         public UpdateSubmitted? Manifest { get; set; }
+
+        /// <summary>The first manifest under this id whose signature failed, and why (kept in memory only).</summary>
+        public (string Digest, string Reason)? Refused { get; set; }
 
         public bool Has(int index) => (uint)index < (uint)_seen.Length && _seen[index];
 

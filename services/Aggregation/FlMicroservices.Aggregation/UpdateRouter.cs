@@ -17,6 +17,7 @@ public sealed class UpdateRouter(
     RoundCloser closer,
     SliceRetraction retraction,
     SecureRoundHandOver secure,
+    UpdateVerifier verifier,
     IOptions<AggregationOptions> options,
     ILogger<UpdateRouter> logger)
 {
@@ -61,7 +62,7 @@ public sealed class UpdateRouter(
         await checkpointer.EnsureRestoredAsync(cancellationToken);
         if (registry.TryGetOpen(key, out var round))
         {
-            round.AcceptManifest(manifest);
+            await AcceptVerifiedAsync(round, manifest, cancellationToken);
             await retraction.RetractRejectedAsync(round, cancellationToken);
         }
         else if (registry.IsClosed(key)) return;
@@ -81,9 +82,20 @@ public sealed class UpdateRouter(
         var key = (round.Started.TaskId, round.Started.Round);
         var (slices, manifests) = registry.TakeHeld(key);
         foreach (var (slice, position) in slices) round.Fold(slice, position);
-        foreach (var manifest in manifests) round.AcceptManifest(manifest);
+        foreach (var manifest in manifests) await AcceptVerifiedAsync(round, manifest, cancellationToken);
         await retraction.RetractRejectedAsync(round, cancellationToken);
         checkpointer.WriteControl();
         await closer.CloseIfCompleteAsync(key, cancellationToken);
+    }
+
+    // A manifest whose signature the round's task requires and that fails is refused, never the client's manifest (docs/signing.md).
+    private async Task AcceptVerifiedAsync(RoundAggregation round, UpdateSubmitted manifest, CancellationToken cancellationToken)
+    {
+        if (await verifier.ProblemAsync(round.Started, manifest, cancellationToken) is { } problem)
+        {
+            logger.LogWarning("Manifest of {Client} for {Task}/{Round} refused: {Reason}", manifest.ClientId, manifest.TaskId, manifest.Round, problem);
+            round.RefuseManifest(manifest, problem);
+        }
+        else round.AcceptManifest(manifest);
     }
 }

@@ -32,6 +32,8 @@ public static class NodeExtensions
         services.AddSingleton<NodeStatistics>();
         services.AddSingleton<CpuLoadMeter>();
         services.AddSingleton<ScaffoldClientState>();
+        services.TryAddSingleton(new ClientIdentities()); // in memory (simulated clients); a node process keeps them in its data folder
+        services.AddSingleton<UpdateSigning>();
         services.AddSingleton<SecAgg.SecureRoundParticipation>();
         services.AddSingleton<UpdateUplink>();
         services.TryAddSingleton<IUpdateUplink>(sp => sp.GetRequiredService<UpdateUplink>()); // a simulation's decorator may come first
@@ -52,6 +54,8 @@ public static class NodeExtensions
         builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
         builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId), BrokerAccounts.Node);
         builder.Services.AddFlStoresAndStreams(builder.Configuration);
+        var identity = builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.IdentityDirectory)}"];
+        builder.Services.AddSingleton(new ClientIdentities(DataRoot.Resolve(builder.Configuration, string.IsNullOrWhiteSpace(identity) ? NodeOptions.DefaultIdentityDirectory : identity)));
         builder.Services.AddNode(builder.Configuration, clients, "node-" + string.Concat(nodeId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')));
         return builder;
     }

@@ -9,8 +9,8 @@ namespace FlMicroservices.Node;
 /// <summary>Registers every hosted client with the registry at start, then keeps them alive with heartbeats that carry their capabilities.</summary>
 /// <remarks>A heartbeat the registry cannot place (its store lost the client) registers the client again, so membership heals itself after a
 /// Redis loss or a heartbeat gap. A publish that fails (broker down) is logged and tried again at the next tick: the node never stops for it.</remarks>
-public sealed class NodeMembershipService(HostedClients clients, IBus bus, CpuLoadMeter cpu, TimeProvider clock, IOptions<NodeOptions> options,
-    ILogger<NodeMembershipService> logger) : BackgroundService
+public sealed class NodeMembershipService(HostedClients clients, ClientIdentities identities, IBus bus, CpuLoadMeter cpu, TimeProvider clock,
+    IOptions<NodeOptions> options, ILogger<NodeMembershipService> logger) : BackgroundService
 {
     public static readonly string[] Models = ["logreg", "mlp", "cnn"];
 
@@ -21,7 +21,7 @@ public sealed class NodeMembershipService(HostedClients clients, IBus bus, CpuLo
         foreach (var client in clients.All)
         {
             // A failure leaves the rest to the heartbeats, which register every client the registry does not know.
-            if (!await TryPublishAsync(new RegisterClient(client.ClientId, Capabilities(client, load)), client.ClientId, interval, stoppingToken)) break;
+            if (!await TryPublishAsync(new RegisterClient(client.ClientId, Capabilities(client, load), identities.PublicKeysOf(client.ClientId)), client.ClientId, interval, stoppingToken)) break;
         }
         using var timer = new PeriodicTimer(interval, clock);
         try
@@ -32,7 +32,8 @@ public sealed class NodeMembershipService(HostedClients clients, IBus bus, CpuLo
                 var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
                 foreach (var client in clients.All)
                 {
-                    var beat = new ClientHeartbeat(client.ClientId, load, memory, clock.GetUtcNow(), Capabilities(client, load));
+                    var beat = new ClientHeartbeat(client.ClientId, load, memory, clock.GetUtcNow(), Capabilities(client, load),
+                        identities.PublicKeysOf(client.ClientId));
                     if (!await TryPublishAsync(beat, client.ClientId, interval, stoppingToken)) break; // the broker is down: wait for the next tick
                 }
             }

@@ -22,6 +22,12 @@ public sealed class NodeOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan SubmitDelay { get; set; }
 
+    /// <summary>The node's data folder default for <see cref="IdentityDirectory"/>.</summary>
+    public const string DefaultIdentityDirectory = "identity";
+
+    /// <summary>Where the hosted clients' private signing keys are kept (relative to the data root); a node process only.</summary>
+    public string? IdentityDirectory { get; set; }
+
     /// <summary>http(s) base address of the model registry service to download model versions from; empty: the model store.</summary>
     public string? ModelRegistryUrl { get; set; }
 

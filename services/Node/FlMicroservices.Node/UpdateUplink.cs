@@ -6,12 +6,13 @@ using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Node;
 
-/// <summary>Streams an update as slices and publishes its manifest, or hands it to secure aggregation when the round asks for it.</summary>
+/// <summary>Streams an update as slices and publishes its signed manifest, or hands it to secure aggregation when the round asks for it.</summary>
 /// <remarks>
 /// An update whose metrics are not finite numbers (a local training that diverged) is not sent: a manifest cannot carry them
 /// (JSON has no NaN), and the round would otherwise wait for a manifest that never comes. The client counts as a dropout.
 /// </remarks>
-public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoundParticipation secure, ILogger<UpdateUplink> logger) : IUpdateUplink
+public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoundParticipation secure, UpdateSigning signing,
+    ILogger<UpdateUplink> logger) : IUpdateUplink
 {
     public async Task SendAsync(RoundStarted round, string clientId, float[] delta, int exampleCount, LocalMetrics metrics,
         IPublishEndpoint publish, CancellationToken cancellationToken)
@@ -33,8 +34,8 @@ public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoun
         var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, exampleCount, round.SliceElements).ToList();
         foreach (var slice in slices)
             await stream.ProduceAsync(slice, cancellationToken);
-        await publish.Publish(new UpdateSubmitted(round.TaskId, round.Round, clientId, exampleCount, slices.Count, delta.Length,
-            UpdateDigest.Of(slices), null, metrics), cancellationToken);
+        await publish.Publish(signing.Sign(round, new UpdateSubmitted(round.TaskId, round.Round, clientId, exampleCount, slices.Count, delta.Length,
+            UpdateDigest.Of(slices), null, metrics)), cancellationToken);
     }
 
     /// <summary>The first metric that is not a finite number, named with its value; null when all are finite.</summary>

@@ -12,19 +12,22 @@ public sealed class ClientAdmission(IClientHealthStore health, TaskCatalog catal
     /// <summary>Most data sets one client may advertise.</summary>
     public const int MaxDatasets = 64;
 
-    public async Task AdmitAsync(string clientId, ClientCapabilities? capabilities, double cpuLoad, IPublishEndpoint publish, CancellationToken cancellationToken)
+    /// <param name="keys">The client's public signing keys; the first of each algorithm is bound to the id (trust on first use, docs/signing.md).</param>
+    public async Task AdmitAsync(string clientId, ClientCapabilities? capabilities, double cpuLoad, IPublishEndpoint publish, CancellationToken cancellationToken,
+        IReadOnlyList<ClientKey>? keys = null)
     {
         var now = clock.GetUtcNow();
-        if (Problem(clientId, capabilities) is { } problem)
+        var problem = Problem(clientId, capabilities) ?? ClientKeyBinding.Problem(keys);
+        var bound = problem is null ? await catalog.RecordClientAsync(clientId, capabilities!, keys, now, cancellationToken) : default;
+        if ((problem ?? bound.Refusal) is { } refusal)
         {
-            logger.LogWarning("Client {ClientId} rejected: {Reason}", clientId, problem);
-            await publish.Publish(new ClientRejected(clientId, problem, now), cancellationToken);
+            logger.LogWarning("Client {ClientId} rejected: {Reason}", clientId, refusal);
+            await publish.Publish(new ClientRejected(clientId, refusal, now), cancellationToken);
             return;
         }
-        await catalog.RecordClientAsync(clientId, capabilities!, now, cancellationToken);
         await health.UpsertAsync(new ClientHealth(clientId, ClientStatus.Healthy, now, capabilities!.ExampleCount, cpuLoad, capabilities.MemoryBytes, capabilities.Datasets),
             cancellationToken);
-        await publish.Publish(new ClientRegistered(clientId, capabilities, now), cancellationToken);
+        await publish.Publish(new ClientRegistered(clientId, capabilities, now, bound.Keys), cancellationToken);
     }
 
     /// <summary>What is wrong with a registration, naming the field; null when it is acceptable.</summary>

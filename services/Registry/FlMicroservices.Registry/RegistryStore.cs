@@ -29,5 +29,5 @@ public sealed class RegistryStore(IStateStore store)
 /// <summary>A task the registry accepted.</summary>
 public sealed record AcceptedTask(string TaskId, TaskSpec Spec, DateTimeOffset CreatedAt);
 
-/// <summary>A client the registry admitted, with the capabilities it last registered with.</summary>
-public sealed record AdmittedClient(string ClientId, ClientCapabilities Capabilities, DateTimeOffset AdmittedAt);
+/// <summary>A client the registry admitted, with the capabilities it last registered with and the public keys bound to its id.</summary>
+public sealed record AdmittedClient(string ClientId, ClientCapabilities Capabilities, DateTimeOffset AdmittedAt, ClientKey[]? Keys = null);

@@ -48,12 +48,28 @@ public sealed class TaskCatalog(RegistryStore store) : RestoredState
     }
 
     /// <summary>Records an admitted client with its capabilities (stored before it returns).</summary>
-    public async Task RecordClientAsync(string clientId, ClientCapabilities capabilities, DateTimeOffset admittedAt, CancellationToken cancellationToken)
+    public async Task RecordClientAsync(string clientId, ClientCapabilities capabilities, DateTimeOffset admittedAt, CancellationToken cancellationToken) =>
+        await RecordClientAsync(clientId, capabilities, null, admittedAt, cancellationToken);
+
+    /// <summary>
+    /// Records an admitted client with its capabilities and its keys, bound on first use (stored before it returns); returns the keys
+    /// bound, or the refusal when a key differs from the one bound to the id (then nothing changes).
+    /// </summary>
+    public async Task<(ClientKey[]? Keys, string? Refusal)> RecordClientAsync(string clientId, ClientCapabilities capabilities,
+        IReadOnlyList<ClientKey>? keys, DateTimeOffset admittedAt, CancellationToken cancellationToken)
     {
         await RestoreAsync(cancellationToken);
-        var client = new AdmittedClient(clientId, capabilities, admittedAt);
-        await store.SaveClientAsync(client, cancellationToken);
-        _clients[clientId] = client;
+        await _adding.WaitAsync(cancellationToken); // two registrations of one id must not both bind a key
+        try
+        {
+            var bound = ClientKeyBinding.Bind(clientId, _clients.GetValueOrDefault(clientId)?.Keys, keys);
+            if (bound.Refusal is not null) return bound;
+            var client = new AdmittedClient(clientId, capabilities, admittedAt, bound.Keys);
+            await store.SaveClientAsync(client, cancellationToken);
+            _clients[clientId] = client;
+            return bound;
+        }
+        finally { _adding.Release(); }
     }
 
     /// <summary>An admitted client, or null.</summary>

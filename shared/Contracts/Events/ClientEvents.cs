@@ -1,10 +1,16 @@
 namespace FlMicroservices.Contracts.V1;
 
 /// <summary>A client (an organisation's node or a virtual client) joined the platform.</summary>
+/// <param name="Keys">The public keys the registry bound to the client (its first registration's; docs/signing.md); null from registries before signing.</param>
 public sealed record ClientRegistered(
     string ClientId,
     ClientCapabilities Capabilities,
-    DateTimeOffset RegisteredAt);
+    DateTimeOffset RegisteredAt,
+    ClientKey[]? Keys = null);
+
+/// <summary>A client's public signing key: its algorithm (<see cref="SigningAlgorithms"/>) and the key, base64.</summary>
+/// <param name="PublicKey">ecdsa-p256: SubjectPublicKeyInfo (DER); ml-dsa-65: the FIPS 204 public key encoding.</param>
+public sealed record ClientKey(string Algorithm, string PublicKey);
 
 /// <summary>What a client declares about itself at registration.</summary>
 /// <param name="Datasets">The data sets it can train on; null from clients that predate capability targeting (they match any task).</param>

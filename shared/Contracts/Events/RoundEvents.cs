@@ -21,6 +21,9 @@ public sealed record RoundStarted(
     RoundSettings? Settings = null);
 
 /// <summary>A participant finished streaming its update; this is the manifest of its slices.</summary>
+/// <param name="Signature">The client's signature (base64) over the update statement (docs/signing.md); null when the task does not sign.</param>
+/// <param name="Nonce">A fresh random value (hex) the signature covers, so no two signed statements are alike.</param>
+/// <param name="SignatureAlgorithm">The algorithm of <paramref name="Signature"/> (<see cref="SigningAlgorithms"/>).</param>
 public sealed record UpdateSubmitted(
     string TaskId,
     int Round,
@@ -30,7 +33,9 @@ public sealed record UpdateSubmitted(
     int ElementCount,
     string Digest,
     string? Signature,
-    LocalMetrics Metrics);
+    LocalMetrics Metrics,
+    string? Nonce = null,
+    string? SignatureAlgorithm = null);
 
 /// <summary>What a client measured while training locally.</summary>
 public sealed record LocalMetrics(

@@ -39,6 +39,9 @@ public sealed record SecAggServerMessage(
 /// complaint list names the protocol ids of the dealers whose shares were bad.</param>
 /// <param name="ExampleCount">The client's example count, as declared by it (the mean is unweighted; reported only).</param>
 /// <param name="Metrics">What the client measured while training (reported only).</param>
+/// <param name="Signature">The client's signature over the statement of its masked update (as <see cref="UpdateSubmitted.Signature"/>, over this digest).</param>
+/// <param name="Nonce">The fresh value the signature covers.</param>
+/// <param name="SignatureAlgorithm">The algorithm of <paramref name="Signature"/>.</param>
 public sealed record MaskedUpdateSubmitted(
     string TaskId,
     int Round,
@@ -48,4 +51,7 @@ public sealed record MaskedUpdateSubmitted(
     string Digest,
     byte[] Payload,
     int ExampleCount,
-    LocalMetrics Metrics);
+    LocalMetrics Metrics,
+    string? Signature = null,
+    string? Nonce = null,
+    string? SignatureAlgorithm = null);

@@ -46,6 +46,9 @@ public sealed record TaskSpec
 
     /// <summary>After this many rollbacks in a row the task stops on its best version (0: never).</summary>
     public int MaxRollbacksInARow { get; init; } = 5;
+
+    /// <summary>How clients sign their updates: "ecdsa-p256" (the default), "ml-dsa-65" (post-quantum) or "none" (docs/signing.md).</summary>
+    public string Signing { get; init; } = SigningAlgorithms.EcdsaP256;
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

@@ -24,7 +24,7 @@ public static class RoundPlanner
             settings = settings with { CentralDp = dp, WholeUpdateNorms = true };
             StrategyCatalog.Create(spec.Strategy ?? "", spec.StrategyParameters, spec.ByzantineShare, settings); // refuses what DP-FedAvg cannot wrap
         }
-        return settings;
+        return SigningAlgorithms.Signs(spec.Signing) ? settings with { Signing = spec.Signing } : settings;
     }
 
     /// <summary>What <paramref name="strategy"/> (through its wrappers) asks for, over the task's own proximal term.</summary>

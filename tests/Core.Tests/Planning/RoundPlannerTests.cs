@@ -13,7 +13,18 @@ public class RoundPlannerTests
     {
         ModelName = "mlp", SampleShape = [4], ClassCount = 2, Rounds = 3, Training = new TrainingConfig(1, 10, 0.1, mu),
         Strategy = strategy, StrategyParameters = parameters ?? [], Privacy = privacy ?? PrivacyConfig.None,
+        Signing = SigningAlgorithms.None, // these tests are about strategies; signing has its own below
     };
+
+    [Theory]
+    [InlineData(SigningAlgorithms.EcdsaP256, SigningAlgorithms.EcdsaP256)]
+    [InlineData(SigningAlgorithms.MlDsa65, SigningAlgorithms.MlDsa65)]
+    [InlineData(SigningAlgorithms.None, null)]
+    public void The_tasks_signing_algorithm_is_planned_for_every_round(string signing, string? planned)
+    {
+        Assert.Equal(planned, RoundPlanner.Plan(Spec("fedavg") with { Signing = signing }, Round3).Signing);
+        Assert.Equal(SigningAlgorithms.EcdsaP256, new TaskSpec { ModelName = "mlp", SampleShape = [4], ClassCount = 2, Rounds = 1, Training = new TrainingConfig(1, 1, 0.1) }.Signing);
+    }
 
     public static TheoryData<string, string, RoundSettings> Strategies() => new()
     {

@@ -22,6 +22,7 @@ public sealed class AggregationInstance : IAsyncDisposable
     public ShardedRounds Shards => _provider.GetRequiredService<ShardedRounds>();
     public RoundCheckpointer Checkpointer => _provider.GetRequiredService<RoundCheckpointer>();
     public RoundRegistry Registry => _provider.GetRequiredService<RoundRegistry>();
+    public ClientKeyDirectory Keys => _provider.GetRequiredService<ClientKeyDirectory>();
 
     /// <summary>The instance's stream consumer (present when a stream was given).</summary>
     public SliceIngestionService Ingestion => _provider.GetServices<IHostedService>().OfType<SliceIngestionService>().Single();

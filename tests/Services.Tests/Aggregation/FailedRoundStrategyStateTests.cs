@@ -30,6 +30,7 @@ public sealed class FailedRoundStrategyStateTests : IAsyncLifetime
         Rounds = 3,
         Training = new TrainingConfig(1, 10, 0.1),
         Privacy = new PrivacyConfig(true, 1.0, 1.0, 100, 1e-5) { Mechanism = PrivacyMechanism.Central, NoiseSeed = 9 },
+        Signing = SigningAlgorithms.None, // the test's manifests are unsigned (signing: SignedUpdateTests)
     };
 
     private static RoundStarted Round(int round, DateTimeOffset deadline) => new("t", round, 0, ["a", "b"], deadline,

@@ -186,7 +186,10 @@ internal sealed class SecureRound : IDisposable
     }
 
     /// <summary>The completion message of a participant's masked input.</summary>
-    public async Task OnMaskedUpdateAsync(MaskedUpdateSubmitted message, CancellationToken cancellationToken)
+    /// <param name="message">The participant's completion message.</param>
+    /// <param name="refusal">Why its signature failed (docs/signing.md): the participant is then excluded with that reason; null when it verified.</param>
+    /// <param name="cancellationToken">Cancels the wait for the round's gate.</param>
+    public async Task OnMaskedUpdateAsync(MaskedUpdateSubmitted message, CancellationToken cancellationToken, string? refusal = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -205,6 +208,12 @@ internal sealed class SecureRound : IDisposable
             if (_phase > Phase.MaskedInput || !_expected.Contains(slot) || _excluded.Contains(slot) || _included.Contains(slot)) return;
             var progress = ProgressOf(slot);
             if (progress.Completion is not null) return; // redelivered
+            if (refusal is not null)
+            {
+                Exclude(slot, $"masked update refused: {refusal}");
+                await AdvanceWhileCompleteAsync();
+                return;
+            }
             MaskedInput complaints;
             try
             {

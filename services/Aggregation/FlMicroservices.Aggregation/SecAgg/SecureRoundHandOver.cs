@@ -21,6 +21,7 @@ public sealed class SecureRoundHandOver(
     TimeProvider clock,
     IOptions<SecureAggregationOptions> options,
     IOptions<AggregationOptions> aggregation,
+    UpdateVerifier verifier,
     ILogger<SecureRoundHandOver> logger) : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
@@ -67,7 +68,7 @@ public sealed class SecureRoundHandOver(
             switch (message)
             {
                 case SecAggClientMessage m: await round.OnClientMessageAsync(m, cancellationToken); break;
-                case MaskedUpdateSubmitted m: await round.OnMaskedUpdateAsync(m, cancellationToken); break;
+                case MaskedUpdateSubmitted m: await DeliverAsync(round, m, cancellationToken); break;
                 case UpdateSlice slice: await round.OnSliceAsync(slice, cancellationToken); break;
             }
         }
@@ -84,7 +85,16 @@ public sealed class SecureRoundHandOver(
     {
         ArgumentNullException.ThrowIfNull(message);
         var round = Route(message.TaskId, message.Round, message);
-        return round is null ? Task.CompletedTask : round.OnMaskedUpdateAsync(message, cancellationToken);
+        return round is null ? Task.CompletedTask : DeliverAsync(round, message, cancellationToken);
+    }
+
+    // The client signs the digest of what it sent, the masked update; one whose signature fails is excluded from the round.
+    private async Task DeliverAsync(SecureRound round, MaskedUpdateSubmitted message, CancellationToken cancellationToken)
+    {
+        var refusal = await verifier.ProblemAsync(round.Started, message, cancellationToken);
+        if (refusal is not null)
+            logger.LogWarning("Masked update of {Client} for {Task}/{Round} refused: {Reason}", message.ClientId, message.TaskId, message.Round, refusal);
+        await round.OnMaskedUpdateAsync(message, cancellationToken, refusal);
     }
 
     public Task OnSliceAsync(UpdateSlice slice, CancellationToken cancellationToken)

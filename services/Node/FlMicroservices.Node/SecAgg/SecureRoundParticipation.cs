@@ -45,7 +45,8 @@ public sealed class SecureRoundParticipation(
     IUpdateStreamProducer stream,
     TimeProvider clock,
     ILogger<SecureRoundParticipation> logger,
-    ISecureAggregationInputObserver? observer = null)
+    ISecureAggregationInputObserver? observer = null,
+    UpdateSigning? signing = null)
 {
     private static readonly TimeSpan Linger = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<(string Task, int Round, string Client), Session> _sessions = new();
@@ -245,8 +246,9 @@ public sealed class SecureRoundParticipation(
         var slices = UpdateSliceCodec.SliceMasked(round.TaskId, round.Round, session.ClientId, masked.MaskedVector, 1, round.SliceElements).ToList();
         foreach (var slice in slices) await stream.ProduceAsync(slice, cancellationToken);
         var completion = SecAggWire.Encode(new MaskedInput(session.Slot, [], masked.Complaints));
-        await publish.Publish(new MaskedUpdateSubmitted(round.TaskId, round.Round, session.ClientId, slices.Count, masked.MaskedVector.Length,
-            UpdateDigest.Of(slices), completion, update.ExampleCount, update.Metrics), cancellationToken);
+        var manifest = new MaskedUpdateSubmitted(round.TaskId, round.Round, session.ClientId, slices.Count, masked.MaskedVector.Length,
+            UpdateDigest.Of(slices), completion, update.ExampleCount, update.Metrics);
+        await publish.Publish(signing?.Sign(round, manifest) ?? manifest, cancellationToken);
     }
 
     private Task SendAsync(Session session, ISecAggMessage message, IPublishEndpoint publish, CancellationToken cancellationToken) =>

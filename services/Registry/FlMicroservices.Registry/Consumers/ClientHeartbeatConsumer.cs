@@ -22,7 +22,7 @@ public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdm
             {
                 // The store lost the client (a Redis restart, or silence past the record's TTL): the heartbeat re-registers it.
                 logger.LogInformation("Heartbeat from unknown client {ClientId}: registering it again", beat.ClientId);
-                await admission.AdmitAsync(beat.ClientId, capabilities, ValidLoad(beat.CpuLoad), context, context.CancellationToken);
+                await admission.AdmitAsync(beat.ClientId, capabilities, ValidLoad(beat.CpuLoad), context, context.CancellationToken, beat.Keys);
                 return;
             }
             logger.LogWarning("Heartbeat from unregistered client {ClientId} ignored", beat.ClientId);

@@ -7,5 +7,6 @@ namespace FlMicroservices.Registry.Consumers;
 public sealed class RegisterClientConsumer(ClientAdmission admission) : IConsumer<RegisterClient>
 {
     public Task Consume(ConsumeContext<RegisterClient> context) =>
-        admission.AdmitAsync(context.Message.ClientId, context.Message.Capabilities, context.Message.Capabilities?.CpuLoad ?? 0, context, context.CancellationToken);
+        admission.AdmitAsync(context.Message.ClientId, context.Message.Capabilities, context.Message.Capabilities?.CpuLoad ?? 0, context, context.CancellationToken,
+            context.Message.Keys);
 }
