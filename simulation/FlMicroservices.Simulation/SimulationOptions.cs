@@ -88,6 +88,9 @@ public sealed record SimulationOptions
     /// <summary>With secure aggregation, every coordinate of an update is clipped to [-c, c] before it is masked.</summary>
     public double SecAggClip { get; init; } = 1.0;
 
+    /// <summary>How the virtual clients sign their updates: ecdsa-p256 (the default), ml-dsa-65 or none (docs/signing.md).</summary>
+    public string Signing { get; init; } = SigningAlgorithms.EcdsaP256;
+
     /// <summary>More configuration for the embedded platform, applied last (e.g. UpdateStream:Transport=Kafka with ConnectionStrings:kafka).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 
@@ -159,6 +162,8 @@ public sealed record SimulationOptions
         if (RoundTimeout <= TimeSpan.Zero) problems.Add("--round-timeout must be a number of seconds greater than 0 and below 86400");
         var centralDp = ValidatePrivacy(problems);
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
+        if (!SigningAlgorithms.IsKnown(Signing))
+            problems.Add($"--signing '{Signing}' is unknown ({SigningAlgorithms.EcdsaP256}, {SigningAlgorithms.MlDsa65}, {SigningAlgorithms.None})");
         if (SecAgg is not null && (!(SecAggClip > 0) || !double.IsFinite(SecAggClip))) problems.Add($"--secagg-clip {SecAggClip} must be a finite number greater than 0");
         if (SecAgg is not null && centralDp is not null) problems.Add("--secagg cannot be combined with central DP (use --dp-local)");
         ValidatePlan(centralDp, problems);

@@ -67,6 +67,7 @@ public static class SimulationRunner
                 Seed = options.Seed,
                 Sampling = options.SamplingMode(),
                 Privacy = options.Privacy(),
+                Signing = options.Signing,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
             var result = await FollowAsync(taskId, options, data, events, progress, host.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);

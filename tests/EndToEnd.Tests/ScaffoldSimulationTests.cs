@@ -60,7 +60,7 @@ public sealed class ScaffoldSimulationTests : IDisposable
         // The round plan carried N (all 30 clients are healthy) and the layout, typed and once; the parameters are the task's own.
         var started = events.All.Select(e => e.Message).OfType<RoundStarted>().ToList();
         Assert.Equal(6, started.Count);
-        Assert.All(started, r => Assert.Equal(new RoundSettings(TotalClients: 30, ControlVariates: true), r.Settings));
+        Assert.All(started, r => Assert.Equal(new RoundSettings(TotalClients: 30, ControlVariates: true, Signing: SigningAlgorithms.EcdsaP256), r.Settings));
         Assert.All(started, r => Assert.Equal(["server-lr"], r.StrategyParameters.Keys));
     }
 

@@ -226,12 +226,22 @@ public sealed class RoundAggregation
         RejectRefused(manifest.ClientId, client, atClose: false);
     }
 
+    // At the close of a signed round, slices under an id that no verified manifest vouches for are taken back out too.
     private void RejectRefused(string clientId, ClientProgress client, bool atClose)
     {
-        if (client.Refused is not { } refused || client.Manifest is not null || client.Rejection is not null) return;
+        if (client.Manifest is not null || client.Rejection is not null) return;
+        if (client.Refused is not { } refused)
+        {
+            if (atClose && Signed && client.Received > 0)
+                Reject(client, clientId, $"update refused: its slices came without a signed manifest (task {Started.TaskId} requires {Started.Settings!.Signing} signatures)");
+            return;
+        }
         if (atClose || (Shard is null && client.Received == SliceCount && client.Digest() == refused.Digest))
             Reject(client, clientId, $"update refused: {refused.Reason}");
     }
+
+    /// <summary>True when the round's task signs its updates: only slices a verified manifest vouches for stay in.</summary>
+    public bool Signed => SigningAlgorithms.Signs(Started.Settings?.Signing);
 
     private static string Short(string digest) => digest.Length > 12 ? digest[..12] : digest;
 

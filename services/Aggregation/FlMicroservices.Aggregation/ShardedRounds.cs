@@ -48,6 +48,7 @@ public sealed class ShardedRounds(
         var key = (round.Started.TaskId, round.Started.Round);
         registry.RemoveOpen(key);
         round.FoldWaiting();
+        round.RejectMismatchedDigests(); // a shard checks no digests, but takes out slices no verified signed manifest vouches for
         await retraction.RetractRejectedAsync(round, cancellationToken);
         _reported[key] = round;
         registry.MarkClosed(key); // later slices of it are late

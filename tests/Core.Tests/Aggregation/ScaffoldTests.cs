@@ -376,7 +376,7 @@ public class ScaffoldTests
         var settings = RoundPlanner.Plan(spec, new RoundContext(3, HealthyClients: 12, SampledClients: 4));
         var strategy = Assert.IsType<Scaffold>(StrategyCatalog.Create("scaffold", spec.StrategyParameters, settings: settings));
 
-        Assert.Equal(new RoundSettings(TotalClients: 12, ControlVariates: true), settings);
+        Assert.Equal(new RoundSettings(TotalClients: 12, ControlVariates: true, Signing: SigningAlgorithms.EcdsaP256), settings);
         Assert.Equal((12, 2.0), (strategy.TotalClients, strategy.ServerLearningRate));
     }
 

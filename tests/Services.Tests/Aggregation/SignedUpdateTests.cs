@@ -113,19 +113,22 @@ public sealed class SignedUpdateTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_tampered_digest_is_refused_and_the_client_is_rejected_at_the_deadline()
+    public async Task A_tampered_digest_and_slices_without_a_manifest_are_taken_out_at_the_deadline()
     {
-        var (started, clients) = Round(SigningAlgorithms.EcdsaP256, 3);
+        var (started, clients) = Round(SigningAlgorithms.EcdsaP256, 4);
         started = started with { Deadline = DateTimeOffset.UtcNow.AddSeconds(6) };
         var tampered = Signed(started, clients[2]) with { Digest = UpdateDigest.Of(clients[0].Slices) };
 
+        // c3 streams its slices but never vouches for them with a signed manifest.
         var (aggregated, candidate) = await RunAsync(started, clients, clients.SelectMany(c => c.Slices),
             [Signed(started, clients[0]), Signed(started, clients[1]), tampered]);
 
         Assert.True(aggregated.Succeeded, aggregated.FailureReason);
-        var rejected = Assert.Single(aggregated.Rejected);
-        Assert.Equal("c2", rejected.ClientId);
-        Assert.StartsWith("update refused: the ecdsa-p256 signature does not verify with client c2's registered key", rejected.Reason);
+        var reasons = aggregated.Rejected.ToDictionary(r => r.ClientId, r => r.Reason);
+        Assert.Equal(["c2", "c3"], reasons.Keys.Order());
+        Assert.StartsWith("update refused: the ecdsa-p256 signature does not verify with client c2's registered key", reasons["c2"]);
+        Assert.StartsWith("update refused: its slices came without a signed manifest (task t requires ecdsa-p256 signatures)", reasons["c3"]);
+        Assert.Empty(aggregated.Dropouts);
         Assert.Equal(Aggregate(started, clients.Take(2)), candidate);
     }
 

@@ -83,7 +83,30 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg };
+        var signParameters = new Option<int>("--params") { Description = "Parameters per update (a 2NN sized to about this)", DefaultValueFactory = _ => 1_000_000 };
+        var signExamples = new Option<int>("--examples") { Description = "The client's examples (one local epoch, batch 10)", DefaultValueFactory = _ => 600 };
+        var signRounds = new Option<int>("--rounds") { Description = "Plain rounds measured (the median is the baseline)", DefaultValueFactory = _ => 5 };
+        var signatures = new Option<int>("--signatures") { Description = "Signatures and verifications measured per algorithm (medians)", DefaultValueFactory = _ => 200 };
+        var signing = new Command("signing", "ECDSA P-256 and ML-DSA-65 signing and verification per update, as ratios to the plain round's client time (training + encoding)")
+        {
+            signParameters, signExamples, signRounds, signatures,
+        };
+        signing.SetAction(parse =>
+        {
+            var p = parse.GetValue(signParameters);
+            var e = parse.GetValue(signExamples);
+            var r = parse.GetValue(signRounds);
+            var n = parse.GetValue(signatures);
+            if (p is < 50_000 or > 50_000_000) return Invalid($"--params {p} must be between 50000 and 50000000");
+            if (e is < 10 or > 100_000) return Invalid($"--examples {e} must be between 10 and 100000");
+            if (r is < 1 or > 100) return Invalid($"--rounds {r} must be between 1 and 100");
+            if (n is < 1 or > 100_000) return Invalid($"--signatures {n} must be between 1 and 100000");
+            // The examples (4 bytes a feature, P / 200 features each) and the model, its update and their slices (about 40 bytes a parameter).
+            if (OptionChecks.FitsInMemory($"--params {p} --examples {e}", 4.0 * e * p / 200 + 40.0 * p) is { } tooBig) return Invalid(tooBig);
+            Console.WriteLine(JsonSerializer.Serialize(SigningBenchmark.Run(p, e, r, n)));
+            return CliRunner.Ok;
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg, signing };
     }
 
     /// <summary>Bounds of `fl bench aggregate`: 100,000 clients, 500M parameters (2 GB a model), 10^11 values folded in all.</summary>

@@ -51,6 +51,11 @@ public static class SimulateCommand
         var dpCountNoise = new Option<double>("--dp-count-noise") { Description = "Noise σ_b on the adaptive clipping count (0 = max(m/20, z))", DefaultValueFactory = _ => defaults.DpCountNoise };
         var dpBudget = new Option<double?>("--dp-epsilon-budget") { Description = "Privacy budget ε (required with DP): the task stops before a round would exceed it. Without --dp-noise-multiplier (central DP), z is calibrated so that --rounds rounds spend it" };
         var dpDelta = new Option<double>("--dp-delta") { Description = "δ of the (ε, δ) guarantee", DefaultValueFactory = _ => defaults.DpDelta };
+        var signing = new Option<string>("--signing")
+        {
+            Description = "How clients sign their updates: ecdsa-p256 (default), ml-dsa-65 (post-quantum) or none",
+            DefaultValueFactory = _ => FlMicroservices.Contracts.V1.SigningAlgorithms.EcdsaP256,
+        };
         var secAgg = new Option<string?>("--secagg") { Description = "Secure aggregation: secagg (pairwise masks between all participants) or secagg-plus (a sparse random graph); the aggregation service only sees masked updates and their sum" };
         var secAggClip = new Option<double>("--secagg-clip") { Description = "With --secagg, clip every coordinate of an update to [-c, c] before masking", DefaultValueFactory = _ => defaults.SecAggClip };
         var dpLocal = new Option<bool>("--dp-local") { Description = "Local DP: DP-SGD on the clients (per-example clipping to --dp-clip, noise --dp-noise-multiplier)" };
@@ -82,6 +87,7 @@ public static class SimulateCommand
         command.Add(byzantineShare);
         command.Add(secAgg);
         command.Add(secAggClip);
+        command.Add(signing);
         foreach (var (option, _) in strategyOptions) command.Add(option);
         command.Add(scaffoldWeighting);
         command.SetAction(async (parse, cancellationToken) =>
@@ -122,6 +128,7 @@ public static class SimulateCommand
                 DpLocal = parse.GetValue(dpLocal),
                 SecAgg = parse.GetValue(secAgg),
                 SecAggClip = parse.GetValue(secAggClip),
+                Signing = parse.GetValue(signing)!,
                 StrategyParameters = WithText(strategyOptions
                     .Where(o => parse.GetValue(o.Option) is not null)
                     .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
