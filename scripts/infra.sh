@@ -55,13 +55,14 @@ up() {
   echo "== broker accounts (one user per service, and one for nodes) in $root/broker"
   mkdir -p "$root/broker" && chmod 700 "$root/broker"
   local name user configure write read password
-  while IFS=$'\t' read -r name user configure write read; do
+  # The table is read on fd 3: rabbitmqctl reads standard input and would swallow the rest of it.
+  while IFS=$'\t' read -r name user configure write read <&3; do
     [ -n "$name" ] || continue
     password="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    env HOME="$root/rabbit" ERL_EPMD_PORT="$epmd_port" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q add_user "$user" "$password" >/dev/null
-    env HOME="$root/rabbit" ERL_EPMD_PORT="$epmd_port" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q set_permissions -p / "$user" "$configure" "$write" "$read" >/dev/null
+    env HOME="$root/rabbit" ERL_EPMD_PORT="$epmd_port" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q add_user "$user" "$password" >/dev/null </dev/null
+    env HOME="$root/rabbit" ERL_EPMD_PORT="$epmd_port" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" -q set_permissions -p / "$user" "$configure" "$write" "$read" >/dev/null </dev/null
     printf '%s' "$password" > "$root/broker/$name.password"
-  done < docker/rabbitmq/accounts.tsv
+  done 3< docker/rabbitmq/accounts.tsv
   echo "== redis on port $redis_port (append-only file in $root/redis: client health survives a redis restart)"
   mkdir -p "$root/redis"
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --appendfsync everysec --daemonize yes \

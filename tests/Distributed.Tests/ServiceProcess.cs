@@ -28,6 +28,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int? HttpPort { get; }
     public string LogPath => _log;
     public bool HasExited => _process?.HasExited ?? true;
+
+    /// <summary>The running process's id (null before it started).</summary>
+    public int? ProcessId => _process?.Id;
     public int Starts { get; private set; }
 
     public void Start()

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Distributed.Tests;
+using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.UpdateStream;
+using MassTransit.Serialization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+
+namespace FlMicroservices.Security.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class AttackCollection : ICollectionFixture<AttackedDeployment>
+{
+    public const string Name = "attacked deployment";
+}
+
+/// <summary>
+/// Attacks on the separate-process deployment (docs/security.md), each with the recorded reason it failed. The attacker
+/// holds what a malicious node holds: the node's broker user, and write access to the update stream.
+/// </summary>
+[Collection(AttackCollection.Name)]
+public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelper output)
+{
+    private const int AccessRefused = 403;
+
+    private static byte[] Envelope<T>(T message) where T : class => Envelope(typeof(T), JsonSerializer.SerializeToNode(message, SystemTextJsonMessageSerializer.Options)!);
+
+    private static byte[] Envelope(Type type, JsonNode message) => Encoding.UTF8.GetBytes(new JsonObject
+    {
+        ["messageId"] = Guid.NewGuid().ToString(),
+        ["messageType"] = new JsonArray($"urn:message:{BrokerAccount.ExchangeOf(type)}"),
+        ["sentTime"] = DateTimeOffset.UtcNow.ToString("O"),
+        ["message"] = message,
+    }.ToJsonString());
+
+    private async Task<int> PublishAsNodeAsync<T>(T message) where T : class
+    {
+        var (user, password) = target.NodeCredentials();
+        await using var connection = await target.ConnectAsync(user, password);
+        return await AttackedDeployment.PublishAsync(connection, BrokerAccount.ExchangeOf(typeof(T)), Envelope(message));
+    }
+
+    [Fact]
+    public async Task A_forged_TaskCreated_from_a_node_skipping_the_registry_is_refused_by_the_broker()
+    {
+        var forged = new TaskCreated("forged-task", AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None }, DateTimeOffset.UtcNow);
+        Assert.Equal(AccessRefused, await PublishAsNodeAsync(forged));
+        output.WriteLine("TaskCreated from fl-node: ACCESS_REFUSED");
+    }
+
+    [Fact]
+    public async Task A_forged_RoundCompleted_crediting_a_client_that_never_existed_is_refused_by_the_broker()
+    {
+        var forged = new RoundCompleted(target.SecureTaskId, 99, 1, true, false, 0.9, 0.1, ["ghost"], [new Contribution("ghost", 1_000_000, 1, 0.1)],
+            [], [], null, DateTimeOffset.UtcNow);
+        Assert.Equal(AccessRefused, await PublishAsNodeAsync(forged));
+    }
+
+    [Fact]
+    public async Task A_forged_RoundStarted_from_a_node_is_refused_by_the_broker()
+    {
+        var real = target.Observer.Of<RoundStarted>().First(r => r.TaskId == target.SecureTaskId);
+        Assert.Equal(AccessRefused, await PublishAsNodeAsync(real with { Round = 50, Privacy = PrivacyConfig.None }));
+    }
+
+    [Fact]
+    public async Task A_RoundStarted_that_switches_secure_aggregation_off_is_refused_by_every_node_and_no_update_leaves_in_the_clear()
+    {
+        // With a service's credentials (here the administrator's): the broker takes it, the nodes must refuse it.
+        var real = target.Observer.Of<RoundStarted>().Where(r => r.TaskId == target.SecureTaskId).MaxBy(r => r.Round)!;
+        var downgraded = real with { Round = real.Round + 1, Privacy = PrivacyConfig.None, Deadline = DateTimeOffset.UtcNow.AddSeconds(30) };
+        await target.Observer.PublishAsync(downgraded);
+
+        var reason = $"refuses {target.SecureTaskId}/{downgraded.Round}";
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (target.Deployment.Nodes.Count(n => AttackedDeployment.LogHas(n, reason)) < target.Deployment.Nodes.Count && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+        Assert.All(target.Deployment.Nodes, n => Assert.True(AttackedDeployment.LogHas(n, reason), $"{n.Name} did not refuse the downgraded round:\n{n.Tail(20)}"));
+        Assert.All(target.Deployment.Nodes, n => Assert.True(AttackedDeployment.LogHas(n, "secure aggregation None instead of SecAgg"), n.Tail(20)));
+        await Task.Delay(2000); // a plain manifest, had any node sent one, would have arrived by now
+        Assert.DoesNotContain(target.Observer.Of<UpdateSubmitted>(), u => u.TaskId == target.SecureTaskId && u.Round == downgraded.Round);
+        output.WriteLine($"all {target.Deployment.Nodes.Count} nodes: {reason} ... secure aggregation None instead of SecAgg");
+    }
+
+    [Fact]
+    public async Task NaN_and_infinity_in_every_numeric_field_a_node_can_send_end_in_the_error_queues_and_the_services_go_on()
+    {
+        var samples = new (Type Type, object Message, string Queue)[]
+        {
+            (typeof(UpdateSubmitted), new UpdateSubmitted(target.SecureTaskId, 7, "node-1-c000", 10, 10, 610, "d", null, new LocalMetrics(0.5, 1, 3)),
+                "fl-microservices-aggregation-consumers-update-submitted_error"),
+            (typeof(RegisterClient), new RegisterClient("hostile-client", new ClientCapabilities(10, 2, 1 << 30, ["logreg"], [new ClientDataset("synthetic", [60], 10, 10)], 0.1)),
+                "fl-microservices-registry-consumers-register-client_error"),
+            (typeof(ClientHeartbeat), new ClientHeartbeat("node-1-c000", 0.2, 1 << 30, DateTimeOffset.UtcNow),
+                "fl-microservices-registry-consumers-client-heartbeat_error"),
+        };
+        string[] hostile = ["NaN", "\"NaN\"", "Infinity", "\"-Infinity\"", "1e999"];
+        var (user, password) = target.NodeCredentials();
+        await using var connection = await target.ConnectAsync(user, password);
+        var expected = new Dictionary<string, uint>();
+        var before = new Dictionary<string, uint>();
+        foreach (var (_, _, queue) in samples) before[queue] = await target.QueueDepthAsync(queue);
+        var fields = new List<string>();
+        foreach (var (type, message, queue) in samples)
+        {
+            var json = JsonSerializer.SerializeToNode(message, type, SystemTextJsonMessageSerializer.Options)!;
+            foreach (var path in NumericPaths(json, ""))
+            {
+                fields.Add($"{type.Name}.{path}");
+                foreach (var token in hostile)
+                {
+                    var copy = json.DeepClone();
+                    Set(copy, path, "@@hostile@@");
+                    var body = Encoding.UTF8.GetString(Envelope(type, copy)).Replace("\"@@hostile@@\"", token, StringComparison.Ordinal);
+                    Assert.Equal(0, await AttackedDeployment.PublishAsync(connection, BrokerAccount.ExchangeOf(type), Encoding.UTF8.GetBytes(body)));
+                    expected[queue] = expected.GetValueOrDefault(queue) + 1;
+                }
+            }
+        }
+        output.WriteLine($"{fields.Count} numeric fields x {hostile.Length} tokens: {string.Join(", ", fields)}");
+        Assert.True(fields.Count >= 14, $"only {fields.Count} numeric fields found");
+
+        // Each lands in its consumer's _error queue (System.Text.Json refuses non-finite numbers; the consumer never runs).
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        var depths = new Dictionary<string, uint>();
+        do
+        {
+            foreach (var (_, _, queue) in samples) depths[queue] = await target.QueueDepthAsync(queue) - before[queue];
+            if (samples.All(s => depths[s.Queue] >= expected[s.Queue])) break;
+            await Task.Delay(500);
+        } while (DateTime.UtcNow < deadline);
+        foreach (var (_, _, queue) in samples) Assert.Equal(expected[queue], depths[queue]);
+        Assert.DoesNotContain(target.Observer.Of<ClientRegistered>(), c => c.ClientId == "hostile-client");
+        foreach (var service in target.Deployment.Services.Values) Assert.False(service.HasExited, $"{service.Name} exited:\n{service.Tail(20)}");
+    }
+
+    [Fact]
+    public async Task A_flood_of_slices_for_rounds_that_never_start_keeps_the_aggregation_under_its_budget_and_then_expires()
+    {
+        var aggregation = target.Deployment.Services["Aggregation"];
+        var before = RssBytes(aggregation);
+        using var stream = Stream();
+        var payload = new byte[UpdateSliceCodec.MaxPayloadBytes];
+        for (var i = 0; i < 1200; i++) // 1,200 slices of 256 KiB: 300 MiB for 30 rounds of a task that does not exist
+            await stream.ProduceAsync(new UpdateSlice("flood-task", 1 + i / 40, $"flood-{i % 40}", i % 40, 40, (long)(i % 40) * UpdateSliceCodec.MaxElements, 1,
+                ElementType.Float32, payload), CancellationToken.None);
+        stream.Flush(TimeSpan.FromSeconds(60));
+
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        var peak = before;
+        while (!AttackedDeployment.LogHas(aggregation, "Round flood-task/") && DateTime.UtcNow < deadline)
+        {
+            peak = Math.Max(peak, RssBytes(aggregation));
+            await Task.Delay(200);
+        }
+        Assert.True(AttackedDeployment.LogHas(aggregation, "for unknown round flood-task/"), $"no slice was dropped over the budget:\n{aggregation.Tail(20)}");
+        Assert.True(AttackedDeployment.LogHas(aggregation, "never opened"), $"the held slices did not expire:\n{aggregation.Tail(20)}");
+        var growth = (peak - before) / (1024.0 * 1024);
+        output.WriteLine($"aggregation RSS {before / (1024.0 * 1024):0} MiB before the flood, peak {peak / (1024.0 * 1024):0} MiB (+{growth:0} MiB for 300 MiB of slices; budget 64 MiB)");
+        Assert.True(growth < 256, $"the aggregation grew by {growth:0} MiB during a 300 MiB flood (the unbounded hold grew by 474 MB)");
+        Assert.False(aggregation.HasExited);
+    }
+
+    [Fact]
+    public async Task An_oversize_slice_on_the_stream_is_skipped_with_the_reason()
+    {
+        var aggregation = target.Deployment.Services["Aggregation"];
+        var valid = UpdateSliceCodec.Encode(new UpdateSlice("oversize-task", 1, "big", 0, 1, 0, 1, ElementType.Float32, new byte[UpdateSliceCodec.MaxPayloadBytes]));
+        var bytes = valid.Concat(new byte[4096]).ToArray();
+        BitConverter.TryWriteBytes(bytes.AsSpan(28, 4), UpdateSliceCodec.MaxElements + 1024); // announces more than the largest slice
+        using var stream = Stream();
+        await stream.ProduceRawAsync(0, bytes, CancellationToken.None);
+        stream.Flush(TimeSpan.FromSeconds(60));
+
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!AttackedDeployment.LogHas(aggregation, "Malformed record") && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.True(AttackedDeployment.LogHas(aggregation, $"{UpdateSliceCodec.MaxElements + 1024}"), $"no rejection naming the element count:\n{aggregation.Tail(20)}");
+    }
+
+    private KafkaUpdateStream Stream() => new(target.Deployment.KafkaBootstrap, new UpdateStreamOptions { Transport = "Kafka", Topic = target.Deployment.Topic },
+        ExternalCallResilience.Create("kafka", new ResilienceOptions(), KafkaUpdateStream.IsTransient), NullLoggerFactory.Instance);
+
+    private static long RssBytes(ServiceProcess process)
+    {
+        using var p = Process.GetProcessById(process.ProcessId ?? throw new InvalidOperationException($"{process.Name} is not running"));
+        p.Refresh();
+        return p.WorkingSet64;
+    }
+
+    private static IEnumerable<string> NumericPaths(JsonNode node, string prefix)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, value) in obj)
+                    if (value is not null) foreach (var path in NumericPaths(value, prefix.Length == 0 ? key : $"{prefix}.{key}")) yield return path;
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                    if (array[i] is { } item) foreach (var path in NumericPaths(item, $"{prefix}[{i}]")) yield return path;
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.Number:
+                yield return prefix;
+                break;
+        }
+    }
+
+    private static void Set(JsonNode root, string path, string value)
+    {
+        var node = root;
+        var parts = path.Replace("[", ".[", StringComparison.Ordinal).Split('.', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var last = i == parts.Length - 1;
+            if (parts[i].StartsWith('['))
+            {
+                var index = int.Parse(parts[i][1..^1], System.Globalization.CultureInfo.InvariantCulture);
+                if (last) node!.AsArray()[index] = value;
+                else node = node!.AsArray()[index];
+            }
+            else if (last) node!.AsObject()[parts[i]] = value;
+            else node = node!.AsObject()[parts[i]];
+        }
+    }
+}
