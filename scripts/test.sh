@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test project. On a fresh Debian 12 machine this is the whole set-up: it needs the
-# .NET SDK, installs the Debian packages the integration tests use (rabbitmq-server, redis-server), and NuGet restores
+# .NET SDK, installs the Debian packages the integration tests use (rabbitmq-server, redis-server, chromium), and NuGet restores
 # the rest (the TorchSharp fix is a build step). The tests start their own throwaway RabbitMQ and Redis instances on free
 # ports and host librdkafka's mock Kafka cluster themselves; with CI=true a missing server fails the run instead of
 # skipping. MongoDB tests run only when FL_MONGO_URL is set or a Docker engine is reachable (none on the CI machine).
@@ -11,6 +11,7 @@ need=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v strace >/dev/null || need+=(strace) # the no-outside-connection tests trace connect(2)
+[ -x /usr/bin/chromium ] || need+=(chromium) # tests/Dashboard.Tests drive it headless (Playwright through ExecutablePath)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} (Debian packages)"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -116,9 +116,10 @@ public static class SimulationRunner
     /// The six services and a node of <paramref name="clients"/> in one process, on the embedded adapters (in-memory bus,
     /// in-process stream, the services' state in memory unless Storage:State is set; services registered before this call,
     /// such as a stream of one's own, take precedence), with the <see cref="EventObserver"/> recording every event into the
-    /// <see cref="EventLog"/> the caller registered.
+    /// <see cref="EventLog"/> the caller registered; <paramref name="consumers"/> adds consumers of the caller's own to the same bus.
     /// </summary>
-    public static void AddEmbeddedPlatform(IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients)
+    public static void AddEmbeddedPlatform(IServiceCollection services, IConfiguration configuration, IEnumerable<HostedClient> clients,
+        Action<IBusRegistrationConfigurator>? consumers = null)
     {
         services.AddFlMessaging(configuration, bus =>
         {
@@ -130,6 +131,7 @@ public static class SimulationRunner
             bus.AddRewardConsumers();
             bus.AddNodeConsumers();
             bus.AddConsumer<EventObserver, EventObserverDefinition>();
+            consumers?.Invoke(bus);
         });
         // One process, one run: the services' state lives as long as it unless Storage:State names a store (docs/state.md).
         if (configuration["Storage:State"] is null) services.TryAddSingleton<IStateStoreFactory>(new EmbeddedStateStores("", inMemory: true));

@@ -110,6 +110,8 @@ public sealed class RegistryApiTests : IAsyncLifetime
     [InlineData("?dataset=mnist&healthy=true", 1, "c1")]
     [InlineData("?model=logreg", 2, "c2,c3")]
     [InlineData("?offset=1&limit=1", 3, "c2")]
+    [InlineData("?sort=id&descending=true", 3, "c3,c2,c1")]
+    [InlineData("?healthy=true&sort=id&descending=true&limit=1", 2, "c2")]
     public async Task Clients_are_listed_with_health_and_capabilities_filtered_and_paged(string query, int total, string ids)
     {
         using var page = JsonDocument.Parse(await _http.GetStringAsync("/api/clients" + query));
@@ -130,6 +132,7 @@ public sealed class RegistryApiTests : IAsyncLifetime
     [InlineData("/api/clients?offset=-1", "offset")]
     [InlineData("/api/clients?dataset=bad%20name", "dataset")]
     [InlineData("/api/clients?healthyWithinSeconds=0", "healthyWithinSeconds")]
+    [InlineData("/api/clients?sort=lastSeen", "sort")]
     public async Task Bad_client_queries_are_problems_naming_the_field(string url, string field)
     {
         using var response = await _http.GetAsync(url);

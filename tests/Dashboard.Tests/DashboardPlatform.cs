@@ -1,0 +1,140 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.ModelRegistry;
+using FlMicroservices.ModelRegistry.Host;
+using FlMicroservices.PrivacyAccounting.Host;
+using FlMicroservices.Registry.Host;
+using FlMicroservices.Reward.Host;
+using FlMicroservices.Selector.Host;
+using FlMicroservices.ServiceDefaults.Api;
+using FlMicroservices.Simulation;
+using FlMicroservices.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+
+namespace FlMicroservices.Dashboard.Tests;
+
+/// <summary>
+/// One process with the six services and a node of six synthetic clients on the in-memory bus, every operator endpoint, and
+/// the dashboard reading them over HTTP and receiving the bus's events; plus headless chromium to drive it.
+/// </summary>
+public sealed class DashboardPlatform : IAsyncLifetime
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("fl-dashboard-").FullName;
+    private WebApplication? _app;
+    private IPlaywright? _playwright;
+
+    public string BaseUrl { get; } = $"http://127.0.0.1:{ProcessRunner.FreePort()}";
+
+    public EventLog Events { get; } = new();
+
+    public IServiceProvider Services => _app!.Services;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string RunsDirectory => Path.Combine(_home, "runs");
+
+    /// <summary>The repository root (screenshots go to docs/dashboard and artifacts/test-results/dashboard).</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public async Task InitializeAsync()
+    {
+        if (BrowserPath.Chromium is null) return; // every test here is skipped, with the reason
+        Directory.CreateDirectory(RunsDirectory);
+        var options = new SimulationOptions { Dataset = "synthetic", Clients = 6, Seed = 1, LocalEpochs = 1, Parallelism = 2 };
+        var data = options.LoadData();
+        var clients = VirtualClients.Create(data, options);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(DashboardPlatform).Assembly.GetName().Name, ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production",
+        });
+        builder.WebHost.UseStaticWebAssets().UseUrls(BaseUrl);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ModelStoreRoot"] = Path.Combine(_home, "models"),
+            ["Node:Parallelism"] = "2",
+            ["Node:HeartbeatInterval"] = "00:00:05",
+            ["Dashboard:ApiUrl"] = BaseUrl,
+            ["Dashboard:RunsDirectory"] = RunsDirectory,
+        });
+        builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Error).AddFilter("System.Net.Http", LogLevel.Warning);
+        var services = builder.Services;
+        services.AddSingleton(Events);
+        services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
+        SimulationRunner.AddEmbeddedPlatform(services, builder.Configuration, clients, bus => bus.AddDashboardConsumers());
+        services.AddFlOperatorApi();
+        services.AddFlDashboard(builder.Configuration);
+        _app = builder.Build();
+        _app.MapTaskCreation();
+        _app.MapClients();
+        _app.MapTasks();
+        _app.MapModelVersions();
+        _app.MapModelPromotions();
+        _app.MapRewards();
+        _app.MapPrivacy();
+        _app.MapFlDashboard();
+        await _app.StartAsync();
+        await Eventually.TrueAsync(() => Events.All.Count(e => e.Message is ClientRegistered) >= clients.Length, TimeSpan.FromMinutes(2),
+            "the six virtual clients to register");
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserPath.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A new page of <paramref name="width"/> px, at <paramref name="path"/> once its circuit is interactive.</summary>
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 900)
+    {
+        var page = await Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        page.SetDefaultTimeout(60_000);
+        await page.GotoAsync(BaseUrl + path);
+        await page.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = 60_000 });
+        return page;
+    }
+
+    /// <summary>Saves a screenshot as a test artifact, and with FL_DASHBOARD_DOCS=1 as the documentation's picture of the page (docs/dashboard).</summary>
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true)
+    {
+        List<string> folders = [Path.Combine(RepositoryRoot, "artifacts", "test-results", "dashboard")];
+        if (Environment.GetEnvironmentVariable("FL_DASHBOARD_DOCS") == "1") folders.Add(Path.Combine(RepositoryRoot, "docs", "dashboard"));
+        foreach (var folder in folders)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = fullPage });
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (_app is not null)
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _app.StopAsync(stop.Token);
+            await _app.DisposeAsync();
+        }
+        try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "FlMicroservices.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DashboardCollection : ICollectionFixture<DashboardPlatform>
+{
+    public const string Name = "dashboard";
+}
