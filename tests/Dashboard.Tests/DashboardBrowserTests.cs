@@ -132,7 +132,7 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         var page = await platform.OpenAsync("/fleet");
         await UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == $"{total.ToString("N0", CultureInfo.InvariantCulture)} clients",
             Deadline, $"{total} clients counted");
-        Assert.Equal(50, await CountAsync(page, "[data-testid=client-table] tbody tr"));
+        await UntilAsync(async () => await CountAsync(page, "[data-testid=client-table] tbody tr") == 50, Deadline, "a page of 50 rows");
         await page.FillAsync("#fleet-dataset", "camera");
         await page.ClickAsync("[data-testid=fleet-filter]");
         await UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == "100,000 clients", Deadline, "the camera clients only");
