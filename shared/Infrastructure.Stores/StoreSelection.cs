@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
+using FlMicroservices.Infrastructure.State;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace FlMicroservices.Infrastructure.Stores;
 
@@ -47,6 +49,15 @@ public static class AdapterSelection
         if (selection.Models == "MongoDb") services.AddMongoModelStore(Required(configuration, "mongodb", "Storage:ModelStore is MongoDb"), configuration);
         if (selection.State == "MongoDb") services.AddMongoStateStores(Required(configuration, "mongodb", "Storage:State is MongoDb"), configuration);
         return services.AddFlInfrastructure(configuration);
+    }
+
+    /// <summary>Only the state stores Storage:State names (MongoDB, else the embedded ones): for a process without other adapters (the gateway's audit log).</summary>
+    public static IServiceCollection AddFlStateStores(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (StoreSelection.From(configuration).State == "MongoDb")
+            return services.AddMongoStateStores(Required(configuration, "mongodb", "Storage:State is MongoDb"), configuration);
+        services.TryAddSingleton(StateExtensions.DefaultFactory(configuration));
+        return services;
     }
 
     private static string Required(IConfiguration configuration, string name, string why)

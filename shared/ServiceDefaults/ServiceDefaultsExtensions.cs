@@ -68,13 +68,13 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapFlHealthEndpoints(this WebApplication app)
     {
         if (app.Configuration.GetValue(TelemetryOptions.Section + ":" + nameof(TelemetryOptions.Prometheus), true))
-            app.MapPrometheusScrapingEndpoint(MetricsPath);
-        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+            app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag) || check.Tags.Contains("masstransit"),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
+        }).AllowAnonymous(); // probes carry no token, also where the operator API requires one
         return app;
     }
 
@@ -96,7 +96,7 @@ public static class ServiceDefaultsExtensions
             var app = builder.Build();
             app.MapFlHealthEndpoints();
             map?.Invoke(app);
-            app.MapGet("/", () => Results.Text($"{serviceName}: see {LivePath} and {ReadyPath}\n"));
+            app.MapGet("/", () => Results.Text($"{serviceName}: see {LivePath} and {ReadyPath}\n")).AllowAnonymous();
             app.Run();
             return 0;
         }

@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -24,7 +25,7 @@ public sealed class GatewayTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var port = ProcessRunner.FreePort();
-        _registry = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        _registry = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
         _registry.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port));
         _registry.StartServer();
         var store = _registry.Services.GetRequiredService<IModelStore>();
@@ -33,20 +34,21 @@ public sealed class GatewayTests : IAsyncLifetime
             weights, CancellationToken.None);
         await store.SetCurrentVersionAsync("task-g", 0, CancellationToken.None);
         var rewardPort = ProcessRunner.FreePort();
-        _reward = new WebApplicationFactory<Reward.Host.HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        _reward = new WebApplicationFactory<Reward.Host.HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
         _reward.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, rewardPort));
         _reward.StartServer();
         await _reward.Services.GetRequiredService<Reward.TokenLedger>().PayOnceAsync("task-g", 1, [("c1", 1, 100m)], CancellationToken.None);
         var privacyPort = ProcessRunner.FreePort();
-        _privacy = new WebApplicationFactory<PrivacyAccounting.Host.HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        _privacy = new WebApplicationFactory<PrivacyAccounting.Host.HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
         _privacy.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, privacyPort));
         _privacy.StartServer();
         _privacy.Services.GetRequiredService<PrivacyAccounting.PrivacyLedger>().Add("task-g", PrivacyConfig.None);
-        _gateway = new WebApplicationFactory<Gateway.Host.HostEntry>().WithWebHostBuilder(b => b
+        _gateway = new WebApplicationFactory<Gateway.Host.HostEntry>().WithWebHostBuilder(b => b.UseTestAuth()
+            .UseSetting("Storage:Root", Path.Combine(_home, "gateway"))
             .UseSetting("Gateway:ModelRegistryUrl", $"http://127.0.0.1:{port}")
             .UseSetting("Gateway:RewardUrl", $"http://127.0.0.1:{rewardPort}")
             .UseSetting("Gateway:PrivacyAccountingUrl", $"http://127.0.0.1:{privacyPort}"));
-        _http = _gateway.CreateClient();
+        _http = _gateway.CreateClient().As(OperatorRoles.Admin);
     }
 
     public async Task DisposeAsync()

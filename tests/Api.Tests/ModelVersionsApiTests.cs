@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
@@ -23,8 +24,8 @@ public sealed class ModelVersionsApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
-        _http = _factory.CreateClient();
+        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
+        _http = _factory.CreateClient().As(OperatorRoles.Admin);
         // Versions 0-3 of task-a: 1 is the best (0.9), 2 was rolled back (0.6), 3 is current (0.8); 3's parent is 1.
         var store = _factory.Services.GetRequiredService<IModelStore>();
         var now = DateTimeOffset.UtcNow;

@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.Net.Http.Json;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.PrivacyAccounting;
@@ -20,8 +21,8 @@ public sealed class PrivacyApiTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
-        _http = _factory.CreateClient();
+        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
+        _http = _factory.CreateClient().As(OperatorRoles.Admin);
         var ledger = _factory.Services.GetRequiredService<PrivacyLedger>();
         ledger.Add("central", Spec with { Privacy = new PrivacyConfig(true, 1.1, 1.0, 8.0, 1e-5) });
         _central = ledger.Find("central")!;

@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -25,8 +26,8 @@ public sealed class RegistryApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
-        _http = _factory.CreateClient();
+        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
+        _http = _factory.CreateClient().As(OperatorRoles.Admin);
         var catalog = _factory.Services.GetRequiredService<TaskCatalog>();
         var health = _factory.Services.GetRequiredService<IClientHealthStore>();
         var now = DateTimeOffset.UtcNow;

@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.Net;
 using System.Net.Http.Json;
 using FlMicroservices.Reward;
@@ -17,8 +18,8 @@ public sealed class RewardsApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
-        _http = _factory.CreateClient();
+        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
+        _http = _factory.CreateClient().As(OperatorRoles.Admin);
         // task-a pays c1 and c2 in rounds 1 and 2, task-b pays c1 in round 1: c1 = 30 + 20 + 100, c2 = 70 + 80.
         var ledger = _factory.Services.GetRequiredService<TokenLedger>();
         await ledger.PayOnceAsync("task-a", 1, [("c1", 0.3, 30m), ("c2", 0.7, 70m)], CancellationToken.None);

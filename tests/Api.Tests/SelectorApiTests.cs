@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -25,12 +26,12 @@ public sealed class SelectorApiTests : IAsyncLifetime
     private static readonly TaskSpec Spec = RegistryApiTests.Spec with { RoundTimeout = TimeSpan.FromMinutes(10) };
 
     private WebApplicationFactory<HostEntry> Start() =>
-        new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home));
+        new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseSetting("Storage:Root", _home).UseTestAuth());
 
     public async Task InitializeAsync()
     {
         _factory = Start();
-        _http = _factory.CreateClient();
+        _http = _factory.CreateClient().As(OperatorRoles.Admin);
         // task-r: round 1 done (accuracy 0.8, c3 rejected), round 2 under way; task-done: ended; task-new: waits for its initial model.
         var schedule = _factory.Services.GetRequiredService<TaskSchedule>();
         await schedule.AddAsync("task-r", Spec, At, CancellationToken.None);
@@ -166,7 +167,7 @@ public sealed class SelectorApiTests : IAsyncLifetime
         await _factory.DisposeAsync();
 
         _factory = Start(); // the same state folder: a restarted selector
-        _http = _factory.CreateClient();
+        _http = _factory.CreateClient().As(OperatorRoles.Admin);
         Assert.Equal("Paused", (await _http.GetFromJsonAsync<TaskDetail>("/api/tasks/task-r"))!.Task.State);
         using var page = JsonDocument.Parse(await _http.GetStringAsync("/api/tasks/task-r/rounds"));
         Assert.Equal(2, page.RootElement.GetProperty("total").GetInt32()); // the rounds' history was stored too

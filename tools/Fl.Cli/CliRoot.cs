@@ -17,5 +17,6 @@ public static class CliRoot
         EventsCommand.Create(),
         ModelCommand.Create(),
         RewardsCommand.Create(),
+        TokenCommand.Create(),
     };
 }

@@ -16,6 +16,21 @@ public static class OperatorApi
     public static Option<string> UrlOption(params string[] aliases) =>
         new("--api", aliases) { Description = $"Base URL of the operator API (the gateway; default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
 
+    /// <summary>The environment variable a token is read from when --token is not given.</summary>
+    public const string TokenVariable = "FL_TOKEN";
+
+    /// <summary>--token: the bearer token sent with every call (default $FL_TOKEN; `fl token` mints one on a development deployment).</summary>
+    public static Option<string?> TokenOption() =>
+        new("--token") { Description = $"Bearer token for the operator API (default: ${TokenVariable}; `fl token --role admin` mints one on a development deployment)" };
+
+    /// <summary>The token of --token, else of $FL_TOKEN, else null.</summary>
+    public static string? Token(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return parse.GetValue<string?>("--token") is { Length: > 0 } given ? given
+            : Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+    }
+
     public static Option<string> TaskOption() => new("--task") { Description = "Task id", Required = true };
 
     /// <summary>A problem naming the option when the URL is not http(s), else null.</summary>
@@ -37,12 +52,15 @@ public static class OperatorApi
         return set.Length == 0 ? "" : "?" + string.Join('&', set);
     }
 
-    /// <summary>Runs <paramref name="action"/> with a client on <paramref name="url"/>: exit 2 on a bad URL, 1 when it cannot be reached.</summary>
-    public static async Task<int> RunAsync(string command, string option, string url, Func<HttpClient, Task<int>> action)
+    /// <summary>Runs <paramref name="action"/> with a client on <paramref name="url"/> sending <paramref name="token"/>: exit 2 on a bad URL or token, 1 when it cannot be reached.</summary>
+    public static async Task<int> RunAsync(string command, string option, string url, string? token, Func<HttpClient, Task<int>> action)
     {
         ArgumentNullException.ThrowIfNull(action);
         if (BadUrl(option, url, out var uri) is { } bad) return Invalid(command, bad);
+        if (token is not null && (token.Any(char.IsWhiteSpace) || token.Split('.').Length != 3))
+            return Invalid(command, $"--token (or ${TokenVariable}) is not a JSON web token (three dot-separated parts without spaces)");
         using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(60) };
+        if (token is not null) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         try
         {
             return await action(http);
@@ -76,9 +94,20 @@ public static class OperatorApi
             if (problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var d)) detail = d.GetString();
         }
         catch (JsonException) { }
-        Console.Error.WriteLine($"{command}: {(int)response.StatusCode} {detail ?? response.ReasonPhrase}");
+        Console.Error.WriteLine($"{command}: {(int)response.StatusCode} {detail ?? response.ReasonPhrase}{Hint(response)}");
         return CliRunner.Failed;
     }
+
+    // What to do about a refused call: a token, another role, or waiting.
+    private static string Hint(HttpResponseMessage response) => (int)response.StatusCode switch
+    {
+        401 when response.RequestMessage?.Headers.Authorization is null =>
+            $"\n  no token was sent: pass --token or set ${TokenVariable} (on a development deployment: export {TokenVariable}=$(fl token --role admin))",
+        401 => $"\n  the token was refused (expired, or from another issuer or key): get a new one and pass it with --token or ${TokenVariable}",
+        403 => "\n  the token's role may not do this: use a token with a role the endpoint allows (docs/operator-api.md, \"Authentication and roles\")",
+        429 => $"\n  too many requests from this caller: retry after {response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0:0} s",
+        _ => "",
+    };
 
     /// <summary>A number property formatted, or "-" when it is missing or null.</summary>
     public static string Number(JsonElement element, string name, string format) =>

@@ -9,8 +9,9 @@ public static class ModelDownloadEndpoints
 {
     public static IEndpointRouteBuilder MapModelDownloads(this IEndpointRouteBuilder app)
     {
-        app.MapGet(ModelDownload.WeightsRoute, WeightsAsync);
-        app.MapGet(ModelDownload.InfoRoute, InfoAsync);
+        // Nodes download models without an operator token; their identity belongs to the node edge (issue 13, item 2).
+        app.MapGet(ModelDownload.WeightsRoute, WeightsAsync).AllowAnonymous();
+        app.MapGet(ModelDownload.InfoRoute, InfoAsync).AllowAnonymous();
         return app;
     }
 

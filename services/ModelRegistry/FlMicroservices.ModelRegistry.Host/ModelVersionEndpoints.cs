@@ -12,14 +12,14 @@ public static class ModelVersionEndpoints
     public const string Prefix = "/api/tasks/{taskId}/models";
     public const int MaxPageSize = ApiProblems.MaxPageSize;
 
-    public static IEndpointRouteBuilder MapModelVersions(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapModelVersions(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Prefix).WithTags("Model versions");
         group.MapGet("/", ListAsync).WithName("ListModelVersions").WithSummary("The task's model versions with metrics, current and best, one page at a time.");
         group.MapGet("/{version:int}", GetAsync).WithName("GetModelVersion").WithSummary("One version with its lineage (parent, grandparent, ... to version 0).");
         group.MapGet("/compare", CompareAsync).WithName("CompareModelVersions").WithSummary("Two versions' metrics side by side and their difference (b - a).");
         group.MapGet("/{version:int}/export", ExportAsync).WithName("ExportModelVersion").WithSummary("A zip with weights.bin and manifest.json (model, shape, classes, lineage, metrics, digest).");
-        return app;
+        return group;
     }
 
     private static async Task<Results<Ok<ModelVersionPage>, ProblemHttpResult>> ListAsync(string taskId, IModelStore store, TaskModels tasks,

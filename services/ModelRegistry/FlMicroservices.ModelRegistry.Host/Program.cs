@@ -12,11 +12,11 @@ return ServiceDefaultsExtensions.RunService("model-registry", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddModelRegistryConsumers(), BrokerAccounts.ModelRegistry);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddModelRegistryService(builder.Configuration);
-    builder.Services.AddFlOperatorApi();
+    builder.Services.AddFlOperatorApi(builder.Configuration);
 }, app =>
 {
-    app.MapModelDownloads();
-    app.MapModelVersions();
-    app.MapModelPromotions();
-    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
+    app.MapModelDownloads(); // the nodes' downloads: open (nodes hold no operator token)
+    app.MapModelVersions().RequireOperator(OperatorPolicies.Read);
+    app.MapModelPromotions().RequireOperator(OperatorPolicies.Operate);
+    app.MapFlOperatorApi(); // tokens, roles and rate limits; /openapi/v1.json and the API page /scalar/
 });

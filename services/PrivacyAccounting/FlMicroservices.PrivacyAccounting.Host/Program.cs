@@ -12,9 +12,9 @@ return ServiceDefaultsExtensions.RunService("privacy-accounting", args, builder 
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddPrivacyAccountingConsumers(), BrokerAccounts.PrivacyAccounting);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddPrivacyAccountingService(builder.Configuration);
-    builder.Services.AddFlOperatorApi();
+    builder.Services.AddFlOperatorApi(builder.Configuration);
 }, app =>
 {
-    app.MapPrivacy();
-    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
+    app.MapPrivacy().RequireOperator(OperatorPolicies.Read);
+    app.MapFlOperatorApi(); // tokens, roles and rate limits; /openapi/v1.json and the API page /scalar/
 });

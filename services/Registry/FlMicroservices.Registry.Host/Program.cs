@@ -12,10 +12,10 @@ return ServiceDefaultsExtensions.RunService("registry", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRegistryConsumers(), BrokerAccounts.Registry);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddRegistryService(builder.Configuration);
-    builder.Services.AddFlOperatorApi();
+    builder.Services.AddFlOperatorApi(builder.Configuration);
 }, app =>
 {
-    app.MapTaskCreation();
-    app.MapClients();
-    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
+    app.MapTaskCreation().RequireOperator(OperatorPolicies.Operate);
+    app.MapClients().RequireOperator(OperatorPolicies.Read);
+    app.MapFlOperatorApi(); // tokens, roles and rate limits; /openapi/v1.json and the API page /scalar/
 });

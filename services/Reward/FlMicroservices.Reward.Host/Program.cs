@@ -12,9 +12,9 @@ return ServiceDefaultsExtensions.RunService("reward", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddRewardConsumers(), BrokerAccounts.Reward);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddRewardService(builder.Configuration);
-    builder.Services.AddFlOperatorApi();
+    builder.Services.AddFlOperatorApi(builder.Configuration);
 }, app =>
 {
-    app.MapRewards();
-    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
+    app.MapRewards().RequireOperator(OperatorPolicies.Read);
+    app.MapFlOperatorApi(); // tokens, roles and rate limits; /openapi/v1.json and the API page /scalar/
 });

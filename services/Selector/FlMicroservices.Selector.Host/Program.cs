@@ -12,9 +12,11 @@ return ServiceDefaultsExtensions.RunService("selector", args, builder =>
     builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddSelectorConsumers(), BrokerAccounts.Selector);
     builder.Services.AddFlAdapters(builder.Configuration);
     builder.Services.AddSelectorService(builder.Configuration);
-    builder.Services.AddFlOperatorApi();
+    builder.Services.AddFlOperatorApi(builder.Configuration);
 }, app =>
 {
-    app.MapTasks();
-    app.MapFlOperatorApi(); // /openapi/v1.json and the API page /scalar/
+    var (read, operate) = app.MapTasks();
+    read.RequireOperator(OperatorPolicies.Read);
+    operate.RequireOperator(OperatorPolicies.Operate);
+    app.MapFlOperatorApi(); // tokens, roles and rate limits; /openapi/v1.json and the API page /scalar/
 });

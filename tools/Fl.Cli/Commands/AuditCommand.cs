@@ -24,6 +24,7 @@ public static class AuditCommand
         var command = new Command("audit", "Membership-inference audit (AUC, TPR at 1% FPR) and empirical epsilon lower bound, without DP and with DP-FedAvg")
         {
             clients, samples, canaries, rounds, epochs, model, epsilons, delta, seed, outDir,
+            AuditLogCommand.Create(),
         };
         command.SetAction(parse =>
         {

@@ -11,20 +11,21 @@ public static class ModelCommand
     public static Command Create()
     {
         var registry = OperatorApi.UrlOption("--registry");
+        var token = OperatorApi.TokenOption();
         var task = new Option<string>("--task") { Description = "Task id", Required = true };
         var limit = new Option<int>("--limit") { Description = "Versions shown, from the first (at most 500)", DefaultValueFactory = _ => 100 };
         var outDir = new Option<string>("--out") { Description = "Folder for weights.bin and manifest.json (created if missing)", Required = true };
         var reason = new Option<string?>("--reason") { Description = "Why, kept with the record of the change" };
 
-        var list = new Command("list", "List a task's model versions with accuracy, loss, parent, and which is current and best") { registry, task, limit };
-        list.SetAction((parse, cancellationToken) => RunAsync("list", parse.GetValue(registry)!, parse.GetValue(task)!, http =>
+        var list = new Command("list", "List a task's model versions with accuracy, loss, parent, and which is current and best") { registry, token, task, limit };
+        list.SetAction((parse, cancellationToken) => RunAsync("list", parse, parse.GetValue(registry)!, parse.GetValue(task)!, http =>
             ListAsync(http, parse.GetValue(task)!, parse.GetValue(limit), Console.Out, cancellationToken)));
 
         Command Exporting(string verb, string description, bool versionRequired)
         {
             var version = new Option<int?>("--version")
                 { Description = versionRequired ? "Model version to export" : "Model version to download (default: the current one)", Required = versionRequired };
-            var command = new Command(verb, description) { registry, task, version, outDir };
+            var command = new Command(verb, description) { registry, token, task, version, outDir };
             command.SetAction((parse, cancellationToken) =>
             {
                 if (OptionChecks.WritableFolder("--out", parse.GetValue(outDir)!) is { } problem)
@@ -32,20 +33,20 @@ public static class ModelCommand
                     Console.Error.WriteLine($"fl model {verb}: {problem}");
                     return Task.FromResult(CliRunner.InvalidOption);
                 }
-                return RunAsync(verb, parse.GetValue(registry)!, parse.GetValue(task)!, http =>
+                return RunAsync(verb, parse, parse.GetValue(registry)!, parse.GetValue(task)!, http =>
                     ExportAsync(http, parse.GetValue(task)!, parse.GetValue(version), parse.GetValue(outDir)!, Console.Out, cancellationToken));
             });
             return command;
         }
 
         var promoteVersion = new Option<int>("--version") { Description = "Model version to make current", Required = true };
-        var promote = new Command("promote", "Make a version current by hand; the next round trains from it") { registry, task, promoteVersion, reason };
-        promote.SetAction((parse, cancellationToken) => RunAsync("promote", parse.GetValue(registry)!, parse.GetValue(task)!, http =>
+        var promote = new Command("promote", "Make a version current by hand; the next round trains from it") { registry, token, task, promoteVersion, reason };
+        promote.SetAction((parse, cancellationToken) => RunAsync("promote", parse, parse.GetValue(registry)!, parse.GetValue(task)!, http =>
             PromoteAsync(http, parse.GetValue(task)!, parse.GetValue(promoteVersion), parse.GetValue(reason), Console.Out, cancellationToken)));
         var to = new Option<int?>("--to") { Description = "Version to roll back to (default: the best validated version)" };
         var rollback = new Command("rollback", "Roll the task back to an earlier version (default the best validated); the next round trains from it")
-            { registry, task, to, reason };
-        rollback.SetAction((parse, cancellationToken) => RunAsync("rollback", parse.GetValue(registry)!, parse.GetValue(task)!, http =>
+            { registry, token, task, to, reason };
+        rollback.SetAction((parse, cancellationToken) => RunAsync("rollback", parse, parse.GetValue(registry)!, parse.GetValue(task)!, http =>
             RollbackAsync(http, parse.GetValue(task)!, parse.GetValue(to), parse.GetValue(reason), Console.Out, cancellationToken)));
 
         return new Command("model", "A task's model versions on a running model registry")
@@ -59,9 +60,9 @@ public static class ModelCommand
     }
 
     // A bad --task or --api exits 2 naming it; an unreachable API exits 1.
-    private static Task<int> RunAsync(string verb, string api, string task, Func<HttpClient, Task<int>> action) =>
+    private static Task<int> RunAsync(string verb, ParseResult parse, string api, string task, Func<HttpClient, Task<int>> action) =>
         OperatorApi.BadTask(task) is { } bad ? Task.FromResult(OperatorApi.Invalid($"fl model {verb}", bad))
-            : OperatorApi.RunAsync($"fl model {verb}", "--api", api, action);
+            : OperatorApi.RunAsync($"fl model {verb}", "--api", api, OperatorApi.Token(parse), action);
 
     /// <summary>Prints one line per version; exit 1 with the API's problem detail when the request fails.</summary>
     public static async Task<int> ListAsync(HttpClient http, string task, int limit, TextWriter output, CancellationToken cancellationToken)

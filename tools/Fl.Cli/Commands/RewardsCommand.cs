@@ -9,16 +9,17 @@ public static class RewardsCommand
     public static Command Create()
     {
         var api = OperatorApi.UrlOption();
+        var token = OperatorApi.TokenOption();
         var client = new Option<string?>("--client") { Description = "Show this client's ledger entries instead of every balance" };
         var task = new Option<string?>("--task") { Description = "Only what was earned in this task" };
         var limit = new Option<int>("--limit") { Description = "Clients shown, from the first (at most 500)", DefaultValueFactory = _ => 100 };
-        var command = new Command("rewards", "Token balances per client, or one client's ledger (task, round, amount, reason)") { api, client, task, limit };
+        var command = new Command("rewards", "Token balances per client, or one client's ledger (task, round, amount, reason)") { api, token, client, task, limit };
         command.SetAction((parse, cancellationToken) =>
         {
             var (clientId, taskId) = (parse.GetValue(client), parse.GetValue(task));
             if ((OperatorApi.BadId("--client", clientId) ?? OperatorApi.BadId("--task", taskId)) is { } bad)
                 return Task.FromResult(OperatorApi.Invalid("fl rewards", bad));
-            return OperatorApi.RunAsync("fl rewards", "--api", parse.GetValue(api)!,
+            return OperatorApi.RunAsync("fl rewards", "--api", parse.GetValue(api)!, OperatorApi.Token(parse),
                 http => clientId is null
                     ? BalancesAsync(http, taskId, parse.GetValue(limit), Console.Out, cancellationToken)
                     : ClientAsync(http, clientId, taskId, Console.Out, cancellationToken));

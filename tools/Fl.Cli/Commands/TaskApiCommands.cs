@@ -13,11 +13,12 @@ public static class TaskApiCommands
     public static IEnumerable<Command> Create()
     {
         var api = OperatorApi.UrlOption();
+        var token = OperatorApi.TokenOption();
         var task = OperatorApi.TaskOption();
         var state = new Option<string?>("--state") { Description = $"Only tasks in this state: {string.Join(", ", States)}" };
         var limit = new Option<int>("--limit") { Description = "Tasks (list) or rounds (status) shown, from the first (at most 500)", DefaultValueFactory = _ => 100 };
 
-        var list = new Command("list", "List the tasks with state, rounds done, model version and accuracy") { api, state, limit };
+        var list = new Command("list", "List the tasks with state, rounds done, model version and accuracy") { api, token, state, limit };
         list.SetAction((parse, cancellationToken) =>
         {
             const string command = "fl task list";
@@ -25,27 +26,27 @@ public static class TaskApiCommands
             if (wanted is not null && !States.Contains(wanted, StringComparer.OrdinalIgnoreCase))
                 return Task.FromResult(OperatorApi.Invalid(command, $"--state '{wanted}' is unknown (known: {string.Join(", ", States)})"));
             if (BadLimit(parse.GetValue(limit)) is { } bad) return Task.FromResult(OperatorApi.Invalid(command, bad));
-            return OperatorApi.RunAsync(command, "--api", parse.GetValue(api)!, http => ListAsync(http, wanted, parse.GetValue(limit), Console.Out, cancellationToken));
+            return OperatorApi.RunAsync(command, "--api", parse.GetValue(api)!, OperatorApi.Token(parse), http => ListAsync(http, wanted, parse.GetValue(limit), Console.Out, cancellationToken));
         });
 
-        var status = new Command("status", "Show a task's state and its rounds: outcome, accuracy, loss, participants, rejections with reasons") { api, task, limit };
+        var status = new Command("status", "Show a task's state and its rounds: outcome, accuracy, loss, participants, rejections with reasons") { api, token, task, limit };
         status.SetAction((parse, cancellationToken) =>
         {
             const string command = "fl task status";
             if ((OperatorApi.BadTask(parse.GetValue(task)!) ?? BadLimit(parse.GetValue(limit))) is { } bad) return Task.FromResult(OperatorApi.Invalid(command, bad));
-            return OperatorApi.RunAsync(command, "--api", parse.GetValue(api)!, http => StatusAsync(http, parse.GetValue(task)!, parse.GetValue(limit), Console.Out, cancellationToken));
+            return OperatorApi.RunAsync(command, "--api", parse.GetValue(api)!, OperatorApi.Token(parse), http => StatusAsync(http, parse.GetValue(task)!, parse.GetValue(limit), Console.Out, cancellationToken));
         });
 
         foreach (var sub in new[] { status, list }) yield return sub;
         foreach (var (verb, what) in new[] { ("cancel", "End a task now (TaskCompleted: \"cancelled by operator\")"),
                      ("pause", "Start no new round after the current one, until resume"), ("resume", "Lift a pause: the held round starts") })
         {
-            var control = new Command(verb, what) { api, task };
+            var control = new Command(verb, what) { api, token, task };
             control.SetAction((parse, cancellationToken) =>
             {
                 var command = $"fl task {verb}";
                 if (OperatorApi.BadTask(parse.GetValue(task)!) is { } bad) return Task.FromResult(OperatorApi.Invalid(command, bad));
-                return OperatorApi.RunAsync(command, "--api", parse.GetValue(api)!, http => ControlAsync(http, verb, parse.GetValue(task)!, Console.Out, cancellationToken));
+                return OperatorApi.RunAsync(command, "--api", parse.GetValue(api)!, OperatorApi.Token(parse), http => ControlAsync(http, verb, parse.GetValue(task)!, Console.Out, cancellationToken));
             });
             yield return control;
         }

@@ -1,0 +1,90 @@
+using System.Threading.RateLimiting;
+using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
+
+namespace FlMicroservices.ServiceDefaults.Api;
+
+/// <summary>Bearer tokens (an OIDC issuer, or the development issuer's key), the role policies and per-caller rate limits of the operator API.</summary>
+public static class OperatorAuthExtensions
+{
+    /// <summary>Registers authentication, the policies (an endpoint without one still needs a valid token) and the rate limiter.</summary>
+    public static IServiceCollection AddFlOperatorAuth(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = services.AddValidatedOptions<OperatorApiOptions>(configuration, OperatorApiOptions.Section);
+        if (options.AuthDisabled)
+        {
+            services.AddAuthentication(AuthDisabledHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, AuthDisabledHandler>(AuthDisabledHandler.SchemeName, null);
+            services.AddHostedService<AuthDisabledWarning>();
+        }
+        else
+        {
+            var key = options.Authority is { Length: > 0 } ? null : DevelopmentIssuer.KeyFor(options, configuration);
+            services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => Configure(jwt, options, key));
+        }
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(OperatorPolicies.Read, p => p.RequireRole(OperatorPolicies.Roles[OperatorPolicies.Read]))
+            .AddPolicy(OperatorPolicies.Operate, p => p.RequireRole(OperatorPolicies.Roles[OperatorPolicies.Operate]))
+            .AddPolicy(OperatorPolicies.Audit, p => p.RequireRole(OperatorPolicies.Roles[OperatorPolicies.Audit]));
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, OperatorAuthorizationResultHandler>();
+        services.AddRateLimiter(limiter => OperatorRateLimits.Configure(limiter, options));
+        return services;
+    }
+
+    /// <summary>Authentication, then the per-caller rate limit, then authorization; call before the endpoints run (any place in Program).</summary>
+    public static WebApplication UseFlOperatorAuth(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        return app;
+    }
+
+    private static void Configure(JwtBearerOptions jwt, OperatorApiOptions options, byte[]? developmentKey)
+    {
+        jwt.MapInboundClaims = false; // "role" and "name" stay as the token names them
+        jwt.TokenValidationParameters.NameClaimType = options.NameClaim;
+        jwt.TokenValidationParameters.RoleClaimType = options.RoleClaim;
+        jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
+        jwt.Audience = options.Audience;
+        if (developmentKey is null)
+        {
+            jwt.Authority = options.Authority;
+            if (options.MetadataAddress is { Length: > 0 } metadata) jwt.MetadataAddress = metadata;
+            jwt.RequireHttpsMetadata = options.RequireHttpsMetadata;
+            return;
+        }
+        jwt.TokenValidationParameters.ValidIssuer = DevelopmentIssuer.Issuer;
+        jwt.TokenValidationParameters.ValidAudience = options.Audience;
+        jwt.TokenValidationParameters.IssuerSigningKey = DevelopmentIssuer.SecurityKey(developmentKey);
+        jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+    }
+
+    /// <summary>Says loudly, at every start, that the operator API lets every caller in.</summary>
+    private sealed class AuthDisabledWarning(ILogger<AuthDisabledWarning> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            const string message = "OperatorApi:AuthDisabled is true: the operator API treats EVERY caller as an admin, without a token. " +
+                "This is for a development machine only; never expose this process.";
+            logger.LogCritical(message);
+            Console.Error.WriteLine($"WARNING: {message}");
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
