@@ -435,13 +435,13 @@ CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "model-registry": ("ModelRegistry", [BUS, MONGO, STATE]),
     "reward": ("Reward", [BUS, STATE]),
     "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080", "Gateway__RegistryUrl": "http://registry:8080",
-                             "Gateway__SelectorUrl": "http://selector:8080"}]),
+                             "Gateway__SelectorUrl": "http://selector:8080"}, STATE]),
 }
 NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))
 # What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
 SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
-                "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "mongo-password"}
+                "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "mongo-password", "OperatorApi__SigningKey"}
 INFRA = {"rabbitmq": "rabbitmq:3.13-management", "kafka": "apache/kafka:3.9.", "mongo": "mongo:8", "redis": "redis:7"}
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the secret files docker/compose.yaml mounts, in docker/secrets/ (git-ignored): random passwords for the RabbitMQ
-# user, Redis and MongoDB; the connection strings the services read; a private CA and RabbitMQ's TLS certificate (for the
+# user, Redis and MongoDB; the connection strings the services read; the operator API's signing key; a private CA and RabbitMQ's TLS certificate (for the
 # host names rabbitmq and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
 # --force to make everything anew (then recreate the containers and the rabbitmq/mongo volumes, which hold the old users).
 #
@@ -18,7 +18,10 @@ while [ $# -gt 0 ]; do
 done
 command -v openssl >/dev/null || { echo "compose-secrets: openssl is required (apt-get install -y openssl)" >&2; exit 1; }
 if [ -n "$force" ]; then rm -rf "$out"; fi
+# The operator API's development issuer key (docs/operator-api.md): 32 random bytes, base64; added to older folders too.
+signing_key() { (umask 077; openssl rand -base64 32 | tr -d '\n' >"$out/OperatorApi__SigningKey"); chmod 0644 "$out/OperatorApi__SigningKey"; }
 if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
+  if [ ! -f "$out/OperatorApi__SigningKey" ]; then signing_key; echo "compose-secrets: added $out/OperatorApi__SigningKey"; fi
   echo "compose-secrets: $out already holds secrets (use --force to replace them)"
   exit 0
 fi
@@ -31,6 +34,7 @@ printf '%s' "amqps://fl:$rabbit@rabbitmq:5671/" >"$out/ConnectionStrings__rabbit
 printf '%s' "redis:6379,password=$redis" >"$out/ConnectionStrings__redis"
 printf '%s' "mongodb://fl:$mongo@mongo:27017/fl?authSource=admin" >"$out/ConnectionStrings__mongodb"
 printf '%s' "$redis" >"$out/redis-password"
+signing_key
 printf '%s' "$mongo" >"$out/mongo-password"
 cat >"$out/redis.conf" <<CONF
 requirepass $redis

@@ -12,25 +12,28 @@ var infrastructure = settings.UseContainers
     ? ContainerInfrastructure.Add(builder, settings, credentials)
     : LocalInfrastructure.Add(builder, settings, credentials);
 
+// The operator API's tokens are signed with this key (made by the first service that starts); docs/operator-api.md.
+var signingKey = Path.Combine(settings.Folder("secrets"), "operator-signing.key");
+
 // Validation data a task names by path (MNIST folders, IDX pairs) is looked up under this folder. Nodes download model
 // versions from this service over HTTP (digest checked), as in a deployment, instead of sharing its store.
 var modelRegistry = builder.AddProject<Projects.FlMicroservices_ModelRegistry_Host>("model-registry")
-    .WithBus(infrastructure).WithModelStore(infrastructure).AsService()
+    .WithBus(infrastructure).WithModelStore(infrastructure).AsService().WithOperatorApi(signingKey)
     .WithEnvironment("Validation__DataRoot", settings.Folder("validation"))
     .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 // Each service's state (docs/state.md): a SQLite file per service in one folder of the data root.
 var registry = builder.AddProject<Projects.FlMicroservices_Registry_Host>("registry")
-    .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
+    .WithBus(infrastructure).WithHealthStore(infrastructure).AsService().WithOperatorApi(signingKey)
     .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 var selector = builder.AddProject<Projects.FlMicroservices_Selector_Host>("selector")
-    .WithBus(infrastructure).WithHealthStore(infrastructure).AsService()
+    .WithBus(infrastructure).WithHealthStore(infrastructure).AsService().WithOperatorApi(signingKey)
     .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 // The privacy ledger's journal: a restarted service continues every task's epsilon where it stood.
 var privacy = builder.AddProject<Projects.FlMicroservices_PrivacyAccounting_Host>("privacy-accounting")
-    .WithBus(infrastructure).AsService()
+    .WithBus(infrastructure).AsService().WithOperatorApi(signingKey)
     .WithEnvironment("PrivacyAccounting__LedgerDirectory", settings.Folder("ledger"));
 var reward = builder.AddProject<Projects.FlMicroservices_Reward_Host>("reward")
-    .WithBus(infrastructure).AsService()
+    .WithBus(infrastructure).AsService().WithOperatorApi(signingKey)
     .WithEnvironment("Storage__StateRoot", settings.Folder("state"));
 var services = new[]
 {
@@ -60,8 +63,10 @@ for (var i = 1; i <= settings.Nodes; i++)
     foreach (var service in services) node.WaitFor(service);
 }
 
-// The operators' one base URL (docs/operator-api.md): the services' operator APIs behind a YARP reverse proxy.
+// The operators' one base URL (docs/operator-api.md): the services' operator APIs behind a YARP reverse proxy, with
+// the audit log of operator actions in the state folder.
 builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
+    .WithOperatorApi(signingKey).WithEnvironment("Storage__StateRoot", settings.Folder("state"))
     .WithEnvironment("Gateway__ModelRegistryUrl", modelRegistry.GetEndpoint("http"))
     .WithEnvironment("Gateway__RegistryUrl", registry.GetEndpoint("http"))
     .WithEnvironment("Gateway__SelectorUrl", selector.GetEndpoint("http"))

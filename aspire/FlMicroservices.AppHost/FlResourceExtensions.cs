@@ -26,6 +26,10 @@ internal static class FlResourceExtensions
     public static IResourceBuilder<ProjectResource> AsService(this IResourceBuilder<ProjectResource> project) =>
         project.WithHttpHealthCheck("/health/ready");
 
+    /// <summary>The operator API's development issuer: one key file for every service (`fl token --key-file FILE` mints tokens).</summary>
+    public static IResourceBuilder<ProjectResource> WithOperatorApi(this IResourceBuilder<ProjectResource> project, string signingKeyFile) =>
+        project.WithEnvironment("OperatorApi__SigningKeyFile", signingKeyFile);
+
     private static IResourceBuilder<ProjectResource> WithDependency(this IResourceBuilder<ProjectResource> project, Dependency dependency) =>
         project.WithReference(dependency.Connection).WaitFor(dependency.Server);
 }

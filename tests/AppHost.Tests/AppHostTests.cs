@@ -83,6 +83,9 @@ public sealed class AppHostTests(ITestOutputHelper output)
             // The operator API through the gateway: the task's versions 0-3, the current one that of the last round.
             await notifications.WaitForResourceHealthyAsync("gateway", deadline.Token);
             using var gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway", "http") };
+            var key = Infrastructure.Security.DevelopmentIssuer.LoadOrCreateKey(Path.Combine(dataRoot, "secrets", "operator-signing.key"));
+            gateway.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+                Infrastructure.Security.DevelopmentIssuer.Mint(key, "apphost-test", Infrastructure.Security.OperatorRoles.Auditor, TimeSpan.FromMinutes(30)));
             using var versions = System.Text.Json.JsonDocument.Parse(
                 await gateway.GetStringAsync($"/api/tasks/{rounds[0].TaskId}/models", deadline.Token));
             Assert.Equal(4, versions.RootElement.GetProperty("total").GetInt32());

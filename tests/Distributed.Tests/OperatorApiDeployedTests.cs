@@ -1,8 +1,11 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Security;
 using Xunit.Abstractions;
 
 namespace FlMicroservices.Distributed.Tests;
@@ -32,11 +35,18 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
             ["Gateway__ModelRegistryUrl"] = $"http://127.0.0.1:{deployment.Services["ModelRegistry"].HttpPort}",
             ["Gateway__RewardUrl"] = $"http://127.0.0.1:{deployment.Services["Reward"].HttpPort}",
             ["Gateway__PrivacyAccountingUrl"] = $"http://127.0.0.1:{deployment.Services["PrivacyAccounting"].HttpPort}",
+            ["Storage__Root"] = deployment.Root, // the development issuer's key the services use, and the gateway's audit log
         }, deployment.LogDirectory, port);
         gateway.Start();
         var url = $"http://127.0.0.1:{port}";
         using var api = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
         await gateway.WaitReadyAsync(api, TimeSpan.FromSeconds(120));
+        // Tokens from the key the services made under the deployment's data root, as `fl token` would mint them.
+        var key = DevelopmentIssuer.LoadOrCreateKey(Path.Combine(deployment.Root, DevelopmentIssuer.DefaultKeyFile));
+        using (var anonymous = await api.GetAsync("/api/clients")) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentIssuer.Mint(key, "deployed-test", OperatorRoles.Admin, TimeSpan.FromMinutes(30)));
+        _fl = new Dictionary<string, string>(deployment.SharedSettings)
+            { ["FL_TOKEN"] = DevelopmentIssuer.Mint(key, "dana", OperatorRoles.DataScientist, TimeSpan.FromMinutes(30)) };
         deployment.StartNodes([0, 0, 0], ClientsPerNode);
         await PollAsync(async () => (await api.GetFromJsonAsync<JsonElement>("/api/clients?healthy=true")).GetProperty("total").GetInt32() == Clients,
             deployment, "all clients healthy in GET /api/clients", 120);
@@ -103,7 +113,18 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
         var again = await FlAsync(deployment, "task", "cancel", "--api", url, "--task", cancelledId);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("409", again.Output);
-        output.WriteLine($"held round {held}; {status.Output}{list.Output}{rewards.Output}{rollback.Output}{cancel.Output}");
+
+        // An auditor may not operate (403 from the selector, through the gateway), but reads the audit log of what the others did.
+        var auditor = DevelopmentIssuer.Mint(key, "audrey", OperatorRoles.Auditor, TimeSpan.FromMinutes(30));
+        var forbidden = await FlAsync(deployment, "task", "pause", "--api", url, "--task", cancelledId, "--token", auditor);
+        Assert.Equal(1, forbidden.ExitCode);
+        Assert.Contains("403 caller 'audrey' (role auditor) may not call POST", forbidden.Output);
+        var audit = await FlAsync(deployment, "audit", "log", "--api", url, "--token", auditor, "--task", taskId);
+        Assert.True(audit.ExitCode == 0, audit.Output);
+        foreach (var action in new[] { "/api/tasks/{taskId}/pause", "/api/tasks/{taskId}/resume", "/api/tasks/{taskId}/models/rollback" })
+            Assert.Matches($@"dana\s+data-scientist\s+POST {Regex.Escape(action)}\s+task={taskId}\s+200 done", audit.Output);
+        Assert.Matches($@"deployed-test\s+admin\s+POST /api/tasks\s+-\s+201 done", (await FlAsync(deployment, "audit", "log", "--api", url, "--token", auditor, "--caller", "deployed-test")).Output);
+        output.WriteLine($"held round {held}; {status.Output}{list.Output}{rewards.Output}{rollback.Output}{cancel.Output}{forbidden.Output}{audit.Output}");
     }
 
     private static int HeldRound(JsonElement detail) =>
@@ -112,8 +133,11 @@ public sealed class OperatorApiDeployedTests(ITestOutputHelper output)
     private static StringContent Body(string taskId, TaskSpec spec) =>
         new(JsonSerializer.Serialize(new { taskId, spec }, Web), Encoding.UTF8, "application/json");
 
-    private static Task<FlProcess.Result> FlAsync(Deployment deployment, params string[] arguments) =>
-        FlProcess.FlAsync(arguments, deployment.SharedSettings, TimeSpan.FromMinutes(2));
+    private Dictionary<string, string> _fl = [];
+
+    // `fl` as a data scientist (FL_TOKEN), unless the arguments name another --token.
+    private Task<FlProcess.Result> FlAsync(Deployment deployment, params string[] arguments) =>
+        FlProcess.FlAsync(arguments, _fl.Count > 0 ? _fl : deployment.SharedSettings, TimeSpan.FromMinutes(2));
 
     private static TaskSpec Spec(int rounds) => DistributedRoundTests.Spec(rounds);
 
