@@ -59,6 +59,7 @@ public sealed class DashboardPlatform : IAsyncLifetime
             ["Node:HeartbeatInterval"] = "00:00:05",
             ["Dashboard:ApiUrl"] = BaseUrl,
             ["Dashboard:RunsDirectory"] = RunsDirectory,
+            ["OperatorApi:AuthDisabled"] = "true", // one process, no operator tokens (docs/operator-api.md, "Development switch")
         });
         builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error).AddFilter("System.Net.Http", LogLevel.Warning);
@@ -66,7 +67,7 @@ public sealed class DashboardPlatform : IAsyncLifetime
         services.AddSingleton(Events);
         services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
         SimulationRunner.AddEmbeddedPlatform(services, builder.Configuration, clients, bus => bus.AddDashboardConsumers());
-        services.AddFlOperatorApi();
+        services.AddFlOperatorApi(builder.Configuration);
         services.AddFlDashboard(builder.Configuration);
         _app = builder.Build();
         _app.MapTaskCreation();
