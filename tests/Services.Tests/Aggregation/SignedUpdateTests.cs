@@ -4,6 +4,7 @@ using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Security;
 using FlMicroservices.Infrastructure.Models;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Infrastructure.UpdateStream;
 using FlMicroservices.Testing;
 using FlMicroservices.Testing.Aggregation;
@@ -146,6 +147,23 @@ public sealed class SignedUpdateTests : IAsyncLifetime
         Assert.Equal("no ml-dsa-65 key is registered for client c1", await verifier.ProblemAsync(started, Signed(started, clients[1]), CancellationToken.None));
         var unsignedTask = started with { Settings = new RoundSettings() };
         Assert.Null(await verifier.ProblemAsync(unsignedTask, Manifest(clients[1]), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_key_directory_survives_an_aggregation_restart()
+    {
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "aggregation.db");
+        using var key = SigningKeyPair.Generate(SigningAlgorithms.EcdsaP256);
+        using (var store = new SqliteStateStore(path))
+            await new ClientKeyDirectory(store).RecordAsync(new ClientRegistered("c0", Capabilities, DateTimeOffset.UtcNow, [key.ToClientKey()]), CancellationToken.None);
+
+        using var reopened = new SqliteStateStore(path);
+        var restarted = new ClientKeyDirectory(reopened);
+
+        Assert.Equal(key.ToClientKey(), await restarted.FindAsync("c0", SigningAlgorithms.EcdsaP256, CancellationToken.None));
+        Assert.Null(await restarted.FindAsync("c0", SigningAlgorithms.MlDsa65, CancellationToken.None));
+        Assert.Null(await restarted.FindAsync("c1", SigningAlgorithms.EcdsaP256, CancellationToken.None));
     }
 
     private static readonly ClientCapabilities Capabilities = new(10, 1, 1L << 30, ["logreg"]);

@@ -25,6 +25,15 @@ public class TaskSpecValidatorTests
     }
 
     [Theory]
+    [InlineData("ecdsa-p256", null)]
+    [InlineData("ml-dsa-65", null)]
+    [InlineData("none", null)]
+    [InlineData("rsa", "Signing 'rsa' is unknown (known: ecdsa-p256, ml-dsa-65, none)")]
+    [InlineData("ECDSA-P256", "Signing 'ECDSA-P256' is unknown (known: ecdsa-p256, ml-dsa-65, none)")]
+    public void The_signing_algorithm_must_be_one_the_platform_knows(string signing, string? problem) =>
+        Assert.Equal(problem is null ? [] : [problem], TaskSpecValidator.Validate("mnist-1", Valid with { Signing = signing }));
+
+    [Theory]
     [InlineData("krum", 1, 0.5, "MinClientsPerRound 1 with Quorum 0.5: strategy 'krum' with a Byzantine share of 0.2 needs n > 2f + 2 and so rounds of at least 3 updates, but a round may aggregate as few as 1 (after dropouts); raise MinClientsPerRound to 5")]
     [InlineData("bulyan", 10, 1.0, "MinClientsPerRound 10 with Quorum 1: strategy 'bulyan' with a Byzantine share of 0.2 needs n >= 4f + 3 and so rounds of at least 11 updates, but a round may aggregate as few as 10 (after dropouts); raise MinClientsPerRound to 11")]
     [InlineData("multi-krum", 4, 0.5, "as few as 2 (after dropouts); raise MinClientsPerRound to 5")]
