@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Security;
 using System.Text.Json;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Health;
@@ -21,7 +22,7 @@ public sealed class ClientPagingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b
+        _factory = new WebApplicationFactory<HostEntry>().WithWebHostBuilder(b => b.UseTestAuth()
             .UseSetting("Storage:Root", _home)
             .ConfigureTestServices(s => s.Replace(ServiceDescriptor.Singleton<IClientHealthStore>(_health))));
         var catalog = _factory.Services.GetRequiredService<TaskCatalog>();
@@ -45,7 +46,7 @@ public sealed class ClientPagingTests : IAsyncLifetime
     [Fact]
     public async Task A_filtered_sorted_page_reads_only_that_pages_health_records()
     {
-        using var http = _factory.CreateClient();
+        using var http = _factory.CreateClient().As(OperatorRoles.Admin);
 
         using var page = JsonDocument.Parse(await http.GetStringAsync("/api/clients?healthy=true&sort=examples&offset=10&limit=20"));
 
