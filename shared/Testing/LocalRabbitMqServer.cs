@@ -166,7 +166,8 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
             ["-n", NodeName, "set_permissions", "-p", "/", user.Name, user.Configure, user.Write, user.Read],
         })
         {
-            var result = await ProcessRunner.RunAsync(ControlScript, arguments, NodeEnvironment(), TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            // rabbitmqctl starts an Erlang VM per call: minutes on a loaded 2-core machine.
+            var result = await ProcessRunner.RunAsync(ControlScript, arguments, NodeEnvironment(), TimeSpan.FromMinutes(4), cancellationToken).ConfigureAwait(false);
             if (!result.Succeeded)
                 throw new InvalidOperationException($"rabbitmqctl {arguments[2]} {user.Name} failed on node {NodeName} (exit {result.ExitCode}): {result.Output}");
         }

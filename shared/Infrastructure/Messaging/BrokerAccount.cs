@@ -16,8 +16,8 @@ public sealed record BrokerAccount(string Name, string QueuePrefix, Type[] Publi
     /// <summary>MassTransit's temporary bus endpoints (host_process_bus_id): where responses to requests go.</summary>
     public const string BusEndpoints = "[^:]*_bus_[a-z0-9]+";
 
-    /// <summary>Exchanges of the faults MassTransit publishes when a consumer gives up on a message.</summary>
-    public const string FaultExchanges = "MassTransit:Fault--.*";
+    /// <summary>Exchanges of the faults MassTransit publishes: a consumer gave up on a message, or a message could not be read at all.</summary>
+    public const string FaultExchanges = "MassTransit:(Fault--.*|ReceiveFault)";
 
     public string User => "fl-" + Name;
 
