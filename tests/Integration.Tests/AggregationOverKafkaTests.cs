@@ -131,7 +131,9 @@ public sealed class AggregationOverKafkaTests(KafkaClusterFixture kafka) : IAsyn
         Assert.Equal(updates.Skip(1).Select(u => u.Client), aggregated.Contributors.Select(c => c.ClientId));
         var rejected = Assert.Single(aggregated.Rejected);
         Assert.Equal(victim, rejected.ClientId);
-        Assert.Contains($"its {victimSlices.Count - 1} folded slices were taken back out", rejected.Reason);
+        // Partitions are read in no fixed order, so how many of its slices were folded before the NaN was seen varies
+        // (CI once saw fewer than all of them): the reason names the slice, and the aggregate below must be exact either way.
+        Assert.StartsWith($"slice {bad.SliceIndex} contains NaN or infinite values", rejected.Reason);
         // Exactly the aggregate of the other four, bit for bit, as if client-0 had never sent anything.
         var expected = InOrderAggregate(started, updates.Skip(1).ToList(), global);
         Assert.Equal(expected, await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
