@@ -45,6 +45,12 @@ public sealed class SecureAggregationOverBrokersTests(FlMicroservices.Testing.Ra
             ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
             ["Storage:ModelStoreRoot"] = Path.Combine(root, "models"),
             ["Aggregation:CheckpointDirectory"] = "", // this test runs without checkpoints
+            // The advertise-keys phase gets 12 of the round's 40 seconds: by default it would close after 10 % of the round,
+            // which a loaded machine can spend declaring the exchanges of the first protocol messages (CI saw 0 of 5 keys in).
+            // The dropout is seen when the masked-input phase closes, at 70 % of the round.
+            ["Aggregation:SecureAggregation:AdvertiseKeysShare"] = "0.3",
+            ["Aggregation:SecureAggregation:ShareKeysShare"] = "0.5",
+            ["Aggregation:SecureAggregation:MaskedInputShare"] = "0.7",
         });
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);
@@ -68,7 +74,7 @@ public sealed class SecureAggregationOverBrokersTests(FlMicroservices.Testing.Ra
             await models.SaveVersionAsync(new ModelVersionInfo(taskId, 0, 0, null, Parameters, "", null, null, false, DateTimeOffset.UtcNow), global, CancellationToken.None);
             var participants = Enumerable.Range(0, 5).Select(i => $"client-{i}").ToArray();
             var updates = participants.ToDictionary(p => p, _ => Enumerable.Range(0, Parameters).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray());
-            var started = new RoundStarted(taskId, 1, 0, participants, DateTimeOffset.UtcNow.AddSeconds(12), new TrainingConfig(1, 10, 0.1),
+            var started = new RoundStarted(taskId, 1, 0, participants, DateTimeOffset.UtcNow.AddSeconds(40), new TrainingConfig(1, 10, 0.1),
                 PrivacyConfig.None with { SecureAggregation = SecureAggregationMode.SecAgg, SecureAggregationClip = Clip },
                 SliceElements, "logreg", "fedavg", [], 0.5, 5);
             var dropped = participants[3];
@@ -77,7 +83,7 @@ public sealed class SecureAggregationOverBrokersTests(FlMicroservices.Testing.Ra
             await bus.Publish(started);
             await driver.AdvertiseAsync(bus);
 
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             var aggregated = await driver.Aggregated.Reader.ReadAsync(timeout.Token);
             output.WriteLine($"succeeded {aggregated.Succeeded}, contributors {string.Join(", ", aggregated.Contributors.Select(c => c.ClientId))}, " +
                 $"dropouts {string.Join(", ", aggregated.Dropouts)}, failure {aggregated.FailureReason}; messages to clients: " +
