@@ -70,22 +70,25 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
     }
 
     [Fact]
-    public async Task A_RoundStarted_that_switches_secure_aggregation_off_is_refused_by_every_node_and_no_update_leaves_in_the_clear()
+    public async Task A_RoundStarted_that_switches_secure_aggregation_off_fails_the_selectors_signature_at_every_node_and_no_update_leaves_in_the_clear()
     {
-        // With a service's credentials (here the administrator's): the broker takes it, the nodes must refuse it.
+        // With a service's credentials (here the administrator's) the broker takes it; the selector's signature no longer
+        // matches, so every node refuses it (a node also refuses weaker privacy than it pinned: NodePrivacyPinTests).
         var real = target.Observer.Of<RoundStarted>().Where(r => r.TaskId == target.SecureTaskId).MaxBy(r => r.Round)!;
+        Assert.False(string.IsNullOrEmpty(real.IssuerSignature), "the selector did not sign its RoundStarted");
         var downgraded = real with { Round = real.Round + 1, Privacy = PrivacyConfig.None, Deadline = DateTimeOffset.UtcNow.AddSeconds(30) };
         await target.Observer.PublishAsync(downgraded);
 
         var reason = $"refuses {target.SecureTaskId}/{downgraded.Round}";
+        const string Why = "signature does not verify against the key of fl-selector";
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (target.Deployment.Nodes.Count(n => AttackedDeployment.LogHas(n, reason)) < target.Deployment.Nodes.Count && DateTime.UtcNow < deadline)
             await Task.Delay(200);
         Assert.All(target.Deployment.Nodes, n => Assert.True(AttackedDeployment.LogHas(n, reason), $"{n.Name} did not refuse the downgraded round:\n{n.Tail(20)}"));
-        Assert.All(target.Deployment.Nodes, n => Assert.True(AttackedDeployment.LogHas(n, "secure aggregation None instead of SecAgg"), n.Tail(20)));
+        Assert.All(target.Deployment.Nodes, n => Assert.True(AttackedDeployment.LogHas(n, Why), n.Tail(20)));
         await Task.Delay(2000); // a plain manifest, had any node sent one, would have arrived by now
         Assert.DoesNotContain(target.Observer.Of<UpdateSubmitted>(), u => u.TaskId == target.SecureTaskId && u.Round == downgraded.Round);
-        output.WriteLine($"all {target.Deployment.Nodes.Count} nodes: {reason} ... secure aggregation None instead of SecAgg");
+        output.WriteLine($"all {target.Deployment.Nodes.Count} nodes: {reason} ... {Why}");
     }
 
     [Fact]

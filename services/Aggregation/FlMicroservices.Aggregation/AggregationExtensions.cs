@@ -1,7 +1,8 @@
 using FlMicroservices.Aggregation.Consumers;
-using MassTransit;
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.State;
+using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,7 @@ public static class AggregationExtensions
         if (configuration is null) services.AddOptions<AggregationOptions>();
         services.AddSingleton(new AggregationCheckpoints(configuration is null ? null : DataRoot.Resolve(configuration, options.CheckpointDirectory)));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         services.AddFlState("aggregation", configuration, (_, store) => new ClientKeyDirectory(store));
         services.AddSingleton<UpdateVerifier>();
         services.AddSingleton<RoundRegistry>();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Aggregation.SecAgg;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ public sealed class RoundOpener(
     IBus bus,
     TimeProvider clock,
     IOptions<AggregationOptions> options,
+    CommandSigning signing,
     ILogger<RoundOpener> logger) : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
@@ -33,6 +35,12 @@ public sealed class RoundOpener(
     public async Task OpenAsync(RoundStarted started, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(started);
+        if (signing.Problem(started) is { } forged)
+        {
+            // Not failed: a forged RoundStarted must not end the real round, which opens when the selector's own arrives.
+            logger.LogWarning("RoundStarted for {Task}/{Round} ignored: {Reason}", started.TaskId, started.Round, forged);
+            return;
+        }
         try
         {
             await TryOpenAsync(started, cancellationToken);

@@ -26,6 +26,7 @@ public static class NodeExtensions
     {
         var options = services.AddValidatedOptions<NodeOptions>(configuration, NodeOptions.Section);
         services.AddFlState(stateName, configuration, (_, store) => new Privacy.PrivacyPins(store));
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         AddModelSource(services, configuration, options.ModelRegistry);
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();

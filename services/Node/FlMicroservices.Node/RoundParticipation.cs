@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Planning;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Training;
@@ -25,6 +26,7 @@ public sealed class RoundParticipation(
     ScaffoldClientState scaffold,
     SecAgg.SecureRoundParticipation secure,
     Privacy.PrivacyPins pins,
+    CommandSigning signing,
     IOptions<NodeOptions> options,
     ILogger<RoundParticipation> logger)
 {
@@ -32,7 +34,8 @@ public sealed class RoundParticipation(
     {
         var mine = round.Participants.Select(clients.Find).OfType<HostedClient>().ToArray();
         if (mine.Length == 0) return;
-        if (await pins.CheckAsync(round, cancellationToken) is { } refused)
+        // The selector's signature first: a forged round must not pin its privacy settings as the task's.
+        if ((signing.Problem(round) ?? await pins.CheckAsync(round, cancellationToken)) is { } refused)
         {
             logger.LogWarning("Node refuses {Task}/{Round} for its {Clients} selected clients: {Reason}", round.TaskId, round.Round, mine.Length, refused);
             return;

@@ -2,6 +2,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Planning;
 using FlMicroservices.Core.Selection;
 using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ public sealed class RoundStarter(
     IRequestClient<CheckPrivacyBudget> privacy,
     TimeProvider clock,
     IOptions<SelectorOptions> options,
+    CommandSigning signing,
     ILogger<RoundStarter> logger)
 {
     /// <summary>How often a Poisson draw below the minimum number of clients is repeated before the task gives up.</summary>
@@ -91,9 +93,10 @@ public sealed class RoundStarter(
         }
         using var span = FlTelemetry.StartRound(taskId, round);
         // The claimed round, m and its RoundStarted are stored before RoundStarted goes out, with the same id on every retry.
-        entry.SetStart(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
+        // Signed (in deployments with per-process broker accounts) so that nodes can tell it from a RoundStarted anyone else wrote.
+        entry.SetStart(signing.Sign(new RoundStarted(taskId, round, model.Version, participants, clock.GetUtcNow() + spec.RoundTimeout,
             spec.Training, spec.Privacy, spec.SliceElements, spec.ModelName, spec.Strategy, spec.StrategyParameters, spec.Quorum, spec.Seed, spec.ByzantineShare,
-            settings));
+            settings)));
         await entry.PublishPendingAsync(publish, cancellationToken);
     }
 

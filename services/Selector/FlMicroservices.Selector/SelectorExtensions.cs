@@ -1,10 +1,12 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Selector.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace FlMicroservices.Selector;
 
@@ -19,6 +21,7 @@ public static class SelectorExtensions
         services.AddSingleton<HeldRoundRelease>();
         services.AddHostedService<WatchdogRecovery>();
         services.AddScoped<RoundStarter>();
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         return services;
     }
 

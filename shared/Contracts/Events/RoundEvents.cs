@@ -3,6 +3,7 @@ namespace FlMicroservices.Contracts.V1;
 /// <summary>A round began: the selected participants should train <see cref="ModelVersion"/> and stream their updates.</summary>
 /// <param name="StrategyParameters">The task's own strategy parameters, as the user gave them (nothing derived is added).</param>
 /// <param name="Settings">The round plan: what the strategy asks of the services and nodes; null in messages of publishers before it existed.</param>
+/// <param name="IssuerSignature">The selector's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record RoundStarted(
     string TaskId,
     int Round,
@@ -18,7 +19,8 @@ public sealed record RoundStarted(
     double Quorum,
     int Seed,
     double ByzantineShare = 0.2,
-    RoundSettings? Settings = null);
+    RoundSettings? Settings = null,
+    string? IssuerSignature = null);
 
 /// <summary>A participant finished streaming its update; this is the manifest of its slices.</summary>
 /// <param name="Signature">The client's signature (base64) over the update statement (docs/signing.md); null when the task does not sign.</param>

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlMicroservices.Infrastructure.Messaging;
@@ -27,7 +28,12 @@ public static class MessagingExtensions
         OptionsValidation.ThrowIfInvalid(options, MessagingOptions.Section);
         var broker = options.IsRabbitMq ? BrokerUri(configuration) : null;
         if (broker is not null && account is not null && !string.IsNullOrWhiteSpace(options.AccountsDirectory))
-            broker = WithAccount(broker, account, DataRoot.Resolve(configuration, options.AccountsDirectory)!);
+        {
+            var accounts = DataRoot.Resolve(configuration, options.AccountsDirectory)!;
+            broker = WithAccount(broker, account, accounts);
+            services.Replace(ServiceDescriptor.Singleton(_ => CommandSigning.For(accounts, account)));
+        }
+        services.TryAddSingleton(_ => CommandSigning.Off());
         var tls = broker is null ? null : BrokerTls.For(broker, options);
         // Hosted services that publish at start-up (node membership) must find the bus running. A broker that is down
         // makes start-up fail after the timeout instead of hanging.
