@@ -25,8 +25,11 @@ public sealed class ClientAdmission(IClientHealthStore health, TaskCatalog catal
             await publish.Publish(new ClientRejected(clientId, refusal, now), cancellationToken);
             return;
         }
-        await health.UpsertAsync(new ClientHealth(clientId, ClientStatus.Healthy, now, capabilities!.ExampleCount, cpuLoad, capabilities.MemoryBytes, capabilities.Datasets),
-            cancellationToken);
+        // Registering again does not clear a demotion for missed rounds, nor the count towards one.
+        var known = await health.GetAsync(clientId, cancellationToken);
+        var demoted = known?.DemotedUntil > now;
+        await health.UpsertAsync(new ClientHealth(clientId, demoted ? ClientStatus.Unhealthy : ClientStatus.Healthy, now, capabilities!.ExampleCount, cpuLoad,
+            capabilities.MemoryBytes, capabilities.Datasets, known?.MissedRounds ?? 0, demoted ? known!.DemotedUntil : null, known?.LastMissedRound), cancellationToken);
         await publish.Publish(new ClientRegistered(clientId, capabilities, now, bound.Keys), cancellationToken);
     }
 

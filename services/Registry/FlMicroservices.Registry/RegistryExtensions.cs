@@ -16,6 +16,9 @@ public static class RegistryExtensions
     {
         if (configuration is null) services.AddOptions<TaskLimits>();
         else services.AddValidatedOptions<TaskLimits>(configuration, TaskLimits.Section);
+        if (configuration is null) services.AddOptions<DemotionOptions>();
+        else services.AddValidatedOptions<DemotionOptions>(configuration, DemotionOptions.Section);
+        services.AddSingleton<ParticipationRecord>();
         services.AddFlState("registry", configuration, (_, store) => new TaskCatalog(new RegistryStore(store)));
         services.AddSingleton<TaskCreation>();
         return services.AddSingleton<ClientAdmission>();
@@ -26,6 +29,7 @@ public static class RegistryExtensions
         bus.AddConsumer<CreateTaskConsumer>();
         bus.AddConsumer<RegisterClientConsumer>();
         bus.AddConsumer<ClientHeartbeatConsumer>();
+        bus.AddConsumer<RoundCompletedConsumer>();
         return bus;
     }
 }

@@ -34,6 +34,9 @@ public sealed class RedisClientHealthStore : IClientHealthStore
     private static readonly RedisValue CpuField = "cpuLoad";
     private static readonly RedisValue MemoryField = "freeMemoryBytes";
     private static readonly RedisValue DatasetsField = "datasets";
+    private static readonly RedisValue MissedField = "missedRounds";
+    private static readonly RedisValue DemotedUntilField = "demotedUntilTicks";
+    private static readonly RedisValue LastMissedField = "lastMissedRound";
 
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisOptions _options;
@@ -163,6 +166,9 @@ public sealed class RedisClientHealthStore : IClientHealthStore
                     new HashEntry(CpuField, health.CpuLoad.ToString("R", CultureInfo.InvariantCulture)),
                     new HashEntry(MemoryField, health.FreeMemoryBytes),
                     new HashEntry(DatasetsField, health.Datasets is null ? "" : JsonSerializer.Serialize(health.Datasets)),
+                    new HashEntry(MissedField, health.MissedRounds),
+                    new HashEntry(DemotedUntilField, health.DemotedUntil is { } until ? until.UtcTicks : 0),
+                    new HashEntry(LastMissedField, health.LastMissedRound ?? ""),
                 ]);
                 _ = transaction.KeyExpireAsync(key, ttl);
                 _ = health.Status == ClientStatus.Healthy
@@ -208,6 +214,10 @@ public sealed class RedisClientHealthStore : IClientHealthStore
             (long)Field(MemoryField),
             fields.TryGetValue(DatasetsField.ToString(), out var datasets) && !datasets.IsNullOrEmpty
                 ? JsonSerializer.Deserialize<ClientDataset[]>(datasets.ToString()) ?? throw new InvalidDataException($"Redis hash '{key}' has datasets 'null'.")
-                : null);
+                : null,
+            // Records written before demotion existed have none of the three fields.
+            fields.TryGetValue(MissedField.ToString(), out var missed) ? (int)missed : 0,
+            fields.TryGetValue(DemotedUntilField.ToString(), out var until) && (long)until > 0 ? new DateTimeOffset((long)until, TimeSpan.Zero) : null,
+            fields.TryGetValue(LastMissedField.ToString(), out var last) && !last.IsNullOrEmpty ? last.ToString() : null);
     }
 }

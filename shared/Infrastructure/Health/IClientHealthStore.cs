@@ -27,6 +27,9 @@ public interface IClientHealthStore
 
 /// <summary>The health record of one client.</summary>
 /// <param name="Datasets">The data sets the client advertised at registration; null when it advertised none (it matches any task).</param>
+/// <param name="MissedRounds">Rounds in a row the client was selected for and uploaded nothing; reset by an upload.</param>
+/// <param name="DemotedUntil">Until when the client is kept unhealthy for missing rounds (its heartbeats do not make it healthy); null when it is not demoted.</param>
+/// <param name="LastMissedRound">The last round counted in <paramref name="MissedRounds"/> ("task/round"), so a redelivered round is not counted twice.</param>
 public sealed record ClientHealth(
     string ClientId,
     ClientStatus Status,
@@ -34,7 +37,10 @@ public sealed record ClientHealth(
     int ExampleCount,
     double CpuLoad,
     long FreeMemoryBytes,
-    IReadOnlyList<ClientDataset>? Datasets = null);
+    IReadOnlyList<ClientDataset>? Datasets = null,
+    int MissedRounds = 0,
+    DateTimeOffset? DemotedUntil = null,
+    string? LastMissedRound = null);
 
 /// <summary>Whether a client may be selected.</summary>
 public enum ClientStatus

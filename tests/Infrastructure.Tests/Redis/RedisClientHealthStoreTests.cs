@@ -33,6 +33,23 @@ public sealed class RedisClientHealthStoreTests(RedisFixture redis, ITestOutputH
     }
 
     [Fact]
+    public async Task A_demoted_record_round_trips_its_missed_rounds_and_period_and_an_older_record_reads_as_not_demoted()
+    {
+        var store = NewStore();
+        var now = new DateTimeOffset(2031, 2, 3, 4, 5, 6, TimeSpan.Zero);
+        var demoted = new ClientHealth("client-d", ClientStatus.Unhealthy, now, 10, 0, 1, null, 3, now.AddMinutes(10).AddTicks(7), "task-a/12");
+        await store.UpsertAsync(demoted, None);
+        Assert.Equal(demoted, await store.GetAsync("client-d", None));
+        Assert.DoesNotContain("client-d", await store.GetHealthyAsync(TimeSpan.FromDays(36500), None));
+
+        // A record written before demotion existed (no such fields in its hash) reads as never having missed a round.
+        var database = Connection.GetDatabase();
+        var key = store.Keys.Client("client-d");
+        await database.HashDeleteAsync(key, ["missedRounds", "demotedUntilTicks", "lastMissedRound"]);
+        Assert.Equal(demoted with { MissedRounds = 0, DemotedUntil = null, LastMissedRound = null }, await store.GetAsync("client-d", None));
+    }
+
+    [Fact]
     public async Task Advertised_data_sets_round_trip_and_many_records_come_back_in_one_batch()
     {
         var store = NewStore();

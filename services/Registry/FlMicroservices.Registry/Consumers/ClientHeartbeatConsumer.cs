@@ -29,10 +29,13 @@ public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdm
             await context.Publish(new ClientRejected(beat.ClientId, "heartbeat from a client that is not registered", clock.GetUtcNow()));
             return;
         }
+        var now = clock.GetUtcNow();
+        var demoted = known.DemotedUntil > now; // a client demoted for missing rounds stays unhealthy until its period ends
         await health.UpsertAsync(known with
         {
-            Status = ClientStatus.Healthy,
-            LastSeen = clock.GetUtcNow(),
+            Status = demoted ? ClientStatus.Unhealthy : ClientStatus.Healthy,
+            DemotedUntil = demoted ? known.DemotedUntil : null,
+            LastSeen = now,
             CpuLoad = ValidLoad(beat.CpuLoad),
             FreeMemoryBytes = beat.FreeMemoryBytes,
         }, context.CancellationToken);
