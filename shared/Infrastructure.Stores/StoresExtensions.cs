@@ -30,6 +30,7 @@ public static class StoresExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var redis = ParseRedis(connectionString);
         var options = services.AddValidatedOptions<RedisOptions>(configuration, RedisOptions.Section);
+        TrustRedisCa(redis, options, configuration);
         var resilience = BindResilience(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
@@ -95,6 +96,25 @@ public static class StoresExtensions
             throw new InvalidOperationException("Invalid configuration: the Redis connection string names no server; it must be host:port[,options].");
         options.AbortOnConnectFail = false;
         return options;
+    }
+
+    // A private CA for the server's certificate: only with TLS, and only a file that exists and holds a certificate.
+    private static void TrustRedisCa(ConfigurationOptions redis, RedisOptions options, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(options.TlsCaCertificate)) return;
+        var path = DataRoot.Resolve(configuration, options.TlsCaCertificate)!;
+        if (!redis.Ssl)
+            throw new InvalidOperationException($"Invalid configuration: Redis:TlsCaCertificate is set but the Redis connection string does not ask for TLS (add ssl=true).");
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"Invalid configuration: Redis:TlsCaCertificate {path} does not exist.");
+        try
+        {
+            redis.TrustIssuer(path);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new InvalidOperationException($"Invalid configuration: Redis:TlsCaCertificate {path} is not a PEM or DER certificate ({e.Message}).", e);
+        }
     }
 
     private static MongoUrl ParseMongo(string connectionString)

@@ -12,12 +12,16 @@ public sealed class LocalRedisServer : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     private readonly string _serverPath;
     private readonly string _cliPath;
+    private readonly TestCertificates? _tls;
+    private readonly string? _password;
     private int _pid;
 
-    private LocalRedisServer(string serverPath, string cliPath, string directory, int port)
+    private LocalRedisServer(string serverPath, string cliPath, string directory, int port, TestCertificates? tls = null, string? password = null)
     {
         _serverPath = serverPath;
         _cliPath = cliPath;
+        _tls = tls;
+        _password = password;
         Directory = directory;
         Port = port;
     }
@@ -29,8 +33,13 @@ public sealed class LocalRedisServer : IAsyncDisposable
 
     public string LogPath => Path.Combine(Directory, "redis.log");
 
-    /// <summary>host:port, as StackExchange.Redis takes it.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>host:port, as StackExchange.Redis takes it (with ssl=true and the password for a TLS server).</summary>
+    public string ConnectionString => _tls is null
+        ? $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}"
+        : $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)},ssl=true,sslHost=localhost,password={_password}";
+
+    // A TLS server listens on no plain TCP port; the harness reaches it over a unix socket in its folder.
+    private string Socket => Path.Combine(Directory, "redis.sock");
 
     /// <summary>The server's version, e.g. "7.0.15".</summary>
     public string Version { get; private set; } = "";
@@ -39,7 +48,19 @@ public sealed class LocalRedisServer : IAsyncDisposable
     public static bool IsInstalled => ProcessRunner.FindOnPath("redis-server") is not null && ProcessRunner.FindOnPath("redis-cli") is not null;
 
     /// <summary>Starts a server on a free port and waits until it answers PING (a new port is tried if the first was taken).</summary>
-    public static async Task<LocalRedisServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<LocalRedisServer> StartAsync(CancellationToken cancellationToken = default) => StartNewAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Starts a server that accepts only TLS connections (certificates from <see cref="TestCertificates.Create"/> in its folder)
+    /// and requires <paramref name="password"/>; plain TCP is not served at all.
+    /// </summary>
+    public static Task<LocalRedisServer> StartTlsAsync(string password, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(password);
+        return StartNewAsync(password, cancellationToken);
+    }
+
+    private static async Task<LocalRedisServer> StartNewAsync(string? tlsPassword, CancellationToken cancellationToken)
     {
         var server = ProcessRunner.FindOnPath("redis-server");
         var cli = ProcessRunner.FindOnPath("redis-cli");
@@ -50,7 +71,8 @@ public sealed class LocalRedisServer : IAsyncDisposable
         {
             var directory = Path.Combine(Path.GetTempPath(), "fl-redis-" + Guid.NewGuid().ToString("N")[..12]);
             System.IO.Directory.CreateDirectory(directory);
-            var instance = new LocalRedisServer(server, cli, directory, ProcessRunner.FreePort());
+            var instance = new LocalRedisServer(server, cli, directory, ProcessRunner.FreePort(),
+                tlsPassword is null ? null : TestCertificates.Create(Path.Combine(directory, "tls")), tlsPassword);
             try
             {
                 await instance.LaunchAsync(cancellationToken).ConfigureAwait(false);
@@ -82,9 +104,8 @@ public sealed class LocalRedisServer : IAsyncDisposable
     {
         var pid = _pid;
         if (pid == 0) pid = ReadPid();
-        if (pid == 0 && !await AnswersPingAsync(Port, CancellationToken.None).ConfigureAwait(false)) return;
-        await ProcessRunner.RunAsync(_cliPath, ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "shutdown", "nosave"], null,
-            TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        if (pid == 0 && !await IsUpAsync(CancellationToken.None).ConfigureAwait(false)) return;
+        await ProcessRunner.RunAsync(_cliPath, [.. CliTarget(), "shutdown", "nosave"], null, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         if (pid != 0 && !await ProcessRunner.WaitForExitAsync(pid, TimeSpan.FromSeconds(5)).ConfigureAwait(false)) ProcessRunner.Kill(pid);
         _pid = 0;
     }
@@ -108,21 +129,38 @@ public sealed class LocalRedisServer : IAsyncDisposable
         var version = await ProcessRunner.RunAsync(_serverPath, ["--version"], null, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         Version = ParseVersion(version.Output);
         var pidFile = Path.Combine(Directory, "redis.pid");
+        var port = Port.ToString(CultureInfo.InvariantCulture);
+        string[] listen = _tls is null
+            ? ["--port", port]
+            : ["--port", "0", "--tls-port", port, "--tls-cert-file", _tls.ServerCertificate, "--tls-key-file", _tls.ServerKey,
+               "--tls-ca-cert-file", _tls.CaCertificate, "--tls-auth-clients", "no", "--requirepass", _password!, "--unixsocket", Socket];
         var result = await ProcessRunner.RunAsync(_serverPath,
         [
-            "--bind", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no",
+            "--bind", "127.0.0.1", .. listen, "--save", "", "--appendonly", "no",
             "--daemonize", "yes", "--pidfile", pidFile, "--logfile", LogPath, "--dir", Directory,
         ], null, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
             throw new InvalidOperationException($"redis-server on port {Port} did not start (exit {result.ExitCode}): {result.Output}\n{ProcessRunner.Tail(LogPath)}");
         var deadline = DateTime.UtcNow + StartTimeout;
-        while (!await AnswersPingAsync(Port, cancellationToken).ConfigureAwait(false))
+        while (!await IsUpAsync(cancellationToken).ConfigureAwait(false))
         {
             if (DateTime.UtcNow > deadline)
                 throw new InvalidOperationException($"redis-server on port {Port} did not answer PING within {StartTimeout.TotalSeconds} s; log:\n{ProcessRunner.Tail(LogPath)}");
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
         _pid = ReadPid();
+    }
+
+    private string[] CliTarget() => _tls is null
+        ? ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture)]
+        : ["-s", Socket, "--no-auth-warning", "-a", _password!];
+
+    private async Task<bool> IsUpAsync(CancellationToken cancellationToken)
+    {
+        if (_tls is null) return await AnswersPingAsync(Port, cancellationToken).ConfigureAwait(false);
+        if (!File.Exists(Socket)) return false;
+        var ping = await ProcessRunner.RunAsync(_cliPath, [.. CliTarget(), "ping"], null, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        return ping.Succeeded && ping.Output.Contains("PONG", StringComparison.Ordinal);
     }
 
     private int ReadPid()

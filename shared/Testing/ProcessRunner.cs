@@ -110,7 +110,7 @@ public static class ProcessRunner
         return true;
     }
 
-    internal static string Tail(string path, int lines = 20)
+    public static string Tail(string path, int lines = 20)
     {
         try
         {

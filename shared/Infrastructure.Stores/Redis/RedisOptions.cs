@@ -19,4 +19,10 @@ public sealed class RedisOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "7.00:00:00")]
     public TimeSpan HeartbeatTtl { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// PEM file of the CA that signed the server's certificate, for a TLS connection (ssl=true in the connection string) to a
+    /// server with a private CA; the system store checks it when unset.
+    /// </summary>
+    public string? TlsCaCertificate { get; set; }
 }
