@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the secret files docker/compose.yaml mounts, in docker/secrets/ (git-ignored): random passwords for the RabbitMQ
-# user, Redis and MongoDB; the connection strings the services read; the operator API's signing key; a private CA and RabbitMQ's TLS certificate (for the
-# host names rabbitmq and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
+# user, Redis and MongoDB; the connection strings the services read; the operator API's signing key; a private CA and the TLS
+# certificates of RabbitMQ and Redis (for the host names rabbitmq / redis and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
 # --force to make everything anew (then recreate the containers and the rabbitmq/mongo volumes, which hold the old users).
 #
 #   bash scripts/compose-secrets.sh [--force] [--out DIR]
@@ -31,13 +31,19 @@ password() { openssl rand -hex 24; }
 rabbit=$(password); redis=$(password); mongo=$(password)
 
 printf '%s' "amqps://fl:$rabbit@rabbitmq:5671/" >"$out/ConnectionStrings__rabbitmq"
-printf '%s' "redis:6379,password=$redis" >"$out/ConnectionStrings__redis"
+printf '%s' "redis:6379,ssl=true,password=$redis" >"$out/ConnectionStrings__redis"
 printf '%s' "mongodb://fl:$mongo@mongo:27017/fl?authSource=admin" >"$out/ConnectionStrings__mongodb"
 printf '%s' "$redis" >"$out/redis-password"
 signing_key
 printf '%s' "$mongo" >"$out/mongo-password"
 cat >"$out/redis.conf" <<CONF
 requirepass $redis
+port 0
+tls-port 6379
+tls-cert-file /run/secrets/redis.pem
+tls-key-file /run/secrets/redis.key
+tls-ca-cert-file /run/secrets/ca.pem
+tls-auth-clients no
 appendonly yes
 appendfsync everysec
 CONF
@@ -54,19 +60,24 @@ ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 CONF
 
-# The deployment's CA (10 years) and RabbitMQ's server certificate (2 years) for rabbitmq and localhost.
+# The deployment's CA (10 years) and the server certificates (2 years) of RabbitMQ and Redis for their host names and localhost.
 openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=flmicroservices-ca" \
   -keyout "$out/ca.key" -out "$out/ca.pem" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -newkey rsa:3072 -nodes -subj "/CN=rabbitmq" -keyout "$out/rabbitmq.key" -out "$out/rabbitmq.csr" 2>/dev/null
-printf '%s\n' "subjectAltName=DNS:rabbitmq,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
-  "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$out/rabbitmq.ext"
-openssl x509 -req -in "$out/rabbitmq.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial -days 730 \
-  -extfile "$out/rabbitmq.ext" -out "$out/rabbitmq.pem" 2>/dev/null
-rm -f "$out/rabbitmq.csr" "$out/rabbitmq.ext" "$out/ca.srl"
+server_certificate() {
+  local host=$1
+  openssl req -newkey rsa:3072 -nodes -subj "/CN=$host" -keyout "$out/$host.key" -out "$out/$host.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$out/$host.ext"
+  openssl x509 -req -in "$out/$host.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial -days 730 \
+    -extfile "$out/$host.ext" -out "$out/$host.pem" 2>/dev/null
+  rm -f "$out/$host.csr" "$out/$host.ext" "$out/ca.srl"
+}
+server_certificate rabbitmq
+server_certificate redis
 # The containers run as their own users (rabbitmq, redis, app): the files are readable, the folder is not.
 chmod 0700 "$out"
 chmod 0644 "$out"/*
 chmod 0600 "$out/ca.key"
-openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" >/dev/null
+openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" >/dev/null
 echo "compose-secrets: wrote $(ls "$out" | wc -l) files to $out (the CA's key, ca.key, is not mounted anywhere; keep it or delete it)"

@@ -12,16 +12,14 @@ public sealed class LocalRedisServer : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     private readonly string _serverPath;
     private readonly string _cliPath;
-    private readonly TestCertificates? _tls;
-    private readonly string? _password;
+    private readonly TlsMode? _tls;
     private int _pid;
 
-    private LocalRedisServer(string serverPath, string cliPath, string directory, int port, TestCertificates? tls = null, string? password = null)
+    private LocalRedisServer(string serverPath, string cliPath, string directory, int port, TlsMode? tls = null)
     {
         _serverPath = serverPath;
         _cliPath = cliPath;
         _tls = tls;
-        _password = password;
         Directory = directory;
         Port = port;
     }
@@ -36,7 +34,7 @@ public sealed class LocalRedisServer : IAsyncDisposable
     /// <summary>host:port, as StackExchange.Redis takes it (with ssl=true and the password for a TLS server).</summary>
     public string ConnectionString => _tls is null
         ? $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}"
-        : $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)},ssl=true,sslHost=localhost,password={_password}";
+        : $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)},ssl=true,sslHost=localhost,password={_tls.Password}";
 
     // A TLS server listens on no plain TCP port; the harness reaches it over a unix socket in its folder.
     private string Socket => Path.Combine(Directory, "redis.sock");
@@ -48,19 +46,24 @@ public sealed class LocalRedisServer : IAsyncDisposable
     public static bool IsInstalled => ProcessRunner.FindOnPath("redis-server") is not null && ProcessRunner.FindOnPath("redis-cli") is not null;
 
     /// <summary>Starts a server on a free port and waits until it answers PING (a new port is tried if the first was taken).</summary>
-    public static Task<LocalRedisServer> StartAsync(CancellationToken cancellationToken = default) => StartNewAsync(null, cancellationToken);
+    public static Task<LocalRedisServer> StartAsync(CancellationToken cancellationToken = default) => StartNewAsync(null, null, cancellationToken);
 
     /// <summary>
     /// Starts a server that accepts only TLS connections (certificates from <see cref="TestCertificates.Create"/> in its folder)
     /// and requires <paramref name="password"/>; plain TCP is not served at all.
     /// </summary>
-    public static Task<LocalRedisServer> StartTlsAsync(string password, CancellationToken cancellationToken = default)
+    /// <param name="password">The password the server requires.</param>
+    /// <param name="configurationFile">A redis.conf that sets TLS (certificates, requirepass) itself, e.g. the one scripts/compose-secrets.sh writes; the port, socket and persistence are the harness's.</param>
+    /// <param name="cancellationToken">Stops waiting for the server.</param>
+    public static Task<LocalRedisServer> StartTlsAsync(string password, string? configurationFile = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(password);
-        return StartNewAsync(password, cancellationToken);
+        return StartNewAsync(password, configurationFile, cancellationToken);
     }
 
-    private static async Task<LocalRedisServer> StartNewAsync(string? tlsPassword, CancellationToken cancellationToken)
+    private sealed record TlsMode(string Password, TestCertificates? Certificates, string? ConfigurationFile);
+
+    private static async Task<LocalRedisServer> StartNewAsync(string? tlsPassword, string? configurationFile, CancellationToken cancellationToken)
     {
         var server = ProcessRunner.FindOnPath("redis-server");
         var cli = ProcessRunner.FindOnPath("redis-cli");
@@ -72,7 +75,8 @@ public sealed class LocalRedisServer : IAsyncDisposable
             var directory = Path.Combine(Path.GetTempPath(), "fl-redis-" + Guid.NewGuid().ToString("N")[..12]);
             System.IO.Directory.CreateDirectory(directory);
             var instance = new LocalRedisServer(server, cli, directory, ProcessRunner.FreePort(),
-                tlsPassword is null ? null : TestCertificates.Create(Path.Combine(directory, "tls")), tlsPassword);
+                tlsPassword is null ? null
+                    : new TlsMode(tlsPassword, configurationFile is null ? TestCertificates.Create(Path.Combine(directory, "tls")) : null, configurationFile));
             try
             {
                 await instance.LaunchAsync(cancellationToken).ConfigureAwait(false);
@@ -130,13 +134,19 @@ public sealed class LocalRedisServer : IAsyncDisposable
         Version = ParseVersion(version.Output);
         var pidFile = Path.Combine(Directory, "redis.pid");
         var port = Port.ToString(CultureInfo.InvariantCulture);
-        string[] listen = _tls is null
-            ? ["--port", port]
-            : ["--port", "0", "--tls-port", port, "--tls-cert-file", _tls.ServerCertificate, "--tls-key-file", _tls.ServerKey,
-               "--tls-ca-cert-file", _tls.CaCertificate, "--tls-auth-clients", "no", "--requirepass", _password!, "--unixsocket", Socket];
+        string[] listen = _tls switch
+        {
+            null => ["--port", port],
+            { ConfigurationFile: not null } => ["--port", "0", "--tls-port", port, "--unixsocket", Socket],
+            { Certificates: { } certificates } => ["--port", "0", "--tls-port", port, "--tls-cert-file", certificates.ServerCertificate,
+                "--tls-key-file", certificates.ServerKey, "--tls-ca-cert-file", certificates.CaCertificate, "--tls-auth-clients", "no",
+                "--requirepass", _tls.Password, "--unixsocket", Socket],
+            _ => throw new InvalidOperationException("A TLS server needs certificates or a configuration file."),
+        };
+        string[] configuration = _tls?.ConfigurationFile is { } conf ? [conf] : []; // redis-server takes the file first, then overrides
         var result = await ProcessRunner.RunAsync(_serverPath,
         [
-            "--bind", "127.0.0.1", .. listen, "--save", "", "--appendonly", "no",
+            .. configuration, "--bind", "127.0.0.1", .. listen, "--save", "", "--appendonly", "no",
             "--daemonize", "yes", "--pidfile", pidFile, "--logfile", LogPath, "--dir", Directory,
         ], null, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -153,7 +163,7 @@ public sealed class LocalRedisServer : IAsyncDisposable
 
     private string[] CliTarget() => _tls is null
         ? ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture)]
-        : ["-s", Socket, "--no-auth-warning", "-a", _password!];
+        : ["-s", Socket, "--no-auth-warning", "-a", _tls.Password];
 
     private async Task<bool> IsUpAsync(CancellationToken cancellationToken)
     {

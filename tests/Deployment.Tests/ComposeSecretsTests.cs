@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.Stores;
+using FlMicroservices.Infrastructure.Stores.Redis;
 using FlMicroservices.Testing;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -87,6 +90,41 @@ public sealed class ComposeSecretsTests : IAsyncLifetime
         };
         var refused = await Assert.ThrowsAnyAsync<BrokerUnreachableException>(() => guest.CreateConnectionAsync());
         Assert.IsType<AuthenticationFailureException>(refused.InnerException);
+    }
+
+    [Fact]
+    public async Task The_generated_Redis_accepts_only_TLS_with_the_password_and_the_client_health_store_reaches_it_from_its_secret_file()
+    {
+        Run("bash", "scripts/compose-secrets.sh", "--out", _secrets);
+        var connection = File.ReadAllText(Path.Combine(_secrets, "ConnectionStrings__redis"));
+        var password = File.ReadAllText(Path.Combine(_secrets, "redis-password"));
+        Assert.Equal($"redis:6379,ssl=true,password={password}", connection);
+        // Redis as compose configures it: its redis.conf with the mount points (/run/secrets) of this machine.
+        var conf = Path.Combine(_serviceSecrets, "redis.conf");
+        File.WriteAllText(conf, File.ReadAllText(Path.Combine(_secrets, "redis.conf")).Replace("/run/secrets/", _secrets + "/", StringComparison.Ordinal));
+        await using var redis = await LocalRedisServer.StartTlsAsync(password, conf);
+
+        // A service's settings: the connection string from the secret, with this machine's port; the CA as compose mounts it.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Redis:TlsCaCertificate"] = Path.Combine(_secrets, "ca.pem"),
+            ["Redis:KeyPrefix"] = "compose-probe:",
+        }).Build();
+        var local = connection.Replace("redis:6379", $"127.0.0.1:{redis.Port.ToString(CultureInfo.InvariantCulture)},sslHost=redis", StringComparison.Ordinal);
+        var store = new ServiceCollection().AddRedisClientHealthStore(local, configuration).BuildServiceProvider().GetRequiredService<RedisClientHealthStore>();
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!await store.PingAsync(CancellationToken.None))
+        {
+            Assert.True(DateTime.UtcNow < until, $"the client-health store did not reach the TLS Redis:\n{ProcessRunner.Tail(redis.LogPath)}");
+            await Task.Delay(200);
+        }
+        await store.UpsertAsync(new ClientHealth("compose-client", ClientStatus.Healthy, DateTimeOffset.UtcNow, 1, 0, 1), CancellationToken.None);
+        Assert.Equal(1, await store.CountAsync(CancellationToken.None));
+
+        // Without TLS the same password gets no answer.
+        var plain = new ServiceCollection().AddRedisClientHealthStore($"127.0.0.1:{redis.Port.ToString(CultureInfo.InvariantCulture)},password={password},connectTimeout=2000,asyncTimeout=2000",
+            new ConfigurationBuilder().Build()).BuildServiceProvider().GetRequiredService<RedisClientHealthStore>();
+        Assert.False(await plain.PingAsync(CancellationToken.None));
     }
 
     [Fact]

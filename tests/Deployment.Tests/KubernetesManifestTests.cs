@@ -143,6 +143,29 @@ public sealed class KubernetesManifestTests : IDisposable
     }
 
     [Fact]
+    public void Redis_offers_only_TLS_with_a_password_and_every_process_that_uses_it_trusts_the_deployment_CA()
+    {
+        var tls = Assert.Single(Objects.OfType<V1Secret>(), s => s.Metadata.Name.StartsWith("redis-tls", StringComparison.Ordinal));
+        Assert.Equal(["ca.pem", "tls.crt", "tls.key"], tls.Data.Keys.Order(StringComparer.Ordinal));
+        var redis = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "redis").Spec.Template.Spec;
+        var command = string.Join(" ", redis.Containers.Single().Args);
+        Assert.Contains("--port 0 --tls-port 6379", command);
+        Assert.Contains("--requirepass", command);
+        Assert.Contains("--tls-cert-file /etc/redis/tls/tls.crt", command);
+        Assert.StartsWith("redis-tls", Assert.Single(redis.Volumes, v => v.Name == "tls").Secret.SecretName);
+        Assert.Contains("--tls --cacert", string.Join(" ", redis.Containers.Single().ReadinessProbe.Exec.Command));
+        Assert.Contains("ConnectionStrings__redis=redis:6379,ssl=true,password=", File.ReadAllText(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
+        var users = Workloads.Where(w => w.Template.Spec.Containers.Any(c => (c.Env ?? []).Any(e => e.Name == "ConnectionStrings__redis"))).ToArray();
+        Assert.Equal(["registry", "selector"], users.Select(u => u.Name).Order(StringComparer.Ordinal));
+        foreach (var (name, template) in users)
+        {
+            var env = template.Spec.Containers.Single().Env;
+            Assert.True(env.Any(e => e.Name == "Redis__TlsCaCertificate" && e.Value == "/etc/fl/tls/ca.pem"), $"{name} does not trust the CA for Redis");
+            Assert.Contains(template.Spec.Containers.Single().VolumeMounts, m => m.Name == "rabbitmq-ca" && m.MountPath == "/etc/fl/tls");
+        }
+    }
+
+    [Fact]
     public void Aggregation_shards_are_a_StatefulSet_whose_pod_ordinal_is_the_shard_index()
     {
         var aggregation = Assert.Single(Objects.OfType<V1StatefulSet>(), s => s.Metadata.Name == "aggregation");
