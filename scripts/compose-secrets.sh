@@ -22,6 +22,10 @@ if [ -n "$force" ]; then rm -rf "$out"; fi
 signing_key() { (umask 077; openssl rand -base64 32 | tr -d '\n' >"$out/OperatorApi__SigningKey"); chmod 0644 "$out/OperatorApi__SigningKey"; }
 if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
   if [ ! -f "$out/OperatorApi__SigningKey" ]; then signing_key; echo "compose-secrets: added $out/OperatorApi__SigningKey"; fi
+  if [ ! -f "$out/rabbitmq-definitions.json" ]; then
+    echo "compose-secrets: $out predates the per-service broker accounts; run again with --force (and recreate the rabbitmq volume)" >&2
+    exit 1
+  fi
   echo "compose-secrets: $out already holds secrets (use --force to replace them)"
   exit 0
 fi
@@ -50,6 +54,7 @@ CONF
 cat >"$out/rabbitmq.conf" <<CONF
 default_user = fl
 default_pass = $rabbit
+load_definitions = /run/secrets/rabbitmq-definitions.json
 loopback_users = none
 listeners.tcp = none
 listeners.ssl.default = 5671
@@ -59,6 +64,32 @@ ssl_options.keyfile = /run/secrets/rabbitmq.key
 ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 CONF
+
+# One RabbitMQ user per process kind (docker/rabbitmq/accounts.tsv, docs/security.md "Broker accounts"), each with a random
+# password in broker/NAME.password, imported at the broker's start from rabbitmq-definitions.json (salted SHA-256 hashes,
+# RabbitMQ's rabbit_password_hashing_sha256), next to the administrator fl that the CLI uses. The selector's key for signed
+# commands (broker/selector.command-key, P-256, PKCS#8) and its public half, which nodes and the aggregation check.
+hash_password() { # base64(salt || SHA-256(salt || password)), salt 4 random bytes
+  local salt
+  salt=$(mktemp)
+  openssl rand 4 >"$salt"
+  { cat "$salt"; { cat "$salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | base64 | tr -d '\n'
+  rm -f "$salt"
+}
+json_string() { local v=${1//\\/\\\\}; printf '"%s"' "${v//\"/\\\"}"; }
+mkdir -p "$out/broker"
+users="{\"name\":\"fl\",\"password_hash\":\"$(hash_password "$rabbit")\",\"hashing_algorithm\":\"rabbit_password_hashing_sha256\",\"tags\":[\"administrator\"]}"
+permissions="{\"user\":\"fl\",\"vhost\":\"/\",\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}"
+while IFS=$'\t' read -r name user configure write read <&3; do
+  [ -n "$name" ] || continue
+  account=$(password)
+  printf '%s' "$account" >"$out/broker/$name.password"
+  users="$users,{\"name\":$(json_string "$user"),\"password_hash\":\"$(hash_password "$account")\",\"hashing_algorithm\":\"rabbit_password_hashing_sha256\",\"tags\":[]}"
+  permissions="$permissions,{\"user\":$(json_string "$user"),\"vhost\":\"/\",\"configure\":$(json_string "$configure"),\"write\":$(json_string "$write"),\"read\":$(json_string "$read")}"
+done 3<docker/rabbitmq/accounts.tsv
+printf '{"users":[%s],"vhosts":[{"name":"/"}],"permissions":[%s]}\n' "$users" "$permissions" >"$out/rabbitmq-definitions.json"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/broker/selector.command-key" 2>/dev/null
+openssl pkey -in "$out/broker/selector.command-key" -pubout -out "$out/broker/selector.command-key.pub" 2>/dev/null
 
 # The deployment's CA (10 years) and the server certificates (2 years) of RabbitMQ and Redis for their host names and localhost.
 openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=flmicroservices-ca" \
@@ -76,8 +107,9 @@ server_certificate() {
 server_certificate rabbitmq
 server_certificate redis
 # The containers run as their own users (rabbitmq, redis, app): the files are readable, the folder is not.
-chmod 0700 "$out"
-chmod 0644 "$out"/*
+chmod 0700 "$out" "$out/broker"
+chmod 0644 "$out"/* "$out"/broker/* 2>/dev/null || true
+chmod 0755 "$out/broker"
 chmod 0600 "$out/ca.key"
 openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" >/dev/null
 echo "compose-secrets: wrote $(ls "$out" | wc -l) files to $out (the CA's key, ca.key, is not mounted anywhere; keep it or delete it)"

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure;
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Infrastructure.Messaging;
@@ -38,6 +39,7 @@ public sealed class ComposeSecretsTests : IAsyncLifetime
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_generated_broker_accepts_only_TLS_with_the_deployment_user_and_the_services_reach_it_from_their_secret_files()
     {
         Run("bash", "scripts/compose-secrets.sh", "--out", _secrets);
@@ -90,6 +92,64 @@ public sealed class ComposeSecretsTests : IAsyncLifetime
         };
         var refused = await Assert.ThrowsAnyAsync<BrokerUnreachableException>(() => guest.CreateConnectionAsync());
         Assert.IsType<AuthenticationFailureException>(refused.InnerException);
+
+        // Every process kind has its own user from the imported definitions, with its password file; a node may not publish
+        // RoundStarted, the selector may.
+        var roundStarted = BrokerAccount.ExchangeOf(typeof(RoundStarted));
+        await using (var admin = await Factory(local).CreateConnectionAsync())
+        await using (var channel = await admin.CreateChannelAsync())
+            await channel.ExchangeDeclareAsync(roundStarted, ExchangeType.Fanout, durable: true);
+        var codes = new Dictionary<string, int>();
+        foreach (var account in BrokerAccounts.All)
+        {
+            var password = File.ReadAllText(Path.Combine(_secrets, "broker", account.Name + ".password"));
+            await using var user = await Factory(new UriBuilder(local) { UserName = account.User, Password = password }.Uri).CreateConnectionAsync();
+            codes[account.Name] = await PublishRefusalAsync(user, roundStarted);
+        }
+        Assert.Equal(403, codes["node"]);
+        Assert.Equal(0, codes["selector"]);
+        Assert.All(codes.Where(c => c.Key != "selector"), c => Assert.True(c.Value == 403, $"{c.Key} may publish RoundStarted"));
+
+        // The selector's command key as the script made it (openssl, PKCS#8) signs, and a node checks it, from a read-only folder.
+        var keys = Path.Combine(_secrets, "broker");
+        File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            using var selector = CommandSigning.For(keys, BrokerAccounts.Selector);
+            using var node = CommandSigning.For(keys, BrokerAccounts.Node);
+            var round = new RoundStarted("t", 1, 0, ["c"], DateTimeOffset.UtcNow, new TrainingConfig(1, 1, 0.1), PrivacyConfig.None, 1, "logreg", "fedavg", [], 1, 1);
+            Assert.Null(node.Problem(selector.Sign(round)));
+        }
+        finally
+        {
+            File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static ConnectionFactory Factory(Uri uri) => new()
+    {
+        Uri = uri,
+        Ssl = new SslOption { Enabled = true, ServerName = "localhost", CertificateValidationCallback = (_, _, _, _) => true },
+    };
+
+    // Publishes one message with confirms; the reply code the broker closed the channel with, or 0 when it took it.
+    private static async Task<int> PublishRefusalAsync(IConnection connection, string exchange)
+    {
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        try
+        {
+            await channel.BasicPublishAsync(exchange, "", mandatory: false, new BasicProperties(), "{}"u8.ToArray());
+            await channel.ExchangeDeclarePassiveAsync("amq.fanout"); // a refused publish closes the channel asynchronously
+            return 0;
+        }
+        catch (OperationInterruptedException e)
+        {
+            return e.ShutdownReason?.ReplyCode ?? -1;
+        }
+        catch (RabbitMQ.Client.Exceptions.PublishException)
+        {
+            return channel.CloseReason?.ReplyCode ?? -1;
+        }
     }
 
     [Fact]

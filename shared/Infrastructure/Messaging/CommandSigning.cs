@@ -89,14 +89,18 @@ public sealed class CommandSigning : IDisposable
     {
         if (_publicKeys.TryGetValue(account, out var known)) return known;
         var file = Path.Combine(_directory!, account + PublicKeyFileSuffix);
-        if (!File.Exists(file)) return null;
+        return File.Exists(file) ? _publicKeys.GetOrAdd(account, PublicKeyFile(file)) : null;
+    }
+
+    private static byte[] PublicKeyFile(string file)
+    {
         using var key = ECDsa.Create();
         try { key.ImportFromPem(File.ReadAllText(file)); }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            throw new InvalidOperationException($"Invalid configuration: {file} is not a PEM public key of {account}'s command signatures ({e.Message}).", e);
+            throw new InvalidOperationException($"Invalid configuration: {file} is not a PEM public key for command signatures ({e.Message}).", e);
         }
-        return _publicKeys.GetOrAdd(account, key.ExportSubjectPublicKeyInfo());
+        return key.ExportSubjectPublicKeyInfo();
     }
 
     // The account's key pair: read from its file, or created (private file readable by its owner only) with its public key beside it.
@@ -126,12 +130,12 @@ public sealed class CommandSigning : IDisposable
         {
             throw new InvalidOperationException($"Invalid configuration: {file} is not a PEM P-256 private key for {account}'s command signatures ({e.Message}).", e);
         }
+        // The public half beside it, unless it is there already (a read-only mount of both, in compose and Kubernetes).
         var publicFile = Path.Combine(directory, account + PublicKeyFileSuffix);
-        var publicPem = PemEncoding.WriteString("PUBLIC KEY", key.PublicKey);
-        if (!File.Exists(publicFile) || File.ReadAllText(publicFile).Trim() != publicPem.Trim())
+        if (!File.Exists(publicFile) || !PublicKeyFile(publicFile).AsSpan().SequenceEqual(key.PublicKey))
         {
             var temporary = publicFile + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllText(temporary, publicPem);
+            File.WriteAllText(temporary, PemEncoding.WriteString("PUBLIC KEY", key.PublicKey));
             File.Move(temporary, publicFile, overwrite: true);
         }
         return key;
