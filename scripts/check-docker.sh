@@ -441,7 +441,7 @@ NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))
 # What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
 SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
-                "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "redis.pem", "redis.key", "mongo-password",
+                "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "redis.pem", "redis.key", "mongo-password", "mongo-tls.pem",
                 "OperatorApi__SigningKey", "rabbitmq-definitions.json", "selector.command-key", "selector.command-key.pub"}
 # ... and broker/NAME.password for every broker account (docker/rabbitmq/accounts.tsv).
 SECRET_FILES |= {line.split("\t")[0] + ".password" for line in open(os.path.join(os.path.dirname(COMPOSE), "rabbitmq", "accounts.tsv"), encoding="utf-8")

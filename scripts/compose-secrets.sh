@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the secret files docker/compose.yaml mounts, in docker/secrets/ (git-ignored): random passwords for the RabbitMQ
 # user, Redis and MongoDB; the connection strings the services read; the operator API's signing key; a private CA and the TLS
-# certificates of RabbitMQ and Redis (for the host names rabbitmq / redis and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
+# certificates of RabbitMQ, Redis and MongoDB (for the host names rabbitmq / redis / mongo and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
 # --force to make everything anew (then recreate the containers and the rabbitmq/mongo volumes, which hold the old users).
 #
 #   bash scripts/compose-secrets.sh [--force] [--out DIR]
@@ -36,7 +36,7 @@ rabbit=$(password); redis=$(password); mongo=$(password)
 
 printf '%s' "amqps://fl:$rabbit@rabbitmq:5671/" >"$out/ConnectionStrings__rabbitmq"
 printf '%s' "redis:6379,ssl=true,password=$redis" >"$out/ConnectionStrings__redis"
-printf '%s' "mongodb://fl:$mongo@mongo:27017/fl?authSource=admin" >"$out/ConnectionStrings__mongodb"
+printf '%s' "mongodb://fl:$mongo@mongo:27017/fl?authSource=admin&tls=true" >"$out/ConnectionStrings__mongodb"
 printf '%s' "$redis" >"$out/redis-password"
 signing_key
 printf '%s' "$mongo" >"$out/mongo-password"
@@ -106,10 +106,13 @@ server_certificate() {
 }
 server_certificate rabbitmq
 server_certificate redis
+server_certificate mongo
+cat "$out/mongo.pem" "$out/mongo.key" >"$out/mongo-tls.pem" # mongod takes the certificate and its key in one file
+rm -f "$out/mongo.pem" "$out/mongo.key"
 # The containers run as their own users (rabbitmq, redis, app): the files are readable, the folder is not.
 chmod 0700 "$out" "$out/broker"
 chmod 0644 "$out"/* "$out"/broker/* 2>/dev/null || true
 chmod 0755 "$out/broker"
 chmod 0600 "$out/ca.key"
-openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" >/dev/null
+openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" "$out/mongo-tls.pem" >/dev/null
 echo "compose-secrets: wrote $(ls "$out" | wc -l) files to $out (the CA's key, ca.key, is not mounted anywhere; keep it or delete it)"

@@ -51,8 +51,9 @@ public static class StoresExtensions
         var url = ParseMongo(connectionString);
         var options = services.AddValidatedOptions<MongoOptions>(configuration, MongoOptions.Section);
         var resilience = BindResilience(configuration);
+        var client = MongoSettings(url, options, configuration);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IMongoClient>(_ => new MongoClient(url));
+        services.TryAddSingleton<IMongoClient>(_ => new MongoClient(client));
         services.RemoveAll<MongoModelStore>();
         services.AddSingleton(sp => new MongoModelStore(sp.GetRequiredService<IMongoClient>(), options, resilience, sp.GetRequiredService<TimeProvider>()));
         services.RemoveAll<IModelStore>();
@@ -71,7 +72,8 @@ public static class StoresExtensions
         var options = new MongoOptions();
         configuration.GetSection(MongoOptions.Section).Bind(options);
         OptionsValidation.ThrowIfInvalid(options, MongoOptions.Section);
-        services.TryAddSingleton<IMongoClient>(_ => new MongoClient(url));
+        var client = MongoSettings(url, options, configuration);
+        services.TryAddSingleton<IMongoClient>(_ => new MongoClient(client));
         services.RemoveAll<IStateStoreFactory>();
         services.AddSingleton<IStateStoreFactory>(sp => new MongoStateStores(sp.GetRequiredService<IMongoClient>(), options.Database));
         services.AddSingleton(sp => new StoreProbe("mongodb-state",
@@ -115,6 +117,20 @@ public static class StoresExtensions
         {
             throw new InvalidOperationException($"Invalid configuration: Redis:TlsCaCertificate {path} is not a PEM or DER certificate ({e.Message}).", e);
         }
+    }
+
+    /// <summary>The client's settings from the URL, trusting <see cref="MongoOptions.TlsCaCertificate"/> for a TLS connection when it is set.</summary>
+    public static MongoClientSettings MongoSettings(MongoUrl url, MongoOptions options, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = MongoClientSettings.FromUrl(url);
+        if (string.IsNullOrWhiteSpace(options.TlsCaCertificate)) return settings;
+        if (!url.UseTls)
+            throw new InvalidOperationException("Invalid configuration: Mongo:TlsCaCertificate is set but the MongoDB connection string does not ask for TLS (add tls=true).");
+        var ca = PrivateCa.Load(DataRoot.Resolve(configuration, options.TlsCaCertificate)!, "Mongo:TlsCaCertificate");
+        settings.SslSettings = new SslSettings { ServerCertificateValidationCallback = (_, certificate, _, errors) => ca.Validates(certificate, errors) };
+        return settings;
     }
 
     private static MongoUrl ParseMongo(string connectionString)

@@ -12,4 +12,10 @@ public sealed class MongoOptions
     [Required(AllowEmptyStrings = false)]
     [RegularExpression(@"^[A-Za-z0-9_\-]{1,63}$", ErrorMessage = "Mongo:Database must be 1 to 63 characters from A-Z, a-z, 0-9, '_' and '-'.")]
     public string Database { get; set; } = "fl";
+
+    /// <summary>
+    /// PEM file of the CA that signed the server's certificate, for a TLS connection (tls=true in the URL) to a server with a
+    /// private CA; the system store checks it when unset.
+    /// </summary>
+    public string? TlsCaCertificate { get; set; }
 }

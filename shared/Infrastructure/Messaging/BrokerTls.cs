@@ -7,9 +7,9 @@ namespace FlMicroservices.Infrastructure.Messaging;
 /// <summary>TLS to an amqps:// RabbitMQ broker: the server certificate checked against the system store or a private CA, an optional client certificate.</summary>
 public sealed class BrokerTls
 {
-    private readonly X509Certificate2Collection? _trust;
+    private readonly PrivateCa? _trust;
 
-    private BrokerTls(string serverName, X509Certificate2Collection? trust, X509Certificate2? clientCertificate)
+    private BrokerTls(string serverName, PrivateCa? trust, X509Certificate2? clientCertificate)
     {
         ServerName = serverName;
         _trust = trust;
@@ -43,13 +43,7 @@ public sealed class BrokerTls
             throw new InvalidOperationException("Invalid configuration: a client certificate needs both Messaging:TlsClientCertificate and Messaging:TlsClientKey.");
         try
         {
-            X509Certificate2Collection? trust = null;
-            if (!string.IsNullOrEmpty(options.TlsCaCertificate))
-            {
-                trust = [];
-                trust.ImportFromPemFile(options.TlsCaCertificate);
-                if (trust.Count == 0) throw new InvalidOperationException($"Invalid configuration: Messaging:TlsCaCertificate '{options.TlsCaCertificate}' holds no PEM certificate.");
-            }
+            var trust = string.IsNullOrEmpty(options.TlsCaCertificate) ? null : PrivateCa.Load(options.TlsCaCertificate, "Messaging:TlsCaCertificate");
             var client = string.IsNullOrEmpty(options.TlsClientCertificate) ? null : X509Certificate2.CreateFromPemFile(options.TlsClientCertificate, options.TlsClientKey);
             return new BrokerTls(broker.Host, trust, client);
         }
@@ -62,14 +56,7 @@ public sealed class BrokerTls
     /// <summary>Accepts the broker's certificate when its name matches and it chains to the system store, or to the private CA when one is configured.</summary>
     public bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
-            return false;
-        if (_trust is null) return errors == SslPolicyErrors.None;
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_trust);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // a private CA publishes no revocation list
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return custom.Build(leaf);
+        if (_trust is not null) return _trust.Validates(certificate, errors);
+        return certificate is not null && errors == SslPolicyErrors.None;
     }
 }
