@@ -123,16 +123,30 @@ public static class SimulationRunner
     {
         services.AddFlMessaging(configuration, bus =>
         {
-            bus.AddRegistryConsumers();
-            bus.AddSelectorConsumers();
-            bus.AddAggregationConsumers();
-            bus.AddPrivacyAccountingConsumers();
-            bus.AddModelRegistryConsumers();
-            bus.AddRewardConsumers();
+            AddEmbeddedServiceConsumers(bus);
             bus.AddNodeConsumers();
-            bus.AddConsumer<EventObserver, EventObserverDefinition>();
             consumers?.Invoke(bus);
         });
+        AddEmbeddedServices(services, configuration);
+        services.AddNode(configuration, clients);
+    }
+
+    /// <summary>The six services' consumers and the <see cref="EventObserver"/>, for a bus that hosts them all (this one, or an edge's in tests).</summary>
+    public static void AddEmbeddedServiceConsumers(IBusRegistrationConfigurator bus)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.AddRegistryConsumers();
+        bus.AddSelectorConsumers();
+        bus.AddAggregationConsumers();
+        bus.AddPrivacyAccountingConsumers();
+        bus.AddModelRegistryConsumers();
+        bus.AddRewardConsumers();
+        bus.AddConsumer<EventObserver, EventObserverDefinition>();
+    }
+
+    /// <summary>The six services on the embedded adapters, without a bus or a node (see <see cref="AddEmbeddedPlatform"/>).</summary>
+    public static void AddEmbeddedServices(IServiceCollection services, IConfiguration configuration)
+    {
         // One process, one run: the services' state lives as long as it unless Storage:State names a store (docs/state.md).
         if (configuration["Storage:State"] is null) services.TryAddSingleton<IStateStoreFactory>(new EmbeddedStateStores("", inMemory: true));
         services.AddFlInfrastructure(configuration);
@@ -142,7 +156,6 @@ public static class SimulationRunner
         services.AddPrivacyAccountingService();
         services.AddModelRegistryService();
         services.AddRewardService(configuration);
-        services.AddNode(configuration, clients);
     }
 
     private static async Task WaitForRegistrationsAsync(EventLog events, int expected, CancellationToken cancellationToken)

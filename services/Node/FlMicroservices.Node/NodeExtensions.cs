@@ -6,6 +6,7 @@ using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.Infrastructure.Telemetry;
 using FlMicroservices.Node.Consumers;
+using FlMicroservices.Node.Edge;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public static class NodeExtensions
         var options = services.AddValidatedOptions<NodeOptions>(configuration, NodeOptions.Section);
         services.AddFlState(stateName, configuration, (_, store) => new Privacy.PrivacyPins(store));
         services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
-        AddModelSource(services, configuration, options.ModelRegistry);
+        services.AddModelSource(configuration, options.ModelRegistry);
         services.AddSingleton(new HostedClients(clients));
         services.AddSingleton<TrainerPool>();
         services.AddSingleton<NodeStatistics>();
@@ -53,28 +54,23 @@ public static class NodeExtensions
         Training.TorchRuntime.EnsureInitialized(1);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
         builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
-        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId), BrokerAccounts.Node);
-        builder.Services.AddFlStoresAndStreams(builder.Configuration);
+        var stateName = "node-" + string.Concat(nodeId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
         var identity = builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.IdentityDirectory)}"];
         builder.Services.AddSingleton(new ClientIdentities(DataRoot.Resolve(builder.Configuration, string.IsNullOrWhiteSpace(identity) ? NodeOptions.DefaultIdentityDirectory : identity)));
-        builder.Services.AddNode(builder.Configuration, clients, "node-" + string.Concat(nodeId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')));
-        return builder;
-    }
-
-    // Model versions come from the model registry over HTTP when its URL is set, else straight from the model store.
-    private static void AddModelSource(IServiceCollection services, IConfiguration configuration, Uri? registry)
-    {
-        if (registry is null)
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[NodeOptions.Section + ":" + nameof(Edge.EdgeNodeOptions.EdgeUrl)]))
         {
-            services.TryAddSingleton<IModelVersionReader>(sp => sp.GetRequiredService<IModelStore>());
-            return;
+            // Through the edge: no broker, no stream, no store. A local in-memory bus joins the node's consumers to the edge.
+            var hosted = clients.ToList();
+            builder.Configuration[MessagingOptions.Section + ":" + nameof(MessagingOptions.Transport)] = "InMemory";
+            builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers().AddEdgeForwarders());
+            builder.Services.AddNodeEdge(builder.Configuration, nodeId, [.. hosted.Select(c => c.ClientId)]);
+            builder.Services.AddNode(builder.Configuration, hosted, stateName);
+            return builder;
         }
-        var resilience = services.AddValidatedOptions<ResilienceOptions>(configuration, ResilienceOptions.Section);
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IModelVersionReader>(sp => new ModelRegistryClient(
-            new HttpClient { BaseAddress = registry, Timeout = Timeout.InfiniteTimeSpan }, // the pipeline times each attempt
-            ExternalCallResilience.Create("model-registry", resilience, ModelRegistryClient.IsTransient, sp.GetRequiredService<TimeProvider>()),
-            sp.GetRequiredService<ILogger<ModelRegistryClient>>()));
+        builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers(nodeId), BrokerAccounts.Node);
+        builder.Services.AddFlStoresAndStreams(builder.Configuration);
+        builder.Services.AddNode(builder.Configuration, clients, stateName);
+        return builder;
     }
 
     /// <param name="bus">The bus being configured.</param>

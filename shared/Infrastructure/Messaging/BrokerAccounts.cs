@@ -27,7 +27,10 @@ public static class BrokerAccounts
         [typeof(RegisterClient), typeof(ClientHeartbeat), typeof(UpdateSubmitted), typeof(MaskedUpdateSubmitted), typeof(SecAggClientMessage)],
         [typeof(RoundStarted), typeof(SecAggServerMessage)]);
 
-    public static IReadOnlyList<BrokerAccount> All { get; } = [Registry, Selector, Aggregation, PrivacyAccounting, ModelRegistry, Reward, Node];
+    /// <summary>The edge: publishes what nodes behind it send, after its checks, and reads what it pushes to them.</summary>
+    public static readonly BrokerAccount Edge = new("edge", "fl-microservices-edge-", Node.Publishes, Node.Reads);
+
+    public static IReadOnlyList<BrokerAccount> All { get; } = [Registry, Selector, Aggregation, PrivacyAccounting, ModelRegistry, Reward, Node, Edge];
 
     /// <summary>
     /// Every account as tab-separated lines: name, user, configure, write and read patterns (docker/rabbitmq/accounts.tsv,

@@ -1,0 +1,41 @@
+using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.ServiceDefaults;
+using FlMicroservices.ServiceDefaults.Api;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace FlMicroservices.Edge;
+
+/// <summary>The edge's composition: the host's, and the tests' (which add the other services' consumers to the same bus).</summary>
+public static class EdgeProcess
+{
+    /// <summary>Kestrel over HTTPS, the bus with the edge's queues (and <paramref name="moreConsumers"/>), the adapters, the edge and the operator API.</summary>
+    public static WebApplicationBuilder AddEdgeProcess(this WebApplicationBuilder builder, Action<IBusRegistrationConfigurator>? moreConsumers = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseEdgeKestrel();
+        var instance = builder.Configuration[EdgeOptions.Section + ":" + nameof(EdgeOptions.InstanceId)] ?? new EdgeOptions().InstanceId;
+        builder.Services.AddFlMessaging(builder.Configuration, bus =>
+        {
+            bus.AddEdgeConsumers(instance);
+            moreConsumers?.Invoke(bus);
+        }, BrokerAccounts.Edge);
+        builder.Services.AddFlAdapters(builder.Configuration);
+        builder.Services.AddEdgeService(builder.Configuration);
+        builder.Services.AddFlOperatorApi();
+        return builder;
+    }
+
+    /// <summary>The node API, the operator API under /api/edge, and the operator API's documents.</summary>
+    public static WebApplication MapEdgeProcess(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapEdgeNodeApi();
+        app.MapEdgeOperatorApi().RequireAuthorization(EdgeExtensions.OperatorPolicy); // fails closed until an operator scheme admits admins
+        app.MapFlOperatorApi();
+        return app;
+    }
+}
