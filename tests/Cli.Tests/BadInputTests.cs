@@ -52,6 +52,11 @@ public sealed class BadInputTests : IDisposable
         { "node --submit-delay NaN", 2, "--submit-delay NaN must be in [0, 3600] seconds" },
         { "node --parallelism 0", 2, "--parallelism 0 must be between 1 and 1024" },
         { "node --model-store /proc/fl-cannot-write", 2, "--model-store '/proc/fl-cannot-write' is not a writable folder" },
+        { "node --edge https://localhost:1 --rabbitmq amqp://localhost:1", 2, "--rabbitmq cannot be combined with --edge: a node behind the edge holds no broker or store credentials" },
+        { "node --enrol-token fle_x", 2, "--enrol-token and --edge-ca need --edge" },
+        { "node --edge ftp://localhost:1", 2, "--edge 'ftp://localhost:1' is not an http(s) URL" },
+        { "node enrol-token --edge https://localhost:1 --clients 0", 2, "--clients 0 must be between 1 and 100000" },
+        { "bench edge --clients 10 --concurrency 11", 2, "--concurrency 11 must be between 1 and the number of clients" },
         { "events schema --out /proc/fl-cannot-write", 2, "--out '/proc/fl-cannot-write' is not a writable folder" },
     };
 

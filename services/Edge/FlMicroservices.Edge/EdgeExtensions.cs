@@ -69,6 +69,9 @@ public static class EdgeExtensions
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Many clients upload at once over one HTTP/2 connection: windows large enough that flow control does not throttle them.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
             kestrel.ConfigureEndpointDefaults(endpoint =>
             {
                 endpoint.Protocols = HttpProtocols.Http1AndHttp2; // HTTP/2 is negotiated by ALPN over TLS; plain HTTP stays HTTP/1.1 for most clients

@@ -28,7 +28,7 @@ public static class BrokerAccounts
         [typeof(RoundStarted), typeof(SecAggServerMessage)]);
 
     /// <summary>The edge: publishes what nodes behind it send, after its checks, and reads what it pushes to them.</summary>
-    public static readonly BrokerAccount Edge = new("edge", "fl-microservices-edge-", Node.Publishes, Node.Reads);
+    public static readonly BrokerAccount Edge = new("edge", "fl-microservices-edge-", Node.Publishes, Node.Consumes);
 
     public static IReadOnlyList<BrokerAccount> All { get; } = [Registry, Selector, Aggregation, PrivacyAccounting, ModelRegistry, Reward, Node, Edge];
 

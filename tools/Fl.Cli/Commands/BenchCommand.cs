@@ -60,6 +60,25 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(result));
             return result.aggregate_checked ? CliRunner.Ok : CliRunner.Failed;
         });
+        var edgeClients = new Option<int>("--clients") { Description = "Clients in the round, each uploading one update", DefaultValueFactory = _ => 1000 };
+        var edgeParameters = new Option<int>("--params") { Description = "Parameters per update (199,210 = MNIST 2NN)", DefaultValueFactory = _ => 199_210 };
+        var edgeConcurrency = new Option<int>("--concurrency") { Description = "Clients uploading at once (on both paths)", DefaultValueFactory = _ => 32 };
+        var edgeBench = new Command("edge", "Upload throughput of a round through the edge (HTTPS, HTTP/2, checked slices) vs producing the same slices straight to the update stream")
+        {
+            edgeClients, edgeParameters, edgeConcurrency,
+        };
+        edgeBench.SetAction(async (parse, cancellationToken) =>
+        {
+            var k = parse.GetValue(edgeClients);
+            var p = parse.GetValue(edgeParameters);
+            var c = parse.GetValue(edgeConcurrency);
+            if (k is < 1 or > 100_000) return Invalid($"--clients {k} must be between 1 and 100000");
+            if (p is < 1 or > 100_000_000) return Invalid($"--params {p} must be between 1 and 100000000");
+            if (c < 1 || c > Math.Min(k, 1024)) return Invalid($"--concurrency {c} must be between 1 and the number of clients (at most 1024)");
+            var result = await EdgeBenchmark.RunAsync(k, p, c, message => Console.Error.WriteLine($"fl bench edge: {message}"));
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return result.every_slice_accepted ? CliRunner.Ok : CliRunner.Failed;
+        });
         var secClients = new Option<int>("--clients") { Description = "Clients in the round", DefaultValueFactory = _ => 100 };
         var secParameters = new Option<int>("--params") { Description = "Parameters per update", DefaultValueFactory = _ => 1_000_000 };
         var full = new Option<bool>("--full") { Description = "Full SecAgg (complete graph) instead of SecAgg+ (sparse graph of logarithmic degree)" };
@@ -106,7 +125,7 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(SigningBenchmark.Run(p, e, r, n)));
             return CliRunner.Ok;
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg, signing };
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg, signing, edgeBench };
     }
 
     /// <summary>Bounds of `fl bench aggregate`: 100,000 clients, 500M parameters (2 GB a model), 10^11 values folded in all.</summary>

@@ -37,10 +37,15 @@ public static class NodeCommand
         var modelStore = new Option<string?>("--model-store") { Description = "Root folder of the file model store shared with the services (without --model-registry)" };
         var modelRegistry = new Option<string?>("--model-registry") { Description = "http:// URL of the model registry service to download model versions from (sets Node:ModelRegistryUrl)" };
         var submitDelay = new Option<double>("--submit-delay") { Description = "Seconds to wait between training and streaming (simulated slow uplink)", DefaultValueFactory = _ => 0 };
+        var edge = new Option<string?>("--edge") { Description = "https:// URL of the edge: the node goes only through it, with no broker or store credentials (docs/edge.md)" };
+        var enrolToken = new Option<string?>("--enrol-token") { Description = "The operator's one-time enrolment token (first run with --edge only; the identity is then kept under the data root)" };
+        var edgeCa = new Option<string?>("--edge-ca") { Description = "PEM file of the certificate authority of the edge's certificate (default: the system's trust store)" };
         var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
         {
             nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, modelRegistry, submitDelay,
+            edge, enrolToken, edgeCa,
         };
+        command.Subcommands.Add(EnrolTokenCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
         {
             var id = parse.GetValue(nodeId)!;
@@ -55,6 +60,16 @@ public static class NodeCommand
             if (parse.GetValue(parallelism) is var threads && threads is < 1 or > 1_024) return Invalid($"--parallelism {threads} must be between 1 and 1024");
             if (parse.GetValue(modelStore) is { } store && OptionChecks.WritableFolder("--model-store", store) is { } unwritable) return Invalid(unwritable);
             if (parse.GetValue(dataDir) is { } folder && OptionChecks.ReadableFolder("--data-dir", folder) is { } unreadable) return Invalid(unreadable);
+            var edgeUrl = parse.GetValue(edge);
+            if (edgeUrl is null && (parse.GetValue(enrolToken) ?? parse.GetValue(edgeCa)) is not null) return Invalid("--enrol-token and --edge-ca need --edge");
+            if (edgeUrl is not null)
+            {
+                if (OperatorApi.BadUrl("--edge", edgeUrl, out _) is { } badEdge) return Invalid(badEdge);
+                var direct = new[] { ("--rabbitmq", parse.GetValue(rabbitmq)), ("--kafka", parse.GetValue(kafka)), ("--model-store", parse.GetValue(modelStore)), ("--model-registry", parse.GetValue(modelRegistry)) }
+                    .FirstOrDefault(o => o.Item2 is not null).Item1;
+                if (direct is not null) return Invalid($"{direct} cannot be combined with --edge: a node behind the edge holds no broker or store credentials");
+                if (parse.GetValue(edgeCa) is { } ca && !File.Exists(ca)) return Invalid($"--edge-ca '{ca}' does not exist");
+            }
             var setup = new NodeClientsOptions
             {
                 Id = id,
@@ -87,6 +102,12 @@ public static class NodeCommand
             if (parse.GetValue(kafka) is { } bootstrap) { overrides["UpdateStream:Transport"] = "Kafka"; overrides["ConnectionStrings:kafka"] = bootstrap; }
             if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = Path.GetFullPath(root);
             if (parse.GetValue(modelRegistry) is { } registryUrl) overrides["Node:ModelRegistryUrl"] = registryUrl;
+            if (edgeUrl is not null)
+            {
+                overrides["Node:EdgeUrl"] = edgeUrl;
+                overrides["Node:EnrolToken"] = parse.GetValue(enrolToken);
+                if (parse.GetValue(edgeCa) is { } ca) overrides["Node:EdgeCaFile"] = Path.GetFullPath(ca);
+            }
             try
             {
                 using var host = Build(id, hosted.Clients, overrides);
@@ -96,6 +117,11 @@ public static class NodeCommand
             catch (InvalidOperationException e) when (e.Message.StartsWith("Invalid configuration", StringComparison.Ordinal))
             {
                 return Invalid(e.Message);
+            }
+            catch (HttpRequestException e) when (edgeUrl is not null)
+            {
+                Console.Error.WriteLine($"fl node: the edge at {edgeUrl} cannot be reached: {e.Message}");
+                return CliRunner.Failed;
             }
         });
         return command;

@@ -22,7 +22,7 @@ public sealed class EdgeClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _transport = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2), EnableMultipleHttp2Connections = true };
-        if (options.EdgeCaFile is { Length: > 0 } ca) _transport.SslOptions.RemoteCertificateValidationCallback = TrustOnly(LoadCa(ca));
+        if (options.EdgeCaFile is { Length: > 0 } ca) _transport.SslOptions.RemoteCertificateValidationCallback = TrustOnly(ca);
         _signed = new TokenHandler(this, clock) { InnerHandler = _transport };
         Http = Create(_signed, options.Edge);
         Models = Create(_signed, new Uri(options.Edge, EdgeApi.ModelsBase.TrimStart('/')));
@@ -95,8 +95,14 @@ public sealed class EdgeClient : IDisposable
         return roots;
     }
 
-    // The edge's certificate must chain to the given authority (and name the host, which TLS checks as usual).
-    private static RemoteCertificateValidationCallback TrustOnly(X509Certificate2Collection roots) => (_, certificate, _, errors) =>
+    /// <summary>A TLS check that trusts only certificates chaining to the authorities in <paramref name="caFile"/> (PEM), for the host they name.</summary>
+    public static RemoteCertificateValidationCallback TrustOnly(string caFile)
+    {
+        var roots = LoadCa(caFile);
+        return (_, certificate, _, errors) => Chains(roots, certificate, errors);
+    }
+
+    private static bool Chains(X509Certificate2Collection roots, X509Certificate? certificate, SslPolicyErrors errors)
     {
         if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
         using var chain = new X509Chain();
@@ -104,7 +110,7 @@ public sealed class EdgeClient : IDisposable
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-    };
+    }
 
     // Adds "Authorization: FlNode <token>", signing a new token when the last is past half its life.
     private sealed class TokenHandler(EdgeClient owner, TimeProvider clock) : DelegatingHandler
