@@ -30,6 +30,8 @@ public sealed class OperatorAuthTests : IDisposable
         ["ListRewardBalances"] = Read, ["GetClientRewards"] = Read, ["ListTaskRewards"] = Read,
         ["GetTaskPrivacy"] = Read, ["ListClientPrivacy"] = Read,
         ["ListAuditEntries"] = Audit,
+        ["ListEnrolmentTokens"] = Read, ["ListEdgeNodes"] = Read, ["ListEdgeRefusals"] = Read,
+        ["IssueEnrolmentToken"] = Operate, ["RevokeEnrolmentToken"] = Operate, ["RevokeEdgeNode"] = Operate,
     };
 
     private readonly string _home = Directory.CreateTempSubdirectory("fl-auth-").FullName;
@@ -39,7 +41,7 @@ public sealed class OperatorAuthTests : IDisposable
         try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
     }
 
-    public static TheoryData<string> Hosts => ["registry", "selector", "model-registry", "reward", "privacy-accounting", "gateway"];
+    public static TheoryData<string> Hosts => ["registry", "selector", "model-registry", "reward", "privacy-accounting", "gateway", "edge"];
 
     [Theory]
     [MemberData(nameof(Hosts))]
@@ -176,6 +178,7 @@ public sealed class OperatorAuthTests : IDisposable
         {
             b.UseSetting("Storage:Root", root).UseTestAuth();
             if (host == "gateway") b.UseSetting("Gateway:RegistryUrl", "http://127.0.0.1:9"); // its own endpoint (the audit log) is what is checked
+            if (host == "edge") b.UseSetting("Edge:AllowPlainHttp", "true").UseSetting("Edge:CertificateFile", ""); // the test server has no TLS
             foreach (var (key, value) in settings) b.UseSetting(key, value);
         }
         return host switch
@@ -186,6 +189,7 @@ public sealed class OperatorAuthTests : IDisposable
             "reward" => new Factory<Reward.Host.HostEntry>(Configure),
             "privacy-accounting" => new Factory<PrivacyAccounting.Host.HostEntry>(Configure),
             "gateway" => new Factory<Gateway.Host.HostEntry>(Configure),
+            "edge" => new Factory<Edge.Host.HostEntry>(Configure),
             _ => throw new ArgumentOutOfRangeException(nameof(host), host, "no such host"),
         };
     }

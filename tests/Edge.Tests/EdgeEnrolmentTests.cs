@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using FlMicroservices.Contracts.Edge;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Security;
 using FlMicroservices.Node.Edge;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -123,6 +125,43 @@ public sealed class EdgeEnrolmentTests : IAsyncLifetime
         var body = await anonymous.Content.ReadAsStringAsync();
         Assert.Contains("no node token: send 'Authorization: FlNode <token>'", body, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal); // a reason, never a stack trace
+    }
+
+    [Fact]
+    public async Task Operators_call_the_edge_with_a_bearer_token_of_a_role_that_may_and_nodes_cannot_use_one()
+    {
+        using var connection = _edge.Client();
+        var http = connection.Anonymous;
+        async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token, object? body = null)
+        {
+            using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+            if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (body is not null) request.Content = JsonContent.Create(body, options: EdgeJson.Options);
+            return await http.SendAsync(request);
+        }
+
+        using var anonymous = await SendAsync(HttpMethod.Post, "/api/edge/enrolment-tokens", null, new EnrolmentTokenRequest(2, null));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Contains("needs a bearer token", await anonymous.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var auditor = await SendAsync(HttpMethod.Post, "/api/edge/enrolment-tokens", EdgeServer.OperatorToken(OperatorRoles.Auditor, "audrey"), new EnrolmentTokenRequest(2, null));
+        Assert.Equal(HttpStatusCode.Forbidden, auditor.StatusCode);
+        Assert.Contains("caller 'audrey' (role auditor) may not call POST /api/edge/enrolment-tokens", await auditor.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(Enrolments.Tokens);
+
+        using var issued = await SendAsync(HttpMethod.Post, "/api/edge/enrolment-tokens", EdgeServer.OperatorToken(OperatorRoles.DataScientist), new EnrolmentTokenRequest(2, null));
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        var token = (await issued.Content.ReadFromJsonAsync<EnrolmentTokenIssued>(EdgeJson.Options))!;
+        using var node = _edge.Client();
+        node.Identity = await EdgeSession.EnrolAsync(node, token.Token, "n1", ["n1-c0", "n1-c1"], Path.Combine(_folder, "n1.json"), CancellationToken.None);
+        using var listed = await SendAsync(HttpMethod.Get, "/api/edge/nodes", EdgeServer.OperatorToken(OperatorRoles.Auditor));
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Contains("\"n1\"", await listed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // An operator's token is not a node's: the node endpoints answer with the node scheme's challenge.
+        using var asNode = await SendAsync(HttpMethod.Post, EdgeApi.Heartbeat, EdgeServer.OperatorToken(OperatorRoles.Admin), Beat("n1-c0"));
+        Assert.Equal(HttpStatusCode.Unauthorized, asNode.StatusCode);
+        Assert.Equal(EdgeApi.Scheme, Assert.Single(asNode.Headers.WwwAuthenticate).Scheme);
+        Assert.Contains("no node token: send 'Authorization: FlNode <token>'", await asNode.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

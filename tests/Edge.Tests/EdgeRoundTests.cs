@@ -79,6 +79,13 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
             Assert.All(aggregated, a => Assert.Equal(clients.Length, a.Contributors.Length));
             // Plain rounds: every manifest came through the edge; secure rounds: none in the clear (masked inputs only).
             Assert.Equal(secure == SecureAggregationMode.None ? 2 * clients.Length : 0, log.OfType<UpdateSubmitted>().Count(u => u.TaskId == taskId));
+            // Signed by default (TaskSpec.Signing): the edge forwards each client's signature and nonce, and the aggregation accepted them all.
+            Assert.All(log.OfType<UpdateSubmitted>().Where(u => u.TaskId == taskId), u =>
+            {
+                Assert.Equal(SigningAlgorithms.EcdsaP256, u.SignatureAlgorithm);
+                Assert.False(string.IsNullOrEmpty(u.Signature), $"{u.ClientId}'s update of round {u.Round} is unsigned");
+                Assert.False(string.IsNullOrEmpty(u.Nonce), $"{u.ClientId}'s update of round {u.Round} has no nonce");
+            });
             Assert.Empty(edge.Services.GetRequiredService<Enrolments>().Refusals);
         }
         finally

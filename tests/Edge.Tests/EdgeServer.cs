@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using FlMicroservices.Edge;
+using FlMicroservices.Infrastructure.Security;
 using FlMicroservices.Node.Edge;
 using FlMicroservices.Testing;
 using MassTransit;
@@ -21,6 +23,9 @@ public sealed class EdgeServer : IAsyncDisposable
         Certificates = certificates;
         Folder = folder;
     }
+
+    /// <summary>The development issuer's key the edge accepts operators' tokens under.</summary>
+    public static readonly byte[] OperatorKey = RandomNumberGenerator.GetBytes(DevelopmentIssuer.KeyBytes);
 
     public WebApplication App { get; }
 
@@ -48,6 +53,7 @@ public sealed class EdgeServer : IAsyncDisposable
             ["Edge:CertificateKeyFile"] = certificates.ServerKey,
             ["Edge:InstanceId"] = "test",
             ["urls"] = "https://127.0.0.1:0",
+            ["OperatorApi:SigningKey"] = Convert.ToBase64String(OperatorKey),
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
@@ -64,6 +70,9 @@ public sealed class EdgeServer : IAsyncDisposable
     /// <summary>An operator's enrolment token for a node of <paramref name="clients"/> clients.</summary>
     public async Task<string> IssueTokenAsync(int clients = 4, TimeSpan? lifetime = null) =>
         (await Services.GetRequiredService<Enrolments>().IssueAsync(clients, lifetime, CancellationToken.None)).Token;
+
+    /// <summary>An operator's bearer token of <paramref name="role"/> for this edge.</summary>
+    public static string OperatorToken(string role, string name = "olivia") => DevelopmentIssuer.Mint(OperatorKey, name, role, TimeSpan.FromMinutes(10));
 
     /// <summary>A node's connection to this edge, trusting the test's certificate authority.</summary>
     public EdgeClient Client(bool plainHttp = false) => new(new EdgeNodeOptions { EdgeUrl = Address.ToString(), EdgeCaFile = Certificates.CaCertificate, EdgeAllowPlainHttp = plainHttp },

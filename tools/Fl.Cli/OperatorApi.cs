@@ -31,6 +31,11 @@ public static class OperatorApi
             : Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
     }
 
+    /// <summary>A problem naming --token when a token is given and is not shaped as a JSON web token, else null.</summary>
+    public static string? BadToken(string? token) => token is not null && (token.Any(char.IsWhiteSpace) || token.Split('.').Length != 3)
+        ? $"--token (or ${TokenVariable}) is not a JSON web token (three dot-separated parts without spaces)"
+        : null;
+
     public static Option<string> TaskOption() => new("--task") { Description = "Task id", Required = true };
 
     /// <summary>A problem naming the option when the URL is not http(s), else null.</summary>
@@ -57,8 +62,7 @@ public static class OperatorApi
     {
         ArgumentNullException.ThrowIfNull(action);
         if (BadUrl(option, url, out var uri) is { } bad) return Invalid(command, bad);
-        if (token is not null && (token.Any(char.IsWhiteSpace) || token.Split('.').Length != 3))
-            return Invalid(command, $"--token (or ${TokenVariable}) is not a JSON web token (three dot-separated parts without spaces)");
+        if (BadToken(token) is { } badToken) return Invalid(command, badToken);
         using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(60) };
         if (token is not null) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         try

@@ -22,9 +22,6 @@ namespace FlMicroservices.Edge;
 /// <summary>Registration of the edge: its identities, push channels, upload path, authentication, rate limits and Kestrel's TLS.</summary>
 public static class EdgeExtensions
 {
-    /// <summary>The policy of the operator endpoints (/api/edge): the admin role.</summary>
-    public const string OperatorPolicy = "edge-operator";
-
     /// <summary>The edge's services (the bus, stores and update stream are added by the caller, as for every service).</summary>
     public static IServiceCollection AddEdgeService(this IServiceCollection services, IConfiguration configuration)
     {
@@ -38,8 +35,7 @@ public static class EdgeExtensions
             : new Uri(options.ModelRegistryUrl.EndsWith('/') ? options.ModelRegistryUrl : options.ModelRegistryUrl + "/", UriKind.Absolute));
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, NodeAuthenticationHandler>(NodeAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(NodeAuthenticationHandler.Policy, policy => policy.AddAuthenticationSchemes(NodeAuthenticationHandler.SchemeName).RequireAuthenticatedUser())
-            .AddPolicy(OperatorPolicy, policy => policy.RequireRole("admin"));
+            .AddPolicy(NodeAuthenticationHandler.Policy, policy => policy.AddAuthenticationSchemes(NodeAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
         services.AddSingleton<EdgeRateLimits>();
         if (options.AllowPlainHttp) services.AddHostedService<PlainHttpWarning>();
         return services;

@@ -2,8 +2,11 @@ using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.ServiceDefaults;
 using FlMicroservices.ServiceDefaults.Api;
 using MassTransit;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace FlMicroservices.Edge;
 
@@ -23,19 +26,20 @@ public static class EdgeProcess
         }, BrokerAccounts.Edge);
         builder.Services.AddFlAdapters(builder.Configuration);
         builder.Services.AddEdgeService(builder.Configuration);
-        builder.Services.AddFlOperatorApi();
+        builder.Services.AddFlOperatorApi(builder.Configuration);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, EdgeAuthorizationResultHandler>());
         return builder;
     }
 
-    /// <summary>The node API, the operator API under /api/edge, and the operator API's documents.</summary>
+    /// <summary>The node API (node tokens), the operator API under /api/edge (operators' bearer tokens and roles), and the operator API's documents.</summary>
     public static WebApplication MapEdgeProcess(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseAuthentication();
-        app.UseAuthorization();
         app.MapEdgeNodeApi();
-        app.MapEdgeOperatorApi().RequireAuthorization(EdgeExtensions.OperatorPolicy); // fails closed until an operator scheme admits admins
-        app.MapFlOperatorApi();
+        var (read, operate) = app.MapEdgeOperatorApi();
+        read.RequireOperator(OperatorPolicies.Read);
+        operate.RequireOperator(OperatorPolicies.Operate);
+        app.MapFlOperatorApi(); // tokens, roles and rate limits; /openapi/v1.json and the API page /scalar/
         return app;
     }
 }

@@ -12,18 +12,23 @@ public static class OperatorEndpoints
 {
     public const string Base = "/api/edge";
 
-    public static RouteGroupBuilder MapEdgeOperatorApi(this IEndpointRouteBuilder app)
+    /// <summary>Maps the endpoints: the reading ones and the ones that issue or revoke, in two groups for the caller to give their policies.</summary>
+    public static (RouteGroupBuilder Read, RouteGroupBuilder Operate) MapEdgeOperatorApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var api = app.MapGroup(Base).WithTags("edge");
-        api.MapPost("/enrolment-tokens", IssueAsync);
-        api.MapGet("/enrolment-tokens", (Enrolments enrolments) => TypedResults.Ok(enrolments.Tokens.Select(t => t with { Hash = "" })));
-        api.MapDelete("/enrolment-tokens/{id}", async (string id, Enrolments enrolments, CancellationToken cancellationToken) =>
-            await enrolments.RevokeTokenAsync(id, cancellationToken) ? Results.NoContent() : ApiProblems.NotFound("id", $"no enrolment token has id '{id}'"));
-        api.MapGet("/nodes", (Enrolments enrolments) => TypedResults.Ok(enrolments.Nodes));
-        api.MapPost("/nodes/{nodeId}/revoke", RevokeAsync);
-        api.MapGet("/refusals", (Enrolments enrolments, int? limit) => TypedResults.Ok(enrolments.Refusals.TakeLast(Math.Clamp(limit ?? 100, 1, 10_000))));
-        return api;
+        var read = app.MapGroup(Base).WithTags("edge");
+        read.MapGet("/enrolment-tokens", (Enrolments enrolments) => TypedResults.Ok(enrolments.Tokens.Select(t => t with { Hash = "" })))
+            .WithName("ListEnrolmentTokens");
+        read.MapGet("/nodes", (Enrolments enrolments) => TypedResults.Ok(enrolments.Nodes)).WithName("ListEdgeNodes");
+        read.MapGet("/refusals", (Enrolments enrolments, int? limit) => TypedResults.Ok(enrolments.Refusals.TakeLast(Math.Clamp(limit ?? 100, 1, 10_000))))
+            .WithName("ListEdgeRefusals");
+        var operate = app.MapGroup(Base).WithTags("edge");
+        operate.MapPost("/enrolment-tokens", IssueAsync).WithName("IssueEnrolmentToken");
+        operate.MapDelete("/enrolment-tokens/{id}", async (string id, Enrolments enrolments, CancellationToken cancellationToken) =>
+            await enrolments.RevokeTokenAsync(id, cancellationToken) ? Results.NoContent() : ApiProblems.NotFound("id", $"no enrolment token has id '{id}'"))
+            .WithName("RevokeEnrolmentToken");
+        operate.MapPost("/nodes/{nodeId}/revoke", RevokeAsync).WithName("RevokeEdgeNode");
+        return (read, operate);
     }
 
     private static async Task<IResult> IssueAsync(EnrolmentTokenRequest request, Enrolments enrolments, IOptions<EdgeOptions> options, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ public static class EnrolTokenCommand
         var clients = new Option<int>("--clients") { Description = "How many clients the enrolling node may speak for", DefaultValueFactory = _ => 1 };
         var lifetime = new Option<double?>("--lifetime-hours") { Description = "How long the token may be used (default: the edge's Edge:EnrolmentTokenLifetime, 24 h)" };
         var edgeCa = new Option<string?>("--edge-ca") { Description = "PEM file of the certificate authority of the edge's certificate (default: the system's trust store)" };
-        var token = new Option<string?>("--token") { Description = "The operator's bearer token (an admin's; default $FL_TOKEN)" };
+        var token = OperatorApi.TokenOption(); // an admin's or a data scientist's
         var command = new Command("enrol-token", "Issue a one-time enrolment token for a node (an operator call to the edge)") { edge, clients, lifetime, edgeCa, token };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -26,11 +26,12 @@ public static class EnrolTokenCommand
             if (parse.GetValue(lifetime) is { } hours && !(hours > 0 && hours <= 720)) return OperatorApi.Invalid(Name, $"--lifetime-hours {hours} must be in (0, 720]");
             if (OperatorApi.BadUrl("--edge", parse.GetValue(edge)!, out var uri) is { } bad) return OperatorApi.Invalid(Name, bad);
             if (parse.GetValue(edgeCa) is { } ca && !File.Exists(ca)) return OperatorApi.Invalid(Name, $"--edge-ca '{ca}' does not exist");
-            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FL_TOKEN");
+            var bearer = OperatorApi.Token(parse);
+            if (OperatorApi.BadToken(bearer) is { } badToken) return OperatorApi.Invalid(Name, badToken);
             using var handler = new SocketsHttpHandler();
             if (parse.GetValue(edgeCa) is { } authority) handler.SslOptions.RemoteCertificateValidationCallback = Node.Edge.EdgeClient.TrustOnly(authority);
             using var http = new HttpClient(handler) { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(60) };
-            if (!string.IsNullOrWhiteSpace(bearer)) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            if (bearer is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
             try
             {
                 using var response = await http.PostAsJsonAsync("api/edge/enrolment-tokens", new EnrolmentTokenRequest(count, parse.GetValue(lifetime)), EdgeJson.Options, cancellationToken);
