@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Json;
 using FlMicroservices.Contracts.Edge;
@@ -7,7 +6,6 @@ using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Infrastructure.UpdateStream;
 using FlMicroservices.Node.Edge;
 using FlMicroservices.Testing;
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlMicroservices.Edge.Tests;
@@ -26,29 +24,6 @@ public sealed class EdgeUploadTests : IAsyncDisposable
 
     private async Task<EdgeServer> StartAsync(Dictionary<string, string?>? settings = null) => _edge = await EdgeServer.StartAsync(_folder, settings);
 
-    // The round must be known to the edge (it saw its RoundStarted) before its participants may upload.
-    private static async Task OpenRoundAsync(EdgeServer edge, string taskId, int round, params string[] participants)
-    {
-        await edge.Services.GetRequiredService<IBus>().Publish(new RoundStarted(taskId, round, round - 1, participants, DateTimeOffset.UtcNow.AddMinutes(5),
-            new TrainingConfig(1, 10, 0.1), PrivacyConfig.None, 256, "logreg", "fedavg", [], 0.5, 1));
-        var rounds = edge.Services.GetRequiredService<OpenRounds>();
-        await Eventually.TrueAsync(() => rounds.Problem(taskId, round, participants[0]) is null, TimeSpan.FromSeconds(30), $"the edge to see round {round} of {taskId}");
-    }
-
-    private static byte[] Frames(IEnumerable<UpdateSlice> slices)
-    {
-        using var body = new MemoryStream();
-        var length = new byte[4];
-        foreach (var slice in slices)
-        {
-            var bytes = UpdateSliceCodec.Encode(slice);
-            BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)bytes.Length);
-            body.Write(length);
-            body.Write(bytes);
-        }
-        return body.ToArray();
-    }
-
     private static IEnumerable<UpdateSlice> Update(string taskId, int round, string clientId, int elements, int sliceElements = 256) =>
         UpdateSliceCodec.Slice(taskId, round, clientId, Enumerable.Range(0, elements).Select(i => i * 0.001f).ToArray(), 10, sliceElements);
 
@@ -60,7 +35,7 @@ public sealed class EdgeUploadTests : IAsyncDisposable
     {
         var edge = await StartAsync();
         using var node = await edge.EnrolAsync("n1", "n1-c0");
-        await OpenRoundAsync(edge, "t", 1, "n1-c0");
+        await EdgeRounds.OpenAsync(edge, "t", 1, ["n1-c0"]);
         var uploads = new EdgeUploads(node);
         foreach (var slice in Update("t", 1, "n1-c0", 1000)) await uploads.ProduceAsync(slice, CancellationToken.None);
         var receipt = await uploads.CompleteAsync("t", 1, "n1-c0", CancellationToken.None);
@@ -84,8 +59,8 @@ public sealed class EdgeUploadTests : IAsyncDisposable
     {
         var edge = await StartAsync(new() { ["Edge:MaxUploadBytes"] = "4096" });
         using var node = await edge.EnrolAsync("n1", "n1-c0");
-        await OpenRoundAsync(edge, "t", 1, "n1-c0");
-        using var response = await PostAsync(node, "t", 1, "n1-c0", Frames(Update("t", 1, "n1-c0", 3000)));
+        await EdgeRounds.OpenAsync(edge, "t", 1, ["n1-c0"]);
+        using var response = await PostAsync(node, "t", 1, "n1-c0", EdgeRounds.Frames(Update("t", 1, "n1-c0", 3000)));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("over Edge:MaxUploadBytes (4096 bytes)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
@@ -106,8 +81,8 @@ public sealed class EdgeUploadTests : IAsyncDisposable
         var edge = await StartAsync(new() { ["Edge:UploadsPerSecond"] = "0.01", ["Edge:UploadBurst"] = "2" });
         using var node = await edge.EnrolAsync("n1", "n1-c0");
         using var other = await edge.EnrolAsync("n2", "n2-c0");
-        await OpenRoundAsync(edge, "t", 1, "n1-c0", "n2-c0");
-        var body = Frames(Update("t", 1, "n1-c0", 100));
+        await EdgeRounds.OpenAsync(edge, "t", 1, ["n1-c0", "n2-c0"]);
+        var body = EdgeRounds.Frames(Update("t", 1, "n1-c0", 100));
         using var first = await PostAsync(node, "t", 1, "n1-c0", body);
         using var second = await PostAsync(node, "t", 1, "n1-c0", body);
         using var third = await PostAsync(node, "t", 1, "n1-c0", body);
@@ -116,7 +91,7 @@ public sealed class EdgeUploadTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
         Assert.True(third.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Contains("node n1 exceeded the edge's uploads rate limit", await third.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        using var another = await PostAsync(other, "t", 1, "n2-c0", Frames(Update("t", 1, "n2-c0", 100)));
+        using var another = await PostAsync(other, "t", 1, "n2-c0", EdgeRounds.Frames(Update("t", 1, "n2-c0", 100)));
         Assert.Equal(HttpStatusCode.OK, another.StatusCode); // each node has its own bucket
     }
 
@@ -125,13 +100,13 @@ public sealed class EdgeUploadTests : IAsyncDisposable
     {
         var edge = await StartAsync();
         using var node = await edge.EnrolAsync("n1", "n1-c0", "n1-c1");
-        await OpenRoundAsync(edge, "t", 1, "n1-c0", "n1-c1");
-        using var foreign = await PostAsync(node, "t", 1, "n1-c0", Frames(Update("t", 1, "n1-c1", 100)));
+        await EdgeRounds.OpenAsync(edge, "t", 1, ["n1-c0", "n1-c1"]);
+        using var foreign = await PostAsync(node, "t", 1, "n1-c0", EdgeRounds.Frames(Update("t", 1, "n1-c1", 100)));
         Assert.Equal(HttpStatusCode.BadRequest, foreign.StatusCode);
         Assert.Contains("is a slice of task 't' round 1 client 'n1-c1', not of the upload's task 't' round 1 client 'n1-c0'",
             await foreign.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var broken = Frames(Update("t", 1, "n1-c0", 100));
+        var broken = EdgeRounds.Frames(Update("t", 1, "n1-c0", 100));
         broken[^1] ^= 0xff; // the payload no longer matches its CRC
         using var corrupt = await PostAsync(node, "t", 1, "n1-c0", broken);
         Assert.Equal(HttpStatusCode.BadRequest, corrupt.StatusCode);
@@ -140,7 +115,7 @@ public sealed class EdgeUploadTests : IAsyncDisposable
         using var huge = await PostAsync(node, "t", 1, "n1-c0", [0xff, 0xff, 0xff, 0x7f]);
         Assert.Contains("frame 0 announces 2147483647 bytes", await huge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        using var unknown = await PostAsync(node, "t", 9, "n1-c0", Frames(Update("t", 9, "n1-c0", 100)));
+        using var unknown = await PostAsync(node, "t", 9, "n1-c0", EdgeRounds.Frames(Update("t", 9, "n1-c0", 100)));
         Assert.Equal(HttpStatusCode.Forbidden, unknown.StatusCode);
         Assert.Contains("round 9 of task 't' has not started at this edge", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
@@ -150,7 +125,7 @@ public sealed class EdgeUploadTests : IAsyncDisposable
     {
         var edge = await StartAsync();
         using var node = await edge.EnrolAsync("n1", "n1-c0");
-        await OpenRoundAsync(edge, "t", 1, "n1-c0");
+        await EdgeRounds.OpenAsync(edge, "t", 1, ["n1-c0"]);
         var manifest = new UpdateSubmitted("t", 1, "n1-c0", 10, 1, 100, "abc", null, new LocalMetrics(0.5, 1, 3));
         using var nan = await node.Http.PostAsync(EdgeApi.Manifest.TrimStart('/'),
             new StringContent("""{"taskId":"t","round":1,"clientId":"n1-c0","exampleCount":10,"sliceCount":1,"elementCount":100,"digest":"abc","metrics":{"trainLoss":"NaN","trainSeconds":1,"steps":3}}""",

@@ -64,6 +64,10 @@ public sealed class EdgeOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int RequestBurst { get; set; } = 10_000;
 
+    /// <summary>Enrolment attempts one address may make per minute (a fixed window; enrolling is rare, guessing tokens is not).</summary>
+    [Range(1, 1_000_000)]
+    public int EnrolmentsPerMinute { get; set; } = 20;
+
     /// <summary>This edge replica's name: each replica has its own queues, since each must see every round assignment.</summary>
     public string InstanceId { get; set; } = Environment.MachineName.ToLowerInvariant();
 

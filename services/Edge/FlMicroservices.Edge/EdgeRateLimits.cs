@@ -25,7 +25,7 @@ public sealed class EdgeRateLimits : IDisposable
         _uploads = Buckets(edge.UploadsPerSecond, edge.UploadBurst);
         _requests = Buckets(edge.RequestsPerSecond, edge.RequestBurst);
         _enrol = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetFixedWindowLimiter(caller,
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = edge.EnrolmentsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
     }
 
     /// <summary>Which limit an endpoint takes.</summary>

@@ -52,8 +52,8 @@ public static class NodeEndpoints
 
     private static async Task<IResult> EnrolAsync(HttpContext http, Enrolments enrolments, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
     {
-        var (request, problem) = await ReadJsonAsync<EnrolRequest>(http, options.Value.MaxMessageBytes, cancellationToken);
-        if (request is null) return problem!;
+        var (request, unreadable) = await ReadJsonAsync<EnrolRequest>(http, options.Value.MaxMessageBytes, cancellationToken);
+        if (request is null) return await RefuseAsync(http, enrolments, unreadable!.Status, "body", unreadable.Reason);
         var outcome = await enrolments.EnrolAsync(request, cancellationToken);
         if (outcome.Identity is not { } identity) return ApiProblems.Problem(outcome.Status, outcome.Field, outcome.Problem!);
         return TypedResults.Ok(new EnrolResponse(identity.NodeId, identity.ClientIds, identity.EnrolledAt, identity.ExpiresAt, options.Value.Audience));
@@ -104,13 +104,15 @@ public static class NodeEndpoints
         SliceUpload upload, IOptions<EdgeOptions> options, CancellationToken cancellationToken)
     {
         if (RoundProblem(http, enrolments, rounds, taskId, round, clientId) is { } refused) return await RefuseAsync(http, enrolments, refused.Status, "clientId", refused.Reason);
+        if (rounds.Started(taskId, round) is not { } started)
+            return await RefuseAsync(http, enrolments, StatusCodes.Status403Forbidden, "round", $"round {round} of task '{taskId}' has not started at this edge");
         var cap = options.Value.MaxUploadBytes;
         if (http.Request.ContentLength > cap)
             return await RefuseAsync(http, enrolments, StatusCodes.Status413PayloadTooLarge, "body",
                 string.Create(CultureInfo.InvariantCulture, $"the upload is {http.Request.ContentLength} bytes, over Edge:MaxUploadBytes ({cap} bytes)"));
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = cap + EdgeApi.SliceFrameHeaderBytes + SliceUpload.MaxFrameBytes;
         UploadOutcome outcome;
-        try { outcome = await upload.ReceiveAsync(http.Request.Body, taskId, round, clientId, cancellationToken); }
+        try { outcome = await upload.ReceiveAsync(http.Request.Body, started, clientId, cancellationToken); }
         catch (BadHttpRequestException e) { outcome = new UploadOutcome(null, e.StatusCode, $"the upload could not be read: {e.Message}"); }
         if (outcome.Receipt is { } receipt) return TypedResults.Ok(receipt);
         return await RefuseAsync(http, enrolments, outcome.Status, "body", outcome.Problem!);
@@ -140,31 +142,31 @@ public static class NodeEndpoints
     // Reads a bounded JSON body, checks it, and publishes it on the node's behalf.
     private static async Task<IResult> ForwardAsync<T>(HttpContext http, EdgeOptions options, Func<T, Refusal?> check, IPublishEndpoint bus) where T : class
     {
-        var (message, problem) = await ReadJsonAsync<T>(http, options.MaxMessageBytes, http.RequestAborted);
-        if (message is null) return problem!;
-        if (check(message) is { } refused)
-            return await RefuseAsync(http, http.RequestServices.GetRequiredService<Enrolments>(), refused.Status, "body", refused.Reason);
-        await bus.Publish(message, http.RequestAborted);
+        var (message, refused) = await ReadJsonAsync<T>(http, options.MaxMessageBytes, http.RequestAborted);
+        if ((refused ?? check(message!)) is { } refusal)
+            return await RefuseAsync(http, http.RequestServices.GetRequiredService<Enrolments>(), refusal.Status, "body", refusal.Reason);
+        await bus.Publish(message!, http.RequestAborted);
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<(T? Message, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, int maxBytes, CancellationToken cancellationToken) where T : class
+    // A bounded JSON body as T, or why it cannot be read (recorded by the caller like every refusal).
+    private static async Task<(T? Message, Refusal? Refusal)> ReadJsonAsync<T>(HttpContext http, int maxBytes, CancellationToken cancellationToken) where T : class
     {
         if (http.Request.ContentLength > maxBytes)
-            return (null, ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "body", $"the body is {http.Request.ContentLength} bytes, over Edge:MaxMessageBytes ({maxBytes})"));
+            return (null, new(StatusCodes.Status413PayloadTooLarge, $"the body is {http.Request.ContentLength} bytes, over Edge:MaxMessageBytes ({maxBytes})"));
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = maxBytes;
         try
         {
             var message = await JsonSerializer.DeserializeAsync<T>(http.Request.Body, EdgeJson.Options, cancellationToken);
-            return message is null ? (null, ApiProblems.Problem(StatusCodes.Status400BadRequest, "body", $"the body is not a {typeof(T).Name}")) : (message, null);
+            return message is null ? (null, new(StatusCodes.Status400BadRequest, $"the body is not a {typeof(T).Name}")) : (message, null);
         }
         catch (JsonException e)
         {
-            return (null, ApiProblems.Problem(StatusCodes.Status400BadRequest, "body", $"the body is not a valid {typeof(T).Name}: {e.Message}"));
+            return (null, new(StatusCodes.Status400BadRequest, $"the body is not a valid {typeof(T).Name}: {e.Message}"));
         }
         catch (BadHttpRequestException e)
         {
-            return (null, ApiProblems.Problem(e.StatusCode, "body", $"the body could not be read: {e.Message}"));
+            return (null, new(e.StatusCode, $"the body could not be read: {e.Message}"));
         }
     }
 

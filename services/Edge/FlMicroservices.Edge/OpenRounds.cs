@@ -26,6 +26,9 @@ public sealed class OpenRounds(TimeProvider clock)
         : !entry.Participants.Contains(clientId) ? $"client '{clientId}' is not a participant of round {round} of task '{taskId}'"
         : null;
 
+    /// <summary>The RoundStarted of a round this edge saw start, or null.</summary>
+    public RoundStarted? Started(string taskId, int round) => _rounds.TryGetValue((taskId, round), out var entry) ? entry.Round : null;
+
     /// <summary>The rounds before their deadline that any of <paramref name="clients"/> takes part in (sent to a node as it connects).</summary>
     public IEnumerable<RoundStarted> OpenFor(IReadOnlyCollection<string> clients)
     {

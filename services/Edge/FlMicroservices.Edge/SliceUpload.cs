@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using FlMicroservices.Contracts.Edge;
+using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.AspNetCore.Http;
@@ -14,10 +15,12 @@ public sealed class SliceUpload(IUpdateStreamProducer stream, IOptions<EdgeOptio
     /// <summary>The largest frame a valid slice can fill: the header, two ids of at most 256 bytes, 256 KiB of payload.</summary>
     public const int MaxFrameBytes = 64 + 2 * (2 + UpdateSliceCodec.MaxIdBytes) + UpdateSliceCodec.MaxPayloadBytes;
 
-    /// <summary>Streams the slices of <paramref name="body"/>; every slice must decode and belong to this task, round and client.</summary>
-    public async Task<UploadOutcome> ReceiveAsync(Stream body, string taskId, int round, string clientId, CancellationToken cancellationToken)
+    /// <summary>Streams the slices of <paramref name="body"/>; every slice must decode, belong to this round and client and fit the round's shape.</summary>
+    public async Task<UploadOutcome> ReceiveAsync(Stream body, RoundStarted started, string clientId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(started);
+        var (taskId, round) = (started.TaskId, started.Round);
         var cap = options.Value.MaxUploadBytes;
         var header = new byte[EdgeApi.SliceFrameHeaderBytes];
         long total = 0;
@@ -40,10 +43,27 @@ public sealed class SliceUpload(IUpdateStreamProducer stream, IOptions<EdgeOptio
             catch (MalformedSliceException e) { return UploadOutcome.Bad(Invariant($"frame {slices} is not a valid slice: {e.Message}")); }
             if (slice.TaskId != taskId || slice.Round != round || slice.ClientId != clientId)
                 return UploadOutcome.Bad(Invariant($"frame {slices} is a slice of task '{slice.TaskId}' round {slice.Round} client '{slice.ClientId}', not of the upload's task '{taskId}' round {round} client '{clientId}'"));
+            if (ShapeProblem(slice, started) is { } wrong) return UploadOutcome.Bad(Invariant($"frame {slices} (slice {slice.SliceIndex}): {wrong}"));
             await stream.ProduceAsync(slice, cancellationToken);
             slices++;
         }
         return slices == 0 ? UploadOutcome.Bad("the upload holds no slice") : new UploadOutcome(new UploadReceipt(slices, total), StatusCodes.Status200OK, null);
+    }
+
+    // Secure-aggregation rounds carry masked integers, plain rounds finite float32s; each slice covers its place in the round's slicing.
+    private static string? ShapeProblem(UpdateSlice slice, RoundStarted started)
+    {
+        var expected = started.Privacy.SecureAggregation == SecureAggregationMode.None ? ElementType.Float32 : ElementType.UInt32;
+        if (slice.ElementType != expected) return Invariant($"elements are {slice.ElementType}, but round {started.Round} takes {expected}");
+        if (slice.ElementCount > started.SliceElements)
+            return Invariant($"{slice.ElementCount} elements, over the round's {started.SliceElements} per slice");
+        if (slice.ElementOffset != (long)slice.SliceIndex * started.SliceElements)
+            return Invariant($"element offset {slice.ElementOffset} is not slice index × {started.SliceElements}");
+        if (expected != ElementType.Float32) return null;
+        var values = slice.AsFloats();
+        for (var i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return Invariant($"element {i} is {values[i]}: updates must be finite numbers");
+        return null;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

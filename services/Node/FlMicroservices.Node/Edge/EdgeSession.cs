@@ -48,32 +48,24 @@ public sealed class EdgeSession(EdgeClient edge, EdgeNodeOptions options, string
         await EdgeClient.EnsureSuccessAsync(response, "the push channel", cancellationToken);
         logger.LogInformation("Node {Node} connected to the edge at {Edge} (HTTP/{Version})", nodeId, edge.Edge, response.Version);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        string? name = null;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
-        {
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-            else if (line.StartsWith("data: ", StringComparison.Ordinal) && name is not null)
-            {
-                await DispatchAsync(name, line[6..], cancellationToken);
-                name = null;
-            }
-        }
+        await foreach (var (name, data) in PushEventReader.ReadAsync(reader, cancellationToken))
+            await DispatchAsync(name, data, cancellationToken);
     }
 
-    // A round assignment sent again after a reconnect is not run twice.
-    private async Task DispatchAsync(string name, string json, CancellationToken cancellationToken)
+    // A round assignment sent again after a reconnect is not run twice; an event that cannot be read is skipped with its reason.
+    private async Task DispatchAsync(string name, string data, CancellationToken cancellationToken)
     {
-        switch (name)
+        switch (PushEventReader.Parse(name, data, out var problem))
         {
-            case EdgeApi.RoundStartedEvent:
-                var round = JsonSerializer.Deserialize<RoundStarted>(json, EdgeJson.Options)!;
+            case RoundStarted round:
                 if (_seen.Add((round.TaskId, round.Round))) await bus.Publish(round, cancellationToken);
                 break;
-            case EdgeApi.SecAggServerEvent:
-                await bus.Publish(JsonSerializer.Deserialize<SecAggServerMessage>(json, EdgeJson.Options)!, cancellationToken);
+            case SecAggServerMessage message:
+                await bus.Publish(message, cancellationToken);
                 break;
             default:
-                logger.LogDebug("Edge event {Name} ignored", name);
+                if (problem is not null) logger.LogWarning("Edge event {Name} skipped: {Problem}", name, problem);
+                else logger.LogDebug("Edge event {Name} ignored", name);
                 break;
         }
     }
