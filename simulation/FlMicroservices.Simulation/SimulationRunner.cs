@@ -26,7 +26,9 @@ namespace FlMicroservices.Simulation;
 /// <summary>Runs all six services and a node of virtual clients in one process (embedded mode) for one federated task.</summary>
 public static class SimulationRunner
 {
-    public static async Task<SimulationResult> RunAsync(SimulationOptions options, ISimulationProgress? progress = null, EventLog? events = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs one task; <paramref name="host"/> builds the process that hosts it (by default a plain host; `fl simulate --dashboard` serves the dashboard from it).</summary>
+    public static async Task<SimulationResult> RunAsync(SimulationOptions options, ISimulationProgress? progress = null, EventLog? events = null,
+        CancellationToken cancellationToken = default, IEmbeddedHostFactory? host = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate();
@@ -43,11 +45,11 @@ public static class SimulationRunner
         var clients = VirtualClients.Create(data, options);
         var taskId = $"sim-{DateTime.UtcNow:yyyyMMddHHmmss}-{options.Seed}-{Guid.NewGuid():N}"[..40];
 
-        using var host = BuildHost(options, clients, VirtualClients.Attacks(data, options), data, events);
-        await host.StartAsync(cancellationToken);
+        using var platform = (host ?? GenericEmbeddedHost.Instance).Build(new EmbeddedHostSetup(options, clients, VirtualClients.Attacks(data, options), data, events));
+        await platform.StartAsync(cancellationToken);
         try
         {
-            var bus = host.Services.GetRequiredService<IBus>();
+            var bus = platform.Services.GetRequiredService<IBus>();
             await WaitForRegistrationsAsync(events, clients.Length, cancellationToken);
             var spec = new TaskSpec
             {
@@ -70,13 +72,13 @@ public static class SimulationRunner
                 Signing = options.Signing,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
-            var result = await FollowAsync(taskId, options, data, events, progress, host.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
-            return await ExportBestAsync(result, spec, options, host.Services.GetRequiredService<IModelStore>(), cancellationToken);
+            var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
+            return await ExportBestAsync(result, spec, options, platform.Services.GetRequiredService<IModelStore>(), cancellationToken);
         }
         finally
         {
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await host.StopAsync(stopping.Token);
+            await platform.StopAsync(stopping.Token);
         }
     }
 
@@ -88,28 +90,6 @@ public static class SimulationRunner
         var folder = Path.GetFullPath(Path.Combine(options.OutDir, "best-model"));
         await ModelExport.WriteAsync(store, result.TaskId, spec, best, folder, cancellationToken);
         return result with { BestModelFolder = folder };
-    }
-
-    private static IHost BuildHost(SimulationOptions options, HostedClient[] clients, IReadOnlyDictionary<string, AttackSpec> attacks, FederatedData data, EventLog events)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:ModelStoreRoot"] = Path.GetFullPath(Path.Combine(options.OutDir, "models")),
-            ["Node:Parallelism"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
-            ["Node:DropoutRate"] = options.DropoutRate.ToString(CultureInfo.InvariantCulture),
-            ["Node:HeartbeatInterval"] = "00:00:15",
-        });
-        builder.Configuration.AddInMemoryCollection(options.Settings);
-        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
-        builder.Logging.AddFilter("MassTransit", LogLevel.Error);
-        var configuration = builder.Configuration;
-        var services = builder.Services;
-        services.AddSingleton(events);
-        services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
-        if (attacks.Count > 0) AttackingUplink.Register(services, attacks); // before the node, whose honest uplink it wraps
-        AddEmbeddedPlatform(services, configuration, clients);
-        return builder.Build();
     }
 
     /// <summary>

@@ -29,6 +29,9 @@ public sealed class BadInputTests : IDisposable
         { "simulate --byzantine-share 0.5", 2, "--byzantine-share 0.5 must be in [0, 0.5)" },
         { "simulate --byzantine-share NaN --strategy median", 2, "--byzantine-share NaN" },
         { "simulate --signing rsa", 2, "--signing 'rsa' is unknown (ecdsa-p256, ml-dsa-65, none)" },
+        { "simulate --dashboard --dashboard-port 70000", 2, "--dashboard-port 70000 must be between 0 and 65535" },
+        { "simulate --dashboard --dashboard-port -1", 2, "--dashboard-port -1 must be between 0 and 65535" },
+        { "simulate --dashboard-port 5107", 2, "--dashboard-port needs --dashboard" },
         { "privacy epsilon --noise-multiplier 0 --sample-rate 0.01 --steps 100 --delta 1e-5", 2, "--noise-multiplier 0 gives no guarantee: ε is infinite" },
         { "privacy epsilon --noise-multiplier 1e-300 --sample-rate 0.34 --steps 1 --delta 1e-5", 2, "--noise-multiplier 1E-300 is too small for the accountant" },
         { "privacy epsilon --noise-multiplier NaN --sample-rate 0.01 --steps 100 --delta 1e-5", 2, "--noise-multiplier NaN" },
@@ -68,6 +71,22 @@ public sealed class BadInputTests : IDisposable
 
         Assert.Equal(expectedCode, code);
         Assert.Contains(expected, errors);
+        Assert.DoesNotContain("   at ", errors);
+    }
+
+    [Fact]
+    public async Task A_dashboard_port_in_use_is_refused_by_name_before_the_run()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var outDir = Path.Combine(Path.GetTempPath(), $"fl-port-{Guid.NewGuid():N}");
+        var (code, errors) = await SimulateCli.RunAsync("simulate", "--out", outDir, "--dashboard", "--dashboard-port", $"{port}");
+        if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--dashboard-port {port}: cannot listen on 127.0.0.1:{port}: the port is in use", errors);
         Assert.DoesNotContain("   at ", errors);
     }
 

@@ -33,12 +33,12 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         await page.FillAsync("#task-lr", "0.1");
         await page.ClickAsync("[data-testid=start-task]");
         await page.WaitForURLAsync("**/tasks/dash-live");
-        await UntilAsync(async () => await CountAsync(page, "[data-testid=accuracy-chart] circle") >= 4, Deadline, "4 points on the accuracy chart");
+        await Ui.UntilAsync(async () => await Ui.CountAsync(page, "[data-testid=accuracy-chart] circle") >= 4, Deadline, "4 points on the accuracy chart");
 
         var rounds = platform.Events.All.Select(e => (e.Message, e.SeenAt))
             .Where(e => e.Message is RoundCompleted { TaskId: "dash-live", Succeeded: true }).ToArray();
         Assert.Equal(4, rounds.Length);
-        Assert.Equal(4, await CountAsync(page, "[data-testid=loss-chart] circle"));
+        Assert.Equal(4, await Ui.CountAsync(page, "[data-testid=loss-chart] circle"));
         var drawn = await page.EvaluateAsync<Dictionary<string, long>>("() => window.__points");
         var accuracies = await page.Locator("[data-testid=accuracy-chart] circle").EvaluateAllAsync<double[]>("cs => cs.map(c => +c.dataset.y)");
         Assert.Equal(rounds.Select(r => ((RoundCompleted)r.Message).Accuracy!.Value), accuracies);
@@ -52,7 +52,7 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
             rounds.Select(r => (((RoundCompleted)r.Message).Round, drawn.GetValueOrDefault(((RoundCompleted)r.Message).Round.ToString(CultureInfo.InvariantCulture))))
                 .Where(r => r.Item2 > 0)
                 .Select(r => $"round {r.Round} {(DateTimeOffset.FromUnixTimeMilliseconds(r.Item2) - rounds.First(x => ((RoundCompleted)x.Message).Round == r.Round).SeenAt).TotalMilliseconds:F0} ms"))}");
-        await UntilAsync(async () => await page.Locator("[data-testid=task-state]").First.InnerTextAsync() == "Completed", Deadline, "the task to show Completed");
+        await Ui.UntilAsync(async () => await page.Locator("[data-testid=task-state]").First.InnerTextAsync() == "Completed", Deadline, "the task to show Completed");
         Assert.Contains("no differential privacy", await page.InnerTextAsync("[data-testid=epsilon]"));
         Assert.Contains("off", await page.InnerTextAsync("[data-testid=secagg]"));
         await DashboardPlatform.ScreenshotAsync(page, "task");
@@ -78,7 +78,7 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         // The field itself is marked, its message beside it.
         Assert.Equal("true", await page.GetAttributeAsync("#task-lr", "aria-invalid"));
         await DashboardPlatform.ScreenshotAsync(page, "create-error");
-        using var http = new HttpClient { BaseAddress = new Uri(platform.BaseUrl) };
+        using var http = platform.AdminApi();
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/api/tasks/dash-bad")).StatusCode);
     }
 
@@ -87,13 +87,13 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
     {
         await RunTaskAsync("dash-rollback", rounds: 3);
         var page = await platform.OpenAsync("/tasks/dash-rollback/models");
-        await UntilAsync(async () => await page.InnerTextAsync("[data-testid=models-current]") == "3", Deadline, "version 3 to be current");
+        await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=models-current]") == "3", Deadline, "version 3 to be current");
 
         await page.FillAsync("#rollback-to", "1");
         await page.FillAsync("#rollback-reason", "browser test");
         await page.ClickAsync("[data-testid=rollback]");
 
-        await UntilAsync(async () => await page.InnerTextAsync("[data-testid=models-current]") == "1", Deadline, "version 1 to be current");
+        await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=models-current]") == "1", Deadline, "version 1 to be current");
         Assert.Contains("current", await page.InnerTextAsync("[data-testid=role-1]"));
         Assert.DoesNotContain("current", await page.InnerTextAsync("[data-testid=role-3]"));
         Assert.Contains("browser test", await page.InnerTextAsync("[data-testid=promotions]"));
@@ -104,7 +104,7 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         await DashboardPlatform.ScreenshotAsync(page, "models");
 
         var task = await platform.OpenAsync("/tasks/dash-rollback");
-        await UntilAsync(async () => await task.InnerTextAsync("[data-testid=current-version]") == "1", Deadline, "the task page to show version 1 current");
+        await Ui.UntilAsync(async () => await task.InnerTextAsync("[data-testid=current-version]") == "1", Deadline, "the task page to show version 1 current");
     }
 
     [ChromiumFact]
@@ -130,14 +130,14 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         Assert.True(total >= Extra + 6);
 
         var page = await platform.OpenAsync("/fleet");
-        await UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == $"{total.ToString("N0", CultureInfo.InvariantCulture)} clients",
+        await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == $"{total.ToString("N0", CultureInfo.InvariantCulture)} clients",
             Deadline, $"{total} clients counted");
-        await UntilAsync(async () => await CountAsync(page, "[data-testid=client-table] tbody tr") == 50, Deadline, "a page of 50 rows");
+        await Ui.UntilAsync(async () => await Ui.CountAsync(page, "[data-testid=client-table] tbody tr") == 50, Deadline, "a page of 50 rows");
         await page.FillAsync("#fleet-dataset", "camera");
         await page.ClickAsync("[data-testid=fleet-filter]");
-        await UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == "100,000 clients", Deadline, "the camera clients only");
+        await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == "100,000 clients", Deadline, "the camera clients only");
         await page.GetByText("Examples").ClickAsync(); // sort by examples on the server
-        await UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).Contains("500\t", StringComparison.Ordinal),
+        await Ui.UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).Contains("500\t", StringComparison.Ordinal),
             Deadline, "the fewest examples first");
         await DashboardPlatform.ScreenshotAsync(page, "fleet", fullPage: false);
     }
@@ -154,8 +154,8 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
 
         var chart = page.Locator("[data-testid=runs-accuracy]");
         await chart.WaitForAsync();
-        Assert.Equal(3, await CountAsync(page, "[data-testid=runs-accuracy] circle[data-series=run-a]"));
-        Assert.Equal(5, await CountAsync(page, "[data-testid=runs-accuracy] circle[data-series=run-b]"));
+        Assert.Equal(3, await Ui.CountAsync(page, "[data-testid=runs-accuracy] circle[data-series=run-a]"));
+        Assert.Equal(5, await Ui.CountAsync(page, "[data-testid=runs-accuracy] circle[data-series=run-b]"));
         Assert.Equal("0.6", await page.GetAttributeAsync("[data-testid=runs-accuracy] circle[data-series=run-b][data-x='5']", "data-y"));
         await DashboardPlatform.ScreenshotAsync(page, "runs");
     }
@@ -165,20 +165,23 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
     {
         await RunTaskAsync("dash-rewards", rounds: 2);
         var page = await platform.OpenAsync("/rewards");
-        await UntilAsync(async () => await CountAsync(page, "[data-testid=balance-table] tbody tr td") > 1, Deadline, "balances");
+        await Ui.UntilAsync(async () => await Ui.CountAsync(page, "[data-testid=balance-table] tbody tr td") > 1, Deadline, "balances");
         await DashboardPlatform.ScreenshotAsync(page, "rewards");
 
         var tablet = await platform.OpenAsync("/tasks/dash-rewards", width: 768, height: 1024);
-        await UntilAsync(async () => await CountAsync(tablet, "[data-testid=accuracy-chart] circle") == 2, Deadline, "2 points at tablet width");
+        await Ui.UntilAsync(async () => await Ui.CountAsync(tablet, "[data-testid=accuracy-chart] circle") == 2, Deadline, "2 points at tablet width");
         var overflow = await tablet.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(overflow <= 0, $"the page is {overflow} px wider than a 768 px tablet");
         await DashboardPlatform.ScreenshotAsync(tablet, "task-tablet");
     }
 
-    private async Task RunTaskAsync(string taskId, int rounds)
+    private Task RunTaskAsync(string taskId, int rounds) => RunTaskAsync(platform, taskId, rounds);
+
+    /// <summary>Creates <paramref name="taskId"/> through the operator API as an admin and waits until it completes (once per fixture).</summary>
+    public static async Task RunTaskAsync(DashboardPlatform platform, string taskId, int rounds)
     {
         if (platform.Events.All.Any(e => e.Message is TaskCompleted c && c.TaskId == taskId)) return;
-        using var http = new HttpClient { BaseAddress = new Uri(platform.BaseUrl) };
+        using var http = platform.AdminApi();
         var spec = new TaskSpec
         {
             ModelName = "logreg", SampleShape = [60], ClassCount = 10, Rounds = rounds, ClientFraction = 1, Training = new TrainingConfig(1, 10, 0.1),
@@ -196,21 +199,4 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
             accuracy.Select((a, i) => JsonSerializer.Serialize(new { round = i + 1, accuracy = a, loss = 2 - a })));
     }
 
-    // Retries until the deadline: the CI machine is slow, so no step is timed.
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
-            if (DateTime.UtcNow >= deadline) throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}");
-            await Task.Delay(100);
-        }
-    }
-
-    private static Task<int> CountAsync(IPage page, string selector) => page.Locator(selector).CountAsync();
 }

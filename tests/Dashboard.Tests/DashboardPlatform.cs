@@ -1,10 +1,8 @@
+using System.Security.Cryptography;
+using FlMicroservices.Cli.Dashboard;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Security;
 using FlMicroservices.ModelRegistry;
-using FlMicroservices.ModelRegistry.Host;
-using FlMicroservices.PrivacyAccounting.Host;
-using FlMicroservices.Registry.Host;
-using FlMicroservices.Reward.Host;
-using FlMicroservices.Selector.Host;
 using FlMicroservices.ServiceDefaults.Api;
 using FlMicroservices.Simulation;
 using FlMicroservices.Testing;
@@ -24,6 +22,8 @@ namespace FlMicroservices.Dashboard.Tests;
 public sealed class DashboardPlatform : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("fl-dashboard-").FullName;
+    private readonly byte[] _signingKey = RandomNumberGenerator.GetBytes(DevelopmentIssuer.KeyBytes);
+    private readonly List<WebApplication> _dashboards = [];
     private WebApplication? _app;
     private IPlaywright? _playwright;
 
@@ -59,7 +59,9 @@ public sealed class DashboardPlatform : IAsyncLifetime
             ["Node:HeartbeatInterval"] = "00:00:05",
             ["Dashboard:ApiUrl"] = BaseUrl,
             ["Dashboard:RunsDirectory"] = RunsDirectory,
-            ["OperatorApi:AuthDisabled"] = "true", // one process, no operator tokens (docs/operator-api.md, "Development switch")
+            // The API checks tokens as a deployment does; the dashboard calls it as a data scientist.
+            ["OperatorApi:SigningKey"] = Convert.ToBase64String(_signingKey),
+            ["Dashboard:OperatorToken"] = Token(OperatorRoles.DataScientist),
         });
         builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error).AddFilter("System.Net.Http", LogLevel.Warning);
@@ -70,14 +72,8 @@ public sealed class DashboardPlatform : IAsyncLifetime
         services.AddFlOperatorApi(builder.Configuration);
         services.AddFlDashboard(builder.Configuration);
         _app = builder.Build();
-        _app.MapTaskCreation();
-        _app.MapClients();
-        _app.MapTasks();
-        _app.MapModelVersions();
-        _app.MapModelPromotions();
-        _app.MapRewards();
-        _app.MapPrivacy();
         _app.MapFlDashboard();
+        _app.MapEmbeddedOperatorApi();
         await _app.StartAsync();
         await Eventually.TrueAsync(() => Events.All.Count(e => e.Message is ClientRegistered) >= clients.Length, TimeSpan.FromMinutes(2),
             "the six virtual clients to register");
@@ -91,12 +87,47 @@ public sealed class DashboardPlatform : IAsyncLifetime
         });
     }
 
+    /// <summary>A token of the operator API under test for <paramref name="role"/>.</summary>
+    public string Token(string role) => DevelopmentIssuer.Mint(_signingKey, $"dashboard-tests-{role}", role, TimeSpan.FromHours(4));
+
+    /// <summary>An HTTP client of the operator API that calls it as an admin.</summary>
+    public HttpClient AdminApi()
+    {
+        var http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(OperatorRoles.Admin));
+        return http;
+    }
+
+    /// <summary>A second dashboard, a process of its own as deployed, that calls this platform's API with a token of <paramref name="role"/>; its base URL.</summary>
+    public async Task<string> StartDashboardAsync(string role)
+    {
+        var url = $"http://127.0.0.1:{ProcessRunner.FreePort()}";
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(DashboardPlatform).Assembly.GetName().Name, ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production",
+        });
+        builder.WebHost.UseStaticWebAssets().UseUrls(url);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Dashboard:ApiUrl"] = BaseUrl,
+            ["Dashboard:OperatorToken"] = Token(role),
+        });
+        builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Services.AddFlDashboard(builder.Configuration);
+        var app = builder.Build();
+        app.MapFlDashboard();
+        await app.StartAsync();
+        _dashboards.Add(app);
+        return url;
+    }
+
     /// <summary>A new page of <paramref name="width"/> px, at <paramref name="path"/> once its circuit is interactive.</summary>
-    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 900)
+    public async Task<IPage> OpenAsync(string path, int width = 1280, int height = 900, string? baseUrl = null)
     {
         var page = await Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
         page.SetDefaultTimeout(60_000);
-        await page.GotoAsync(BaseUrl + path);
+        await page.GotoAsync((baseUrl ?? BaseUrl) + path);
         await page.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = 60_000 });
         return page;
     }
@@ -117,6 +148,11 @@ public sealed class DashboardPlatform : IAsyncLifetime
     {
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
+        foreach (var dashboard in _dashboards)
+        {
+            await dashboard.StopAsync();
+            await dashboard.DisposeAsync();
+        }
         if (_app is not null)
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));

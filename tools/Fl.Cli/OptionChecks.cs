@@ -40,6 +40,25 @@ public static class OptionChecks
         }
     }
 
+    /// <summary>A port on 127.0.0.1 that this process can listen on now (0: a free one, picked here), or a problem naming the option.</summary>
+    public static string? LoopbackPort(string option, int requested, out int port)
+    {
+        port = requested;
+        if (requested is < 0 or > 65535) return $"{option} {requested} must be between 0 and 65535 (0, or left out: a free port)";
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, requested);
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            return null;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return $"{option} {requested}: cannot listen on 127.0.0.1:{requested}: {(e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse ? "the port is in use" : e.Message)}";
+        }
+    }
+
     /// <summary>Bytes this process may use: the GC's limit (the machine's memory, or a container's).</summary>
     public static long AvailableBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 

@@ -1,11 +1,13 @@
 using FlMicroservices.Dashboard.Components;
 using FlMicroservices.Dashboard.Consumers;
+using FlMicroservices.Infrastructure.Security;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 
 namespace FlMicroservices.Dashboard;
@@ -18,8 +20,14 @@ public static class DashboardExtensions
         services.AddOptions<DashboardOptions>().Bind(configuration.GetSection(DashboardOptions.Section))
             .Validate(o => Uri.TryCreate(o.ApiUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https",
                 $"{DashboardOptions.Section}:ApiUrl must be an absolute http(s) URL")
+            .Validate(o => o.TokenSettings <= 1, $"{DashboardOptions.Section}: set at most one of OperatorToken, OperatorTokenFile and DevelopmentIssuerRole")
+            .Validate(o => string.IsNullOrWhiteSpace(o.DevelopmentIssuerRole) || OperatorRoles.All.Contains(o.DevelopmentIssuerRole),
+                $"{DashboardOptions.Section}:DevelopmentIssuerRole must be one of {string.Join(", ", OperatorRoles.All)}")
             .ValidateOnStart();
-        services.AddHttpClient<OperatorApiClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<OperatorTokenSource>();
+        services.AddTransient<OperatorTokenHandler>();
+        services.AddHttpClient<OperatorApiClient>(http => http.Timeout = TimeSpan.FromSeconds(30)).AddHttpMessageHandler<OperatorTokenHandler>();
         services.AddSingleton<LiveEvents>();
         services.AddSingleton<RunFolders>();
         services.AddMudServices();
@@ -42,8 +50,9 @@ public static class DashboardExtensions
     {
         app.UseStaticFiles();
         app.UseAntiforgery();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        app.MapGet("/download/{taskId}/{version:int}", DownloadAsync);
+        // Open to whoever reaches the dashboard (it listens on localhost unless configured otherwise); the API it calls checks its token.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().AllowAnonymous();
+        app.MapGet("/download/{taskId}/{version:int}", DownloadAsync).AllowAnonymous();
         return app;
     }
 

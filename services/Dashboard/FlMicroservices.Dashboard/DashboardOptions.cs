@@ -8,12 +8,22 @@ public sealed class DashboardOptions
     /// <summary>Base URL of the operator API: the gateway (http://localhost:5100 by default) or a host serving every endpoint.</summary>
     public string ApiUrl { get; set; } = "http://localhost:5100";
 
-    /// <summary>A bearer token sent with every API request when set (the operator identity, once the API requires one).</summary>
+    /// <summary>The bearer token sent with every API request (the dashboard's operator identity); see also the two settings below.</summary>
     public string? OperatorToken { get; set; }
+
+    /// <summary>A file holding the token (a mounted secret), re-read when it changes; relative paths lie under the data root.</summary>
+    public string? OperatorTokenFile { get; set; }
+
+    /// <summary>Development: mint tokens of this role with the development issuer's key, found as the services find it (OperatorApi:SigningKey or SigningKeyFile).</summary>
+    public string? DevelopmentIssuerRole { get; set; }
 
     /// <summary>A folder whose subfolders are `fl simulate` outputs (metrics.jsonl) that the runs page can overlay; none when unset.</summary>
     public string? RunsDirectory { get; set; }
 
-    /// <summary>Shown on every page: who can reach this dashboard (it binds to localhost until authentication exists).</summary>
-    public string AccessNotice { get; set; } = "No sign-in yet: this dashboard listens on localhost only; anyone on this machine can operate the platform.";
+    /// <summary>Shown on every page: who can reach this dashboard and whose identity it acts with.</summary>
+    public string AccessNotice { get; set; } =
+        "Operators do not sign in here: this dashboard listens on localhost only (unless its Urls say otherwise) and calls the operator API with its own token, so whoever reaches it acts with that token's role.";
+
+    /// <summary>How many of the three ways to name the token are set (at most one may be).</summary>
+    internal int TokenSettings => new[] { OperatorToken, OperatorTokenFile, DevelopmentIssuerRole }.Count(s => !string.IsNullOrWhiteSpace(s));
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -20,9 +19,7 @@ public sealed class OperatorApiClient
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
         _http = http;
-        _http.BaseAddress ??= new Uri(options.Value.ApiUrl);
-        if (!string.IsNullOrWhiteSpace(options.Value.OperatorToken))
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.OperatorToken);
+        _http.BaseAddress ??= new Uri(options.Value.ApiUrl); // the token comes per request (OperatorTokenHandler)
     }
 
     public Task<ApiPage<TaskSummaryView>> TasksAsync(int offset, int limit, CancellationToken cancellationToken) =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FlMicroservices.Cli.Dashboard;
 using FlMicroservices.Simulation;
 using FlMicroservices.Training;
 using Spectre.Console;
@@ -75,6 +76,11 @@ public static class SimulateCommand
             (new Option<double?>("--select") { Description = "Updates averaged, m (multi-krum; default n - 2f, or n - f with --byzantine)" }, "m"),
         };
 
+        var dashboard = new Option<bool>("--dashboard")
+        {
+            Description = "Serve the live dashboard on 127.0.0.1 while the run goes (its URL is printed); its runs page also overlays the finished runs beside --out",
+        };
+        var dashboardPort = new Option<int?>("--dashboard-port") { Description = "Port of --dashboard on 127.0.0.1 (default: a free one)" };
         var scaffoldWeighting = new Option<string?>("--scaffold-weighting") { Description = "How scaffold averages the model deltas: uniform (the paper's mean over clients, default) or examples (FedAvg's example-weighted mean)" };
 
         var command = new Command("simulate", "Run a federated training task with virtual clients, every service in this process")
@@ -90,6 +96,8 @@ public static class SimulateCommand
         command.Add(signing);
         foreach (var (option, _) in strategyOptions) command.Add(option);
         command.Add(scaffoldWeighting);
+        command.Add(dashboard);
+        command.Add(dashboardPort);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new SimulationOptions
@@ -134,12 +142,12 @@ public static class SimulateCommand
                     .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
                     FlMicroservices.Core.Aggregation.Scaffold.WeightingParameter, parse.GetValue(scaffoldWeighting)),
             };
-            return await RunAsync(options, cancellationToken);
+            return await RunAsync(options, parse.GetValue(dashboard), parse.GetValue(dashboardPort), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(SimulationOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(SimulationOptions options, bool dashboard, int? dashboardPort, CancellationToken cancellationToken)
     {
         if (options.WithCalibratedNoise(out var calibrationProblem) is { } calibrated)
         {
@@ -151,12 +159,21 @@ public static class SimulateCommand
         if (calibrationProblem is not null) problems.Add(calibrationProblem);
         if (options.DataDir is { } dir && OptionChecks.ReadableFolder("--data-dir", dir) is { } unreadable) problems.Add(unreadable);
         if (problems.Count == 0 && OptionChecks.WritableFolder("--out", options.OutDir) is { } unwritable) problems.Add(unwritable);
+        if (dashboardPort is not null && !dashboard) problems.Add("--dashboard-port needs --dashboard");
+        DashboardWebHost? web = null;
+        if (problems.Count == 0 && dashboard)
+        {
+            if (OptionChecks.LoopbackPort("--dashboard-port", dashboardPort ?? 0, out var port) is { } portProblem) problems.Add(portProblem);
+            else web = new DashboardWebHost(port, RunsBeside(options.OutDir));
+        }
         if (problems.Count > 0)
         {
             foreach (var problem in problems) Console.Error.WriteLine($"fl simulate: {problem}");
             return CliRunner.InvalidOption;
         }
 
+        if (web is not null)
+            Console.WriteLine($"Dashboard: {web.Url}/ (127.0.0.1 only, while the run goes; its runs page lists the runs in {RunsBeside(options.OutDir)})");
         SimulationResult? result = null;
         try
         {
@@ -169,19 +186,24 @@ public static class SimulateCommand
                     .StartAsync(async context =>
                     {
                         var progress = new ConsoleProgress(context, options.Rounds);
-                        result = await SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken);
+                        result = await SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken, host: web);
                         progress.Finish();
                     });
             }
             else
             {
-                result = await SimulationRunner.RunAsync(options, new LineProgress(options.Rounds), cancellationToken: cancellationToken);
+                result = await SimulationRunner.RunAsync(options, new LineProgress(options.Rounds), cancellationToken: cancellationToken, host: web);
             }
         }
         catch (InvalidDataException e)
         {
             Console.Error.WriteLine($"fl simulate: bad data: {e.Message}");
             return CliRunner.Failed;
+        }
+        catch (IOException e) when (web is not null && e.InnerException is System.Net.Sockets.SocketException or null)
+        {
+            Console.Error.WriteLine($"fl simulate: --dashboard-port: the dashboard cannot listen on {web.Url}: {e.Message}");
+            return CliRunner.InvalidOption;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or ArgumentException)
         {
@@ -199,6 +221,9 @@ public static class SimulateCommand
         if (!result.Succeeded) Console.Error.WriteLine($"fl simulate: the task failed: {result.CompletionReason}");
         return result.Succeeded ? CliRunner.Ok : CliRunner.Failed;
     }
+
+    // The folder that holds --out: a user keeps each run in a sibling folder (runs/a, runs/b) and compares them on the runs page.
+    private static string RunsBeside(string outDir) => Path.GetDirectoryName(Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)) ?? Path.GetFullPath(outDir);
 
     private static Dictionary<string, string> WithText(Dictionary<string, string> parameters, string key, string? value)
     {

@@ -1,0 +1,38 @@
+using System.Globalization;
+using FlMicroservices.ModelRegistry;
+using FlMicroservices.Node;
+using FlMicroservices.Simulation.Attacks;
+using FlMicroservices.Training;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlMicroservices.Simulation;
+
+/// <summary>What an embedded run puts into its host: settings, the event log, the validation set, attacks and the platform with its virtual clients.</summary>
+public sealed record EmbeddedHostSetup(SimulationOptions Options, HostedClient[] Clients, IReadOnlyDictionary<string, AttackSpec> Attacks, FederatedData Data,
+    EventLog Events)
+{
+    /// <summary>Configures <paramref name="builder"/> (a plain or a web host's); <paramref name="consumers"/> adds the caller's own consumers to the bus.</summary>
+    public void Configure(IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator>? consumers = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ModelStoreRoot"] = Path.GetFullPath(Path.Combine(Options.OutDir, "models")),
+            ["Node:Parallelism"] = Options.Parallelism.ToString(CultureInfo.InvariantCulture),
+            ["Node:DropoutRate"] = Options.DropoutRate.ToString(CultureInfo.InvariantCulture),
+            ["Node:HeartbeatInterval"] = "00:00:15",
+        });
+        builder.Configuration.AddInMemoryCollection(Options.Settings);
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Error);
+        var services = builder.Services;
+        services.AddSingleton(Events);
+        services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), Data.Test));
+        if (Attacks.Count > 0) AttackingUplink.Register(services, Attacks); // before the node, whose honest uplink it wraps
+        SimulationRunner.AddEmbeddedPlatform(services, builder.Configuration, Clients, consumers);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Security;
+
+namespace FlMicroservices.Dashboard.Tests;
+
+/// <summary>The dashboard against an operator API that checks tokens: an auditor's dashboard reads every page, and each change it tries is refused, saying why.</summary>
+[Collection(DashboardCollection.Name)]
+public sealed class OperatorAuthTests(DashboardPlatform platform)
+{
+    private const string Refusal = "(role auditor) may not call POST";
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
+
+    [ChromiumFact]
+    public async Task An_auditors_dashboard_shows_the_pages_and_is_refused_create_cancel_and_promote_with_the_reason()
+    {
+        await DashboardBrowserTests.RunTaskAsync(platform, "dash-audited", rounds: 2);
+        using var admin = platform.AdminApi();
+        // A task that stays open while the auditor tries to cancel it: paused by an admin.
+        var spec = new TaskSpec { ModelName = "logreg", SampleShape = [60], ClassCount = 10, Rounds = 1000, ClientFraction = 1, Training = new TrainingConfig(1, 10, 0.1) };
+        using (var created = await admin.PostAsJsonAsync("/api/tasks", new { taskId = "dash-waiting", spec }, new JsonSerializerOptions(JsonSerializerDefaults.Web)))
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        using (var paused = await admin.PostAsync("/api/tasks/dash-waiting/pause", null))
+            Assert.True(paused.IsSuccessStatusCode, await paused.Content.ReadAsStringAsync());
+        var auditor = await platform.StartDashboardAsync(OperatorRoles.Auditor);
+
+        var tasks = await platform.OpenAsync("/", baseUrl: auditor);
+        await tasks.Locator("[data-testid=task-link]", new() { HasText = "dash-audited" }).WaitForAsync();
+        await tasks.FillAsync("#task-id", "dash-by-auditor");
+        await tasks.ClickAsync("[data-testid=start-task]");
+        var error = tasks.Locator("[data-testid=create-error]");
+        await error.WaitForAsync();
+        var text = await error.InnerTextAsync();
+        Assert.Contains(Refusal, text);
+        Assert.Contains("it needs the role admin or data-scientist", text);
+        await DashboardPlatform.ScreenshotAsync(tasks, "auditor-refused");
+
+        await tasks.ClickAsync("[aria-label='Cancel dash-waiting']");
+        await Ui.UntilAsync(async () => (await tasks.InnerTextAsync("body")).Contains($"cancel dash-waiting: caller", StringComparison.Ordinal), Deadline, "the cancel refusal");
+        Assert.Contains("/api/tasks/dash-waiting/cancel", await tasks.InnerTextAsync("body"));
+
+        var models = await platform.OpenAsync("/tasks/dash-audited/models", baseUrl: auditor);
+        await Ui.UntilAsync(async () => await models.InnerTextAsync("[data-testid=models-current]") == "2", Deadline, "the auditor to see version 2 current");
+        await models.ClickAsync("[aria-label='Promote version 1']");
+        await Ui.UntilAsync(async () => (await models.InnerTextAsync("[data-testid=models-error]")).Contains(Refusal, StringComparison.Ordinal), Deadline, "the promote refusal");
+        Assert.Equal("2", await models.InnerTextAsync("[data-testid=models-current]"));
+
+        var fleet = await platform.OpenAsync("/fleet", baseUrl: auditor);
+        await Ui.UntilAsync(async () => await Ui.CountAsync(fleet, "[data-testid=client-table] tbody tr") > 0, Deadline, "the fleet page to list clients");
+
+        // Nothing changed: the refusals were the API's, not only the page's.
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await admin.GetAsync("/api/tasks/dash-by-auditor")).StatusCode);
+        var waiting = await admin.GetFromJsonAsync<JsonElement>("/api/tasks/dash-waiting");
+        Assert.Equal("Paused", waiting.GetProperty("task").GetProperty("state").GetString());
+        (await admin.PostAsync("/api/tasks/dash-waiting/cancel", null)).EnsureSuccessStatusCode();
+    }
+}
