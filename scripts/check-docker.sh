@@ -42,7 +42,7 @@ import xml.etree.ElementTree as ET
 import yaml
 
 ROOT = os.getcwd()
-SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward", "Gateway"]
+SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward", "Gateway", "Dashboard"]
 problems = []
 warnings = []
 
@@ -436,6 +436,7 @@ CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "reward": ("Reward", [BUS, STATE]),
     "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080", "Gateway__RegistryUrl": "http://registry:8080",
                              "Gateway__SelectorUrl": "http://selector:8080"}, STATE]),
+    "dashboard": ("Dashboard", [BUS, {"Dashboard__ApiUrl": "http://gateway:8080"}]),
 }
 NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))

@@ -1,7 +1,7 @@
-// The FlMicroservices platform under Aspire: RabbitMQ, Redis and Kafka (and MongoDB with containers), the six services and
-// the nodes, all in the dashboard. Without a container engine the infrastructure runs as local processes (Debian's
-// rabbitmq-server and redis-server, librdkafka's mock Kafka cluster, the file model store); aspire/README.md says how to
-// choose. Settings: section "Fl" (AppHostSettings).
+// The FlMicroservices platform under Aspire: RabbitMQ, Redis and Kafka (and MongoDB with containers), the six services, the
+// gateway, the operators' dashboard and the nodes, all in the Aspire dashboard. Without a container engine the
+// infrastructure runs as local processes (Debian's rabbitmq-server and redis-server, librdkafka's mock Kafka cluster, the
+// file model store); aspire/README.md says how to choose. Settings: section "Fl" (AppHostSettings).
 using FlMicroservices.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -65,7 +65,7 @@ for (var i = 1; i <= settings.Nodes; i++)
 
 // The operators' one base URL (docs/operator-api.md): the services' operator APIs behind a YARP reverse proxy, with
 // the audit log of operator actions in the state folder.
-builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
+var gateway = builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
     .WithOperatorApi(signingKey).WithEnvironment("Storage__StateRoot", settings.Folder("state"))
     .WithEnvironment("Gateway__ModelRegistryUrl", modelRegistry.GetEndpoint("http"))
     .WithEnvironment("Gateway__RegistryUrl", registry.GetEndpoint("http"))
@@ -73,5 +73,13 @@ builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway")
     .WithEnvironment("Gateway__RewardUrl", reward.GetEndpoint("http"))
     .WithEnvironment("Gateway__PrivacyAccountingUrl", privacy.GetEndpoint("http"))
     .WaitFor(modelRegistry).WaitFor(registry).WaitFor(selector).WaitFor(reward).WaitFor(privacy).AsService();
+
+// The operators' dashboard (docs/dashboard.md): pages over the gateway, live from the bus; it acts as a data scientist with
+// tokens it mints from the same key, and listens on localhost.
+builder.AddProject<Projects.FlMicroservices_Dashboard_Host>("dashboard")
+    .WithBus(infrastructure).WithOperatorApi(signingKey)
+    .WithEnvironment("Dashboard__ApiUrl", gateway.GetEndpoint("http"))
+    .WithEnvironment("Dashboard__DevelopmentIssuerRole", "data-scientist")
+    .WaitFor(gateway).AsService();
 
 builder.Build().Run();

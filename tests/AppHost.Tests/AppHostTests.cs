@@ -97,6 +97,13 @@ public sealed class AppHostTests(ITestOutputHelper output)
             Assert.Equal(3, roundPage.RootElement.GetProperty("total").GetInt32());
             using var clients = System.Text.Json.JsonDocument.Parse(await gateway.GetStringAsync("/api/clients", deadline.Token));
             Assert.Equal(Nodes * ClientsPerNode, clients.RootElement.GetProperty("total").GetInt32());
+
+            // The operators' dashboard reads the gateway with the token it mints from the AppHost's key: its tasks page lists the task.
+            await notifications.WaitForResourceHealthyAsync("dashboard", deadline.Token);
+            using var dashboard = new HttpClient { BaseAddress = app.GetEndpoint("dashboard", "http") };
+            var tasksPage = await dashboard.GetStringAsync("/", deadline.Token);
+            Assert.Contains(rounds[0].TaskId, tasksPage);
+            Assert.Contains("listens on localhost only", tasksPage);
         }
         finally
         {

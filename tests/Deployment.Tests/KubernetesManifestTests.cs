@@ -33,7 +33,7 @@ public sealed class KubernetesManifestTests : IDisposable
         Objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template))
             .Concat(Objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template)));
 
-    private static readonly string[] Services = ["registry", "selector", "aggregation", "privacy-accounting", "model-registry", "reward", "gateway"];
+    private static readonly string[] Services = ["registry", "selector", "aggregation", "privacy-accounting", "model-registry", "reward", "gateway", "dashboard"];
 
     [Fact]
     public void Every_object_is_a_known_Kubernetes_type_with_only_known_fields_in_one_namespace()
@@ -85,6 +85,19 @@ public sealed class KubernetesManifestTests : IDisposable
             Assert.Equal(8080, Assert.Single(container.Ports, p => p.Name == "http").ContainerPort);
             Assert.Contains(Objects.OfType<V1Service>(), s => s.Metadata.Name == name && s.Spec.Ports.Any(p => p.Port == 8080));
         }
+    }
+
+    [Fact]
+    public void The_dashboard_is_one_cluster_internal_replica_that_reads_the_gateway_with_its_own_token()
+    {
+        var service = Assert.Single(Objects.OfType<V1Service>(), s => s.Metadata.Name == "dashboard");
+        Assert.Equal("ClusterIP", service.Spec.Type);
+        var deployment = Assert.Single(Objects.OfType<V1Deployment>(), d => d.Metadata.Name == "dashboard");
+        Assert.Equal(1, deployment.Spec.Replicas);
+        var env = Assert.Single(deployment.Spec.Template.Spec.Containers).Env.ToDictionary(e => e.Name);
+        Assert.Equal("http://gateway:8080", env["Dashboard__ApiUrl"].Value);
+        Assert.Equal("data-scientist", env["Dashboard__DevelopmentIssuerRole"].Value);
+        Assert.Equal("OperatorApi__SigningKey", env["OperatorApi__SigningKey"].ValueFrom.SecretKeyRef.Key);
     }
 
     [Fact]

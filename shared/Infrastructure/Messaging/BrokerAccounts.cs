@@ -30,7 +30,11 @@ public static class BrokerAccounts
     /// <summary>The edge: publishes what nodes behind it send, after its checks, and reads what it pushes to them.</summary>
     public static readonly BrokerAccount Edge = new("edge", "fl-microservices-edge-", Node.Publishes, Node.Consumes);
 
-    public static IReadOnlyList<BrokerAccount> All { get; } = [Registry, Selector, Aggregation, PrivacyAccounting, ModelRegistry, Reward, Node, Edge];
+    /// <summary>The operators' dashboard: it publishes nothing and reads only the events its open pages follow.</summary>
+    public static readonly BrokerAccount Dashboard = new("dashboard", "fl-microservices-dashboard-", [],
+        [typeof(TaskCreated), typeof(RoundStarted), typeof(RoundCompleted), typeof(ModelVersionPublished), typeof(TaskCompleted)]);
+
+    public static IReadOnlyList<BrokerAccount> All { get; } = [Registry, Selector, Aggregation, PrivacyAccounting, ModelRegistry, Reward, Node, Edge, Dashboard];
 
     /// <summary>
     /// Every account as tab-separated lines: name, user, configure, write and read patterns (docker/rabbitmq/accounts.tsv,
