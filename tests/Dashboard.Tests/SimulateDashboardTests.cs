@@ -18,7 +18,7 @@ public sealed class SimulateDashboardTests(DashboardPlatform platform, ITestOutp
     {
         var outDir = Path.Combine(platform.RunsDirectory, "cli-run");
         var port = ProcessRunner.FreePort();
-        var (lines, fl) = Start(FlDll, "simulate", "--clients", "6", "--fraction", "1", "--rounds", $"{Rounds}", "--local-epochs", "3", "--seed", "3",
+        var (lines, fl) = Start(FlDll, "simulate", "--clients", "6", "--fraction", "1", "--rounds", $"{Rounds}", "--local-epochs", "10", "--seed", "3",
             "--out", outDir, "--dashboard", "--dashboard-port", $"{port}");
         try
         {
@@ -28,8 +28,9 @@ public sealed class SimulateDashboardTests(DashboardPlatform platform, ITestOutp
             page.SetDefaultTimeout(60_000);
             await Ui.UntilAsync(async () => (await page.GotoAsync(url))?.Ok == true, Deadline, $"{url} to answer"); // listening once the run's host starts
             await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
-            await page.Locator("[data-testid=task-link]").First.ClickAsync(); // the run's task, listed live when it is created
-            await page.WaitForURLAsync("**/tasks/sim-*");
+            var link = page.Locator("[data-testid=task-link]").First; // the run's task, listed live when it is created
+            await link.WaitForAsync();
+            await page.GotoAsync(url + await link.GetAttributeAsync("href"));
             await page.Locator("[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
             await page.EvaluateAsync("""
                 () => { window.__counts = []; new MutationObserver(() => {
