@@ -139,7 +139,24 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         await page.GetByText("Examples").ClickAsync(); // sort by examples on the server
         await Ui.UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).Contains("500\t", StringComparison.Ordinal),
             Deadline, "the fewest examples first");
+
+        // Participation: a round (recorded as the registry's consumer records a RoundCompleted) that rejected one camera client's update.
+        await platform.Services.GetRequiredService<ParticipationLedger>().RecordRoundAsync(new RoundCompleted("fleet-check", 1, 1, true, false, null, null,
+            ["fleet-000007", "fleet-000008"], [new Contribution("fleet-000008", 507, 1.0, 0.5)], [new RejectedUpdate("fleet-000007", "update norm 9E+08 is over the bound")], [],
+            null, DateTimeOffset.UtcNow), CancellationToken.None);
+        await page.GetByLabel("Only clients with rejections").CheckAsync();
+        await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == "1 clients", Deadline, "the one camera client with a rejection");
+        var row = page.Locator("[data-testid=client-table] tbody tr").First;
+        Assert.StartsWith("fleet-000007", await row.InnerTextAsync());
+        Assert.Equal("1 · 0 · 0", (await row.Locator("[data-testid=participation]").InnerTextAsync()).Trim());
+        Assert.Equal("last in task fleet-check round 1: update norm 9E+08 is over the bound", await row.Locator("[data-testid=last-rejection]").InnerTextAsync());
         await DashboardPlatform.ScreenshotAsync(page, "fleet", fullPage: false);
+        await page.GetByLabel("Only clients with rejections").UncheckAsync();
+        await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == "100,000 clients", Deadline, "every camera client again");
+        await page.GetByText("Rounds", new() { Exact = true }).ClickAsync(); // by rounds selected, on the server: the check's two clients first among the cameras
+        await page.GetByText("Rounds", new() { Exact = true }).ClickAsync();
+        await Ui.UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).StartsWith("fleet-000007", StringComparison.Ordinal),
+            Deadline, "the most selected camera client first");
     }
 
     [ChromiumFact]

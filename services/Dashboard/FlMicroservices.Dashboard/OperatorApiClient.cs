@@ -77,12 +77,13 @@ public sealed class OperatorApiClient
         return response;
     }
 
-    /// <summary>One page of clients: <paramref name="healthy"/> filters by health, <paramref name="sort"/> names the order (see GET /api/clients).</summary>
+    /// <summary>One page of clients: <paramref name="healthy"/> and <paramref name="rejected"/> filter, <paramref name="sort"/> names the order (see GET /api/clients).</summary>
     public Task<ApiPage<ClientView>> ClientsAsync(bool? healthy, string? dataset, string? model, string? sort, bool descending, int offset, int limit,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool? rejected = null)
     {
         var query = $"api/clients?offset={offset}&limit={limit}&descending={(descending ? "true" : "false")}";
         if (healthy is { } h) query += $"&healthy={(h ? "true" : "false")}";
+        if (rejected is { } r) query += $"&rejected={(r ? "true" : "false")}";
         if (!string.IsNullOrWhiteSpace(dataset)) query += $"&dataset={Uri.EscapeDataString(dataset)}";
         if (!string.IsNullOrWhiteSpace(model)) query += $"&model={Uri.EscapeDataString(model)}";
         if (!string.IsNullOrWhiteSpace(sort)) query += $"&sort={Uri.EscapeDataString(sort)}";

@@ -20,6 +20,7 @@ public static class RegistryExtensions
         else services.AddValidatedOptions<DemotionOptions>(configuration, DemotionOptions.Section);
         services.AddSingleton<ParticipationRecord>();
         services.AddFlState("registry", configuration, (_, store) => new TaskCatalog(new RegistryStore(store)));
+        services.AddFlState("registry", configuration, (_, store) => new ParticipationLedger(new RegistryStore(store)));
         services.AddSingleton<TaskCreation>();
         return services.AddSingleton<ClientAdmission>();
     }
@@ -30,6 +31,7 @@ public static class RegistryExtensions
         bus.AddConsumer<RegisterClientConsumer>();
         bus.AddConsumer<ClientHeartbeatConsumer>();
         bus.AddConsumer<RoundCompletedConsumer>();
+        bus.AddConsumer<ClientRejectedConsumer>();
         return bus;
     }
 }
