@@ -32,7 +32,8 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         await page.FillAsync("#task-rounds", "4");
         await page.FillAsync("#task-lr", "0.1");
         await page.ClickAsync("[data-testid=start-task]");
-        await page.WaitForURLAsync("**/tasks/dash-live");
+        try { await page.WaitForURLAsync("**/tasks/dash-live"); }
+        catch (TimeoutException e) { throw new TimeoutException($"{e.Message}; the page says: {await page.InnerTextAsync("main")}", e); }
         await Ui.UntilAsync(async () => await Ui.CountAsync(page, "[data-testid=accuracy-chart] circle") >= 4, Deadline, "4 points on the accuracy chart");
 
         var rounds = platform.Events.All.Select(e => (e.Message, e.SeenAt))
@@ -153,8 +154,8 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         await DashboardPlatform.ScreenshotAsync(page, "fleet", fullPage: false);
         await page.GetByLabel("Only clients with rejections").UncheckAsync();
         await Ui.UntilAsync(async () => await page.InnerTextAsync("[data-testid=client-total]") == "100,000 clients", Deadline, "every camera client again");
-        await page.GetByText("Rounds", new() { Exact = true }).ClickAsync(); // by rounds selected, on the server: the check's two clients first among the cameras
-        await page.GetByText("Rounds", new() { Exact = true }).ClickAsync();
+        await page.Locator("[data-testid=client-table] thead").GetByText("Rounds", new() { Exact = true }).ClickAsync(); // by rounds selected, on the server: the check's two clients first among the cameras
+        await page.Locator("[data-testid=client-table] thead").GetByText("Rounds", new() { Exact = true }).ClickAsync();
         await Ui.UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).StartsWith("fleet-000007", StringComparison.Ordinal),
             Deadline, "the most selected camera client first");
     }
