@@ -21,8 +21,8 @@ public sealed class OperatorAuthTests(DashboardPlatform platform)
         var spec = new TaskSpec { ModelName = "logreg", SampleShape = [60], ClassCount = 10, Rounds = 1000, ClientFraction = 1, Training = new TrainingConfig(1, 10, 0.1) };
         using (var created = await admin.PostAsJsonAsync("/api/tasks", new { taskId = "dash-waiting", spec }, new JsonSerializerOptions(JsonSerializerDefaults.Web)))
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
-        using (var paused = await admin.PostAsync("/api/tasks/dash-waiting/pause", null))
-            Assert.True(paused.IsSuccessStatusCode, await paused.Content.ReadAsStringAsync());
+        // The selector knows the task once its TaskCreated arrives: ask until then.
+        await Ui.UntilAsync(async () => (await admin.PostAsync("/api/tasks/dash-waiting/pause", null)).IsSuccessStatusCode, Deadline, "the task to pause");
         var auditor = await platform.StartDashboardAsync(OperatorRoles.Auditor);
 
         var tasks = await platform.OpenAsync("/", baseUrl: auditor);
