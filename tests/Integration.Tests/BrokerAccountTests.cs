@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Testing;
+using MassTransit;
+using PublishException = RabbitMQ.Client.Exceptions.PublishException;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -78,6 +80,52 @@ public sealed class BrokerAccountTests : IAsyncLifetime
         Assert.True(await PublishRefusedAsync(connection, ""), "the node published through the default exchange");
         // Nor may it declare (or delete) queues outside its own prefix.
         Assert.Equal(AccessRefused, await RefusalAsync(connection, c => c.QueueDeclareAsync("fl-microservices-selector-consumers-round-aggregated", true, false, false)));
+    }
+
+    [Fact]
+    public async Task A_message_a_service_cannot_read_reaches_its_error_queue_under_the_services_own_account()
+    {
+        // The aggregation's user reads a manifest with NaN where a number must be: MassTransit publishes a ReceiveFault (an
+        // exchange bound to MassTransit:Fault) and moves the message to the _error queue; neither may be refused by the broker.
+        var queue = $"fl-microservices-aggregation-unreadable-{Guid.NewGuid():N}";
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(new Uri($"amqp://127.0.0.1:{_server.Port}/"), h =>
+            {
+                h.Username(BrokerAccounts.Aggregation.User);
+                h.Password(_passwords[BrokerAccounts.Aggregation.Name]);
+            });
+            cfg.ReceiveEndpoint(queue, e => e.Handler<UpdateSubmitted>(_ => Task.CompletedTask));
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await bus.StartAsync(timeout.Token);
+        try
+        {
+            var exchange = BrokerAccount.ExchangeOf(typeof(UpdateSubmitted));
+            var body = "{\"messageId\":\"" + Guid.NewGuid() + "\",\"messageType\":[\"urn:message:" + exchange + "\"],\"message\":{\"taskId\":\"t\",\"round\":NaN," +
+                "\"clientId\":\"c\",\"exampleCount\":1,\"sliceCount\":1,\"elementCount\":1,\"digest\":\"d\",\"metrics\":{\"trainLoss\":0.1,\"trainSeconds\":1,\"steps\":1}}}";
+            await using (var node = await ConnectAsync(BrokerAccounts.Node.User, _passwords["node"]))
+            {
+                var code = await RefusalAsync(node, c => c.BasicPublishAsync(exchange, "", mandatory: false,
+                    new BasicProperties { ContentType = "application/vnd.masstransit+json" }, System.Text.Encoding.UTF8.GetBytes(body)).AsTask(), confirms: true);
+                Assert.Equal(0, code);
+            }
+            await using var admin = await ConnectAsync("guest", "guest");
+            uint errors = 0;
+            while (errors == 0 && !timeout.IsCancellationRequested)
+            {
+                await Task.Delay(200);
+                await using var channel = await admin.CreateChannelAsync();
+                try { errors = (await channel.QueueDeclarePassiveAsync(queue + "_error")).MessageCount; }
+                catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404) { } // not made yet: nothing faulted so far
+            }
+            Assert.Equal(1u, errors);
+        }
+        finally
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await bus.StopAsync(stop.Token);
+        }
     }
 
     [Fact]

@@ -16,8 +16,15 @@ public sealed record BrokerAccount(string Name, string QueuePrefix, Type[] Publi
     /// <summary>MassTransit's temporary bus endpoints (host_process_bus_id): where responses to requests go.</summary>
     public const string BusEndpoints = "[^:]*_bus_[a-z0-9]+";
 
-    /// <summary>Exchanges of the faults MassTransit publishes: a consumer gave up on a message, or a message could not be read at all.</summary>
-    public const string FaultExchanges = "MassTransit:(Fault--.*|ReceiveFault)";
+    /// <summary>
+    /// Exchanges of the faults MassTransit publishes (declared and written): a consumer gave up on a message (Fault--T--), or a
+    /// message could not be read at all (ReceiveFault); both are bound to MassTransit:Fault, which is declared and written too.
+    /// </summary>
+    public const string FaultExchanges = "MassTransit:(Fault|Fault--.*|ReceiveFault)";
+
+    /// <summary>The fault exchanges an account reads: binding ReceiveFault (or Fault--T-- of a message it reads) to MassTransit:Fault needs read on it.</summary>
+    private static string FaultSources(IEnumerable<string> readable) =>
+        "MassTransit:(ReceiveFault|Fault--(" + string.Join("|", readable) + ")--)";
 
     public string User => "fl-" + Name;
 
@@ -33,7 +40,7 @@ public sealed record BrokerAccount(string Name, string QueuePrefix, Type[] Publi
         var declared = Publishes.Concat(Consumes ?? []).Select(t => Regex.Escape(ExchangeOf(t))).Concat(Consumes is null ? readable : []);
         return (Pattern([own, BusEndpoints, FaultExchanges, .. declared]),
             Pattern([own, BusEndpoints, FaultExchanges, .. published]),
-            Pattern([own, BusEndpoints, .. readable]));
+            Pattern([own, BusEndpoints, FaultSources(readable), .. readable]));
     }
 
     private static string Pattern(IEnumerable<string> alternatives) => "^(" + string.Join("|", alternatives.Distinct()) + ")$";
