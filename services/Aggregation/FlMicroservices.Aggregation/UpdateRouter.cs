@@ -60,12 +60,20 @@ public sealed class UpdateRouter(
         var key = (manifest.TaskId, manifest.Round);
         using var locked = await registry.LockAsync(cancellationToken);
         await checkpointer.EnsureRestoredAsync(cancellationToken);
+        var unreadable = ManifestNumbers.Problem(manifest.Metrics);
         if (registry.TryGetOpen(key, out var round))
         {
-            await AcceptVerifiedAsync(round, manifest, cancellationToken);
+            if (unreadable is not null) Refuse(round, manifest, unreadable);
+            else await AcceptVerifiedAsync(round, manifest, cancellationToken);
             await retraction.RetractRejectedAsync(round, cancellationToken);
         }
         else if (registry.IsClosed(key)) return;
+        else if (unreadable is not null)
+        {
+            // Never held: a held manifest is written into every checkpoint, which a non-finite number would break.
+            logger.LogWarning("Manifest of {Client} for {Task}/{Round} refused: {Reason}", manifest.ClientId, manifest.TaskId, manifest.Round, unreadable);
+            return;
+        }
         else if (!registry.HoldManifest(manifest))
         {
             logger.LogError("Manifest of {Client} for unknown round {Task}/{Round} dropped: {Max} manifests already wait for rounds not opened",
@@ -91,11 +99,13 @@ public sealed class UpdateRouter(
     // A manifest whose signature the round's task requires and that fails is refused, never the client's manifest (docs/signing.md).
     private async Task AcceptVerifiedAsync(RoundAggregation round, UpdateSubmitted manifest, CancellationToken cancellationToken)
     {
-        if (await verifier.ProblemAsync(round.Started, manifest, cancellationToken) is { } problem)
-        {
-            logger.LogWarning("Manifest of {Client} for {Task}/{Round} refused: {Reason}", manifest.ClientId, manifest.TaskId, manifest.Round, problem);
-            round.RefuseManifest(manifest, problem);
-        }
+        if (await verifier.ProblemAsync(round.Started, manifest, cancellationToken) is { } problem) Refuse(round, manifest, problem);
         else round.AcceptManifest(manifest);
+    }
+
+    private void Refuse(RoundAggregation round, UpdateSubmitted manifest, string problem)
+    {
+        logger.LogWarning("Manifest of {Client} for {Task}/{Round} refused: {Reason}", manifest.ClientId, manifest.TaskId, manifest.Round, problem);
+        round.RefuseManifest(manifest, problem);
     }
 }

@@ -114,6 +114,25 @@ public sealed class SignedUpdateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_manifest_with_an_infinite_metric_is_refused_in_an_open_round_and_never_held_for_one_not_open()
+    {
+        var (started, clients) = Round(SigningAlgorithms.EcdsaP256, 3);
+        // A client's own, validly signed manifest: the signature does not cover the metrics, the boundary check does.
+        var infinite = Signed(started, clients[1]) with { Metrics = new LocalMetrics(double.PositiveInfinity, 1, 1) };
+        var early = Manifest(clients[2]) with { Round = 3, Metrics = new LocalMetrics(0.5, double.NaN, 1) };
+
+        var (aggregated, candidate) = await RunAsync(started, clients, clients.SelectMany(c => c.Slices),
+            [Signed(started, clients[0]), infinite, Signed(started, clients[2])], before: [early]);
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        var rejected = Assert.Single(aggregated.Rejected);
+        Assert.Equal("c1", rejected.ClientId);
+        Assert.StartsWith("update refused: metrics.trainLoss is Infinity: the numbers of a manifest must be finite", rejected.Reason);
+        Assert.Equal(Aggregate(started, [clients[0], clients[2]]), candidate);
+        Assert.Empty(_held); // the round-3 manifest with NaN was refused, not kept (it would have broken every checkpoint)
+    }
+
+    [Fact]
     public async Task A_tampered_digest_and_slices_without_a_manifest_are_taken_out_at_the_deadline()
     {
         var (started, clients) = Round(SigningAlgorithms.EcdsaP256, 4);
@@ -197,8 +216,11 @@ public sealed class SignedUpdateTests : IAsyncLifetime
         return manifest with { Signature = Convert.ToBase64String(client.Key.Sign(statement.ToBytes())), Nonce = nonce, SignatureAlgorithm = client.Key.Algorithm };
     }
 
+    private IReadOnlyList<UpdateSubmitted> _held = [];
+
+    // before: manifests the aggregation gets before the round opens (for rounds that are not open); what it then holds is in _held.
     private async Task<(RoundAggregated Aggregated, float[] Candidate)> RunAsync(RoundStarted started, IReadOnlyList<Client> clients,
-        IEnumerable<UpdateSlice> slices, IEnumerable<UpdateSubmitted> manifests)
+        IEnumerable<UpdateSlice> slices, IEnumerable<UpdateSubmitted> manifests, IEnumerable<UpdateSubmitted>? before = null)
     {
         var models = new FileModelStore(Path.Combine(_root, "models"));
         await models.SaveVersionAsync(new ModelVersionInfo("t", 1, 1, 0, Parameters, "", null, null, false, DateTimeOffset.UtcNow), new float[Parameters], CancellationToken.None);
@@ -212,6 +234,8 @@ public sealed class SignedUpdateTests : IAsyncLifetime
         await using var aggregation = await AggregationInstance.StartAsync(_bus.Bus, models, stream: stream);
         foreach (var client in clients)
             await aggregation.Keys.RecordAsync(new ClientRegistered(client.Id, Capabilities, DateTimeOffset.UtcNow, [client.Key.ToClientKey()]), CancellationToken.None);
+        foreach (var manifest in before ?? []) await aggregation.Router.OnManifestAsync(manifest, CancellationToken.None);
+        _held = aggregation.Registry.HeldManifests();
         await aggregation.Opener.OpenAsync(started, CancellationToken.None);
         await aggregation.StartIngestionAsync();
         await Eventually.TrueAsync(() => aggregation.Ingestion.RecordsRead == produced, TimeSpan.FromSeconds(30), "every record to be read");

@@ -91,7 +91,7 @@ public sealed class SecureRoundHandOver(
     // The client signs the digest of what it sent, the masked update; one whose signature fails is excluded from the round.
     private async Task DeliverAsync(SecureRound round, MaskedUpdateSubmitted message, CancellationToken cancellationToken)
     {
-        var refusal = await verifier.ProblemAsync(round.Started, message, cancellationToken);
+        var refusal = ManifestNumbers.Problem(message.Metrics) ?? await verifier.ProblemAsync(round.Started, message, cancellationToken);
         if (refusal is not null)
             logger.LogWarning("Masked update of {Client} for {Task}/{Round} refused: {Reason}", message.ClientId, message.TaskId, message.Round, refusal);
         await round.OnMaskedUpdateAsync(message, cancellationToken, refusal);

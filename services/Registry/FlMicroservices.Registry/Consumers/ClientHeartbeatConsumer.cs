@@ -15,6 +15,8 @@ public sealed class ClientHeartbeatConsumer(IClientHealthStore health, ClientAdm
     public async Task Consume(ConsumeContext<ClientHeartbeat> context)
     {
         var beat = context.Message;
+        if (!double.IsFinite(beat.CpuLoad)) // only a hand-made message carries one (1e999 reads as infinity): recorded, and taken as 0
+            logger.LogWarning("Heartbeat from {ClientId} carries cpuLoad {CpuLoad}, not a finite number: taken as 0", beat.ClientId, beat.CpuLoad);
         var known = await health.GetAsync(beat.ClientId, context.CancellationToken);
         if (known is null || known.Status == ClientStatus.Removed)
         {
