@@ -24,11 +24,13 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     private bool _stopped;
 
     private readonly Func<int, IEnumerable<string>>? _config;
+    private readonly bool _plainListener;
 
     private LocalRabbitMqServer(string directory, Func<int, IEnumerable<string>>? config)
     {
         _config = config;
         TlsPort = config is null ? 0 : ProcessRunner.FreePort();
+        _plainListener = config is null || !config(TlsPort).Contains("listeners.tcp = none", StringComparer.Ordinal);
         Directory = directory;
         NodeName = $"fl-test-{Guid.NewGuid().ToString("N")[..10]}@localhost";
         Port = ProcessRunner.FreePort();
@@ -77,7 +79,16 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
 
     /// <summary>Starts a node and waits until it has booted (about 6 s on an idle machine); with <paramref name="tls"/> it also listens for AMQPS on <see cref="TlsPort"/>.</summary>
     public static Task<LocalRabbitMqServer> StartAsync(CancellationToken cancellationToken = default, TestCertificates? tls = null) =>
-        StartAsync(tls is null ? null : port =>
+        StartAsync(tls is null ? null : port => TlsConfig(tls, port), cancellationToken);
+
+    /// <summary>Starts a node that speaks only AMQPS, on <see cref="TlsPort"/>: nothing listens for plain AMQP (<see cref="Port"/> stays closed).</summary>
+    public static Task<LocalRabbitMqServer> StartTlsOnlyAsync(TestCertificates tls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        return StartAsync(port => ["listeners.tcp = none", .. TlsConfig(tls, port)], cancellationToken);
+    }
+
+    private static string[] TlsConfig(TestCertificates tls, int port) =>
         [
             $"listeners.ssl.default = {port.ToString(CultureInfo.InvariantCulture)}",
             $"ssl_options.cacertfile = {tls.CaCertificate}",
@@ -85,7 +96,7 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
             $"ssl_options.keyfile = {tls.ServerKey}",
             "ssl_options.verify = verify_none",
             "ssl_options.fail_if_no_peer_cert = false",
-        ], cancellationToken);
+        ];
 
     /// <summary>Starts a node with the rabbitmq.conf lines <paramref name="config"/> makes for a free AMQPS port (<see cref="TlsPort"/>).</summary>
     public static async Task<LocalRabbitMqServer> StartAsync(Func<int, IEnumerable<string>>? config, CancellationToken cancellationToken = default)
@@ -246,6 +257,12 @@ public sealed class LocalRabbitMqServer : IAsyncDisposable
     {
         var environment = BaseEnvironment();
         if (_config is not null) environment["RABBITMQ_CONFIG_FILE"] = ConfigFile;
+        if (!_plainListener)
+        {
+            // These would open the plain listener again, whatever the config file says.
+            environment.Remove("RABBITMQ_NODE_IP_ADDRESS");
+            environment.Remove("RABBITMQ_NODE_PORT");
+        }
         return environment;
     }
 

@@ -37,12 +37,16 @@ public sealed class Deployment : IAsyncDisposable
     /// <param name="aggregationShards">Aggregation processes, sharded by slice (1: one process named "Aggregation"; K: "Aggregation-0" .. "Aggregation-{K-1}").</param>
     /// <param name="settings">Per service, settings that replace the deployment's (e.g. a store of its own).</param>
     /// <param name="restartable">Servers the test may restart (never the environment's); RabbitMQ from FL_RABBITMQ_URL is used only when false.</param>
-    public static async Task<Deployment> StartAsync(int aggregationShards = 1, bool restartable = false, IReadOnlyDictionary<string, Dictionary<string, string>>? settings = null)
+    /// <param name="tlsOnlyBroker">A throwaway local RabbitMQ that speaks only AMQPS, its certificate signed by a private CA made for the deployment;
+    /// every process connects over amqps:// and checks it against that CA (Messaging:TlsCaCertificate).</param>
+    public static async Task<Deployment> StartAsync(int aggregationShards = 1, bool restartable = false, IReadOnlyDictionary<string, Dictionary<string, string>>? settings = null,
+        bool tlsOnlyBroker = false)
     {
         var deployment = new Deployment(Path.Combine(Path.GetTempPath(), "fl-deploy-" + Guid.NewGuid().ToString("N")[..12]))
         {
             AggregationShards = aggregationShards,
             Restartable = restartable,
+            TlsOnlyBroker = tlsOnlyBroker,
             Overrides = settings ?? new Dictionary<string, Dictionary<string, string>>(),
         };
         Directory.CreateDirectory(deployment.LogDirectory);
@@ -65,6 +69,14 @@ public sealed class Deployment : IAsyncDisposable
 
     private bool Restartable { get; init; }
 
+    private bool TlsOnlyBroker { get; init; }
+
+    /// <summary>The TLS-only broker when the deployment was started with one (its plain and AMQPS ports, its log folder); else null.</summary>
+    public LocalRabbitMqServer? TlsBroker { get; private set; }
+
+    /// <summary>The private CA that signed the TLS-only broker's certificate (PEM), or null.</summary>
+    public string? BrokerCaCertificate { get; private set; }
+
     /// <summary>The broker, which a test may restart when the deployment was started restartable.</summary>
     public ServerInstance RabbitMq { get; private set; } = null!;
 
@@ -81,7 +93,7 @@ public sealed class Deployment : IAsyncDisposable
 
     private async Task StartInfrastructureAsync()
     {
-        var rabbit = await ServerFixtures.RabbitMqAsync(stoppable: Restartable);
+        var rabbit = TlsOnlyBroker ? await StartTlsOnlyBrokerAsync() : await ServerFixtures.RabbitMqAsync(stoppable: Restartable);
         _servers.Add(rabbit);
         RabbitMq = rabbit;
         var redis = await ServerFixtures.RedisAsync(stoppable: Restartable);
@@ -123,6 +135,21 @@ public sealed class Deployment : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__MassTransit"] = "Warning",
             ["Logging__LogLevel__Microsoft"] = "Warning",
+        };
+        if (BrokerCaCertificate is not null) Environment = new Dictionary<string, string>(Environment) { ["Messaging__TlsCaCertificate"] = BrokerCaCertificate };
+    }
+
+    private async Task<ServerInstance> StartTlsOnlyBrokerAsync()
+    {
+        if (!LocalRabbitMqServer.IsInstalled) throw new InvalidOperationException("A TLS-only broker needs the Debian package rabbitmq-server (a throwaway local node).");
+        var certificates = TestCertificates.Create(Path.Combine(Root, "broker-tls"));
+        var local = await LocalRabbitMqServer.StartTlsOnlyAsync(certificates);
+        TlsBroker = local;
+        BrokerCaCertificate = certificates.CaCertificate;
+        return new ServerInstance(local.TlsConnectionString, $"{local} (AMQPS only, port {local.TlsPort})", ServerSource.Local, local.StopAsync, local.DisposeAsync,
+            () => local.RestartAsync())
+        {
+            AddUser = user => local.AddUserAsync(user),
         };
     }
 

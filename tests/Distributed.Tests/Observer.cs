@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using MassTransit;
 using Xunit.Abstractions;
 
@@ -22,12 +23,24 @@ public sealed class Observer : IAsyncDisposable
 
     /// <param name="rabbitMqUrl">The broker.</param>
     /// <param name="durable">A durable queue, which keeps the events published while the broker restarts; auto-deleted otherwise.</param>
-    public static async Task<Observer> StartAsync(string rabbitMqUrl, bool durable = false)
+    /// <param name="caCertificate">The private CA an amqps:// broker's certificate is checked against (null: the system store).</param>
+    public static async Task<Observer> StartAsync(string rabbitMqUrl, bool durable = false, string? caCertificate = null)
     {
         Observer? observer = null;
+        var broker = new Uri(rabbitMqUrl);
+        var tls = BrokerTls.For(broker, new MessagingOptions { TlsCaCertificate = caCertificate });
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
-            cfg.Host(new Uri(rabbitMqUrl));
+            cfg.Host(broker, host =>
+            {
+                if (tls is null) return;
+                host.UseSsl(ssl =>
+                {
+                    ssl.ServerName = tls.ServerName;
+                    ssl.Protocol = BrokerTls.Protocols;
+                    ssl.CertificateValidationCallback = tls.ValidateServer;
+                });
+            });
             cfg.ReceiveEndpoint($"outside-observer-{Guid.NewGuid():N}", e =>
             {
                 e.AutoDelete = !durable;
