@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Core.Security;
 using FlMicroservices.Distributed.Tests;
 using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Resilience;
@@ -29,49 +30,42 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
 {
     private const int AccessRefused = 403;
 
-    private static byte[] Envelope<T>(T message) where T : class => Envelope(typeof(T), JsonSerializer.SerializeToNode(message, SystemTextJsonMessageSerializer.Options)!);
-
-    private static byte[] Envelope(Type type, JsonNode message) => Encoding.UTF8.GetBytes(new JsonObject
-    {
-        ["messageId"] = Guid.NewGuid().ToString(),
-        ["messageType"] = new JsonArray($"urn:message:{BrokerAccount.ExchangeOf(type)}"),
-        ["sentTime"] = DateTimeOffset.UtcNow.ToString("O"),
-        ["message"] = message,
-    }.ToJsonString());
-
-    private async Task<int> PublishAsNodeAsync<T>(T message) where T : class
-    {
-        var (user, password) = target.NodeCredentials();
-        await using var connection = await target.ConnectAsync(user, password);
-        return await AttackedDeployment.PublishAsync(connection, BrokerAccount.ExchangeOf(typeof(T)), Envelope(message));
-    }
+    // Valid JSON, too large for any number type: System.Text.Json reads it as infinity into a double and refuses it elsewhere.
+    private const string Overflow = "1e999";
 
     [Fact]
     public async Task A_forged_TaskCreated_from_a_node_skipping_the_registry_is_refused_by_the_broker()
     {
+        var attack = target.Ledger.Try("forged TaskCreated from a node");
         var forged = new TaskCreated("forged-task", AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None }, DateTimeOffset.UtcNow);
-        Assert.Equal(AccessRefused, await PublishAsNodeAsync(forged));
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(forged));
+        attack.Blocked("broker ACCESS_REFUSED (fl-node may not publish TaskCreated)");
         output.WriteLine("TaskCreated from fl-node: ACCESS_REFUSED");
     }
 
     [Fact]
     public async Task A_forged_RoundCompleted_crediting_a_client_that_never_existed_is_refused_by_the_broker()
     {
+        var attack = target.Ledger.Try("forged RoundCompleted crediting a ghost client");
         var forged = new RoundCompleted(target.SecureTaskId, 99, 1, true, false, 0.9, 0.1, ["ghost"], [new Contribution("ghost", 1_000_000, 1, 0.1)],
             [], [], null, DateTimeOffset.UtcNow);
-        Assert.Equal(AccessRefused, await PublishAsNodeAsync(forged));
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(forged));
+        attack.Blocked("broker ACCESS_REFUSED (fl-node may not publish RoundCompleted)");
     }
 
     [Fact]
     public async Task A_forged_RoundStarted_from_a_node_is_refused_by_the_broker()
     {
+        var attack = target.Ledger.Try("forged RoundStarted from a node");
         var real = target.Observer.Of<RoundStarted>().First(r => r.TaskId == target.SecureTaskId);
-        Assert.Equal(AccessRefused, await PublishAsNodeAsync(real with { Round = 50, Privacy = PrivacyConfig.None }));
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(real with { Round = 50, Privacy = PrivacyConfig.None }));
+        attack.Blocked("broker ACCESS_REFUSED (fl-node may not publish RoundStarted)");
     }
 
     [Fact]
     public async Task A_RoundStarted_that_switches_secure_aggregation_off_fails_the_selectors_signature_at_every_node_and_no_update_leaves_in_the_clear()
     {
+        var attack = target.Ledger.Try("downgraded RoundStarted (SecAgg off) with a service's credentials");
         // With a service's credentials (here the administrator's) the broker takes it; the selector's signature no longer
         // matches, so every node refuses it (a node also refuses weaker privacy than it pinned: NodePrivacyPinTests).
         var real = target.Observer.Of<RoundStarted>().Where(r => r.TaskId == target.SecureTaskId).MaxBy(r => r.Round)!;
@@ -88,12 +82,83 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
         Assert.All(target.Deployment.Nodes, n => Assert.True(AttackedDeployment.LogHas(n, Why), n.Tail(20)));
         await Task.Delay(2000); // a plain manifest, had any node sent one, would have arrived by now
         Assert.DoesNotContain(target.Observer.Of<UpdateSubmitted>(), u => u.TaskId == target.SecureTaskId && u.Round == downgraded.Round);
+        attack.Blocked($"every node's log: {reason} ... {Why}");
         output.WriteLine($"all {target.Deployment.Nodes.Count} nodes: {reason} ... {Why}");
+    }
+
+    [Fact]
+    public async Task NaN_and_infinity_in_every_numeric_field_a_node_can_send_are_refused_into_the_error_queues_or_with_a_logged_reason()
+    {
+        var attack = target.Ledger.Try("NaN and infinity in every numeric field a node can send");
+        var samples = new (Type Type, object Message, string Queue)[]
+        {
+            (typeof(UpdateSubmitted), new UpdateSubmitted(target.SecureTaskId, 7, "node-1-c000", 10, 10, 610, "d", null, new LocalMetrics(0.5, 1, 3)),
+                "fl-microservices-aggregation-consumers-update-submitted_error"),
+            (typeof(RegisterClient), new RegisterClient("hostile-client", new ClientCapabilities(10, 2, 1 << 30, ["logreg"], [new ClientDataset("synthetic", [60], 10, 10)], 0.1)),
+                "fl-microservices-registry-consumers-register-client_error"),
+            (typeof(ClientHeartbeat), new ClientHeartbeat("node-1-c000", 0.2, 1 << 30, DateTimeOffset.UtcNow),
+                "fl-microservices-registry-consumers-client-heartbeat_error"),
+        };
+        string[] hostile = ["NaN", "\"NaN\"", "Infinity", "\"-Infinity\"", Overflow];
+        // 1e999 is valid JSON that reads as infinity into a double: those messages reach their consumer, which refuses the number with a logged reason.
+        var refusals = new Dictionary<string, (string Service, string Logged)>(StringComparer.Ordinal)
+        {
+            ["UpdateSubmitted.metrics.trainLoss"] = ("Aggregation", $"Manifest of node-1-c000 for {target.SecureTaskId}/7 refused: metrics.trainLoss is Infinity: the numbers of a manifest must be finite"),
+            ["UpdateSubmitted.metrics.trainSeconds"] = ("Aggregation", $"Manifest of node-1-c000 for {target.SecureTaskId}/7 refused: metrics.trainSeconds is Infinity"),
+            ["RegisterClient.capabilities.cpuLoad"] = ("Registry", "Client hostile-client rejected: Capabilities.CpuLoad Infinity must be a finite number >= 0"),
+            ["ClientHeartbeat.cpuLoad"] = ("Registry", "Heartbeat from node-1-c000 carries cpuLoad Infinity, not a finite number: taken as 0"),
+        };
+        var (user, password) = target.NodeCredentials();
+        await using var connection = await target.ConnectAsync(user, password);
+        var expected = new Dictionary<string, uint>();
+        var before = new Dictionary<string, uint>();
+        foreach (var (_, _, queue) in samples) before[queue] = await target.QueueDepthAsync(queue);
+        var fields = new List<string>();
+        foreach (var (type, message, queue) in samples)
+        {
+            var json = JsonSerializer.SerializeToNode(message, type, SystemTextJsonMessageSerializer.Options)!;
+            foreach (var path in HostileJson.NumericPaths(json))
+            {
+                fields.Add($"{type.Name}.{path}");
+                foreach (var token in hostile)
+                {
+                    var copy = json.DeepClone();
+                    HostileJson.Set(copy, path, "@@hostile@@");
+                    var body = Encoding.UTF8.GetString(AttackedDeployment.Envelope(type, copy)).Replace("\"@@hostile@@\"", token, StringComparison.Ordinal);
+                    Assert.Equal(0, await AttackedDeployment.PublishAsync(connection, BrokerAccount.ExchangeOf(type), Encoding.UTF8.GetBytes(body)));
+                    if (!(token == Overflow && refusals.ContainsKey($"{type.Name}.{path}"))) expected[queue] = expected.GetValueOrDefault(queue) + 1;
+                }
+            }
+        }
+        output.WriteLine($"{fields.Count} numeric fields x {hostile.Length} tokens: {string.Join(", ", fields)}");
+        Assert.True(fields.Count >= 14, $"only {fields.Count} numeric fields found");
+        Assert.All(refusals.Keys, f => Assert.Contains(f, fields));
+
+        // The others land in their consumer's _error queue (System.Text.Json refuses them; the consumer never runs), with MassTransit's fault headers.
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        var depths = new Dictionary<string, uint>();
+        do
+        {
+            foreach (var (_, _, queue) in samples) depths[queue] = await target.QueueDepthAsync(queue) - before[queue];
+            if (samples.All(s => depths[s.Queue] >= expected[s.Queue])) break;
+            await Task.Delay(500);
+        } while (DateTime.UtcNow < deadline);
+        foreach (var (_, _, queue) in samples) Assert.Equal(expected[queue], depths[queue]);
+        foreach (var (field, (service, logged)) in refusals)
+        {
+            var process = target.Deployment.Services[service];
+            while (!AttackedDeployment.LogHas(process, logged) && DateTime.UtcNow < deadline) await Task.Delay(500);
+            Assert.True(AttackedDeployment.LogHas(process, logged), $"{field} = {Overflow}: not in the {service} log: {logged}\n{process.Tail(30)}");
+        }
+        Assert.DoesNotContain(target.Observer.Of<ClientRegistered>(), c => c.ClientId == "hostile-client");
+        foreach (var service in target.Deployment.Services.Values) Assert.False(service.HasExited, $"{service.Name} exited:\n{service.Tail(20)}");
+        attack.Blocked($"{expected.Values.Sum(v => v)} messages in the consumers' _error queues; {refusals.Count} with {Overflow} in a double refused with the reason in the service's log; nothing registered, every service running");
     }
 
     [Fact]
     public async Task A_flood_of_slices_for_rounds_that_never_start_keeps_the_aggregation_under_its_budget_and_then_expires()
     {
+        var attack = target.Ledger.Try("slice flood for rounds that never start");
         var aggregation = target.Deployment.Services["Aggregation"];
         var before = RssBytes(aggregation);
         using var stream = Stream();
@@ -112,6 +177,7 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
         }
         Assert.True(AttackedDeployment.LogHas(aggregation, "for unknown round flood-task/"), $"no slice was dropped over the budget:\n{aggregation.Tail(20)}");
         Assert.True(AttackedDeployment.LogHas(aggregation, "never opened"), $"the held slices did not expire:\n{aggregation.Tail(20)}");
+        attack.Blocked("aggregation log: slices for unknown round dropped over the budget, then expired (never opened)");
         var growth = (peak - before) / (1024.0 * 1024);
         output.WriteLine($"aggregation RSS {before / (1024.0 * 1024):0} MiB before the flood, peak {peak / (1024.0 * 1024):0} MiB (+{growth:0} MiB for 300 MiB of slices; budget 64 MiB)");
         // Not asserted: the process's resident size follows the garbage collector's large-object heap (every 256 KiB record
@@ -122,6 +188,7 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
     [Fact]
     public async Task An_oversize_slice_on_the_stream_is_skipped_with_the_reason()
     {
+        var attack = target.Ledger.Try("oversize slice on the update stream");
         var aggregation = target.Deployment.Services["Aggregation"];
         var valid = UpdateSliceCodec.Encode(new UpdateSlice("oversize-task", 1, "big", 0, 1, 0, 1, ElementType.Float32, new byte[UpdateSliceCodec.MaxPayloadBytes]));
         var bytes = valid.Concat(new byte[4096]).ToArray();
@@ -133,6 +200,7 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!AttackedDeployment.LogHas(aggregation, "Malformed record") && DateTime.UtcNow < deadline) await Task.Delay(200);
         Assert.True(AttackedDeployment.LogHas(aggregation, $"{UpdateSliceCodec.MaxElements + 1024}"), $"no rejection naming the element count:\n{aggregation.Tail(20)}");
+        attack.Blocked("aggregation log: Malformed record naming the element count");
     }
 
     private KafkaUpdateStream Stream() => new(target.Deployment.KafkaBootstrap, new UpdateStreamOptions { Transport = "Kafka", Topic = target.Deployment.Topic },
