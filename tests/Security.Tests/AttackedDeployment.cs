@@ -34,8 +34,9 @@ public sealed class AttackedDeployment(IMessageSink diagnostics) : IAsyncLifetim
     private readonly SemaphoreSlim _gatewayStart = new(1, 1);
     private ServiceProcess? _gateway;
 
-    /// <summary>How long slices for a round that never opens are kept (Aggregation:HeldLifetime), short for the flood attack.</summary>
-    public static readonly TimeSpan HeldLifetime = TimeSpan.FromSeconds(10);
+    /// <summary>How long slices for a round that never opens are kept (Aggregation:HeldLifetime), shorter than the default for the flood attack.</summary>
+    /// <remarks>Long enough that the flood fills the 64 MiB budget before the first of its slices expire, also on a loaded machine.</remarks>
+    public static readonly TimeSpan HeldLifetime = TimeSpan.FromSeconds(30);
 
     public Deployment Deployment { get; private set; } = null!;
     public Observer Observer { get; private set; } = null!;
