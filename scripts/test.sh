@@ -47,10 +47,10 @@ for project in tests/*/*.csproj; do
     --logger "console;verbosity=normal" > "$results/$name.log" 2>&1
   code=$?
   set -e
-  grep -E '^\s*(Failed|Skipped) |Total tests|Passed:|Failed:|Skipped:|error' "$results/$name.log" || true
+  grep -a -E '^\s*(Failed|Skipped) |Total tests|Passed:|Failed:|Skipped:|error' "$results/$name.log" || true
   if [ $code -ne 0 ]; then
     echo "!! $name failed (exit $code); its full log: $results/$name.log"
-    grep -A 15 -E '^\s*Failed ' "$results/$name.log" | head -80 || true
+    grep -a -A 15 -E '^\s*Failed ' "$results/$name.log" | head -80 || true
     status=1
   fi
 done
