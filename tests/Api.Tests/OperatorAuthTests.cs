@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FlMicroservices.Infrastructure.Security;
+using FlMicroservices.ServiceDefaults;
 using FlMicroservices.ServiceDefaults.Api;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting;
@@ -12,6 +13,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using static FlMicroservices.ServiceDefaults.Api.OperatorPolicies;
 
 namespace FlMicroservices.Api.Tests;
@@ -143,6 +145,18 @@ public sealed class OperatorAuthTests : IDisposable
         using var http = factory.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/tasks")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/tasks/t1/pause", null)).StatusCode); // operating too, as admin
+        // ... and the host says so at every start, naming the setting.
+        var warning = Assert.Single(factory.Services.GetServices<IHostedService>().OfType<UnsafeSettingWarning>());
+        Assert.StartsWith("OperatorApi:AuthDisabled is true", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_unsafe_setting_keeps_its_own_start_up_warning()
+    {
+        var services = new ServiceCollection().AddLogging().AddUnsafeSettingWarning("first: A").AddUnsafeSettingWarning("second: B");
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal(["first: A", "second: B"], provider.GetServices<IHostedService>().OfType<UnsafeSettingWarning>().Select(w => w.Message));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddUnsafeSettingWarning(" "));
     }
 
     private static async Task<string> DetailAsync(HttpResponseMessage response)

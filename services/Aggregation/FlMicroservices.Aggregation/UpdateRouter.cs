@@ -67,7 +67,13 @@ public sealed class UpdateRouter(
             else await AcceptVerifiedAsync(round, manifest, cancellationToken);
             await retraction.RetractRejectedAsync(round, cancellationToken);
         }
-        else if (registry.IsClosed(key)) return;
+        else if (registry.IsClosed(key))
+        {
+            // A client that missed the round's deadline, or a replay: either way the round's result no longer changes.
+            logger.LogWarning("Manifest of {Client} for closed round {Task}/{Round} ignored: the round closed before it arrived",
+                manifest.ClientId, manifest.TaskId, manifest.Round);
+            return;
+        }
         else if (unreadable is not null)
         {
             // Never held: a held manifest is written into every checkpoint, which a non-finite number would break.

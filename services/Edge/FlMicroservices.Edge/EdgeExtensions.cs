@@ -16,6 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FlMicroservices.ServiceDefaults;
 
 namespace FlMicroservices.Edge;
 
@@ -37,7 +38,9 @@ public static class EdgeExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(NodeAuthenticationHandler.Policy, policy => policy.AddAuthenticationSchemes(NodeAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
         services.AddSingleton<EdgeRateLimits>();
-        if (options.AllowPlainHttp) services.AddHostedService<PlainHttpWarning>();
+        if (options.AllowPlainHttp)
+            services.AddUnsafeSettingWarning("Edge:AllowPlainHttp is true: the edge serves plain HTTP, and nodes' tokens and updates cross the network in the clear. " +
+                "This is for a development machine only; never expose this process.");
         return services;
     }
 
@@ -98,20 +101,5 @@ public static class EdgeExtensions
     {
         endpoint.InstanceId = "edge-" + instanceId;
         endpoint.AddConfigureEndpointCallback(QueueExpiry.After(QueueExpiry.Default));
-    }
-
-    /// <summary>Says loudly, at every start, that nodes' tokens and updates cross the network in the clear.</summary>
-    private sealed class PlainHttpWarning(ILogger<PlainHttpWarning> logger) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            const string message = "Edge:AllowPlainHttp is true: the edge serves plain HTTP, and nodes' tokens and updates cross the network in the clear. " +
-                "This is for a development machine only; never expose this process.";
-            logger.LogCritical(message);
-            Console.Error.WriteLine($"WARNING: {message}");
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

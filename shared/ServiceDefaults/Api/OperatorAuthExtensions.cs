@@ -9,8 +9,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace FlMicroservices.ServiceDefaults.Api;
@@ -26,7 +24,8 @@ public static class OperatorAuthExtensions
         if (options.AuthDisabled)
         {
             services.AddAuthentication(AuthDisabledHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, AuthDisabledHandler>(AuthDisabledHandler.SchemeName, null);
-            services.AddHostedService<AuthDisabledWarning>();
+            services.AddUnsafeSettingWarning("OperatorApi:AuthDisabled is true: the operator API treats EVERY caller as an admin, without a token. " +
+                "This is for a development machine only; never expose this process.");
         }
         else
         {
@@ -71,20 +70,5 @@ public static class OperatorAuthExtensions
         jwt.TokenValidationParameters.ValidAudience = options.Audience;
         jwt.TokenValidationParameters.IssuerSigningKey = DevelopmentIssuer.SecurityKey(developmentKey);
         jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
-    }
-
-    /// <summary>Says loudly, at every start, that the operator API lets every caller in.</summary>
-    private sealed class AuthDisabledWarning(ILogger<AuthDisabledWarning> logger) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            const string message = "OperatorApi:AuthDisabled is true: the operator API treats EVERY caller as an admin, without a token. " +
-                "This is for a development machine only; never expose this process.";
-            logger.LogCritical(message);
-            Console.Error.WriteLine($"WARNING: {message}");
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
