@@ -65,31 +65,10 @@ ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 CONF
 
-# One RabbitMQ user per process kind (docker/rabbitmq/accounts.tsv, docs/security.md "Broker accounts"), each with a random
-# password in broker/NAME.password, imported at the broker's start from rabbitmq-definitions.json (salted SHA-256 hashes,
-# RabbitMQ's rabbit_password_hashing_sha256), next to the administrator fl that the CLI uses. The selector's key for signed
-# commands (broker/selector.command-key, P-256, PKCS#8) and its public half, which nodes and the aggregation check.
-hash_password() { # base64(salt || SHA-256(salt || password)), salt 4 random bytes
-  local salt
-  salt=$(mktemp)
-  openssl rand 4 >"$salt"
-  { cat "$salt"; { cat "$salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | base64 | tr -d '\n'
-  rm -f "$salt"
-}
-json_string() { local v=${1//\\/\\\\}; printf '"%s"' "${v//\"/\\\"}"; }
-mkdir -p "$out/broker"
-users="{\"name\":\"fl\",\"password_hash\":\"$(hash_password "$rabbit")\",\"hashing_algorithm\":\"rabbit_password_hashing_sha256\",\"tags\":[\"administrator\"]}"
-permissions="{\"user\":\"fl\",\"vhost\":\"/\",\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}"
-while IFS=$'\t' read -r name user configure write read <&3; do
-  [ -n "$name" ] || continue
-  account=$(password)
-  printf '%s' "$account" >"$out/broker/$name.password"
-  users="$users,{\"name\":$(json_string "$user"),\"password_hash\":\"$(hash_password "$account")\",\"hashing_algorithm\":\"rabbit_password_hashing_sha256\",\"tags\":[]}"
-  permissions="$permissions,{\"user\":$(json_string "$user"),\"vhost\":\"/\",\"configure\":$(json_string "$configure"),\"write\":$(json_string "$write"),\"read\":$(json_string "$read")}"
-done 3<docker/rabbitmq/accounts.tsv
-printf '{"users":[%s],"vhosts":[{"name":"/"}],"permissions":[%s]}\n' "$users" "$permissions" >"$out/rabbitmq-definitions.json"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/broker/selector.command-key" 2>/dev/null
-openssl pkey -in "$out/broker/selector.command-key" -pubout -out "$out/broker/selector.command-key.pub" 2>/dev/null
+# One RabbitMQ user per process kind with its password in broker/NAME.password, imported at the broker's start from
+# rabbitmq-definitions.json next to the administrator fl that the CLI uses, and the selector's key for signed commands
+# (broker/selector.command-key and .pub): scripts/broker-accounts.sh, which the Aspire AppHost runs too.
+FL_BROKER_ADMIN_PASSWORD=$rabbit bash scripts/broker-accounts.sh --out "$out"
 
 # The deployment's CA (10 years) and the server certificates (2 years) of RabbitMQ and Redis for their host names and localhost.
 openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=flmicroservices-ca" \

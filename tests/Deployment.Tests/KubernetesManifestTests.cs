@@ -1,3 +1,5 @@
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using k8s;
 using k8s.Models;
 
@@ -145,15 +147,92 @@ public sealed class KubernetesManifestTests : IDisposable
         Assert.Contains("listeners.tcp = none", brokerConfig.Data["20-tls.conf"]);
         var config = Assert.Single(Objects.OfType<V1ConfigMap>(), c => c.Metadata.Name.StartsWith("fl-config", StringComparison.Ordinal));
         Assert.Equal("/etc/fl/tls/ca.pem", config.Data["Messaging__TlsCaCertificate"]);
-        Assert.Contains("ConnectionStrings__rabbitmq=amqps://", File.ReadAllText(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
-        foreach (var (name, template) in Workloads.Where(w => w.Name != "rabbitmq" && w.Template.Spec.Containers.Any(c => (c.Env ?? []).Any(e => e.Name == "ConnectionStrings__rabbitmq"))))
+        Assert.StartsWith("amqps://", config.Data["ConnectionStrings__rabbitmq"]);
+        var onTheBus = Workloads.Where(w => w.Template.Spec.Containers.Single().EnvFrom?.Any(e => e.ConfigMapRef?.Name == config.Metadata.Name) == true).ToArray();
+        Assert.True(onTheBus.Length >= 8, $"only {onTheBus.Length} workloads read fl-config");
+        foreach (var (name, template) in onTheBus)
         {
             var volume = Assert.Single(template.Spec.Volumes, v => v.Name == "rabbitmq-ca");
             Assert.StartsWith("rabbitmq-tls", volume.Secret.SecretName);
             Assert.Contains(template.Spec.Containers.Single().VolumeMounts, m => m.Name == "rabbitmq-ca" && m.MountPath == "/etc/fl/tls");
-            Assert.True(template.Spec.Containers.Single().EnvFrom.Any(e => e.ConfigMapRef?.Name.StartsWith("fl-config", StringComparison.Ordinal) == true), $"{name} does not read fl-config");
         }
     }
+
+    [Fact]
+    public void Every_process_on_the_bus_connects_as_its_own_broker_user_and_mounts_only_its_own_password()
+    {
+        var config = Assert.Single(Objects.OfType<V1ConfigMap>(), c => c.Metadata.Name.StartsWith("fl-config", StringComparison.Ordinal));
+        var broker = new Uri(config.Data["ConnectionStrings__rabbitmq"]);
+        Assert.Equal(("amqps", "rabbitmq", 5671, ""), (broker.Scheme, broker.Host, broker.Port, broker.UserInfo));
+        Assert.Equal("/run/fl-broker", config.Data["Messaging__AccountsDirectory"]);
+        var credentials = Assert.Single(Objects.OfType<V1Secret>(), s => s.Metadata.Name.StartsWith("fl-credentials", StringComparison.Ordinal));
+        Assert.DoesNotContain(credentials.Data.Keys, k => k.Contains("rabbitmq", StringComparison.OrdinalIgnoreCase));
+
+        // One Secret per account, holding that account's password only.
+        foreach (var account in BrokerAccounts.All)
+        {
+            var secret = Assert.Single(Objects.OfType<V1Secret>(), s => Generated(s.Metadata.Name) == "broker-" + account.Name);
+            Assert.Equal([account.Name + ".password"], secret.Data.Keys);
+            Assert.Equal(48, secret.Data[account.Name + ".password"].Length);
+        }
+
+        var onTheBus = Workloads.Where(w => w.Template.Spec.Containers.Single().EnvFrom?.Any(e => e.ConfigMapRef?.Name == config.Metadata.Name) == true).ToArray();
+        Assert.Equal(["aggregation", "dashboard", "model-registry", "node", "privacy-accounting", "registry", "reward", "selector"],
+            onTheBus.Select(w => w.Name).Where(n => n != "edge").Order(StringComparer.Ordinal));
+        foreach (var (name, template) in onTheBus)
+        {
+            var account = BrokerAccounts.Named(name);
+            var container = template.Spec.Containers.Single();
+            Assert.DoesNotContain(container.Env ?? [], e => e.Name == "ConnectionStrings__rabbitmq");
+            Assert.Contains(container.VolumeMounts, m => m.Name == "broker-account" && m.MountPath == "/run/fl-broker" && m.ReadOnlyProperty == true);
+            var sources = Assert.Single(template.Spec.Volumes, v => v.Name == "broker-account").Projected.Sources.Select(s => Generated(s.Secret.Name));
+            // The selector signs RoundStarted; the processes that act on it check its signature with the public half.
+            string[] keys = account.Publishes.Contains(typeof(RoundStarted)) ? ["selector-command-key"]
+                : name is "aggregation" or "node" or "edge" ? ["selector-command-key-pub"] : [];
+            Assert.Equal(["broker-" + name, .. keys], sources);
+            // No other account's password reaches the pod by any route.
+            var secrets = template.Spec.Volumes.SelectMany(v => (v.Projected?.Sources.Select(s => s.Secret?.Name) ?? []).Append(v.Secret?.SecretName))
+                .Concat(container.Env?.Select(e => e.ValueFrom?.SecretKeyRef?.Name) ?? []).Concat(container.EnvFrom?.Select(e => e.SecretRef?.Name) ?? [])
+                .OfType<string>().Select(Generated);
+            Assert.Equal(["broker-" + name], secrets.Where(s => s.StartsWith("broker-", StringComparison.Ordinal)));
+        }
+        var publicKey = Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == "selector-command-key-pub");
+        Assert.Equal(["selector.command-key.pub"], publicKey.Data.Keys);
+        Assert.Contains("BEGIN PUBLIC KEY", System.Text.Encoding.UTF8.GetString(publicKey.Data["selector.command-key.pub"]));
+    }
+
+    [Fact]
+    public void RabbitMQ_imports_every_account_with_its_permissions_at_start_and_has_no_default_user()
+    {
+        var rabbit = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "rabbitmq").Spec.Template.Spec;
+        Assert.Null(rabbit.Containers.Single().Env);
+        var conf = Objects.OfType<V1ConfigMap>().Single(c => c.Metadata.Name.StartsWith("rabbitmq-conf", StringComparison.Ordinal)).Data["20-tls.conf"];
+        Assert.Contains("load_definitions = /etc/rabbitmq/definitions/definitions.json", conf);
+        Assert.Equal("rabbitmq-definitions", Generated(Assert.Single(rabbit.Volumes, v => v.Name == "definitions").Secret.SecretName));
+        Assert.Contains(rabbit.Containers.Single().VolumeMounts, m => m.Name == "definitions" && m.MountPath == "/etc/rabbitmq/definitions");
+
+        var secret = Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == "rabbitmq-definitions");
+        using var definitions = System.Text.Json.JsonDocument.Parse(secret.Data["definitions.json"]);
+        var users = definitions.RootElement.GetProperty("users").EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
+        var permissions = definitions.RootElement.GetProperty("permissions").EnumerateArray().ToDictionary(p => p.GetProperty("user").GetString()!);
+        Assert.Equal(BrokerAccounts.All.Select(a => a.User).Append("fl").Order(StringComparer.Ordinal), users.Keys.Order(StringComparer.Ordinal));
+        Assert.All(users.Values, u => Assert.Equal("rabbit_password_hashing_sha256", u.GetProperty("hashing_algorithm").GetString()));
+        Assert.Equal("administrator", Assert.Single(users["fl"].GetProperty("tags").EnumerateArray()).GetString());
+        foreach (var account in BrokerAccounts.All)
+        {
+            Assert.Empty(users[account.User].GetProperty("tags").EnumerateArray());
+            var (configure, write, read) = account.Permissions();
+            var granted = permissions[account.User];
+            Assert.Equal((configure, write, read), (granted.GetProperty("configure").GetString(), granted.GetProperty("write").GetString(), granted.GetProperty("read").GetString()));
+        }
+    }
+
+    // A generated object's name without the hash suffix kustomize adds (broker-node-8m7md4bbhc is broker-node).
+    private string Generated(string name) =>
+        GeneratorNames.Where(g => name == g || (name.StartsWith(g + "-", StringComparison.Ordinal) && name.Length == g.Length + 11))
+            .OrderByDescending(g => g.Length).FirstOrDefault() ?? name;
+
+    private string[] GeneratorNames => Kustomization.GeneratedNames(_copy);
 
     [Fact]
     public void Redis_offers_only_TLS_with_a_password_and_every_process_that_uses_it_trusts_the_deployment_CA()

@@ -29,6 +29,13 @@ internal static class Kustomization
         return output.Result;
     }
 
+    /// <summary>The names of the Secrets and ConfigMaps the kustomization generates (kustomize adds a hash suffix to each).</summary>
+    public static string[] GeneratedNames(string directory)
+    {
+        var root = LoadSingle(Path.Combine(directory, "kustomization.yaml"));
+        return [.. Maps(root, "secretGenerator").Concat(Maps(root, "configMapGenerator")).Select(g => Scalar(g, "name")!)];
+    }
+
     // The fields docker/k8s/kustomization.yaml uses: namespace, labels (metadata only), resources, configMapGenerator
     // (literals), secretGenerator (envs, files as key=path), images (newTag). Anything else fails, so a new field cannot go unrendered.
     private static readonly HashSet<string> Supported = ["apiVersion", "kind", "namespace", "labels", "resources", "configMapGenerator", "secretGenerator", "images"];
