@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Simulation;
 
@@ -33,6 +34,17 @@ public sealed record EmbeddedHostSetup(SimulationOptions Options, HostedClient[]
         services.AddSingleton(Events);
         services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), Data.Test));
         if (Attacks.Count > 0) AttackingUplink.Register(services, Attacks); // before the node, whose honest uplink it wraps
+        if (Options.Profiles is { } profiles) AddClock(services, profiles); // before the node, whose dropout gate it wraps
         SimulationRunner.AddEmbeddedPlatform(services, builder.Configuration, Clients, consumers);
+    }
+
+    private void AddClock(IServiceCollection services, string profiles)
+    {
+        var clock = new Clock.SimulatedClock();
+        var byClient = Clients.Zip(Clock.DeviceProfiles.Create(profiles, Clients.Length, Options.Seed))
+            .ToDictionary(p => p.First.ClientId, p => p.Second, StringComparer.Ordinal);
+        services.AddSingleton(clock);
+        services.AddSingleton<IParticipationGate>(sp =>
+            new Clock.ClockedParticipation(clock, byClient, Options.RoundDeadline, new DropoutGate(sp.GetRequiredService<IOptions<NodeOptions>>())));
     }
 }

@@ -22,4 +22,37 @@ public sealed record RoundMetrics(
     /// <summary>ε spent after this round, as the privacy accountant reported it (null without DP).</summary>
     [JsonPropertyName("epsilon")]
     public double? Epsilon { get; init; }
+
+    /// <summary>Simulated seconds the round lasted (null without --profiles; docs/simulated-clock.md).</summary>
+    [JsonPropertyName("simulated_seconds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SimulatedSeconds { get; init; }
+
+    /// <summary>Simulated time at the round's end, counted from the first round's start.</summary>
+    [JsonPropertyName("simulated_time")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SimulatedTime { get; init; }
+
+    /// <summary>Model bytes the clients that started the round downloaded.</summary>
+    [JsonPropertyName("bytes_down")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? BytesDown { get; init; }
+
+    /// <summary>Update bytes that arrived in time.</summary>
+    [JsonPropertyName("bytes_up")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? BytesUp { get; init; }
+
+    /// <summary>Selected clients outside their availability window, failed, and too late for the deadline.</summary>
+    [JsonPropertyName("unavailable")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Unavailable { get; init; }
+
+    [JsonPropertyName("failed")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Failed { get; init; }
+
+    [JsonPropertyName("late")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Late { get; init; }
 }

@@ -32,16 +32,28 @@ public sealed record SimulationOptions
     public double Quorum { get; init; } = 0.5;
 
     /// <summary>
-    /// The round timeout for <c>--round-timeout</c> (seconds, null: not given): 600 s, or 30 s with simulated dropouts, whose
-    /// clients never report, so that every round does not wait ten minutes for them. A non-positive or non-finite value
+    /// The round timeout for <c>--round-timeout</c> (seconds, null: not given): 600 s, or 30 s with simulated dropouts or device
+    /// profiles, whose clients may never report, so that every round does not wait ten minutes for them. A non-positive or non-finite value
     /// is kept as given, for <see cref="Validate"/> to refuse by name.
     /// </summary>
-    public static TimeSpan RoundTimeoutFor(double? seconds, double dropoutRate) => seconds switch
+    public static TimeSpan RoundTimeoutFor(double? seconds, double dropoutRate, bool profiles = false) => seconds switch
     {
-        null => dropoutRate > 0 ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),
+        null => dropoutRate > 0 || profiles ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),
         > 0 and < 86_400 => TimeSpan.FromSeconds(seconds.Value),
         _ => TimeSpan.Zero,
     };
+    /// <summary>Device profiles under a simulated clock: uniform, heavy-tail, mobile or csv:PATH (null: no clock; docs/simulated-clock.md).</summary>
+    public string? Profiles { get; init; }
+
+    /// <summary>With <see cref="Profiles"/>: simulated seconds a round waits for its clients' updates.</summary>
+    public double RoundDeadline { get; init; } = DefaultRoundDeadline;
+
+    /// <summary>A round's simulated deadline unless --round-deadline says otherwise.</summary>
+    public const double DefaultRoundDeadline = 120;
+
+    /// <summary>The longest simulated deadline (a year).</summary>
+    public const double MaxRoundDeadline = 365 * 86_400;
+
     /// <summary>Aggregation strategy name (see the aggregation service's catalog).</summary>
     public string Strategy { get; init; } = "fedavg";
     /// <summary>Strategy parameters by name (e.g. "server-lr", "f"), passed to the strategy factory as text.</summary>
@@ -160,6 +172,7 @@ public sealed record SimulationOptions
         if (string.IsNullOrWhiteSpace(OutDir)) problems.Add("--out must name a folder");
         if (Sampling is not ("fixed" or "poisson")) problems.Add($"--sampling '{Sampling}' is unknown (fixed, poisson)");
         if (RoundTimeout <= TimeSpan.Zero) problems.Add("--round-timeout must be a number of seconds greater than 0 and below 86400");
+        ValidateClock(problems);
         var centralDp = ValidatePrivacy(problems);
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
         if (!SigningAlgorithms.IsKnown(Signing))
@@ -176,6 +189,25 @@ public sealed record SimulationOptions
         if (!(Attackers >= 0 && Attackers < 1)) problems.Add($"--attackers {Attackers} must be in [0, 1)");
         if (Attackers > 0 && Attack is null) problems.Add("--attackers needs --attack to say what the attackers do");
         return problems;
+    }
+
+    /// <summary>Adds the problems of --profiles (a CSV file is read here, so that its bad rows are named before the run) and --round-deadline.</summary>
+    private void ValidateClock(List<string> problems)
+    {
+        if (!(RoundDeadline > 0 && RoundDeadline <= MaxRoundDeadline))
+            problems.Add(FormattableString.Invariant($"--round-deadline {RoundDeadline} must be a number of simulated seconds greater than 0 and at most {MaxRoundDeadline}"));
+        if (Profiles is null) return;
+        if (Clock.DeviceProfiles.Problem(Profiles) is { } problem)
+        {
+            problems.Add(problem);
+            return;
+        }
+        if (SecAgg is not null) problems.Add("--profiles cannot be combined with --secagg yet: a secure round's protocol does not model stragglers");
+        if (Clients is >= 1 and <= MaxClients && Profiles.StartsWith("csv:", StringComparison.Ordinal))
+        {
+            try { Clock.DeviceProfiles.Create(Profiles, Clients, Seed); }
+            catch (ArgumentException e) { problems.Add(e.Message.Split(" (Parameter")[0]); }
+        }
     }
 
     /// <summary>Adds what keeps the task's rounds from being planned: the strategy and its parameters, --mu, central DP around the strategy.</summary>

@@ -66,4 +66,14 @@ public sealed record SimulationResult(
     /// <summary>True when the task stopped because the next round would have exceeded the ε budget.</summary>
     [JsonPropertyName("privacy_budget_exhausted")]
     public bool PrivacyBudgetExhausted { get; init; }
+
+    /// <summary>Simulated seconds from the first round's start to the last round's end (null without --profiles).</summary>
+    [JsonPropertyName("simulated_seconds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SimulatedSeconds { get; init; }
+
+    /// <summary>Simulated seconds until the round that first reached the target accuracy ended (null: no clock, or not reached).</summary>
+    [JsonPropertyName("simulated_seconds_to_target")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SimulatedSecondsToTarget { get; init; }
 }

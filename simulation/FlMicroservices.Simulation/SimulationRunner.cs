@@ -72,7 +72,8 @@ public static class SimulationRunner
                 Signing = options.Signing,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
-            var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(), wall, cancellationToken);
+            var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(),
+                platform.Services.GetService<Clock.SimulatedClock>(), wall, cancellationToken);
             return await ExportBestAsync(result, spec, options, platform.Services.GetRequiredService<IModelStore>(), cancellationToken);
         }
         finally
@@ -159,7 +160,7 @@ public static class SimulationRunner
     }
 
     private static async Task<SimulationResult> FollowAsync(string taskId, SimulationOptions options, FederatedData data, EventLog events,
-        ISimulationProgress progress, NodeStatistics nodeStats, Stopwatch wall, CancellationToken cancellationToken)
+        ISimulationProgress progress, NodeStatistics nodeStats, Clock.SimulatedClock? clock, Stopwatch wall, CancellationToken cancellationToken)
     {
         var perRound = new List<RoundMetrics>();
         var started = new Dictionary<int, (DateTimeOffset At, int Participants)>();
@@ -195,7 +196,7 @@ public static class SimulationRunner
                     break;
                 case RoundCompleted completed when completed.TaskId == taskId:
                     if (completed.BestModelVersion is not null) model = (completed.BestModelVersion, completed.BestAccuracy);
-                    var metrics = Measure(completed, observed.SeenAt, started, nodeStats);
+                    var metrics = Timed(Measure(completed, observed.SeenAt, started, nodeStats), clock?.Round(completed.Round));
                     perRound.Add(metrics);
                     progress.RoundCompleted(metrics);
                     if (options.TargetAccuracy > 0 && roundsToTarget is null && completed.Accuracy >= options.TargetAccuracy)
@@ -203,14 +204,14 @@ public static class SimulationRunner
                         roundsToTarget = completed.Round;
                         reason = $"target accuracy {options.TargetAccuracy:P1} reached in round {completed.Round}";
                         await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
-                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, succeeded: true, model);
+                        return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, succeeded: true, model, clock);
                     }
                     break;
                 case TaskCompleted done when done.TaskId == taskId:
                     reason = done.Reason;
                     if (done.BestModelVersion is not null) model = (done.BestModelVersion, done.BestAccuracy);
                     await privacy.AwaitRoundsAsync(taskId, perRound, events, cancellationToken);
-                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, done.Succeeded, model);
+                    return Summarise(taskId, options, data, perRound, roundsToTarget, reason, wall, privacy, done.Succeeded, model, clock);
             }
         }
     }
@@ -283,8 +284,21 @@ public static class SimulationRunner
             completed.Succeeded, roundWall, training, overhead);
     }
 
+    // The round in simulated time, as the node's clocked participation recorded it before the round's updates went out.
+    private static RoundMetrics Timed(RoundMetrics metrics, Clock.SimulatedRound? round) => round is null ? metrics : metrics with
+    {
+        SimulatedSeconds = round.Seconds,
+        SimulatedTime = round.End,
+        BytesDown = round.BytesDown,
+        BytesUp = round.BytesUp,
+        Unavailable = round.Unavailable,
+        Failed = round.Failed,
+        Late = round.Late,
+    };
+
     private static SimulationResult Summarise(string taskId, SimulationOptions options, FederatedData data, List<RoundMetrics> rounds,
-        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy, bool succeeded, (int? Version, double? Accuracy) best)
+        int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy, bool succeeded, (int? Version, double? Accuracy) best,
+        Clock.SimulatedClock? clock)
     {
         if (privacy.Enabled)
             rounds = rounds.Select(r => r with { Epsilon = privacy.EpsilonByRound.TryGetValue(r.Round, out var e) ? e : null }).ToList();
@@ -307,6 +321,8 @@ public static class SimulationRunner
             Succeeded = succeeded,
             BestVersion = best.Version,
             FinalVersion = rounds.LastOrDefault()?.ModelVersion,
+            SimulatedSeconds = clock is null ? null : rounds.LastOrDefault()?.SimulatedTime ?? 0,
+            SimulatedSecondsToTarget = roundsToTarget is { } target ? rounds.FirstOrDefault(r => r.Round == target)?.SimulatedTime : null,
         };
     }
 }

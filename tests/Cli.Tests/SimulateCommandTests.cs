@@ -26,6 +26,10 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--data-dir", "/nonexistent/fl-data", "--data-dir")]
     [InlineData("--round-timeout", "0", "--round-timeout")]
     [InlineData("--secagg", "pairwise", "--secagg")]
+    [InlineData("--profiles", "satellite", "--profiles")]
+    [InlineData("--profiles", "csv:/nonexistent/profiles.csv", "--profiles csv:/nonexistent/profiles.csv")]
+    [InlineData("--round-deadline", "-5", "--round-deadline")]
+    [InlineData("--round-deadline", "1e300", "--round-deadline")]
     public async Task An_invalid_option_exits_with_code_2_and_names_it(string option, string value, string named)
     {
         var (code, errors) = await RunAsync("simulate", option, value, "--out", "/tmp/never-written");
@@ -40,6 +44,7 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(10), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0));
         Assert.Equal(TimeSpan.FromSeconds(30), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0.2));
         Assert.Equal(TimeSpan.FromSeconds(7.5), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(7.5, 0.2));
+        Assert.Equal(TimeSpan.FromSeconds(30), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0, profiles: true)); // clients may never report
     }
 
     [Fact]

@@ -34,6 +34,8 @@ public static class RunReport
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("round", "clients", "ok", "drop", "rej", "accuracy", "loss", "train loss", "wall s", "overhead");
         if (privacy) table.AddColumn("ε");
+        var clocked = result.SimulatedSeconds is not null;
+        if (clocked) table.AddColumns("sim s", "late");
         var rows = result.PerRound;
         var step = Math.Max(1, rows.Count / 40);
         foreach (var r in rows.Where((r, i) => i % step == 0 || i == rows.Count - 1))
@@ -46,6 +48,7 @@ public static class RunReport
                 r.WallSeconds.ToString("F2"), r.OverheadShare.ToString("P0"),
             };
             if (privacy) cells.Add(r.Epsilon is { } e ? e.ToString("G4") : "n/a");
+            if (clocked) cells.AddRange([r.SimulatedSeconds is { } s ? s.ToString("F1") : "n/a", r.Late?.ToString() ?? "n/a"]);
             table.AddRow(cells.ToArray());
         }
         if (step > 1) table.Caption($"every {step}th round shown; all rounds are in metrics.jsonl");

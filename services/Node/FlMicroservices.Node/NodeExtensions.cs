@@ -39,6 +39,7 @@ public static class NodeExtensions
         services.AddSingleton<SecAgg.SecureRoundParticipation>();
         services.AddSingleton<UpdateUplink>();
         services.TryAddSingleton<IUpdateUplink>(sp => sp.GetRequiredService<UpdateUplink>()); // a simulation's decorator may come first
+        services.TryAddSingleton<IParticipationGate, DropoutGate>(); // a simulation's clock may come first
         services.AddSingleton<RoundParticipation>();
         services.AddHostedService<NodeMembershipService>();
         return services;

@@ -27,6 +27,7 @@ public sealed class RoundParticipation(
     SecAgg.SecureRoundParticipation secure,
     Privacy.PrivacyPins pins,
     CommandSigning signing,
+    IParticipationGate gate,
     IOptions<NodeOptions> options,
     ILogger<RoundParticipation> logger)
 {
@@ -40,8 +41,7 @@ public sealed class RoundParticipation(
             logger.LogWarning("Node refuses {Task}/{Round} for its {Clients} selected clients: {Reason}", round.TaskId, round.Round, mine.Length, refused);
             return;
         }
-        var dropoutRng = new Random(ClientSeeds.For(round.Seed, round.Round, "dropout"));
-        var active = mine.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate).ToArray();
+        var active = gate.Admit(round, mine).ToArray();
         if (active.Length < mine.Length)
             logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length);
         await secure.BeginAsync(round, mine, active, publish, cancellationToken); // secure aggregation only: keys go out now
@@ -50,20 +50,25 @@ public sealed class RoundParticipation(
         var scaffoldRound = scaffold.Begin(round, stored); // SCAFFOLD: the stored model is [x ; c]; clients train x
         var global = scaffoldRound?.Weights ?? stored;
         var watch = Stopwatch.StartNew();
-        using var gate = new SemaphoreSlim(options.Value.Parallelism);
+        using var slots = new SemaphoreSlim(options.Value.Parallelism);
         var training = active.Select(client => Task.Run(async () =>
         {
-            await gate.WaitAsync(cancellationToken);
+            await slots.WaitAsync(cancellationToken);
             try { return Train(round, client, global, scaffoldRound, cancellationToken); }
-            finally { gate.Release(); }
+            finally { slots.Release(); }
         }, cancellationToken)).ToArray();
 
         var results = await Task.WhenAll(training);
         NativeHeap.Trim(); // libtorch's freed step buffers back to the system, so a long run stays flat (docs/benchmarks.md)
         statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
         if (options.Value.SubmitDelay > TimeSpan.Zero) await Task.Delay(options.Value.SubmitDelay, cancellationToken);
+        // A secure round's protocol has already counted on every admitted client; the gate's stragglers apply to plain rounds.
+        var sends = SecAgg.SecureRoundParticipation.Handles(round)
+            ? Enumerable.Repeat(true, active.Length).ToArray()
+            : gate.Submit(round, mine, active, results.Select(r => (long)r.Result.ExampleCount * round.Training.LocalEpochs).ToArray(), stored.Length);
         for (var i = 0; i < active.Length; i++)
-            await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result, results[i].Seconds, publish, cancellationToken);
+            if (sends[i])
+                await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result, results[i].Seconds, publish, cancellationToken);
     }
 
     private (TrainResult Result, double Seconds) Train(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, CancellationToken cancellationToken)

@@ -31,7 +31,17 @@ public static class SimulateCommand
         var roundTimeout = new Option<double?>("--round-timeout")
         {
             Description = "Seconds a round waits for updates before it closes with those that arrived (default 600; 30 with --dropout, " +
-                "since a dropped client never reports and every round then waits this long)",
+                "since a dropped client never reports and every round then waits this long; 30 with --profiles too)",
+        };
+        var profiles = new Option<string?>("--profiles")
+        {
+            Description = "Device and network profiles under a simulated clock: uniform, heavy-tail, mobile or csv:PATH (docs/simulated-clock.md); " +
+                "metrics gain simulated seconds and bytes per round",
+        };
+        var roundDeadline = new Option<double>("--round-deadline")
+        {
+            Description = "With --profiles: simulated seconds a round waits for its clients' updates",
+            DefaultValueFactory = _ => SimulationOptions.DefaultRoundDeadline,
         };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
@@ -90,6 +100,8 @@ public static class SimulateCommand
             dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
         command.Add(roundTimeout);
+        command.Add(profiles);
+        command.Add(roundDeadline);
         command.Add(byzantineShare);
         command.Add(secAgg);
         command.Add(secAggClip);
@@ -118,7 +130,9 @@ public static class SimulateCommand
                 TestSamples = parse.GetValue(testSamples),
                 Parallelism = parse.GetValue(parallelism),
                 DropoutRate = parse.GetValue(dropout),
-                RoundTimeout = SimulationOptions.RoundTimeoutFor(parse.GetValue(roundTimeout), parse.GetValue(dropout)),
+                RoundTimeout = SimulationOptions.RoundTimeoutFor(parse.GetValue(roundTimeout), parse.GetValue(dropout), parse.GetValue(profiles) is not null),
+                Profiles = parse.GetValue(profiles),
+                RoundDeadline = parse.GetValue(roundDeadline),
                 TargetAccuracy = parse.GetValue(target),
                 Strategy = parse.GetValue(strategy)!,
                 Attack = parse.GetValue(attack),
@@ -215,6 +229,8 @@ public static class SimulateCommand
         RunReport.PrintTable(result!);
         var outcome = result!.Succeeded ? "[green]Done[/]" : "[red]Failed[/]";
         AnsiConsole.MarkupLine($"{outcome}: {result.Rounds} rounds, final accuracy [bold]{Format(result.FinalAccuracy)}[/], {result.WallSeconds:F1} s ({Markup.Escape(result.CompletionReason)}).");
+        if (result.SimulatedSeconds is { } simulated)
+            AnsiConsole.MarkupLine($"Simulated time: {simulated:F0} s" + (result.SimulatedSecondsToTarget is { } toTarget ? $", {toTarget:F0} s to the target accuracy." : "."));
         if (VersionsLine(result) is { } versions) AnsiConsole.MarkupLine(Markup.Escape(versions));
         if (PrivacyLine(result) is { } privacy) AnsiConsole.MarkupLine(Markup.Escape(privacy));
         foreach (var file in files) AnsiConsole.MarkupLine($"  wrote [blue]{Markup.Escape(file)}[/]");

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Data;
+using FlMicroservices.Node;
+using FlMicroservices.Simulation;
+using FlMicroservices.Simulation.Clock;
+using Microsoft.Extensions.Options;
+
+namespace FlMicroservices.EndToEnd.Tests;
+
+/// <summary>The simulated clock: device profiles, availability windows, failures, the deadline, and a run's simulated time and bytes.</summary>
+public sealed class SimulatedClockTests : IDisposable
+{
+    private readonly string _out = Path.Combine(Path.GetTempPath(), "fl-clock-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
+    }
+
+    private static readonly DeviceProfile Bare = new(1, 1e6, 1e6, 0, null, 0); // no latency, 1 MB/s both ways
+
+    [Fact]
+    public void A_client_with_half_the_speed_takes_twice_the_simulated_training_time()
+    {
+        var full = Bare.RoundSeconds(samplesProcessed: 30_000, downloadBytes: 0, uploadBytes: 0, referenceSamplesPerSecond: 10_000);
+        var half = (Bare with { Speed = 0.5 }).RoundSeconds(30_000, 0, 0, 10_000);
+        Assert.Equal(3.0, full, 12);
+        Assert.Equal(6.0, half, 12);
+        // Transfers and latency add on: 2 x 0.1 s latency, 4 MB down at 2 MB/s, 1 MB up at 0.5 MB/s.
+        var connected = new DeviceProfile(1, 0.5e6, 2e6, 0.1, null, 0).RoundSeconds(30_000, 4_000_000, 1_000_000, 10_000);
+        Assert.Equal(0.2 + 2 + 3 + 2, connected, 12);
+    }
+
+    [Fact]
+    public void An_availability_window_repeats_and_must_cover_the_whole_round()
+    {
+        var night = new AvailabilityWindow(AvailabilityWindow.Day, StartSeconds: 22 * 3600, LengthSeconds: 8 * 3600); // 22:00 to 06:00
+        Assert.True(night.Covers(23 * 3600, 23 * 3600 + 60));
+        Assert.True(night.Covers(AvailabilityWindow.Day + 3600, AvailabilityWindow.Day + 3660)); // 01:00 the next day
+        Assert.False(night.Covers(12 * 3600, 12 * 3600)); // noon
+        Assert.False(night.Covers(5.5 * 3600, 6.5 * 3600)); // starts inside, ends after 06:00
+        Assert.True(new AvailabilityWindow(100, 0, 100).Covers(42, 4_200)); // a window as long as its period is always open
+    }
+
+    [Fact]
+    public void A_client_outside_its_window_does_not_train_and_a_failing_one_sends_nothing()
+    {
+        var clock = new SimulatedClock(10_000);
+        var profiles = new Dictionary<string, DeviceProfile>
+        {
+            ["awake"] = Bare,
+            ["asleep"] = Bare with { Window = new AvailabilityWindow(AvailabilityWindow.Day, 3600, 3600) }, // 01:00 to 02:00; the clock is at 0
+            ["broken"] = Bare with { FailureProbability = 0.999_999 },
+        };
+        var gate = new ClockedParticipation(clock, profiles, deadlineSeconds: 60, NoDropouts());
+        var round = Round(1, "awake", "asleep", "broken");
+        var selected = Clients("awake", "asleep", "broken");
+
+        var admitted = gate.Admit(round, selected);
+
+        Assert.Equal(["awake"], admitted.Select(c => c.ClientId));
+        var sends = gate.Submit(round, selected, admitted, [20_000], modelValues: 250_000); // 1 MB each way
+        Assert.Equal([true], sends);
+        var record = clock.Round(1)!;
+        Assert.Equal((1, 1, 0), (record.Unavailable, record.Failed, record.Late));
+        // Two selected clients never report: a synchronous round waits until its deadline.
+        Assert.Equal(60, record.Seconds);
+        Assert.Equal(1_000_000, record.BytesDown);
+        Assert.Equal(1_000_000, record.BytesUp);
+        Assert.Equal(60, clock.Now);
+    }
+
+    [Fact]
+    public void A_round_lasts_until_its_slowest_client_and_a_client_past_the_deadline_is_dropped()
+    {
+        var clock = new SimulatedClock(10_000);
+        var profiles = new Dictionary<string, DeviceProfile> { ["fast"] = Bare, ["slow"] = Bare with { Speed = 0.25 }, ["snail"] = Bare with { Speed = 0.01 } };
+        var gate = new ClockedParticipation(clock, profiles, deadlineSeconds: 100, NoDropouts());
+
+        // Round 1: fast and slow, 10,000 samples each, no bytes: 1 s and 4 s; the round lasts 4 s.
+        var first = Round(1, "fast", "slow");
+        var both = gate.Admit(first, Clients("fast", "slow"));
+        Assert.Equal([true, true], gate.Submit(first, Clients("fast", "slow"), both, [10_000, 10_000], 0));
+        Assert.Equal(4, clock.Round(1)!.Seconds, 12);
+        Assert.Equal(4, clock.Now, 12);
+
+        // Round 2 starts at 4 s: the snail would need 100 s + ... over the deadline: it trains but never arrives.
+        var second = Round(2, "fast", "snail");
+        var admitted = gate.Admit(second, Clients("fast", "snail"));
+        Assert.Equal([true, false], gate.Submit(second, Clients("fast", "snail"), admitted, [10_000, 10_001], 0));
+        var record = clock.Round(2)!;
+        Assert.Equal((4.0, 100.0, 1), (record.Start, record.Seconds, record.Late));
+        Assert.Equal(104, clock.Now, 12);
+
+        // A redelivered round changes nothing.
+        clock.Complete(record with { Seconds = 1_000 });
+        Assert.Equal(104, clock.Now, 12);
+    }
+
+    [Fact]
+    public void Named_distributions_repeat_with_their_seed_and_differ_in_spread()
+    {
+        Assert.Equal(DeviceProfiles.Create("heavy-tail", 500, 7), DeviceProfiles.Create("heavy-tail", 500, 7));
+        Assert.NotEqual(DeviceProfiles.Create("heavy-tail", 500, 7), DeviceProfiles.Create("heavy-tail", 500, 8));
+        Assert.All(DeviceProfiles.Create("uniform", 50, 1), p => Assert.Equal(DeviceProfile.Reference, p));
+
+        var heavy = DeviceProfiles.Create("heavy-tail", 2_000, 1);
+        var speeds = heavy.Select(p => p.Speed).Order().ToArray();
+        Assert.InRange(speeds[speeds.Length / 2], 0.85, 1.15); // log-normal around the reference: median 1
+        Assert.True(speeds[^100] / speeds[99] > 10, $"the middle 90% of speeds spans only {speeds[^100] / speeds[99]:F1}x");
+        Assert.All(heavy, p => Assert.Null(p.Problem()));
+
+        var mobile = DeviceProfiles.Create("mobile", 1_000, 1);
+        Assert.All(mobile, p => Assert.InRange(p.Window!.LengthSeconds, 4 * 3600, 10 * 3600));
+        var awakeAtNoon = mobile.Count(p => p.Window!.Covers(12 * 3600, 12 * 3600));
+        Assert.InRange(awakeAtNoon, 150, 450); // about 7 h of 24 on average
+    }
+
+    [Fact]
+    public void A_profile_file_is_read_row_by_row_and_a_bad_row_is_named()
+    {
+        Directory.CreateDirectory(_out);
+        var path = Path.Combine(_out, "profiles.csv");
+        File.WriteAllLines(path, [DeviceProfiles.CsvHeader, "1,1e6,2e6,0.1,0,0,0,0", "0.5,5e5,1e6,0.2,86400,3600,7200,0.1"]);
+        var profiles = DeviceProfiles.Create("csv:" + path, 2, seed: 1);
+        Assert.Equal(new DeviceProfile(1, 1e6, 2e6, 0.1, null, 0), profiles[0]);
+        Assert.Equal(new DeviceProfile(0.5, 5e5, 1e6, 0.2, new AvailabilityWindow(86400, 3600, 7200), 0.1), profiles[1]);
+
+        var tooFew = Assert.Throws<ArgumentException>(() => DeviceProfiles.Create("csv:" + path, 3, 1));
+        Assert.Contains("2 profiles for 3 clients", tooFew.Message, StringComparison.Ordinal);
+        File.WriteAllLines(path, [DeviceProfiles.CsvHeader, "1,1e6,2e6,0.1,0,0,0,0", "-2,5e5,1e6,0.2,0,0,0,0.1"]);
+        var bad = Assert.Throws<ArgumentException>(() => DeviceProfiles.Create("csv:" + path, 2, 1));
+        Assert.Contains("line 3: speed -2 must be", bad.Message, StringComparison.Ordinal);
+        File.WriteAllLines(path, [DeviceProfiles.CsvHeader, "1,NaN,2e6,0.1,0,0,0,0"]);
+        Assert.Contains("line 2: uplink_bytes_per_second 'NaN' is not a finite number", Assert.Throws<ArgumentException>(() => DeviceProfiles.Create("csv:" + path, 1, 1)).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_clock_options_are_named()
+    {
+        var options = new SimulationOptions { Clients = 4, OutDir = _out };
+        Assert.Contains((options with { Profiles = "satellite" }).Validate(), p => p.Contains("--profiles 'satellite' is unknown", StringComparison.Ordinal));
+        Assert.Contains((options with { Profiles = "uniform", RoundDeadline = 0 }).Validate(), p => p.StartsWith("--round-deadline 0", StringComparison.Ordinal));
+        Assert.Contains((options with { Profiles = "uniform", RoundDeadline = double.NaN }).Validate(), p => p.StartsWith("--round-deadline NaN", StringComparison.Ordinal));
+        Assert.Contains((options with { Profiles = "uniform", SecAgg = "secagg" }).Validate(), p => p.StartsWith("--profiles cannot be combined with --secagg", StringComparison.Ordinal));
+        Assert.Contains((options with { Profiles = "csv:" + Path.Combine(_out, "missing.csv") }).Validate(), p => p.Contains("cannot read the file", StringComparison.Ordinal));
+        Assert.Empty((options with { Profiles = "heavy-tail" }).Validate());
+    }
+
+    [Fact]
+    public async Task A_run_under_the_clock_reports_simulated_time_and_bytes_per_round()
+    {
+        Directory.CreateDirectory(_out);
+        var csv = Path.Combine(_out, "profiles.csv");
+        // Four reference devices on a slow link and one so slow that it misses every 30 s deadline.
+        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
+        var options = new SimulationOptions
+        {
+            Dataset = "synthetic", Clients = 5, Fraction = 1.0, Rounds = 3, LocalEpochs = 1, Seed = 5, Parallelism = 2,
+            OutDir = _out, Profiles = "csv:" + csv, RoundDeadline = 30, RoundTimeout = TimeSpan.FromSeconds(8), Quorum = 0.5,
+        };
+
+        var result = await SimulationRunner.RunAsync(options);
+
+        Assert.Equal(3, result.Rounds);
+        Assert.All(result.PerRound, r =>
+        {
+            Assert.Equal(4, r.Contributors); // the slow device trained but never arrived
+            Assert.Equal(1, r.Late);
+            Assert.Equal(30, r.SimulatedSeconds); // one selected client never reports: the round waits for its deadline
+            Assert.Equal(5 * r.BytesUp / 4, r.BytesDown); // five downloaded, four uploaded, the same model size both ways
+        });
+        Assert.Equal([30.0, 60, 90], result.PerRound.Select(r => r.SimulatedTime!.Value));
+        Assert.Equal(90, result.SimulatedSeconds);
+
+        // metrics.jsonl is written by the CLI; the records serialise with the new fields.
+        var json = JsonSerializer.Serialize(result.PerRound[0]);
+        foreach (var field in new[] { "simulated_seconds", "simulated_time", "bytes_down", "bytes_up", "late" })
+            Assert.Contains($"\"{field}\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"simulated_seconds\":90", JsonSerializer.Serialize(result), StringComparison.Ordinal);
+    }
+
+    private static DropoutGate NoDropouts() => new(Options.Create(new NodeOptions()));
+
+    private static HostedClient[] Clients(params string[] ids) =>
+        ids.Select(id => new HostedClient(id, new InMemoryDataset(new float[4], [0], [4], 2))).ToArray();
+
+    private static RoundStarted Round(int round, params string[] participants) =>
+        new("clock", round, round - 1, participants, DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
+            1024, "logreg", "fedavg", new Dictionary<string, string>(), 0.5, 9);
+}
