@@ -59,11 +59,56 @@ public sealed class ClientPagingTests : IAsyncLifetime
         Assert.Equal(20, _health.Asked);
     }
 
+    [Fact]
+    public async Task Sorting_by_last_heartbeat_orders_every_client_both_ways_and_reads_one_index_plus_one_page()
+    {
+        using var http = _factory.CreateClient().As(OperatorRoles.Admin);
+        var catalog = _factory.Services.GetRequiredService<TaskCatalog>();
+        var now = DateTimeOffset.UtcNow;
+        // c01500 sent the newest heartbeat; zz-never was admitted but never sent one (it counts as the oldest).
+        await _health.UpsertAsync(new ClientHealth("c01500", ClientStatus.Healthy, now.AddMinutes(1), 1500, 0.5, 1L << 29), CancellationToken.None);
+        await catalog.RecordClientAsync("zz-never", new ClientCapabilities(1, 2, 1L << 30, ["logreg"], null), now, CancellationToken.None);
+
+        async Task<(int Total, string[] Ids)> PageAsync(string query)
+        {
+            using var page = JsonDocument.Parse(await http.GetStringAsync($"/api/clients?sort=heartbeat&{query}"));
+            return (page.RootElement.GetProperty("total").GetInt32(),
+                [.. page.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("clientId").GetString()!)]);
+        }
+
+        var oldest = await PageAsync("offset=0&limit=4");
+        var newest = await PageAsync("descending=true&offset=0&limit=4");
+        var lastDescending = await PageAsync($"descending=true&offset={Clients}&limit=10");
+
+        Assert.Equal(Clients + 1, oldest.Total);
+        // Oldest first: never seen, then the clients silent for an hour (every third index), ties by id.
+        Assert.Equal(["zz-never", "c00000", "c00003", "c00006"], oldest.Ids);
+        // Newest first: c01500, then the clients seen now, ties by id.
+        Assert.Equal(["c01500", "c00001", "c00002", "c00004"], newest.Ids);
+        Assert.Equal(["zz-never"], lastDescending.Ids);
+        Assert.Equal(3, _health.SeenReads);
+        Assert.Equal(4 + 4 + 1, _health.Asked); // only the pages' records, never all 3,001
+    }
+
+    [Fact]
+    public async Task An_unknown_sort_is_refused_naming_the_sorts_including_heartbeat()
+    {
+        using var http = _factory.CreateClient().As(OperatorRoles.Admin);
+
+        using var response = await http.GetAsync("/api/clients?sort=lastSeen");
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("sort 'lastSeen' is not one of", body);
+        Assert.Contains("heartbeat", body);
+    }
+
     private sealed class CountingHealthStore : IClientHealthStore
     {
         private readonly InMemoryClientHealthStore _inner = new();
 
         public int Asked;
+        public int SeenReads;
 
         public Task UpsertAsync(ClientHealth health, CancellationToken cancellationToken) => _inner.UpsertAsync(health, cancellationToken);
 
@@ -76,5 +121,11 @@ public sealed class ClientPagingTests : IAsyncLifetime
         public Task<IReadOnlyList<string>> GetHealthyAsync(TimeSpan maxAge, CancellationToken cancellationToken) => _inner.GetHealthyAsync(maxAge, cancellationToken);
 
         public Task<int> CountAsync(CancellationToken cancellationToken) => _inner.CountAsync(cancellationToken);
+
+        public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastSeenAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref SeenReads);
+            return _inner.GetLastSeenAsync(cancellationToken);
+        }
     }
 }

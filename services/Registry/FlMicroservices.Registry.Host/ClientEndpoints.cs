@@ -15,12 +15,12 @@ public static class ClientEndpoints
     {
         var read = app.MapGroup("/api/clients").WithTags("Clients");
         read.MapGet("/", ListAsync).WithName("ListClients")
-            .WithSummary("Admitted clients with capabilities, data sets, last heartbeat, health and participation (rounds selected, contributed, dropped, rejected, the last rejection's reason); filter by healthy, dataset, model, rejected; sort by id, admitted, examples, cores, memory, selected, contributed, dropped or rejected; paged on the server.");
+            .WithSummary("Admitted clients with capabilities, data sets, last heartbeat, health and participation (rounds selected, contributed, dropped, rejected, the last rejection's reason); filter by healthy, dataset, model, rejected; sort by id, admitted, heartbeat (last heartbeat; never seen counts as oldest), examples, cores, memory, selected, contributed, dropped or rejected; paged on the server.");
         return read;
     }
 
-    /// <summary>The orders GET /api/clients accepts (capabilities as admitted; a heartbeat's figures are not sorted on).</summary>
-    public static readonly string[] Sorts = ["id", "admitted", "examples", "cores", "memory", "selected", "contributed", "dropped", "rejected"];
+    /// <summary>The orders GET /api/clients accepts (capabilities as admitted; of a heartbeat's figures only its time is sorted on).</summary>
+    public static readonly string[] Sorts = ["id", "admitted", "heartbeat", "examples", "cores", "memory", "selected", "contributed", "dropped", "rejected"];
 
     // Filters and sorts on the catalog and one query for the healthy ids, then reads the health records of one page only, so that
     // a page of 100,000 registered clients costs as much as a page of 100.
@@ -44,7 +44,9 @@ public static class ClientEndpoints
             var healthyIds = (await health.GetHealthyAsync(within, cancellationToken)).ToHashSet(StringComparer.Ordinal);
             matching = matching.Where(c => healthyIds.Contains(c.ClientId) == wanted);
         }
-        var ordered = Order(matching.ToArray(), sort, descending, participation);
+        // Sorting by heartbeat reads every client's last heartbeat from one index (one round trip), not their records.
+        var seen = sort == "heartbeat" ? await health.GetLastSeenAsync(cancellationToken) : null;
+        var ordered = Order(matching.ToArray(), sort, descending, participation, seen);
         var page = ordered.Skip(offset).Take(limit).ToArray();
         var records = (await health.GetManyAsync([.. page.Select(c => c.ClientId)], cancellationToken)).ToDictionary(r => r.ClientId, StringComparer.Ordinal);
         var since = clock.GetUtcNow() - within;
@@ -53,12 +55,14 @@ public static class ClientEndpoints
     }
 
     // The catalog lists clients in id order; every other order breaks its ties by id.
-    private static IReadOnlyCollection<AdmittedClient> Order(AdmittedClient[] clients, string sort, bool descending, ParticipationLedger participation)
+    private static IReadOnlyCollection<AdmittedClient> Order(AdmittedClient[] clients, string sort, bool descending, ParticipationLedger participation,
+        IReadOnlyDictionary<string, DateTimeOffset>? seen)
     {
         if (sort == "id") return descending ? [.. clients.Reverse()] : clients;
         Func<AdmittedClient, long> key = sort switch
         {
             "admitted" => c => c.AdmittedAt.UtcTicks,
+            "heartbeat" => c => seen!.TryGetValue(c.ClientId, out var at) ? at.UtcTicks : long.MinValue, // no record: never seen, the oldest
             "examples" => c => c.Capabilities.ExampleCount,
             "cores" => c => c.Capabilities.CpuCores,
             "memory" => c => c.Capabilities.MemoryBytes,

@@ -15,17 +15,26 @@ public sealed class RedisClientHealthStore : IClientHealthStore
     /// <summary>Upserts sent in one MULTI/EXEC by <see cref="UpsertManyAsync"/>.</summary>
     public const int BatchSize = 1000;
 
-    // KEYS[1] registered, KEYS[2] healthy; ARGV[1] now (unix ms), ARGV[2] oldest LastSeen accepted (unix ms).
-    // Drops index entries whose record has expired, then answers the healthy query, in one atomic step.
-    private const string PruneAndQueryScript = """
+    // KEYS[1] registered, KEYS[2] healthy, KEYS[3] seen; ARGV[1] now (unix ms). Drops the index entries whose record has expired.
+    private const string Prune = """
         repeat
           local batch = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
           if #batch > 0 then
             redis.call('ZREM', KEYS[2], unpack(batch))
+            redis.call('ZREM', KEYS[3], unpack(batch))
             redis.call('ZREM', KEYS[1], unpack(batch))
           end
         until #batch < 1000
+        """;
+
+    // ARGV[2] oldest LastSeen accepted (unix ms): prunes, then answers the healthy query, in one atomic step.
+    private const string PruneAndQueryScript = Prune + "\n" + """
         return redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], '+inf')
+        """;
+
+    // Prunes, then answers every client's LastSeen (id, score, id, score, ...), in one atomic step.
+    private const string PruneAndSeenScript = Prune + "\n" + """
+        return redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
         """;
 
     private static readonly RedisValue StatusField = "status";
@@ -98,7 +107,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
         if (maxAge < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The maximum heartbeat age cannot be negative.");
         var now = _clock.GetUtcNow();
         var oldest = maxAge >= now - DateTimeOffset.UnixEpoch ? 0 : (now - maxAge).ToUnixTimeMilliseconds();
-        RedisKey[] keys = [Keys.Registered, Keys.Healthy];
+        RedisKey[] keys = [Keys.Registered, Keys.Healthy, Keys.Seen];
         RedisValue[] args = [now.ToUnixTimeMilliseconds(), oldest];
         return RunAsync<IReadOnlyList<string>>(async db =>
         {
@@ -106,6 +115,21 @@ public sealed class RedisClientHealthStore : IClientHealthStore
             var ids = Array.ConvertAll((RedisValue[])result!, v => v.ToString());
             Array.Sort(ids, StringComparer.Ordinal);
             return ids;
+        }, cancellationToken);
+    }
+
+    /// <summary>Every unexpired record's LastSeen (to the millisecond, UTC) from the seen index, in one script call.</summary>
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastSeenAsync(CancellationToken cancellationToken)
+    {
+        RedisKey[] keys = [Keys.Registered, Keys.Healthy, Keys.Seen];
+        RedisValue[] args = [_clock.GetUtcNow().ToUnixTimeMilliseconds()];
+        return RunAsync<IReadOnlyDictionary<string, DateTimeOffset>>(async db =>
+        {
+            var pairs = (RedisValue[])(await db.ScriptEvaluateAsync(PruneAndSeenScript, keys, args).ConfigureAwait(false))!;
+            var seen = new Dictionary<string, DateTimeOffset>(pairs.Length / 2, StringComparer.Ordinal);
+            for (var i = 0; i + 1 < pairs.Length; i += 2)
+                seen[pairs[i].ToString()] = DateTimeOffset.FromUnixTimeMilliseconds((long)(double)pairs[i + 1]);
+            return seen;
         }, cancellationToken);
     }
 
@@ -175,6 +199,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
                     ? transaction.SortedSetAddAsync(Keys.Healthy, health.ClientId, health.LastSeen.ToUnixTimeMilliseconds())
                     : transaction.SortedSetRemoveAsync(Keys.Healthy, health.ClientId);
                 _ = transaction.SortedSetAddAsync(Keys.Registered, health.ClientId, expiresAt);
+                _ = transaction.SortedSetAddAsync(Keys.Seen, health.ClientId, health.LastSeen.ToUnixTimeMilliseconds());
             }
             if (!await transaction.ExecuteAsync().ConfigureAwait(false))
                 throw new InvalidOperationException($"Redis refused the upsert of {records.Count} client health record(s) under prefix '{Keys.Prefix}'.");

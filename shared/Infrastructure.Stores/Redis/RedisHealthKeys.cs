@@ -10,6 +10,9 @@ public sealed record RedisHealthKeys(string Prefix)
     /// <summary>Sorted set of every client with a record, scored by the record's expiry (unix milliseconds); its size is the client count.</summary>
     public string Registered => Prefix + "health:registered";
 
+    /// <summary>Sorted set of every client with a record, scored by LastSeen (unix milliseconds): every client's last heartbeat in one read.</summary>
+    public string Seen => Prefix + "health:seen";
+
     /// <summary>The hash holding one client's record; it expires <see cref="RedisOptions.HeartbeatTtl"/> after the client's last upsert.</summary>
     public string Client(string clientId) => Prefix + "health:client:" + clientId;
 }

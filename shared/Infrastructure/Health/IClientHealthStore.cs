@@ -14,6 +14,9 @@ public interface IClientHealthStore
 
     Task<int> CountAsync(CancellationToken cancellationToken);
 
+    /// <summary>The last heartbeat of every client with a record, by id, in one read (the fleet page's sort by heartbeat).</summary>
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastSeenAsync(CancellationToken cancellationToken);
+
     /// <summary>The records of <paramref name="clientIds"/> that exist, in the given order (the selector's capability check).</summary>
     async Task<IReadOnlyList<ClientHealth>> GetManyAsync(IReadOnlyList<string> clientIds, CancellationToken cancellationToken)
     {

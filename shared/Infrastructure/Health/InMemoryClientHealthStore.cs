@@ -31,4 +31,7 @@ public sealed class InMemoryClientHealthStore(TimeProvider clock) : IClientHealt
     }
 
     public Task<int> CountAsync(CancellationToken cancellationToken) => Task.FromResult(_clients.Count);
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastSeenAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(_clients.Values.ToDictionary(c => c.ClientId, c => c.LastSeen, StringComparer.Ordinal));
 }

@@ -106,6 +106,32 @@ public sealed class RedisClientHealthStoreTests(RedisFixture redis, ITestOutputH
         Assert.Empty(await store.GetHealthyAsync(TimeSpan.FromHours(1), None));
         Assert.Equal(0, await Connection.GetDatabase().SortedSetLengthAsync(store.Keys.Healthy));
         Assert.Equal(0, await Connection.GetDatabase().SortedSetLengthAsync(store.Keys.Registered));
+        Assert.Empty(await store.GetLastSeenAsync(None));
+        Assert.Equal(0, await Connection.GetDatabase().SortedSetLengthAsync(store.Keys.Seen));
+    }
+
+    [Fact]
+    public async Task Last_seen_answers_every_record_of_any_status_to_the_millisecond_and_drops_expired_ones()
+    {
+        var store = NewStore(ttl: TimeSpan.FromSeconds(30));
+        var seen = new DateTimeOffset(2031, 2, 3, 4, 5, 6, TimeSpan.Zero).AddMilliseconds(789);
+        await store.UpsertAsync(Health("up") with { LastSeen = seen }, None);
+        await store.UpsertAsync(Health("down", ClientStatus.Unhealthy) with { LastSeen = seen.AddMinutes(-5) }, None);
+        await store.UpsertAsync(Health("gone") with { LastSeen = seen.AddMinutes(-9) }, None);
+        await store.UpsertAsync(Health("up") with { LastSeen = seen.AddSeconds(1) }, None); // a later heartbeat replaces the time
+
+        var all = await store.GetLastSeenAsync(None);
+        Assert.Equal(3, all.Count);
+        Assert.Equal(seen.AddSeconds(1), all["up"]);
+        Assert.Equal(seen.AddMinutes(-5), all["down"]);
+
+        // Make "gone" expire: its record and, at the next read, its index entries.
+        var database = Connection.GetDatabase();
+        await database.KeyDeleteAsync(store.Keys.Client("gone"));
+        await database.SortedSetAddAsync(store.Keys.Registered, "gone", 1);
+        var after = await store.GetLastSeenAsync(None);
+        Assert.Equal(["down", "up"], after.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(2, await database.SortedSetLengthAsync(store.Keys.Seen));
     }
 
     [Fact]
@@ -213,6 +239,12 @@ public sealed class RedisClientHealthStoreTests(RedisFixture redis, ITestOutputH
         Assert.Equal(expected, healthy);
         Assert.Equal(clients, await store.CountAsync(None));
         Assert.Equal(records[4321], await store.GetAsync("client-004321", None));
+
+        watch.Restart();
+        var seen = await store.GetLastSeenAsync(None);
+        Output.WriteLine($"GetLastSeenAsync over {clients} clients returned {seen.Count} times in {watch.ElapsedMilliseconds} ms");
+        Assert.Equal(clients, seen.Count);
+        Assert.Equal(records[4321].LastSeen.ToUnixTimeMilliseconds(), seen["client-004321"].ToUnixTimeMilliseconds());
     }
 
     [Fact]
