@@ -54,6 +54,9 @@ public sealed record SimulationOptions
     /// <summary>The longest simulated deadline (a year).</summary>
     public const double MaxRoundDeadline = 365 * 86_400;
 
+    /// <summary>How the selector picks each round's clients: random, fairness, power-of-choice, deadline or oort (docs/selection.md).</summary>
+    public string Selection { get; init; } = Core.Selection.SelectionPolicies.Random;
+
     /// <summary>Aggregation strategy name (see the aggregation service's catalog).</summary>
     public string Strategy { get; init; } = "fedavg";
     /// <summary>Strategy parameters by name (e.g. "server-lr", "f"), passed to the strategy factory as text.</summary>
@@ -173,6 +176,12 @@ public sealed record SimulationOptions
         if (Sampling is not ("fixed" or "poisson")) problems.Add($"--sampling '{Sampling}' is unknown (fixed, poisson)");
         if (RoundTimeout <= TimeSpan.Zero) problems.Add("--round-timeout must be a number of seconds greater than 0 and below 86400");
         ValidateClock(problems);
+        if (!Core.Selection.SelectionPolicies.Names.Contains(Selection))
+            problems.Add($"--selection '{Selection}' is unknown ({string.Join(", ", Core.Selection.SelectionPolicies.Names)})");
+        else if (Selection != Core.Selection.SelectionPolicies.Random && Sampling == "poisson")
+            problems.Add($"--selection {Selection} cannot be combined with --sampling poisson (each client is drawn independently there)");
+        else if (Selection != Core.Selection.SelectionPolicies.Random && DpNoiseMultiplier is not null && !DpLocal)
+            problems.Add($"--selection {Selection} cannot be combined with central DP: the accountant's amplification by subsampling holds only for a random selection");
         var centralDp = ValidatePrivacy(problems);
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
         if (!SigningAlgorithms.IsKnown(Signing))

@@ -70,6 +70,7 @@ public static class SimulationRunner
                 Sampling = options.SamplingMode(),
                 Privacy = options.Privacy(),
                 Signing = options.Signing,
+                Selection = options.Selection,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
             var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(),

@@ -29,6 +29,7 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--profiles", "satellite", "--profiles")]
     [InlineData("--profiles", "csv:/nonexistent/profiles.csv", "--profiles csv:/nonexistent/profiles.csv")]
     [InlineData("--round-deadline", "-5", "--round-deadline")]
+    [InlineData("--selection", "greedy", "--selection")]
     [InlineData("--round-deadline", "1e300", "--round-deadline")]
     public async Task An_invalid_option_exits_with_code_2_and_names_it(string option, string value, string named)
     {

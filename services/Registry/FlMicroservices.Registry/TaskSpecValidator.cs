@@ -36,6 +36,7 @@ public static class TaskSpecValidator
         if (!SigningAlgorithms.IsKnown(spec.Signing))
             problems.Add($"Signing '{spec.Signing}' is unknown (known: {SigningAlgorithms.EcdsaP256}, {SigningAlgorithms.MlDsa65}, {SigningAlgorithms.None})");
         if (!Enum.IsDefined(spec.Sampling)) problems.Add($"Sampling {spec.Sampling} is unknown (Fixed, Poisson)");
+        ValidateSelection(spec, problems);
         problems.AddRange(Infrastructure.Models.TaskRollback.PolicyOf(spec).Problems());
         if (spec.SliceElements < 1 || spec.SliceElements > UpdateSliceCodec.MaxElements)
             problems.Add($"SliceElements {spec.SliceElements} must be in [1, {UpdateSliceCodec.MaxElements}] (256 KiB per slice)");
@@ -54,6 +55,21 @@ public static class TaskSpecValidator
         RobustnessValidation.Validate(spec, problems);
         (limits ?? new TaskLimits()).Check(spec, problems);
         return problems;
+    }
+
+    /// <summary>The selection policy: known, and random whenever the privacy accountant or Poisson sampling counts on a random draw.</summary>
+    private static void ValidateSelection(TaskSpec spec, List<string> problems)
+    {
+        if (spec.Selection is null || !Core.Selection.SelectionPolicies.Names.Contains(spec.Selection))
+        {
+            problems.Add($"Selection '{spec.Selection}' is unknown (known: {string.Join(", ", Core.Selection.SelectionPolicies.Names)})");
+            return;
+        }
+        if (spec.Selection == Core.Selection.SelectionPolicies.Random) return;
+        if (spec.Sampling == ClientSampling.Poisson)
+            problems.Add($"Selection '{spec.Selection}' cannot be combined with Poisson sampling: each client is drawn independently there");
+        if (spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central })
+            problems.Add($"Selection '{spec.Selection}' cannot be combined with central DP: the accountant's amplification by subsampling holds only for a random selection");
     }
 
     /// <summary>

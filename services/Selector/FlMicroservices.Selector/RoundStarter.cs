@@ -71,7 +71,9 @@ public sealed class RoundStarter(
         if (!entry.TryClaimRound(round)) return;
 
         var rng = new Random(unchecked(spec.Seed * 1_000_003 + round));
-        var participants = poisson ? PoissonSample(healthy, spec.ClientFraction, Math.Max(1, spec.MinClientsPerRound), rng) : UniformSampler.Sample(healthy, count, rng);
+        var participants = poisson ? PoissonSample(healthy, spec.ClientFraction, Math.Max(1, spec.MinClientsPerRound), rng)
+            : spec.Selection is null or SelectionPolicies.Random ? UniformSampler.Sample(healthy, count, rng)
+            : [.. SelectionPolicies.Create(spec.Selection, spec.RoundTimeout.TotalSeconds).Select(SelectionHistory.Of(entry.Rounds(), healthy), count, round, rng)];
         if (participants is null)
         {
             await CompleteAsync(publish, entry, taskId, round - 1, model,

@@ -49,6 +49,9 @@ public sealed record TaskSpec
 
     /// <summary>How clients sign their updates: "ecdsa-p256" (the default), "ml-dsa-65" (post-quantum) or "none" (docs/signing.md).</summary>
     public string Signing { get; init; } = SigningAlgorithms.EcdsaP256;
+
+    /// <summary>How the selector picks among the healthy clients: "random" (the default), "fairness", "power-of-choice", "deadline" or "oort" (docs/selection.md).</summary>
+    public string Selection { get; init; } = "random";
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

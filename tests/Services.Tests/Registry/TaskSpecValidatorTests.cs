@@ -34,6 +34,27 @@ public class TaskSpecValidatorTests
         Assert.Equal(problem is null ? [] : [problem], TaskSpecValidator.Validate("mnist-1", Valid with { Signing = signing }));
 
     [Theory]
+    [InlineData("random", null)]
+    [InlineData("fairness", null)]
+    [InlineData("power-of-choice", null)]
+    [InlineData("deadline", null)]
+    [InlineData("oort", null)]
+    [InlineData("greedy", "Selection 'greedy' is unknown (known: random, deadline, oort, fairness, power-of-choice)")]
+    public void The_selection_policy_must_be_one_the_selector_knows(string selection, string? problem) =>
+        Assert.Equal(problem is null ? [] : [problem], TaskSpecValidator.Validate("mnist-1", Valid with { Selection = selection }));
+
+    [Fact]
+    public void A_selection_other_than_random_is_refused_where_a_random_draw_is_assumed()
+    {
+        Assert.StartsWith("Selection 'oort' cannot be combined with Poisson sampling",
+            SingleProblem(Valid with { Selection = "oort", Sampling = ClientSampling.Poisson }), StringComparison.Ordinal);
+        var centralDp = new PrivacyConfig(true, 1.0, 1.0, 8, 1e-5);
+        Assert.StartsWith("Selection 'fairness' cannot be combined with central DP",
+            SingleProblem(Valid with { Selection = "fairness", Privacy = centralDp }), StringComparison.Ordinal);
+        Assert.Empty(TaskSpecValidator.Validate("mnist-1", Valid with { Selection = "random", Privacy = centralDp }));
+    }
+
+    [Theory]
     [InlineData("krum", 1, 0.5, "MinClientsPerRound 1 with Quorum 0.5: strategy 'krum' with a Byzantine share of 0.2 needs n > 2f + 2 and so rounds of at least 3 updates, but a round may aggregate as few as 1 (after dropouts); raise MinClientsPerRound to 5")]
     [InlineData("bulyan", 10, 1.0, "MinClientsPerRound 10 with Quorum 1: strategy 'bulyan' with a Byzantine share of 0.2 needs n >= 4f + 3 and so rounds of at least 11 updates, but a round may aggregate as few as 10 (after dropouts); raise MinClientsPerRound to 11")]
     [InlineData("multi-krum", 4, 0.5, "as few as 2 (after dropouts); raise MinClientsPerRound to 5")]

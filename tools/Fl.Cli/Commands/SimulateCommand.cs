@@ -43,6 +43,12 @@ public static class SimulateCommand
             Description = "With --profiles: simulated seconds a round waits for its clients' updates",
             DefaultValueFactory = _ => SimulationOptions.DefaultRoundDeadline,
         };
+        var selection = new Option<string>("--selection")
+        {
+            Description = "How each round's clients are picked: random, fairness (least selected first), power-of-choice (highest recent loss " +
+                "of a random draw), deadline (skip clients too slow for the round timeout) or oort (docs/selection.md)",
+            DefaultValueFactory = _ => defaults.Selection,
+        };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
         var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
@@ -101,6 +107,7 @@ public static class SimulateCommand
         };
         command.Add(roundTimeout);
         command.Add(profiles);
+        command.Add(selection);
         command.Add(roundDeadline);
         command.Add(byzantineShare);
         command.Add(secAgg);
@@ -132,6 +139,7 @@ public static class SimulateCommand
                 DropoutRate = parse.GetValue(dropout),
                 RoundTimeout = SimulationOptions.RoundTimeoutFor(parse.GetValue(roundTimeout), parse.GetValue(dropout), parse.GetValue(profiles) is not null),
                 Profiles = parse.GetValue(profiles),
+                Selection = parse.GetValue(selection)!,
                 RoundDeadline = parse.GetValue(roundDeadline),
                 TargetAccuracy = parse.GetValue(target),
                 Strategy = parse.GetValue(strategy)!,
