@@ -154,12 +154,13 @@ public sealed class SimulatedClockTests : IDisposable
     {
         Directory.CreateDirectory(_out);
         var csv = Path.Combine(_out, "profiles.csv");
-        // Four reference devices on a slow link and one so slow that it misses every 30 s deadline.
+        // Four reference devices on a slow link and one so slow that it misses every 30 s deadline. The wall-clock round waits
+        // 20 s for it (generous for four tiny updates on a loaded machine).
         File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
         var options = new SimulationOptions
         {
             Dataset = "synthetic", Clients = 5, Fraction = 1.0, Rounds = 3, LocalEpochs = 1, Seed = 5, Parallelism = 2,
-            OutDir = _out, Profiles = "csv:" + csv, RoundDeadline = 30, RoundTimeout = TimeSpan.FromSeconds(8), Quorum = 0.5,
+            OutDir = _out, Profiles = "csv:" + csv, RoundDeadline = 30, RoundTimeout = TimeSpan.FromSeconds(20), Quorum = 0.5,
         };
 
         var result = await SimulationRunner.RunAsync(options);
