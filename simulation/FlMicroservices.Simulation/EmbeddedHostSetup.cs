@@ -45,6 +45,7 @@ public sealed record EmbeddedHostSetup(SimulationOptions Options, HostedClient[]
             .ToDictionary(p => p.First.ClientId, p => p.Second, StringComparer.Ordinal);
         services.AddSingleton(clock);
         services.AddSingleton<IParticipationGate>(sp =>
-            new Clock.ClockedParticipation(clock, byClient, Options.RoundDeadline, new DropoutGate(sp.GetRequiredService<IOptions<NodeOptions>>())));
+            new Clock.ClockedParticipation(clock, byClient, Options.RoundDeadline, new NodeGate(sp.GetRequiredService<IOptions<NodeOptions>>(), TimeProvider.System,
+                sp.GetRequiredService<ILogger<NodeGate>>())));
     }
 }

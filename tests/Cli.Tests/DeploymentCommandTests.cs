@@ -26,6 +26,8 @@ public sealed class DeploymentCommandTests
     [InlineData("--node-id bad/id", "--node-id 'bad/id'")]
     [InlineData("--submit-delay -1", "--submit-delay -1")]
     [InlineData("--dataset cifar", "cifar")]
+    [InlineData("--training-window 25:00-06:00", "--training-window '25:00-06:00' is not a daily window")]
+    [InlineData("--training-window 22:00-22:00", "--training-window '22:00-22:00' starts and ends at the same time")]
     public async Task Fl_node_refuses_bad_options_with_exit_code_2(string options, string named)
     {
         var (code, errors) = await RunAsync(["node", .. options.Split(' ')]);

@@ -4,6 +4,7 @@ using FlMicroservices.Core.Data;
 using FlMicroservices.Node;
 using FlMicroservices.Simulation;
 using FlMicroservices.Simulation.Clock;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.EndToEnd.Tests;
@@ -183,7 +184,7 @@ public sealed class SimulatedClockTests : IDisposable
         Assert.Contains("\"simulated_seconds\":90", JsonSerializer.Serialize(result), StringComparison.Ordinal);
     }
 
-    private static DropoutGate NoDropouts() => new(Options.Create(new NodeOptions()));
+    private static NodeGate NoDropouts() => new(Options.Create(new NodeOptions()), TimeProvider.System, NullLogger<NodeGate>.Instance);
 
     private static HostedClient[] Clients(params string[] ids) =>
         ids.Select(id => new HostedClient(id, new InMemoryDataset(new float[4], [0], [4], 2))).ToArray();
@@ -191,4 +192,40 @@ public sealed class SimulatedClockTests : IDisposable
     private static RoundStarted Round(int round, params string[] participants) =>
         new("clock", round, round - 1, participants, DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
             1024, "logreg", "fedavg", new Dictionary<string, string>(), 0.5, 9);
+}
+
+/// <summary>A real node's idle-only schedule (Node:TrainingWindow).</summary>
+public sealed class TrainingWindowTests
+{
+    [Theory]
+    [InlineData("22:00-06:00", 23, 30, true)]
+    [InlineData("22:00-06:00", 5, 59, true)]
+    [InlineData("22:00-06:00", 6, 0, false)]
+    [InlineData("22:00-06:00", 12, 0, false)]
+    [InlineData("09:00-17:00", 9, 0, true)]
+    [InlineData("09:00-17:00", 17, 0, false)]
+    public void A_daily_window_may_run_past_midnight(string window, int hour, int minute, bool inside) =>
+        Assert.Equal(inside, DailyWindow.Parse(window, out _)!.Contains(new TimeOnly(hour, minute)));
+
+    [Fact]
+    public void Outside_its_window_a_node_lets_no_selected_client_train()
+    {
+        var clients = new[] { new HostedClient("a", new InMemoryDataset(new float[4], [0], [4], 2)), new HostedClient("b", new InMemoryDataset(new float[4], [0], [4], 2)) };
+        var round = new RoundStarted("t", 1, 0, ["a", "b"], DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
+            1024, "logreg", "fedavg", new Dictionary<string, string>(), 0.5, 9);
+        var night = Options.Create(new NodeOptions { TrainingWindow = "22:00-06:00" });
+        Assert.Empty(new NodeGate(night, new FixedLocalTime(new TimeOnly(12, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients));
+        Assert.Equal(2, new NodeGate(night, new FixedLocalTime(new TimeOnly(23, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients).Count);
+        Assert.Equal(2, new NodeGate(Options.Create(new NodeOptions()), new FixedLocalTime(new TimeOnly(12, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients).Count);
+
+        var bad = new NodeOptions { TrainingWindow = "night" }.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(new object())).Single();
+        Assert.StartsWith("Node:TrainingWindow 'night' is not a daily window", bad.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    /// <summary>A clock whose local time of day is fixed (UTC as the local zone).</summary>
+    private sealed class FixedLocalTime(TimeOnly time) : TimeProvider
+    {
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+        public override DateTimeOffset GetUtcNow() => new(new DateOnly(2026, 12, 7).ToDateTime(time), TimeSpan.Zero);
+    }
 }

@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Node;
@@ -19,13 +20,22 @@ public interface IParticipationGate
         IReadOnlyList<long> samplesProcessed, int modelValues);
 }
 
-/// <summary>The node's own gate: <see cref="NodeOptions.DropoutRate"/> of the selected clients drop out (seeded by the round), the rest send.</summary>
-public sealed class DropoutGate(IOptions<NodeOptions> options) : IParticipationGate
+/// <summary>
+/// The node's own gate: outside <see cref="NodeOptions.TrainingWindow"/> (local time) no client starts; inside it
+/// <see cref="NodeOptions.DropoutRate"/> of the selected clients drop out (seeded by the round) and the rest send.
+/// </summary>
+public sealed class NodeGate(IOptions<NodeOptions> options, TimeProvider time, ILogger<NodeGate> logger) : IParticipationGate
 {
     public IReadOnlyList<HostedClient> Admit(RoundStarted round, IReadOnlyList<HostedClient> selected)
     {
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(selected);
+        if (options.Value.Window is { } window && !window.Contains(TimeOnly.FromDateTime(time.GetLocalNow().DateTime)))
+        {
+            logger.LogInformation("Round {Task}/{Round}: it is outside this node's training window {Window}; its {Clients} selected clients sit it out",
+                round.TaskId, round.Round, window, selected.Count);
+            return [];
+        }
         var dropoutRng = new Random(ClientSeeds.For(round.Seed, round.Round, "dropout"));
         return selected.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate).ToArray();
     }
@@ -33,4 +43,30 @@ public sealed class DropoutGate(IOptions<NodeOptions> options) : IParticipationG
     public IReadOnlyList<bool> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
         IReadOnlyList<long> samplesProcessed, int modelValues) =>
         Enumerable.Repeat(true, admitted?.Count ?? 0).ToArray();
+}
+
+/// <summary>A daily window of local time, "HH:mm-HH:mm"; one that ends before it starts runs past midnight (22:00-06:00).</summary>
+public sealed record DailyWindow(TimeOnly From, TimeOnly To)
+{
+    /// <summary>True when <paramref name="time"/> is inside the window (its start included, its end not).</summary>
+    public bool Contains(TimeOnly time) => From <= To ? time >= From && time < To : time >= From || time < To;
+
+    /// <summary>The window <paramref name="text"/> names, or null with a reason.</summary>
+    public static DailyWindow? Parse(string text, out string? problem)
+    {
+        problem = null;
+        var parts = text.Split('-', StringSplitOptions.TrimEntries);
+        if (parts.Length == 2
+            && TimeOnly.TryParseExact(parts[0], "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var from)
+            && TimeOnly.TryParseExact(parts[1], "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var to))
+        {
+            if (from != to) return new DailyWindow(from, to);
+            problem = $"'{text}' starts and ends at the same time; leave the window unset to train at any time";
+            return null;
+        }
+        problem = $"'{text}' is not a daily window of local time such as 22:00-06:00 (HH:mm-HH:mm)";
+        return null;
+    }
+
+    public override string ToString() => FormattableString.Invariant($"{From:HH:mm}-{To:HH:mm}");
 }

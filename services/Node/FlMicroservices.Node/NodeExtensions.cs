@@ -39,7 +39,8 @@ public static class NodeExtensions
         services.AddSingleton<SecAgg.SecureRoundParticipation>();
         services.AddSingleton<UpdateUplink>();
         services.TryAddSingleton<IUpdateUplink>(sp => sp.GetRequiredService<UpdateUplink>()); // a simulation's decorator may come first
-        services.TryAddSingleton<IParticipationGate, DropoutGate>(); // a simulation's clock may come first
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IParticipationGate, NodeGate>(); // a simulation's clock may come first
         services.AddSingleton<RoundParticipation>();
         services.AddHostedService<NodeMembershipService>();
         return services;

@@ -22,6 +22,13 @@ public sealed class NodeOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan SubmitDelay { get; set; }
 
+    /// <summary>An idle-only schedule: the daily window of local time in which the hosted clients train, "HH:mm-HH:mm" (22:00-06:00
+    /// runs past midnight); outside it they sit selected rounds out. Empty: any time.</summary>
+    public string? TrainingWindow { get; set; }
+
+    /// <summary>The parsed <see cref="TrainingWindow"/>; null when none is set (or it is invalid, which validation refuses).</summary>
+    public DailyWindow? Window => string.IsNullOrWhiteSpace(TrainingWindow) ? null : DailyWindow.Parse(TrainingWindow, out _);
+
     /// <summary>The node's data folder default for <see cref="IdentityDirectory"/>.</summary>
     public const string DefaultIdentityDirectory = "identity";
 
@@ -40,5 +47,7 @@ public sealed class NodeOptions : IValidatableObject
         if (!string.IsNullOrWhiteSpace(ModelRegistryUrl)
             && !(Uri.TryCreate(ModelRegistryUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
             yield return new ValidationResult($"'{ModelRegistryUrl}' must be an http:// or https:// URL of the model registry service.", [nameof(ModelRegistryUrl)]);
+        if (!string.IsNullOrWhiteSpace(TrainingWindow) && DailyWindow.Parse(TrainingWindow, out var problem) is null)
+            yield return new ValidationResult($"Node:TrainingWindow {problem}.", [nameof(TrainingWindow)]);
     }
 }

@@ -37,13 +37,17 @@ public static class NodeCommand
         var modelStore = new Option<string?>("--model-store") { Description = "Root folder of the file model store shared with the services (without --model-registry)" };
         var modelRegistry = new Option<string?>("--model-registry") { Description = "http:// URL of the model registry service to download model versions from (sets Node:ModelRegistryUrl)" };
         var submitDelay = new Option<double>("--submit-delay") { Description = "Seconds to wait between training and streaming (simulated slow uplink)", DefaultValueFactory = _ => 0 };
+        var trainingWindow = new Option<string?>("--training-window")
+        {
+            Description = "Idle-only schedule: train only inside this daily window of local time, HH:mm-HH:mm (22:00-06:00 runs past midnight; sets Node:TrainingWindow)",
+        };
         var edge = new Option<string?>("--edge") { Description = "https:// URL of the edge: the node goes only through it, with no broker or store credentials (docs/edge.md)" };
         var enrolToken = new Option<string?>("--enrol-token") { Description = "The operator's one-time enrolment token (first run with --edge only; the identity is then kept under the data root)" };
         var edgeCa = new Option<string?>("--edge-ca") { Description = "PEM file of the certificate authority of the edge's certificate (default: the system's trust store)" };
         var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
         {
             nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, modelRegistry, submitDelay,
-            edge, enrolToken, edgeCa,
+            edge, enrolToken, edgeCa, trainingWindow,
         };
         command.Subcommands.Add(EnrolTokenCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
@@ -60,6 +64,7 @@ public static class NodeCommand
             if (parse.GetValue(parallelism) is var threads && threads is < 1 or > 1_024) return Invalid($"--parallelism {threads} must be between 1 and 1024");
             if (parse.GetValue(modelStore) is { } store && OptionChecks.WritableFolder("--model-store", store) is { } unwritable) return Invalid(unwritable);
             if (parse.GetValue(dataDir) is { } folder && OptionChecks.ReadableFolder("--data-dir", folder) is { } unreadable) return Invalid(unreadable);
+            if (parse.GetValue(trainingWindow) is { } window && DailyWindow.Parse(window, out var badWindow) is null) return Invalid($"--training-window {badWindow}");
             var edgeUrl = parse.GetValue(edge);
             if (edgeUrl is null && (parse.GetValue(enrolToken) ?? parse.GetValue(edgeCa)) is not null) return Invalid("--enrol-token and --edge-ca need --edge");
             if (edgeUrl is not null)
@@ -102,6 +107,7 @@ public static class NodeCommand
             if (parse.GetValue(kafka) is { } bootstrap) { overrides["UpdateStream:Transport"] = "Kafka"; overrides["ConnectionStrings:kafka"] = bootstrap; }
             if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = Path.GetFullPath(root);
             if (parse.GetValue(modelRegistry) is { } registryUrl) overrides["Node:ModelRegistryUrl"] = registryUrl;
+            if (parse.GetValue(trainingWindow) is { } dailyWindow) overrides["Node:TrainingWindow"] = dailyWindow;
             if (edgeUrl is not null)
             {
                 overrides["Node:EdgeUrl"] = edgeUrl;
