@@ -33,6 +33,11 @@ public sealed class AttackedDeployment(IMessageSink diagnostics) : IAsyncLifetim
 
     private readonly SemaphoreSlim _gatewayStart = new(1, 1);
     private ServiceProcess? _gateway;
+    private readonly SemaphoreSlim _edgeStart = new(1, 1);
+    private readonly Dictionary<string, LiveEdge> _edges = new(StringComparer.Ordinal);
+
+    /// <summary>The largest upload the deployment's edges take (Edge:MaxUploadBytes), small so the oversize attack stays cheap.</summary>
+    public const long EdgeUploadCap = 1024 * 1024;
 
     /// <summary>How long slices for a round that never opens are kept (Aggregation:HeldLifetime), shorter than the default for the flood attack.</summary>
     /// <remarks>Long enough that the flood fills the 64 MiB budget before the first of its slices expire, also on a loaded machine.</remarks>
@@ -68,6 +73,7 @@ public sealed class AttackedDeployment(IMessageSink diagnostics) : IAsyncLifetim
         diagnostics.OnMessage(new DiagnosticMessage("{0}", summary));
         Console.WriteLine(summary);
         if (_gateway is not null) await _gateway.DisposeAsync();
+        foreach (var edge in _edges.Values) await edge.Process.DisposeAsync();
         if (Observer is not null) await Observer.DisposeAsync();
         if (Deployment is not null) await Deployment.DisposeAsync();
     }
@@ -125,6 +131,47 @@ public sealed class AttackedDeployment(IMessageSink diagnostics) : IAsyncLifetim
 
     /// <summary>The gateway's process (for its log), once <see cref="GatewayAsync"/> started it.</summary>
     public ServiceProcess Gateway => _gateway ?? throw new InvalidOperationException("The gateway has not been started.");
+
+    /// <summary>
+    /// An edge process (services/Edge) named <paramref name="name"/> with its own broker user (fl-edge), its own state folder and a
+    /// certificate of the deployment's edge CA, over HTTPS only; started on first use with <paramref name="settings"/> (Edge__*).
+    /// </summary>
+    public async Task<LiveEdge> EdgeAsync(string name, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        await _edgeStart.WaitAsync();
+        try
+        {
+            if (_edges.TryGetValue(name, out var running)) return running;
+            var dll = Path.Combine(RepositoryPaths.Root, "services", "Edge", "FlMicroservices.Edge.Host", "bin", RepositoryPaths.Configuration, "net10.0",
+                "FlMicroservices.Edge.Host.dll");
+            var tls = Path.Combine(Deployment.Root, "edge-tls");
+            var certificates = File.Exists(Path.Combine(tls, "server.pem"))
+                ? new FlMicroservices.Testing.TestCertificates(Path.Combine(tls, "ca.pem"), Path.Combine(tls, "server.pem"), Path.Combine(tls, "server.key"))
+                : FlMicroservices.Testing.TestCertificates.Create(tls);
+            var port = Deployment.FreePort();
+            var environment = new Dictionary<string, string>(Deployment.SharedSettings)
+            {
+                ["Storage__Root"] = Path.Combine(Deployment.Root, name.ToLowerInvariant()), // its identities and refusals (state/edge.db) are its own
+                ["OperatorApi__SigningKeyFile"] = OperatorKeyFile, // operators' tokens from the deployment's development issuer
+                ["Edge__CertificateFile"] = certificates.ServerCertificate,
+                ["Edge__CertificateKeyFile"] = certificates.ServerKey,
+                ["Edge__InstanceId"] = name.ToLowerInvariant(),
+                ["Edge__MaxUploadBytes"] = EdgeUploadCap.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Edge__ModelRegistryUrl"] = $"http://127.0.0.1:{Deployment.Services["ModelRegistry"].HttpPort}",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) environment[key] = value;
+            var process = new ServiceProcess(name, dll, ["--urls", $"https://127.0.0.1:{port}"], environment, Deployment.LogDirectory, httpPort: null);
+            process.Start();
+            var edge = new LiveEdge(process, new Uri($"https://127.0.0.1:{port}/"), certificates.CaCertificate);
+            await edge.WaitReadyAsync(TimeSpan.FromSeconds(120));
+            _edges[name] = edge;
+            return edge;
+        }
+        finally
+        {
+            _edgeStart.Release();
+        }
+    }
 
     /// <summary>The development issuer's key file the services of the deployment share (what `fl token --key-file` takes).</summary>
     public string OperatorKeyFile => Path.Combine(Deployment.Root, DevelopmentIssuer.DefaultKeyFile);
