@@ -24,11 +24,23 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    [Theory]
-    [InlineData(SecureAggregationMode.None)]
-    [InlineData(SecureAggregationMode.SecAgg)]
-    public async Task A_node_behind_the_edge_enrols_registers_trains_and_uploads_every_round(SecureAggregationMode secure)
+    /// <summary>The privacy settings of each variant: plain, secure aggregation (SecAgg), and DP-FedAvg (central DP, fixed clip: its defaults).</summary>
+    private static PrivacyConfig PrivacyOf(string variant) => variant switch
     {
+        "plain" => PrivacyConfig.None,
+        "secagg" => PrivacyConfig.None with { SecureAggregation = SecureAggregationMode.SecAgg, SecureAggregationClip = 0.05 },
+        "dp" => new PrivacyConfig(true, NoiseMultiplier: 1.0, ClippingNorm: 1.0, EpsilonBudget: 50, Delta: 1e-5),
+        _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "plain, secagg or dp"),
+    };
+
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("secagg")]
+    [InlineData("dp")]
+    public async Task A_node_behind_the_edge_enrols_registers_trains_and_uploads_every_round(string variant)
+    {
+        var privacy = PrivacyOf(variant);
+        var secure = privacy.SecureAggregation;
         var options = new SimulationOptions { Dataset = "synthetic", Clients = 4, Seed = 3, OutDir = _folder };
         Training.TorchRuntime.EnsureInitialized(1);
         var data = options.LoadData();
@@ -50,7 +62,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         {
             await WaitForAsync(events, m => m is ClientRegistered, clients.Length, TimeSpan.FromSeconds(90));
             Assert.IsType<EdgeUploads>(node.Services.GetRequiredService<IUpdateStreamProducer>()); // the node writes nowhere but the edge
-            var taskId = $"edge-{secure}".ToLowerInvariant();
+            var taskId = $"edge-{variant}";
             var spec = new TaskSpec
             {
                 ModelName = "logreg",
@@ -61,7 +73,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
                 MinClientsPerRound = 3,
                 RoundTimeout = TimeSpan.FromSeconds(90),
                 Training = new TrainingConfig(1, 10, 0.05),
-                Privacy = secure == SecureAggregationMode.None ? PrivacyConfig.None : PrivacyConfig.None with { SecureAggregation = secure, SecureAggregationClip = 0.05 },
+                Privacy = privacy,
                 SliceElements = 128,
                 Seed = 3,
             };
@@ -87,6 +99,27 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
                 Assert.False(string.IsNullOrEmpty(u.Nonce), $"{u.ClientId}'s update of round {u.Round} has no nonce");
             });
             Assert.Empty(edge.Services.GetRequiredService<Enrolments>().Refusals);
+
+            // The accountant's ε after each round (DP-FedAvg: growing, within the budget; otherwise no DP and none spent).
+            var spent = log.OfType<PrivacyBudgetUpdated>().Where(p => p.TaskId == taskId).OrderBy(p => p.Round).ToList();
+            Assert.Equal([1, 2], spent.Select(p => p.Round));
+            Assert.All(spent, p => Assert.Equal(privacy.Enabled, p.DifferentialPrivacy));
+            if (privacy.Enabled)
+            {
+                output.WriteLine($"ε after each round: {string.Join(", ", spent.Select(p => p.EpsilonSpent.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))} (budget {privacy.EpsilonBudget}, δ {privacy.Delta})");
+                Assert.True(spent[0].EpsilonSpent > 0 && spent[1].EpsilonSpent > spent[0].EpsilonSpent, "ε must grow with each DP round");
+                Assert.True(spent[1].EpsilonSpent <= privacy.EpsilonBudget);
+                Assert.All(log.OfType<RoundStarted>().Where(r => r.TaskId == taskId), r =>
+                    Assert.Equal((privacy.NoiseMultiplier, privacy.ClippingNorm), (r.Settings!.CentralDp!.NoiseMultiplier, r.Settings.CentralDp.ClipNorm)));
+            }
+
+            // The node pinned the task's privacy at its first round: a later round that asks for less is refused.
+            var pins = node.Services.GetRequiredService<Node.Privacy.PrivacyPins>();
+            var last = log.OfType<RoundStarted>().Where(r => r.TaskId == taskId).MaxBy(r => r.Round)!;
+            Assert.Null(await pins.CheckAsync(last, CancellationToken.None));
+            var weaker = await pins.CheckAsync(last with { Round = last.Round + 1, Privacy = PrivacyConfig.None }, CancellationToken.None);
+            Assert.Equal(variant != "plain", weaker is not null);
+            if (weaker is not null) output.WriteLine($"pin: {weaker}");
         }
         finally
         {
