@@ -5,12 +5,14 @@ using System.Security.Cryptography;
 using FlMicroservices.Contracts.Edge;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Security;
+using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Node.Edge;
+using FlMicroservices.ServiceDefaults.Api;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlMicroservices.Edge.Tests;
 
-/// <summary>Enrolment with one-time tokens, node tokens checked against the enrolled key, revocation, expiry and durability.</summary>
+/// <summary>Enrolment with one-time tokens, node tokens checked against the enrolled key, revocation, expiry, durability and the operators' audit log.</summary>
 public sealed class EdgeEnrolmentTests : IAsyncLifetime
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "fl-edge-" + Guid.NewGuid().ToString("N"));
@@ -219,5 +221,55 @@ public sealed class EdgeEnrolmentTests : IAsyncLifetime
         using var refused = await gone.Http.PostAsJsonAsync(EdgeApi.Heartbeat.TrimStart('/'), Beat("gone-c0"), EdgeJson.Options);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Contains("left the consortium", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task<HttpResponseMessage> OperatorCallAsync(HttpMethod method, string path, string role, string name, object? body = null)
+    {
+        using var connection = _edge.Client();
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", EdgeServer.OperatorToken(role, name));
+        if (body is not null) request.Content = JsonContent.Create(body, options: EdgeJson.Options);
+        var response = await connection.Anonymous.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    // Operators' calls to /api/edge go into the audit log the gateway keeps and serves (GET /api/audit): the same store and entries.
+    [Fact]
+    public async Task Issuing_revoking_and_refused_calls_are_audited_with_caller_action_target_and_outcome_and_reads_are_not()
+    {
+        using var issued = await OperatorCallAsync(HttpMethod.Post, "/api/edge/enrolment-tokens", OperatorRoles.DataScientist, "dana", new EnrolmentTokenRequest(1));
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        var token = (await issued.Content.ReadFromJsonAsync<EnrolmentTokenIssued>(EdgeJson.Options))!;
+        using var spare = await OperatorCallAsync(HttpMethod.Post, "/api/edge/enrolment-tokens", OperatorRoles.Admin, "olivia", new EnrolmentTokenRequest(2));
+        var spareId = (await spare.Content.ReadFromJsonAsync<EnrolmentTokenIssued>(EdgeJson.Options))!.Id;
+        using (var node = _edge.Client())
+            await EdgeSession.EnrolAsync(node, token.Token, "n1", ["n1-c0"], Path.Combine(_folder, "n1.json"), CancellationToken.None);
+
+        using var refused = await OperatorCallAsync(HttpMethod.Post, "/api/edge/enrolment-tokens", OperatorRoles.Auditor, "audrey", new EnrolmentTokenRequest(1));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        using var listed = await OperatorCallAsync(HttpMethod.Get, "/api/edge/nodes", OperatorRoles.Auditor, "audrey");
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        using var revoked = await OperatorCallAsync(HttpMethod.Post, "/api/edge/nodes/n1/revoke", OperatorRoles.Admin, "olivia", new { reason = "left the study" });
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        using var withdrawn = await OperatorCallAsync(HttpMethod.Delete, $"/api/edge/enrolment-tokens/{spareId}", OperatorRoles.Admin, "olivia");
+        Assert.Equal(HttpStatusCode.NoContent, withdrawn.StatusCode);
+        using var unknown = await OperatorCallAsync(HttpMethod.Post, "/api/edge/nodes/ghost/revoke", OperatorRoles.Admin, "olivia", new { reason = "typo" });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // Read back as the gateway reads it: the store named AuditLog.Store in the state folder, newest first.
+        using var store = new SqliteStateStore(Path.Combine(_folder, "state", AuditLog.Store + ".db"));
+        var entries = (await new AuditLog(store).ListAsync(CancellationToken.None)).Reverse().ToArray();
+        string Show(AuditEntry e) => $"{e.Caller} ({e.Roles}) {e.Action} {e.Target}: {e.Status} {e.Outcome}";
+        Assert.Equal(
+        [
+            "dana (data-scientist) POST /api/edge/enrolment-tokens -: 201 done",
+            "olivia (admin) POST /api/edge/enrolment-tokens -: 201 done",
+            "audrey (auditor) POST /api/edge/enrolment-tokens -: 403 refused",
+            "olivia (admin) POST /api/edge/nodes/{nodeId}/revoke node=n1: 204 done",
+            $"olivia (admin) DELETE /api/edge/enrolment-tokens/{{tokenId}} token={spareId}: 204 done",
+            "olivia (admin) POST /api/edge/nodes/{nodeId}/revoke node=ghost: 404 rejected",
+        ], entries.Select(Show));
+        Assert.All(entries, e => Assert.StartsWith("/api/edge/", e.Path, StringComparison.Ordinal)); // the node's enrolment (/v1/enrol) is not an operator call
     }
 }

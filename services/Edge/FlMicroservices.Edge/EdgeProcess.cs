@@ -13,7 +13,7 @@ namespace FlMicroservices.Edge;
 /// <summary>The edge's composition: the host's, and the tests' (which add the other services' consumers to the same bus).</summary>
 public static class EdgeProcess
 {
-    /// <summary>Kestrel over HTTPS, the bus with the edge's queues (and <paramref name="moreConsumers"/>), the adapters, the edge and the operator API.</summary>
+    /// <summary>Kestrel over HTTPS, the bus with the edge's queues (and <paramref name="moreConsumers"/>), the adapters, the edge, the operator API and its audit log.</summary>
     public static WebApplicationBuilder AddEdgeProcess(this WebApplicationBuilder builder, Action<IBusRegistrationConfigurator>? moreConsumers = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -27,6 +27,7 @@ public static class EdgeProcess
         builder.Services.AddFlAdapters(builder.Configuration);
         builder.Services.AddEdgeService(builder.Configuration);
         builder.Services.AddFlOperatorApi(builder.Configuration);
+        builder.Services.AddOperatorAuditLog(); // operators' calls to /api/edge, in the audit log the gateway keeps and serves
         builder.Services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, EdgeAuthorizationResultHandler>());
         return builder;
     }

@@ -1,5 +1,4 @@
 using FlMicroservices.Gateway.Host;
-using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Infrastructure.Stores;
 using FlMicroservices.ServiceDefaults;
 using FlMicroservices.ServiceDefaults.Api;
@@ -19,13 +18,10 @@ return ServiceDefaultsExtensions.RunService("gateway", args, builder =>
     builder.Services.AddProblemDetails();
     builder.Services.AddFlOperatorAuth(builder.Configuration);
     builder.Services.AddFlStateStores(builder.Configuration);
-    builder.Services.AddSingleton(sp => new AuditLog(sp.GetRequiredService<IStateStoreFactory>().Open("gateway")));
+    builder.Services.AddOperatorAuditLog();
 }, app =>
 {
-    app.UseAuthentication();
-    app.UseMiddleware<AuditRecorder>(); // around the rate limit and the role checks: it sees what they refuse
-    app.UseRateLimiter();
-    app.UseAuthorization();
+    app.UseFlOperatorAuth(); // the audit log around the rate limit and the role checks: it sees what they refuse
     app.MapReverseProxy();
     app.MapAudit().RequireOperator(OperatorPolicies.Audit);
     var services = app.Services.GetRequiredService<IReadOnlyList<(GatewayService Service, Uri Url)>>();

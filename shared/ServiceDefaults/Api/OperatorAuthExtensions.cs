@@ -42,11 +42,15 @@ public static class OperatorAuthExtensions
         return services;
     }
 
-    /// <summary>Authentication, then the per-caller rate limit, then authorization; call before the endpoints run (any place in Program).</summary>
+    /// <summary>
+    /// Authentication, the audit log (where <see cref="OperatorAudit.AddOperatorAuditLog"/> registered one: it sees what the next
+    /// checks refuse), then the per-caller rate limit, then authorization; call before the endpoints run (any place in Program).
+    /// </summary>
     public static WebApplication UseFlOperatorAuth(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseAuthentication();
+        if (app.Services.GetService<AuditLog>() is not null) app.UseMiddleware<AuditRecorder>();
         app.UseRateLimiter();
         app.UseAuthorization();
         return app;

@@ -1,4 +1,4 @@
-namespace FlMicroservices.Gateway.Host;
+namespace FlMicroservices.ServiceDefaults.Api;
 
 /// <summary>One operator action as the gateway saw it: who (name and roles), what (method, route, target), the answer and when.</summary>
 /// <param name="Action">The route with its ids as placeholders, e.g. "POST /api/tasks/{taskId}/pause".</param>

@@ -1,6 +1,7 @@
-using FlMicroservices.ServiceDefaults.Api;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
-namespace FlMicroservices.Gateway.Host;
+namespace FlMicroservices.ServiceDefaults.Api;
 
 /// <summary>Middleware that records every operator call that changes something, and every call refused for its token or role, in the audit log.</summary>
 public sealed class AuditRecorder(RequestDelegate next, AuditLog log, TimeProvider clock, ILogger<AuditRecorder> logger)
@@ -47,10 +48,12 @@ public sealed class AuditRecorder(RequestDelegate next, AuditLog log, TimeProvid
                 "clients" => "clientId",
                 "models" when int.TryParse(segments[i], out _) => "version",
                 "rounds" => "round",
+                "nodes" => "nodeId",
+                "enrolment-tokens" => "tokenId",
                 _ => null,
             };
             if (placeholder is null) continue;
-            named.Add($"{(placeholder == "taskId" ? "task" : placeholder == "clientId" ? "client" : placeholder)}={segments[i]}");
+            named.Add($"{placeholder switch { "taskId" => "task", "clientId" => "client", "nodeId" => "node", "tokenId" => "token", _ => placeholder }}={segments[i]}");
             segments[i] = $"{{{placeholder}}}";
         }
         return ($"{method.ToUpperInvariant()} /{string.Join('/', segments)}", named.Count == 0 ? "-" : string.Join(' ', named));

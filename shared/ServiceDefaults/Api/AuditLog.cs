@@ -1,11 +1,14 @@
 using FlMicroservices.Infrastructure.State;
 
-namespace FlMicroservices.Gateway.Host;
+namespace FlMicroservices.ServiceDefaults.Api;
 
 /// <summary>The operator actions, one document each (kind "audit") in the gateway's state store: SQLite by default, MongoDB when configured.</summary>
 public sealed class AuditLog(IStateStore store)
 {
     public const string Kind = "audit";
+
+    /// <summary>The state store the log lives in; every process that takes operators' calls (the gateway, the edge) writes to it.</summary>
+    public const string Store = "gateway";
 
     /// <summary>Stores the entry; it is durable when this returns.</summary>
     public Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken)
