@@ -42,7 +42,9 @@ import xml.etree.ElementTree as ET
 import yaml
 
 ROOT = os.getcwd()
-SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward", "Gateway", "Dashboard"]
+SERVICES = ["Registry", "Selector", "Aggregation", "PrivacyAccounting", "ModelRegistry", "Reward", "Gateway", "Dashboard", "Edge"]
+# The edge answers HTTPS only, on 8443 (ASPNETCORE_URLS replaces the image's plain port); every other service plain HTTP on 8080.
+HTTPS_ONLY = {"Edge": ("ASPNETCORE_URLS=https://+:8443", "8443")}
 problems = []
 warnings = []
 
@@ -389,10 +391,11 @@ def check_dockerfile(path, project, final_base, label):
     if final_base.endswith("/runtime:10.0") and aspnet:
         fail(f"{name}: runs on the plain runtime image but {', '.join(aspnet)} needs the ASP.NET Core shared framework")
     if final_base.endswith("/aspnet:10.0"):
-        if "ASPNETCORE_HTTP_PORTS=8080" not in env_text:
-            fail(f"{name}: the final stage does not set ASPNETCORE_HTTP_PORTS=8080")
-        if "8080" not in exposed:
-            warn(f"{name}: EXPOSE 8080 is missing")
+        setting, port = HTTPS_ONLY.get(label, ("ASPNETCORE_HTTP_PORTS=8080", "8080"))
+        if setting not in env_text:
+            fail(f"{name}: the final stage does not set {setting}")
+        if port not in exposed:
+            warn(f"{name}: EXPOSE {port} is missing")
     verdict = "ok" if len(problems) == before else "FAIL"
     print(f"{verdict:<4} {name}: {project} ({len(projects)} projects in its closure)")
 
@@ -437,13 +440,17 @@ CONTRACT = {  # docs/deployment.md, "Which service needs what"
     "gateway": ("Gateway", [{"Gateway__ModelRegistryUrl": "http://model-registry:8080", "Gateway__RegistryUrl": "http://registry:8080",
                              "Gateway__SelectorUrl": "http://selector:8080"}, STATE]),
     "dashboard": ("Dashboard", [BUS, {"Dashboard__ApiUrl": "http://gateway:8080"}]),
+    "edge": ("Edge", [BUS, KAFKA, STATE, {"Edge__CertificateFile": "/run/secrets/edge.pem", "Edge__CertificateKeyFile": "/run/secrets/edge.key",
+                                          "Edge__ModelRegistryUrl": "http://model-registry:8080"}]),
 }
+# Secrets a service must mount besides its connection strings: the edge's certificate and its broker account's password.
+MOUNTS = {"edge": {"edge.pem": None, "edge.key": None, "broker-edge": "/run/fl-broker/edge.password"}}
 NODE_CONTRACT = [BUS, KAFKA, {"Node__ModelRegistryUrl": "http://model-registry:8080"}]
 ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))
 # What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
 SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
                 "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "redis.pem", "redis.key", "mongo-password", "mongo-tls.pem",
-                "OperatorApi__SigningKey", "rabbitmq-definitions.json", "selector.command-key", "selector.command-key.pub"}
+                "OperatorApi__SigningKey", "rabbitmq-definitions.json", "selector.command-key", "selector.command-key.pub", "edge.pem", "edge.key"}
 # ... and broker/NAME.password for every broker account (docker/rabbitmq/accounts.tsv).
 SECRET_FILES |= {line.split("\t")[0] + ".password" for line in open(os.path.join(os.path.dirname(COMPOSE), "rabbitmq", "accounts.tsv"), encoding="utf-8")
                  if line.strip()}
@@ -534,8 +541,20 @@ if compose is not None:
                 fail(f"compose: {sname} waits for {dep} to be healthy but {dep} has no healthcheck")
         if (sname in INFRA or sname in CONTRACT) and not healthcheck_ok(svc.get("healthcheck")):
             fail(f"compose: {sname} has no healthcheck")
-        if sname in CONTRACT and "/health/ready" not in str(svc.get("healthcheck", {}).get("test")):
+        if sname in CONTRACT and CONTRACT[sname][0] in HTTPS_ONLY:
+            port = HTTPS_ONLY[CONTRACT[sname][0]][1]
+            if f"127.0.0.1/{port}" not in str(svc.get("healthcheck", {}).get("test")):
+                fail(f"compose: {sname}'s healthcheck does not connect to its HTTPS port {port}")
+            if not any(str(p).endswith(f":{port}") for p in svc.get("ports") or []):
+                fail(f"compose: {sname} does not publish its HTTPS port {port}")
+        elif sname in CONTRACT and "/health/ready" not in str(svc.get("healthcheck", {}).get("test")):
             fail(f"compose: {sname}'s healthcheck does not ask /health/ready")
+        for secret, target in MOUNTS.get(sname, {}).items():
+            mounts = [x for x in svc.get("secrets") or [] if (x if isinstance(x, str) else (x or {}).get("source")) == secret]
+            if not mounts:
+                fail(f"compose: {sname} does not mount the secret {secret}")
+            elif target and not any(isinstance(x, dict) and x.get("target") == target for x in mounts):
+                fail(f"compose: {sname} mounts {secret} but not at {target}")
 
         contract = CONTRACT[sname][1] if sname in CONTRACT else NODE_CONTRACT if sname.startswith("node-") else None
         if contract is None:

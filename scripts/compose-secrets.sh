@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the secret files docker/compose.yaml mounts, in docker/secrets/ (git-ignored): random passwords for the RabbitMQ
 # user, Redis and MongoDB; the connection strings the services read; the operator API's signing key; a private CA and the TLS
-# certificates of RabbitMQ, Redis and MongoDB (for the host names rabbitmq / redis / mongo and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
+# certificates of RabbitMQ, Redis, MongoDB and the edge (for the host names rabbitmq / redis / mongo / edge and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
 # --force to make everything anew (then recreate the containers and the rabbitmq/mongo volumes, which hold the old users).
 #
 #   bash scripts/compose-secrets.sh [--force] [--out DIR]
@@ -20,8 +20,23 @@ command -v openssl >/dev/null || { echo "compose-secrets: openssl is required (a
 if [ -n "$force" ]; then rm -rf "$out"; fi
 # The operator API's development issuer key (docs/operator-api.md): 32 random bytes, base64; added to older folders too.
 signing_key() { (umask 077; openssl rand -base64 32 | tr -d '\n' >"$out/OperatorApi__SigningKey"); chmod 0644 "$out/OperatorApi__SigningKey"; }
+# A server certificate (2 years) for a host name, localhost and 127.0.0.1, signed by the deployment's CA (ca.key).
+server_certificate() {
+  local host=$1
+  openssl req -newkey rsa:3072 -nodes -subj "/CN=$host" -keyout "$out/$host.key" -out "$out/$host.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$out/$host.ext"
+  openssl x509 -req -in "$out/$host.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial -days 730 \
+    -extfile "$out/$host.ext" -out "$out/$host.pem" 2>/dev/null
+  rm -f "$out/$host.csr" "$out/$host.ext" "$out/ca.srl"
+}
 if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
   if [ ! -f "$out/OperatorApi__SigningKey" ]; then signing_key; echo "compose-secrets: added $out/OperatorApi__SigningKey"; fi
+  if [ ! -f "$out/edge.pem" ]; then # the edge's certificate, added to folders made before the edge
+    [ -f "$out/ca.key" ] || { echo "compose-secrets: $out has no edge certificate and no ca.key to sign one; run again with --force" >&2; exit 1; }
+    (umask 077; server_certificate edge); chmod 0644 "$out/edge.pem" "$out/edge.key"
+    echo "compose-secrets: added $out/edge.pem and $out/edge.key"
+  fi
   if [ ! -f "$out/rabbitmq-definitions.json" ]; then
     echo "compose-secrets: $out predates the per-service broker accounts; run again with --force (and recreate the rabbitmq volume)" >&2
     exit 1
@@ -70,22 +85,14 @@ CONF
 # (broker/selector.command-key and .pub): scripts/broker-accounts.sh, which the Aspire AppHost runs too.
 FL_BROKER_ADMIN_PASSWORD=$rabbit bash scripts/broker-accounts.sh --out "$out"
 
-# The deployment's CA (10 years) and the server certificates (2 years) of RabbitMQ and Redis for their host names and localhost.
+# The deployment's CA (10 years) and the server certificates (2 years) of RabbitMQ, Redis, MongoDB and the edge for their host names and localhost.
 openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=flmicroservices-ca" \
   -keyout "$out/ca.key" -out "$out/ca.pem" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-server_certificate() {
-  local host=$1
-  openssl req -newkey rsa:3072 -nodes -subj "/CN=$host" -keyout "$out/$host.key" -out "$out/$host.csr" 2>/dev/null
-  printf '%s\n' "subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
-    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$out/$host.ext"
-  openssl x509 -req -in "$out/$host.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial -days 730 \
-    -extfile "$out/$host.ext" -out "$out/$host.pem" 2>/dev/null
-  rm -f "$out/$host.csr" "$out/$host.ext" "$out/ca.srl"
-}
 server_certificate rabbitmq
 server_certificate redis
 server_certificate mongo
+server_certificate edge
 cat "$out/mongo.pem" "$out/mongo.key" >"$out/mongo-tls.pem" # mongod takes the certificate and its key in one file
 rm -f "$out/mongo.pem" "$out/mongo.key"
 # The containers run as their own users (rabbitmq, redis, app): the files are readable, the folder is not.
@@ -93,5 +100,5 @@ chmod 0700 "$out" "$out/broker"
 chmod 0644 "$out"/* "$out"/broker/* 2>/dev/null || true
 chmod 0755 "$out/broker"
 chmod 0600 "$out/ca.key"
-openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" "$out/mongo-tls.pem" >/dev/null
+openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" "$out/mongo-tls.pem" "$out/edge.pem" >/dev/null
 echo "compose-secrets: wrote $(ls "$out" | wc -l) files to $out (the CA's key, ca.key, is not mounted anywhere; keep it or delete it)"

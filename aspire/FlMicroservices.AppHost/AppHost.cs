@@ -1,5 +1,5 @@
 // The FlMicroservices platform under Aspire: RabbitMQ, Redis and Kafka (and MongoDB with containers), the six services, the
-// gateway, the operators' dashboard and the nodes, all in the Aspire dashboard. Without a container engine the
+// gateway, the operators' dashboard, the edge and the nodes, all in the Aspire dashboard. Without a container engine the
 // infrastructure runs as local processes (Debian's rabbitmq-server and redis-server, librdkafka's mock Kafka cluster, the
 // file model store); aspire/README.md says how to choose. Settings: section "Fl" (AppHostSettings).
 using FlMicroservices.AppHost;
@@ -81,5 +81,17 @@ builder.AddProject<Projects.FlMicroservices_Dashboard_Host>("dashboard")
     .WithEnvironment("Dashboard__ApiUrl", gateway.GetEndpoint("http"))
     .WithEnvironment("Dashboard__DevelopmentIssuerRole", "data-scientist")
     .WaitFor(gateway).AsService();
+
+// The edge for nodes outside the cluster (docs/edge.md): HTTPS only, with a certificate of a private CA made in the data root
+// at every start (edge-tls/ca.pem is what `fl node --edge https://127.0.0.1:PORT --edge-ca` takes); its enrolments, refusals
+// and the audit entries of operators' calls to /api/edge sit in the state folder beside the gateway's.
+var edgeTls = FlMicroservices.Testing.TestCertificates.Create(settings.Folder("edge-tls"));
+builder.AddProject<Projects.FlMicroservices_Edge_Host>("edge")
+    .WithBus(infrastructure).WithUpdateStream(infrastructure).WithOperatorApi(signingKey)
+    .WithEnvironment("Storage__StateRoot", settings.Folder("state"))
+    .WithEnvironment("Edge__CertificateFile", edgeTls.ServerCertificate)
+    .WithEnvironment("Edge__CertificateKeyFile", edgeTls.ServerKey)
+    .WithEnvironment("Edge__ModelRegistryUrl", modelRegistry.GetEndpoint("http"))
+    .WaitFor(modelRegistry);
 
 builder.Build().Run();

@@ -104,12 +104,37 @@ public sealed class AppHostTests(ITestOutputHelper output)
             var tasksPage = await dashboard.GetStringAsync("/", deadline.Token);
             Assert.Contains(rounds[0].TaskId, tasksPage);
             Assert.Contains("listens on localhost only", tasksPage);
+
+            // The edge for outside nodes answers over HTTPS only, with a certificate of the CA the AppHost made in the data root.
+            await notifications.WaitForResourceAsync("edge", KnownResourceStates.Running, deadline.Token);
+            var edgeCa = Path.Combine(dataRoot, "edge-tls", "ca.pem");
+            using var trustingEdgeCa = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => IssuedBy(certificate, edgeCa) };
+            using var edge = new HttpClient(trustingEdgeCa) { BaseAddress = app.GetEndpoint("edge", "https") };
+            Assert.Equal("https", edge.BaseAddress!.Scheme);
+            string? ready = null;
+            while (ready is null)
+            {
+                try { ready = await edge.GetStringAsync("/health/ready", deadline.Token); }
+                catch (HttpRequestException) when (!deadline.IsCancellationRequested) { await Task.Delay(500, deadline.Token); } // still starting
+            }
+            output.WriteLine($"edge /health/ready: {ready}");
         }
         finally
         {
             await app.StopAsync(CancellationToken.None);
             try { Directory.Delete(dataRoot, recursive: true); } catch (IOException) { /* best effort */ }
         }
+    }
+
+    // Whether the server's certificate chains to the CA in caFile (and only that CA).
+    private static bool IssuedBy(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, string caFile)
+    {
+        if (certificate is null) return false;
+        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(caFile));
+        return chain.Build(certificate);
     }
 
     private static TaskSpec Spec() => new()

@@ -103,6 +103,38 @@ public sealed class KubernetesManifestTests : IDisposable
     }
 
     [Fact]
+    public void The_edge_is_one_replica_serving_only_HTTPS_with_its_own_certificate_published_on_443_and_probed_over_HTTPS()
+    {
+        var service = Assert.Single(Objects.OfType<V1Service>(), s => s.Metadata.Name == "edge");
+        Assert.Equal("LoadBalancer", service.Spec.Type);
+        var published = Assert.Single(service.Spec.Ports);
+        Assert.Equal((443, "https"), (published.Port, published.TargetPort.Value));
+        var deployment = Assert.Single(Objects.OfType<V1Deployment>(), d => d.Metadata.Name == "edge");
+        Assert.Equal(1, deployment.Spec.Replicas); // its enrolments are cached by the process
+        var container = Assert.Single(deployment.Spec.Template.Spec.Containers);
+        Assert.Equal("flmicroservices-edge", container.Image.Split(':')[0]);
+        var port = Assert.Single(container.Ports);
+        Assert.Equal(("https", 8443), (port.Name, port.ContainerPort));
+        foreach (var probe in new[] { container.StartupProbe, container.LivenessProbe, container.ReadinessProbe })
+            Assert.Equal(("HTTPS", "https"), (probe.HttpGet.Scheme, probe.HttpGet.Port.Value));
+        Assert.Equal("/health/ready", container.ReadinessProbe.HttpGet.Path);
+
+        // Its certificate and key: files of the Secret edge-tls (from tls/edge.pem and tls/edge.key) where Edge__Certificate* point.
+        var env = container.Env.ToDictionary(e => e.Name);
+        var mount = Assert.Single(container.VolumeMounts, m => env["Edge__CertificateFile"].Value.StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+        var secretName = Assert.Single(deployment.Spec.Template.Spec.Volumes, v => v.Name == mount.Name).Secret.SecretName;
+        var secret = Assert.Single(Objects.OfType<V1Secret>(), s => s.Metadata.Name == secretName);
+        Assert.StartsWith("edge-tls", secretName, StringComparison.Ordinal);
+        Assert.Equal($"{mount.MountPath}/tls.crt", env["Edge__CertificateFile"].Value);
+        Assert.Equal($"{mount.MountPath}/tls.key", env["Edge__CertificateKeyFile"].Value);
+        Assert.Contains("BEGIN CERTIFICATE", System.Text.Encoding.UTF8.GetString(secret.Data["tls.crt"]));
+        Assert.Contains("PRIVATE KEY", System.Text.Encoding.UTF8.GetString(secret.Data["tls.key"]));
+        Assert.Equal("http://model-registry:8080", env["Edge__ModelRegistryUrl"].Value);
+        Assert.Equal("Kafka", env["UpdateStream__Transport"].Value);
+        Assert.Equal("MongoDb", env["Storage__State"].Value);
+    }
+
+    [Fact]
     public void Every_container_has_resource_requests_and_limits()
     {
         foreach (var (name, template) in Workloads)
