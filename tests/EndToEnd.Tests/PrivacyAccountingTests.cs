@@ -25,6 +25,19 @@ public class PrivacyAccountingTests
     }
 
     [Fact]
+    public async Task A_budget_check_that_overtakes_its_TaskCreated_waits_for_it()
+    {
+        var ledger = new PrivacyLedger();
+        var waiting = ledger.FindAsync("late", TimeSpan.FromMinutes(2), CancellationToken.None);
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+        ledger.Add("late", Central);
+        var found = await waiting.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Same(ledger.Find("late"), found);
+        Assert.Null(await ledger.FindAsync("never", TimeSpan.FromMilliseconds(200), CancellationToken.None)); // a task it never hears of: refused after the wait
+    }
+
+    [Fact]
     public void Central_rounds_run_while_the_next_one_fits_and_the_first_that_would_not_is_refused()
     {
         const double q = 0.1;

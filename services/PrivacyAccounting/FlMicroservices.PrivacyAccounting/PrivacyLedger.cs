@@ -51,6 +51,21 @@ public sealed class PrivacyLedger
 
     public TaskPrivacy? Find(string taskId) => _tasks.GetValueOrDefault(taskId);
 
+    /// <summary>
+    /// The task's account, waiting up to <paramref name="wait"/> for its TaskCreated: the selector and this service receive
+    /// it independently, and on a loaded machine the selector's first budget check may come first. Null when it never came.
+    /// </summary>
+    public async Task<TaskPrivacy?> FindAsync(string taskId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + wait;
+        while (true)
+        {
+            if (Find(taskId) is { } task) return task;
+            if (DateTime.UtcNow >= until) return null;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+    }
+
     private void Open(string taskId, PrivacyConfig config, TrainingConfig? training)
     {
         ArgumentNullException.ThrowIfNull(taskId);

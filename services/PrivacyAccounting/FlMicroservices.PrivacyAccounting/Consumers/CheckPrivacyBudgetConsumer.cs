@@ -10,10 +10,13 @@ namespace FlMicroservices.PrivacyAccounting.Consumers;
 /// </summary>
 public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger, ILogger<CheckPrivacyBudgetConsumer> logger) : IConsumer<CheckPrivacyBudget>
 {
+    /// <summary>How long a check for a task this service has not seen waits for its TaskCreated (within the selector's 30 s request timeout).</summary>
+    public static readonly TimeSpan TaskCreatedWait = TimeSpan.FromSeconds(15);
+
     public async Task Consume(ConsumeContext<CheckPrivacyBudget> context)
     {
         var request = context.Message;
-        var task = ledger.Find(request.TaskId);
+        var task = await ledger.FindAsync(request.TaskId, TaskCreatedWait, context.CancellationToken);
         if (task is null)
         {
             await context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, false, 0, $"task '{request.TaskId}' has no privacy account"));
