@@ -74,11 +74,12 @@ var gateway = builder.AddProject<Projects.FlMicroservices_Gateway_Host>("gateway
     .WithEnvironment("Gateway__PrivacyAccountingUrl", privacy.GetEndpoint("http"))
     .WaitFor(modelRegistry).WaitFor(registry).WaitFor(selector).WaitFor(reward).WaitFor(privacy).AsService();
 
-// The operators' dashboard (docs/dashboard.md): pages over the gateway, live from the bus; it acts as a data scientist with
-// tokens it mints from the same key, and listens on localhost.
+// The operators' dashboard (docs/dashboard.md): pages over the gateway, live from the bus; single-user mode for this local
+// run (it listens on localhost): it acts as a data scientist with tokens it mints from the same key, and nobody signs in.
 builder.AddProject<Projects.FlMicroservices_Dashboard_Host>("dashboard")
     .WithBus(infrastructure).WithOperatorApi(signingKey)
     .WithEnvironment("Dashboard__ApiUrl", gateway.GetEndpoint("http"))
+    .WithEnvironment("Dashboard__SingleUser", "true")
     .WithEnvironment("Dashboard__DevelopmentIssuerRole", "data-scientist")
     .WaitFor(gateway).AsService();
 

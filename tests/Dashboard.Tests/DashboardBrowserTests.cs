@@ -158,6 +158,15 @@ public sealed class DashboardBrowserTests(DashboardPlatform platform, ITestOutpu
         await page.Locator("[data-testid=client-table] thead").GetByText("Rounds", new() { Exact = true }).ClickAsync();
         await Ui.UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).StartsWith("fleet-000007", StringComparison.Ordinal),
             Deadline, "the most selected camera client first");
+
+        // Sort by last heartbeat on the server: one camera client reported a minute ahead of the rest, so newest first puts it on top.
+        var fresh = await health.GetAsync("fleet-042424", CancellationToken.None);
+        await health.UpsertAsync(fresh! with { LastSeen = DateTimeOffset.UtcNow.AddMinutes(1) }, CancellationToken.None);
+        var heartbeat = page.Locator("[data-testid=client-table] thead").GetByText("Last heartbeat", new() { Exact = true });
+        await heartbeat.ClickAsync();
+        await heartbeat.ClickAsync();
+        await Ui.UntilAsync(async () => (await page.Locator("[data-testid=client-table] tbody tr").First.InnerTextAsync()).StartsWith("fleet-042424", StringComparison.Ordinal),
+            Deadline, "the latest heartbeat first");
     }
 
     [ChromiumFact]

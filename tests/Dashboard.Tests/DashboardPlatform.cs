@@ -59,8 +59,9 @@ public sealed class DashboardPlatform : IAsyncLifetime
             ["Node:HeartbeatInterval"] = "00:00:05",
             ["Dashboard:ApiUrl"] = BaseUrl,
             ["Dashboard:RunsDirectory"] = RunsDirectory,
-            // The API checks tokens as a deployment does; the dashboard calls it as a data scientist.
+            // The API checks tokens as a deployment does; this dashboard is single-user (loopback) and calls it as a data scientist.
             ["OperatorApi:SigningKey"] = Convert.ToBase64String(_signingKey),
+            ["Dashboard:SingleUser"] = "true",
             ["Dashboard:OperatorToken"] = Token(OperatorRoles.DataScientist),
         });
         builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
@@ -71,6 +72,8 @@ public sealed class DashboardPlatform : IAsyncLifetime
         SimulationRunner.AddEmbeddedPlatform(services, builder.Configuration, clients, bus => bus.AddDashboardConsumers());
         services.AddFlOperatorApi(builder.Configuration);
         services.AddFlDashboard(builder.Configuration);
+        // The gateway's audit log of operator calls, as deployed in front of the API: who did what, from the caller's token.
+        services.AddOperatorAuditLog();
         _app = builder.Build();
         _app.MapFlDashboard();
         _app.MapEmbeddedOperatorApi();
@@ -87,8 +90,9 @@ public sealed class DashboardPlatform : IAsyncLifetime
         });
     }
 
-    /// <summary>A token of the operator API under test for <paramref name="role"/>.</summary>
-    public string Token(string role) => DevelopmentIssuer.Mint(_signingKey, $"dashboard-tests-{role}", role, TimeSpan.FromHours(4));
+    /// <summary>A token of the operator API under test for <paramref name="role"/>, naming <paramref name="name"/>, valid for <paramref name="lifetime"/> from <paramref name="issued"/>.</summary>
+    public string Token(string role, string? name = null, TimeSpan? lifetime = null, DateTimeOffset? issued = null) =>
+        DevelopmentIssuer.Mint(_signingKey, name ?? $"dashboard-tests-{role}", role, lifetime ?? TimeSpan.FromHours(4), now: issued);
 
     /// <summary>An HTTP client of the operator API that calls it as an admin.</summary>
     public HttpClient AdminApi()
@@ -98,8 +102,8 @@ public sealed class DashboardPlatform : IAsyncLifetime
         return http;
     }
 
-    /// <summary>A second dashboard, a process of its own as deployed, that calls this platform's API with a token of <paramref name="role"/>; its base URL.</summary>
-    public async Task<string> StartDashboardAsync(string role)
+    /// <summary>A second dashboard, a process of its own as deployed: people sign in with their tokens, which it checks with this API's key; its base URL.</summary>
+    public async Task<string> StartDashboardAsync()
     {
         var url = $"http://127.0.0.1:{ProcessRunner.FreePort()}";
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -110,7 +114,7 @@ public sealed class DashboardPlatform : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Dashboard:ApiUrl"] = BaseUrl,
-            ["Dashboard:OperatorToken"] = Token(role),
+            ["OperatorApi:SigningKey"] = Convert.ToBase64String(_signingKey),
         });
         builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
@@ -120,6 +124,21 @@ public sealed class DashboardPlatform : IAsyncLifetime
         await app.StartAsync();
         _dashboards.Add(app);
         return url;
+    }
+
+    /// <summary>A page of <paramref name="person"/>'s browser (their cookies), signed in to <paramref name="dashboard"/> with <paramref name="token"/>, at <paramref name="path"/> once interactive.</summary>
+    public static async Task<IPage> SignInAsync(IBrowserContext person, string dashboard, string token, string path)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        var page = await person.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
+        await page.GotoAsync(dashboard + path);
+        await page.WaitForURLAsync("**/signin?**");
+        await page.FillAsync("#operator-token", token);
+        await page.ClickAsync("[data-testid=signin-submit]");
+        try { await page.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = 60_000 }); }
+        catch (TimeoutException e) { throw new TimeoutException($"{e.Message}; the page at {page.Url} says: {await page.InnerTextAsync("body")}", e); }
+        return page;
     }
 
     /// <summary>A new page of <paramref name="width"/> px, at <paramref name="path"/> once its circuit is interactive.</summary>

@@ -20,5 +20,13 @@ internal static class Ui
         }
     }
 
+    /// <summary>The first non-null answer of <paramref name="find"/>, asked until <paramref name="timeout"/>.</summary>
+    public static async Task<T> FirstAsync<T>(Func<Task<T?>> find, TimeSpan timeout, string what) where T : class
+    {
+        T? found = null;
+        await UntilAsync(async () => (found = await find()) is not null, timeout, what);
+        return found!;
+    }
+
     public static Task<int> CountAsync(IPage page, string selector) => page.Locator(selector).CountAsync();
 }

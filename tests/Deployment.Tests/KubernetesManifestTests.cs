@@ -90,7 +90,7 @@ public sealed class KubernetesManifestTests : IDisposable
     }
 
     [Fact]
-    public void The_dashboard_is_one_cluster_internal_replica_that_reads_the_gateway_with_its_own_token()
+    public void The_dashboard_is_one_cluster_internal_replica_where_people_sign_in_with_tokens_checked_with_the_apis_key()
     {
         var service = Assert.Single(Objects.OfType<V1Service>(), s => s.Metadata.Name == "dashboard");
         Assert.Equal("ClusterIP", service.Spec.Type);
@@ -98,7 +98,8 @@ public sealed class KubernetesManifestTests : IDisposable
         Assert.Equal(1, deployment.Spec.Replicas);
         var env = Assert.Single(deployment.Spec.Template.Spec.Containers).Env.ToDictionary(e => e.Name);
         Assert.Equal("http://gateway:8080", env["Dashboard__ApiUrl"].Value);
-        Assert.Equal("data-scientist", env["Dashboard__DevelopmentIssuerRole"].Value);
+        // No shared identity: no single-user mode and none of its token settings (the host would refuse them on 0.0.0.0 anyway).
+        Assert.DoesNotContain(env.Keys, k => k is "Dashboard__SingleUser" or "Dashboard__DevelopmentIssuerRole" or "Dashboard__OperatorToken" or "Dashboard__OperatorTokenFile");
         Assert.Equal("OperatorApi__SigningKey", env["OperatorApi__SigningKey"].ValueFrom.SecretKeyRef.Key);
     }
 

@@ -8,4 +8,7 @@ public sealed class ApiProblemException(int status, string? field, string detail
     public string? Field { get; } = field;
 
     public IReadOnlyList<string> Problems { get; } = problems;
+
+    /// <summary>Set when the dashboard's own session is over ("expired", "signed-out"): the sign-in page says why.</summary>
+    public string? SignInReason { get; init; }
 }

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FlMicroservices.Contracts.V1;
+using System.Net.Http.Headers;
+using FlMicroservices.Dashboard.SignIn;
 using FlMicroservices.Dashboard.Views;
 using Microsoft.Extensions.Options;
 
@@ -13,13 +15,15 @@ public sealed class OperatorApiClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
     private readonly HttpClient _http;
+    private readonly OperatorCredentials _credentials;
 
-    public OperatorApiClient(HttpClient http, IOptions<DashboardOptions> options)
+    public OperatorApiClient(HttpClient http, IOptions<DashboardOptions> options, OperatorCredentials credentials)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
         _http = http;
-        _http.BaseAddress ??= new Uri(options.Value.ApiUrl); // the token comes per request (OperatorTokenHandler)
+        _credentials = credentials;
+        _http.BaseAddress ??= new Uri(options.Value.ApiUrl); // the token comes per request: the signed-in person's (OperatorCredentials)
     }
 
     public Task<ApiPage<TaskSummaryView>> TasksAsync(int offset, int limit, CancellationToken cancellationToken) =>
@@ -68,8 +72,8 @@ public sealed class OperatorApiClient
     /// <summary>The version's export (a zip of weights.bin and manifest.json), streamed.</summary>
     public async Task<HttpResponseMessage> ExportAsync(string taskId, int version, CancellationToken cancellationToken)
     {
-        var response = await _http.GetAsync($"api/tasks/{Escape(taskId)}/models/{version}/export", HttpCompletionOption.ResponseHeadersRead, cancellationToken)
-            .ConfigureAwait(false);
+        using var request = await RequestAsync(HttpMethod.Get, $"api/tasks/{Escape(taskId)}/models/{version}/export").ConfigureAwait(false);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             using (response) throw await ProblemAsync(response, cancellationToken).ConfigureAwait(false);
@@ -100,15 +104,18 @@ public sealed class OperatorApiClient
     public Task<PrivacyView> PrivacyAsync(string taskId, CancellationToken cancellationToken) =>
         GetAsync<PrivacyView>($"api/tasks/{Escape(taskId)}/privacy?limit=1", cancellationToken);
 
-    private async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken)
+    private Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) => SendAsync<T>(HttpMethod.Get, path, null, cancellationToken);
+
+    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path)
     {
-        using var response = await _http.GetAsync(path, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<T>(response, cancellationToken).ConfigureAwait(false);
+        var request = new HttpRequestMessage(method, path);
+        if (await _credentials.TokenAsync().ConfigureAwait(false) is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
     }
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
+        using var request = await RequestAsync(method, path).ConfigureAwait(false);
         if (body is not null) request.Content = JsonContent.Create(body, options: Json);
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return await ReadAsync<T>(response, cancellationToken).ConfigureAwait(false);

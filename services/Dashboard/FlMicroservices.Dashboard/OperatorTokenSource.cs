@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Dashboard;
 
-/// <summary>The dashboard's operator identity: a token given in settings, read from a file, or minted with the development issuer's key.</summary>
+/// <summary>Single-user mode's operator identity: a token given in settings, read from a file, or minted with the development issuer's key.</summary>
 public sealed class OperatorTokenSource(IOptions<DashboardOptions> options, IConfiguration configuration, TimeProvider clock)
 {
     private static readonly TimeSpan MintedLifetime = TimeSpan.FromHours(1);

@@ -30,7 +30,7 @@ public static class OperatorAuthExtensions
         else
         {
             var key = options.Authority is { Length: > 0 } ? null : DevelopmentIssuer.KeyFor(options, configuration);
-            services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => Configure(jwt, options, key));
+            services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => ConfigureBearer(jwt, options, key));
         }
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
@@ -56,8 +56,11 @@ public static class OperatorAuthExtensions
         return app;
     }
 
-    private static void Configure(JwtBearerOptions jwt, OperatorApiOptions options, byte[]? developmentKey)
+    /// <summary>The operator API's bearer validation: the OIDC authority, or the development issuer's <paramref name="developmentKey"/>; the dashboard checks people's tokens with it too.</summary>
+    public static void ConfigureBearer(JwtBearerOptions jwt, OperatorApiOptions options, byte[]? developmentKey)
     {
+        ArgumentNullException.ThrowIfNull(jwt);
+        ArgumentNullException.ThrowIfNull(options);
         jwt.MapInboundClaims = false; // "role" and "name" stay as the token names them
         jwt.TokenValidationParameters.NameClaimType = options.NameClaim;
         jwt.TokenValidationParameters.RoleClaimType = options.RoleClaim;

@@ -33,9 +33,10 @@ public sealed class DashboardWebHost(int port, string runsDirectory) : IEmbedded
         {
             ["OperatorApi:SigningKey"] = Convert.ToBase64String(key),
             ["Dashboard:ApiUrl"] = Url,
+            ["Dashboard:SingleUser"] = "true", // loopback only: the local user is signed in as the run's admin
             ["Dashboard:OperatorToken"] = DevelopmentIssuer.Mint(key, "fl-simulate-dashboard", OperatorRoles.Admin, TimeSpan.FromDays(7)),
             ["Dashboard:RunsDirectory"] = runsDirectory,
-            ["Dashboard:AccessNotice"] = $"fl simulate serves this dashboard on {Url} (this machine only) until the run ends; anyone on this machine can operate it.",
+            ["Dashboard:AccessNotice"] = $"fl simulate serves this dashboard on {Url} (this machine only) until the run ends, signed in as the run's admin: anyone on this machine can operate it.",
         });
         builder.WebHost.UseStaticWebAssets().UseUrls(Url);
         setup.Configure(builder, bus => bus.AddDashboardConsumers());

@@ -1,4 +1,6 @@
+using FlMicroservices.Dashboard.SignIn;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Dashboard.Components;
 
@@ -10,6 +12,10 @@ public abstract class LivePage : ComponentBase, IDisposable
     [Inject] protected LiveEvents Live { get; set; } = null!;
 
     [Inject] protected OperatorApiClient Api { get; set; } = null!;
+
+    [Inject] protected NavigationManager Navigation { get; set; } = null!;
+
+    [Inject] protected IOptions<DashboardOptions> Options { get; set; } = null!;
 
     /// <summary>The last problem talking to the API, shown on the page; null when the last call succeeded.</summary>
     protected string? Error { get; set; }
@@ -31,6 +37,10 @@ public abstract class LivePage : ComponentBase, IDisposable
             var result = await call(CancellationToken.None);
             Error = null;
             return result;
+        }
+        catch (ApiProblemException e) when (SessionEnd.Redirect(Navigation, Options.Value, e))
+        {
+            Error = e.Message; // on the way to the sign-in page
         }
         catch (ApiProblemException e)
         {
