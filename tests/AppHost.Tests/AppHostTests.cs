@@ -112,10 +112,21 @@ public sealed class AppHostTests(ITestOutputHelper output)
             using var edge = new HttpClient(trustingEdgeCa) { BaseAddress = app.GetEndpoint("edge", "https") };
             Assert.Equal("https", edge.BaseAddress!.Scheme);
             string? ready = null;
+            using var edgeWait = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+            edgeWait.CancelAfter(TimeSpan.FromMinutes(3)); // the edge was Running already: three minutes to answer, or the last error says why not
+            HttpRequestException? lastError = null;
             while (ready is null)
             {
-                try { ready = await edge.GetStringAsync("/health/ready", deadline.Token); }
-                catch (HttpRequestException) when (!deadline.IsCancellationRequested) { await Task.Delay(500, deadline.Token); } // still starting
+                try { ready = await edge.GetStringAsync("/health/ready", edgeWait.Token); }
+                catch (HttpRequestException e) when (!edgeWait.IsCancellationRequested)
+                {
+                    lastError = e;
+                    await Task.Delay(500, deadline.Token); // still starting
+                }
+                catch (OperationCanceledException) when (edgeWait.IsCancellationRequested && !deadline.IsCancellationRequested)
+                {
+                    Assert.Fail($"the edge did not answer /health/ready over HTTPS within 3 minutes: {lastError?.InnerException?.Message ?? lastError?.Message}");
+                }
             }
             output.WriteLine($"edge /health/ready: {ready}");
         }
@@ -133,7 +144,8 @@ public sealed class AppHostTests(ITestOutputHelper output)
         using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
         chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-        chain.ChainPolicy.CustomTrustStore.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(caFile));
+        // The CA's certificate alone (CreateFromPemFile would look for a private key in the file too and throw).
+        chain.ChainPolicy.CustomTrustStore.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)));
         return chain.Build(certificate);
     }
 
