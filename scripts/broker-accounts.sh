@@ -4,8 +4,10 @@
 # (docker/rabbitmq/accounts.tsv, docs/security.md "Broker accounts"), each with a random password in OUT/broker/NAME.password;
 # OUT/rabbitmq-definitions.json, which the broker imports at start (load_definitions): those users with salted SHA-256
 # hashes (rabbit_password_hashing_sha256) and their permissions, next to the administrator ADMIN_USER (default fl) whose
-# password the caller passes in FL_BROKER_ADMIN_PASSWORD (the environment, not the command line); and the selector's key for
-# signed commands (OUT/broker/selector.command-key, P-256, PKCS#8) with its public half, which nodes and the aggregation check.
+# password the caller passes in FL_BROKER_ADMIN_PASSWORD (the environment, not the command line); and the keys of the services
+# that issue signed commands (OUT/broker/NAME.command-key, P-256, PKCS#8, with its public half NAME.command-key.pub; docs/security.md
+# "Signed commands"): the selector (RoundStarted), the aggregation (SecAggServerMessage), the model registry (RoundCompleted)
+# and the registry (TaskCreated).
 #
 #   FL_BROKER_ADMIN_PASSWORD=... bash scripts/broker-accounts.sh --out DIR [--admin-user NAME]
 set -euo pipefail
@@ -46,5 +48,7 @@ while IFS=$'\t' read -r name user configure write read <&3; do
   permissions="$permissions,$(permission_entry "$user" "$configure" "$write" "$read")"
 done 3<docker/rabbitmq/accounts.tsv
 printf '{"users":[%s],"vhosts":[{"name":"/"}],"permissions":[%s]}\n' "$users" "$permissions" >"$out/rabbitmq-definitions.json"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/broker/selector.command-key" 2>/dev/null
-openssl pkey -in "$out/broker/selector.command-key" -pubout -out "$out/broker/selector.command-key.pub" 2>/dev/null
+for issuer in selector aggregation model-registry registry; do
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/broker/$issuer.command-key" 2>/dev/null
+  openssl pkey -in "$out/broker/$issuer.command-key" -pubout -out "$out/broker/$issuer.command-key.pub" 2>/dev/null
+done

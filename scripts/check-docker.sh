@@ -450,7 +450,11 @@ ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))
 # What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
 SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
                 "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "redis.pem", "redis.key", "mongo-password", "mongo-tls.pem",
-                "OperatorApi__SigningKey", "rabbitmq-definitions.json", "selector.command-key", "selector.command-key.pub", "edge.pem", "edge.key"}
+                "OperatorApi__SigningKey", "rabbitmq-definitions.json", "edge.pem", "edge.key"}
+# Signed commands (docs/security.md): each issuer's key, mounted only into its own service, and the services that check its public key.
+COMMAND_KEYS = {"selector": {"aggregation", "node", "edge"}, "aggregation": {"node", "edge"}, "model-registry": {"registry", "selector", "privacy-accounting", "reward"},
+                "registry": {"selector", "privacy-accounting", "model-registry"}}
+SECRET_FILES |= {f"{issuer}.command-key{suffix}" for issuer in COMMAND_KEYS for suffix in ("", ".pub")}
 # ... and broker/NAME.password for every broker account (docker/rabbitmq/accounts.tsv).
 SECRET_FILES |= {line.split("\t")[0] + ".password" for line in open(os.path.join(os.path.dirname(COMPOSE), "rabbitmq", "accounts.tsv"), encoding="utf-8")
                  if line.strip()}
@@ -614,6 +618,15 @@ if compose is not None:
         for name in secret_names(svc):
             if name not in (compose.get("secrets") or {}):
                 fail(f"compose: {sname} mounts secret {name}, which is not declared under secrets:")
+    for issuer, readers in COMMAND_KEYS.items():
+        for sname, svc in services.items():
+            kind = "node" if sname.startswith("node-") else sname
+            mounts = {(x or {}).get("source"): (x or {}).get("target") for x in svc.get("secrets") or [] if isinstance(x, dict)}
+            if (f"{issuer}.command-key" in mounts) != (kind == issuer):
+                fail(f"compose: {issuer}.command-key (the private key of {issuer}'s signed commands) must be mounted into {issuer} only, not {sname}")
+            public = f"{issuer}.command-key.pub"
+            if (kind in readers or kind == issuer) and mounts.get(public) != f"/run/fl-broker/{public}":
+                fail(f"compose: {sname} checks {issuer}'s signed commands but does not mount {public} at /run/fl-broker/{public}")
     for name, spec in (compose.get("secrets") or {}).items():
         f = os.path.basename(str((spec or {}).get("file", "")))
         if not str((spec or {}).get("file", "")).startswith("secrets/") or f not in SECRET_FILES:

@@ -41,6 +41,10 @@ if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
     echo "compose-secrets: $out predates the per-service broker accounts; run again with --force (and recreate the rabbitmq volume)" >&2
     exit 1
   fi
+  if [ ! -f "$out/broker/aggregation.command-key" ]; then
+    echo "compose-secrets: $out predates the signed SecAggServerMessage, RoundCompleted and TaskCreated (their issuers' command keys); run again with --force (and recreate the rabbitmq volume)" >&2
+    exit 1
+  fi
   echo "compose-secrets: $out already holds secrets (use --force to replace them)"
   exit 0
 fi
@@ -81,8 +85,9 @@ ssl_options.fail_if_no_peer_cert = false
 CONF
 
 # One RabbitMQ user per process kind with its password in broker/NAME.password, imported at the broker's start from
-# rabbitmq-definitions.json next to the administrator fl that the CLI uses, and the selector's key for signed commands
-# (broker/selector.command-key and .pub): scripts/broker-accounts.sh, which the Aspire AppHost runs too.
+# rabbitmq-definitions.json next to the administrator fl that the CLI uses, and the keys of the services that issue signed
+# commands (broker/NAME.command-key and .pub; docs/security.md "Signed commands"): scripts/broker-accounts.sh, which the
+# Aspire AppHost runs too. Compose mounts each private key only into its service, each public key where it is checked.
 FL_BROKER_ADMIN_PASSWORD=$rabbit bash scripts/broker-accounts.sh --out "$out"
 
 # The deployment's CA (10 years) and the server certificates (2 years) of RabbitMQ, Redis, MongoDB and the edge for their host names and localhost.

@@ -110,15 +110,23 @@ public sealed class ComposeSecretsTests : IAsyncLifetime
         Assert.Equal(0, codes["selector"]);
         Assert.All(codes.Where(c => c.Key != "selector"), c => Assert.True(c.Value == 403, $"{c.Key} may publish RoundStarted"));
 
-        // The selector's command key as the script made it (openssl, PKCS#8) signs, and a node checks it, from a read-only folder.
+        // Each issuer's command key as the script made it (openssl, PKCS#8) signs, and a reader checks it, from a read-only folder.
         var keys = Path.Combine(_secrets, "broker");
         File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         try
         {
             using var selector = CommandSigning.For(keys, BrokerAccounts.Selector);
+            using var aggregation = CommandSigning.For(keys, BrokerAccounts.Aggregation);
+            using var modelRegistry = CommandSigning.For(keys, BrokerAccounts.ModelRegistry);
+            using var registry = CommandSigning.For(keys, BrokerAccounts.Registry);
             using var node = CommandSigning.For(keys, BrokerAccounts.Node);
+            using var reward = CommandSigning.For(keys, BrokerAccounts.Reward);
             var round = new RoundStarted("t", 1, 0, ["c"], DateTimeOffset.UtcNow, new TrainingConfig(1, 1, 0.1), PrivacyConfig.None, 1, "logreg", "fedavg", [], 1, 1);
             Assert.Null(node.Problem(selector.Sign(round)));
+            Assert.Null(node.Problem(aggregation.Sign(new SecAggServerMessage("t", 1, "c", [1]))));
+            Assert.Null(reward.Problem(modelRegistry.Sign(new RoundCompleted("t", 1, 1, true, false, null, null, ["c"], [], [], [], null, DateTimeOffset.UtcNow))));
+            var spec = new TaskSpec { ModelName = "logreg", SampleShape = [4], ClassCount = 2, Rounds = 1, Training = new TrainingConfig(1, 1, 0.1) };
+            Assert.Null(selector.Problem(registry.Sign(new TaskCreated("t", spec, DateTimeOffset.UtcNow))));
         }
         finally
         {

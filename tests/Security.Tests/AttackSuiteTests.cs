@@ -87,6 +87,38 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_forged_SecAggServerMessage_is_refused_by_the_broker_from_a_node_and_by_every_recipients_node_without_the_aggregations_signature()
+    {
+        var attack = target.Ledger.Try("forged SecAggServerMessage (key lists / survivor sets) to the nodes");
+        var round = target.Observer.Of<RoundStarted>().Where(r => r.TaskId == target.SecureTaskId).MaxBy(r => r.Round)!;
+        // The secure task before the attacks completed, so every node accepted the aggregation's signed messages; these carry
+        // arbitrary protocol bytes, since the signature is checked before anything of the payload is read.
+        byte[] payload = [1, 2, 3];
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(new SecAggServerMessage(target.SecureTaskId, round.Round + 1, round.Participants[0], payload)));
+
+        // With a service's credentials (the administrator's) the broker takes it: unsigned to every client, and once signed with the
+        // attacker's own key (under the aggregation's name) to the first; each client's node refuses what is addressed to it.
+        using var impostor = CommandSigning.For(Path.Combine(target.Deployment.Root, "attacker-keys"), BrokerAccounts.Aggregation);
+        var forgedRound = round.Round + 1;
+        foreach (var client in round.Participants)
+            await target.Observer.PublishAsync(new SecAggServerMessage(target.SecureTaskId, forgedRound, client, payload));
+        await target.Observer.PublishAsync(impostor.Sign(new SecAggServerMessage(target.SecureTaskId, forgedRound + 1, round.Participants[0], payload)));
+
+        string Refused(int r, string client) => $"Refused SecAggServerMessage {target.SecureTaskId}/{r} for {client}: ";
+        const string Unsigned = "SecAggServerMessage carries no signature of fl-aggregation, which issues it";
+        const string Foreign = "SecAggServerMessage's signature does not verify against the key of fl-aggregation";
+        bool RefusedEverywhere() => round.Participants.All(c => target.Deployment.Nodes.Any(n => AttackedDeployment.LogHas(n, Refused(forgedRound, c) + Unsigned)))
+            && target.Deployment.Nodes.Any(n => AttackedDeployment.LogHas(n, Refused(forgedRound + 1, round.Participants[0]) + Foreign));
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!RefusedEverywhere() && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.True(RefusedEverywhere(), string.Join("\n", target.Deployment.Nodes.Select(n => $"{n.Name}:\n{n.Tail(20)}")));
+        // Each refusal is the recipient's node's own: no node checks (or logs) another node's clients' messages.
+        Assert.Equal(round.Participants.Length, target.Deployment.Nodes.Sum(n => AttackedDeployment.LogCount(n, $"Refused SecAggServerMessage {target.SecureTaskId}/{forgedRound} for ")));
+        attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials each recipient's node: {Unsigned} / {Foreign}");
+        output.WriteLine($"{round.Participants.Length} unsigned and 1 foreign-signed SecAggServerMessage refused by the recipients' nodes");
+    }
+
+    [Fact]
     public async Task NaN_and_infinity_in_every_numeric_field_a_node_can_send_are_refused_into_the_error_queues_or_with_a_logged_reason()
     {
         var attack = target.Ledger.Try("NaN and infinity in every numeric field a node can send");

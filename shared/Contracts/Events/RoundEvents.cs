@@ -104,6 +104,7 @@ public sealed record ModelVersionPromoted(
 /// <param name="BestModelVersion">The task's best validated version after this round; null while none was validated.</param>
 /// <param name="BestAccuracy">Its validation accuracy.</param>
 /// <param name="StopReason">Set when the task's rollback policy stops the task after this round (docs/model-lifecycle.md).</param>
+/// <param name="IssuerSignature">The model registry's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record RoundCompleted(
     string TaskId,
     int Round,
@@ -122,7 +123,8 @@ public sealed record RoundCompleted(
     string? NotEvaluatedReason = null,
     int? BestModelVersion = null,
     double? BestAccuracy = null,
-    string? StopReason = null);
+    string? StopReason = null,
+    string? IssuerSignature = null);
 
 /// <summary>The privacy accountant recorded what a round spent.</summary>
 public sealed record PrivacyBudgetUpdated(

@@ -21,11 +21,13 @@ public sealed record SecAggClientMessage(
 /// </summary>
 /// <param name="Payload">SecAggWire encoding of KeyDirectory (after round 0), ShareDelivery (after round 1: the encrypted
 /// shares dealt to the recipient) or UnmaskingRequest (after round 2).</param>
+/// <param name="IssuerSignature">The aggregation service's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record SecAggServerMessage(
     string TaskId,
     int Round,
     string RecipientClientId,
-    byte[] Payload);
+    byte[] Payload,
+    string? IssuerSignature = null);
 
 /// <summary>
 /// A participant of a secure round finished streaming its masked update (round 2 of the protocol): the manifest of its

@@ -1,10 +1,12 @@
 namespace FlMicroservices.Contracts.V1;
 
 /// <summary>A federated training task was accepted by the registry; every service prepares its state for it.</summary>
+/// <param name="IssuerSignature">The registry's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record TaskCreated(
     string TaskId,
     TaskSpec Spec,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? IssuerSignature = null);
 
 /// <summary>A task request was refused; <see cref="Reason"/> names the bad setting.</summary>
 public sealed record TaskRejected(

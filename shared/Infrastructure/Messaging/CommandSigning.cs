@@ -2,19 +2,20 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Security;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Infrastructure.Messaging;
 
 /// <summary>
-/// Signatures of the issuing service on the commands nodes act on (<see cref="RoundStarted"/>): the publishing account signs
-/// with its key, every reader checks against that account's public key (docs/security.md, "Signed commands").
+/// Signatures of the issuing service on the messages parties act on (<see cref="SignedCommands"/>: RoundStarted,
+/// SecAggServerMessage, RoundCompleted, TaskCreated): the issuing account signs with its key, every reader checks against
+/// that account's public key (docs/security.md, "Signed commands").
 /// </summary>
 /// <remarks>
-/// On when Messaging:AccountsDirectory is set (a deployment with one broker user per process): each account's key pair is
-/// NAME.command-key / NAME.command-key.pub in that folder, created by the account's process when missing. Off otherwise
+/// On when Messaging:AccountsDirectory is set (a deployment with one broker user per process): each issuing account's key pair
+/// is NAME.command-key / NAME.command-key.pub in that folder, created by the account's process when missing. Off otherwise
 /// (embedded runs, a shared broker user): nothing is signed or checked.
 /// </remarks>
 public sealed class CommandSigning : IDisposable
@@ -24,61 +25,74 @@ public sealed class CommandSigning : IDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly string? _directory;
+    private readonly BrokerAccount? _account;
     private readonly EcdsaP256KeyPair? _key;
     private readonly ConcurrentDictionary<string, byte[]> _publicKeys = new(StringComparer.Ordinal);
 
-    private CommandSigning(string? directory, EcdsaP256KeyPair? key) => (_directory, _key) = (directory, key);
+    private CommandSigning(string? directory, BrokerAccount? account, EcdsaP256KeyPair? key) => (_directory, _account, _key) = (directory, account, key);
 
     /// <summary>Nothing is signed or checked.</summary>
-    public static CommandSigning Off() => new(null, null);
+    public static CommandSigning Off() => new(null, null, null);
 
     /// <summary>Signing for <paramref name="account"/> (its key is loaded or created when it issues signed commands) and checking against the keys in <paramref name="directory"/>.</summary>
     public static CommandSigning For(string directory, BrokerAccount account)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(account);
-        var issues = account.Publishes.Any(t => t == typeof(RoundStarted));
-        return new CommandSigning(directory, issues ? LoadOrCreate(directory, account.Name) : null);
+        var issues = account.Publishes.Any(SignedCommands.IsSigned);
+        return new CommandSigning(directory, account, issues ? LoadOrCreate(directory, account.Name) : null);
     }
 
     /// <summary>Whether commands are checked: a deployment with per-process broker accounts.</summary>
     public bool IsOn => _directory is not null;
 
     /// <summary>The command with this process's signature, or unchanged when signing is off.</summary>
-    public RoundStarted Sign(RoundStarted command)
+    public T Sign<T>(T command) where T : class
     {
         ArgumentNullException.ThrowIfNull(command);
+        var kind = SignedCommands.Of<T>();
         if (_directory is null) return command;
-        if (_key is null) throw new InvalidOperationException("This process's broker account does not issue RoundStarted, so it holds no key to sign it.");
-        return command with { IssuerSignature = Convert.ToBase64String(_key.Sign(Statement(command))) };
+        if (_key is null || kind.Issuer.Name != _account!.Name)
+            throw new InvalidOperationException($"This process's broker account ({_account!.User}) does not issue {typeof(T).Name} ({kind.Issuer.User} does), so it holds no key to sign it.");
+        return kind.WithSignature(command, Convert.ToBase64String(_key.Sign(Statement(command))));
     }
 
     /// <summary>Why <paramref name="command"/> is not to be trusted (unsigned, signed by another key, altered), or null when it is (or checking is off).</summary>
-    public string? Problem(RoundStarted command)
+    public string? Problem<T>(T command) where T : class
     {
         ArgumentNullException.ThrowIfNull(command);
+        var kind = SignedCommands.Of<T>();
         if (_directory is null) return null;
-        var issuer = BrokerAccounts.Selector;
-        if (string.IsNullOrEmpty(command.IssuerSignature)) return $"RoundStarted carries no signature of {issuer.User}, which issues rounds";
+        var (name, issuer) = (typeof(T).Name, kind.Issuer);
+        if (kind.Signature(command) is not { Length: > 0 } encoded) return $"{name} carries no signature of {issuer.User}, which issues it";
         if (PublicKey(issuer.Name) is not { } publicKey)
-            return $"there is no public key of {issuer.User} ({Path.Combine(_directory, issuer.Name + PublicKeyFileSuffix)}) to check RoundStarted's signature against";
+            return $"there is no public key of {issuer.User} ({Path.Combine(_directory, issuer.Name + PublicKeyFileSuffix)}) to check {name}'s signature against";
         byte[] signature;
-        try { signature = Convert.FromBase64String(command.IssuerSignature); }
-        catch (FormatException) { return "RoundStarted's signature is not base64"; }
+        try { signature = Convert.FromBase64String(encoded); }
+        catch (FormatException) { return $"{name}'s signature is not base64"; }
         byte[] statement;
         try { statement = Statement(command); }
-        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException) { return $"RoundStarted cannot be read to check its signature ({e.Message})"; }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException) { return $"{name} cannot be read to check its signature ({e.Message})"; }
         return SignatureVerifier.Verify(SigningAlgorithms.EcdsaP256, publicKey, statement, signature)
             ? null
-            : $"RoundStarted's signature does not verify against the key of {issuer.User}: it was altered or signed by another key";
+            : $"{name}'s signature does not verify against the key of {issuer.User}: it was altered or signed by another key";
+    }
+
+    /// <summary>True when <paramref name="command"/> is not to be trusted (<see cref="Problem{T}"/>); the reason is logged first as the refusal's record.</summary>
+    public bool Refuses<T>(T command, ILogger logger) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        if (Problem(command) is not { } problem) return false;
+        logger.LogWarning("Refused {Command} {Subject}: {Reason}", typeof(T).Name, SignedCommands.Of<T>().Subject(command), problem);
+        return true;
     }
 
     /// <summary>What is signed: a domain tag, the message type and the message's JSON without the signature.</summary>
-    public static byte[] Statement(RoundStarted command)
+    public static byte[] Statement<T>(T command) where T : class
     {
         ArgumentNullException.ThrowIfNull(command);
-        var body = JsonSerializer.SerializeToUtf8Bytes(command with { IssuerSignature = null }, Json);
-        var tag = Encoding.UTF8.GetBytes("fl-command-v1\n" + nameof(RoundStarted) + "\n");
+        var body = JsonSerializer.SerializeToUtf8Bytes(SignedCommands.Of<T>().WithSignature(command, null), Json);
+        var tag = Encoding.UTF8.GetBytes("fl-command-v1\n" + typeof(T).Name + "\n");
         return [.. tag, .. body];
     }
 

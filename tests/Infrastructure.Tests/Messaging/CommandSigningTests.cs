@@ -15,7 +15,7 @@ public sealed class CommandSigningTests : IDisposable
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
     }
 
-    private static RoundStarted Round() => new("task-1", 3, 2, ["client-a", "client-b", "client-c"], new DateTimeOffset(2026, 12, 7, 8, 30, 1, 123, TimeSpan.FromHours(1)).AddTicks(4567),
+    internal static RoundStarted Round() => new("task-1", 3, 2, ["client-a", "client-b", "client-c"], new DateTimeOffset(2026, 12, 7, 8, 30, 1, 123, TimeSpan.FromHours(1)).AddTicks(4567),
         new TrainingConfig(2, 32, 0.05), PrivacyConfig.None with { SecureAggregation = SecureAggregationMode.SecAgg, SecureAggregationClip = 0.1 + 0.2 },
         4096, "mlp", "trimmed-mean", new Dictionary<string, string> { ["beta"] = "0.1", ["alpha"] = "x" }, 0.8, 42, 1.0 / 3);
 
@@ -68,7 +68,7 @@ public sealed class CommandSigningTests : IDisposable
         using var impostor = CommandSigning.For(Path.Combine(_directory, "elsewhere"), BrokerAccounts.Selector);
         _ = selector.Sign(Round());
 
-        Assert.Equal("RoundStarted carries no signature of fl-selector, which issues rounds", node.Problem(Round()));
+        Assert.Equal("RoundStarted carries no signature of fl-selector, which issues it", node.Problem(Round()));
         Assert.Contains("does not verify", node.Problem(impostor.Sign(Round())));
         Assert.Equal("RoundStarted's signature is not base64", node.Problem(Round() with { IssuerSignature = "not base64!" }));
         Assert.Contains("does not verify", node.Problem(Round() with { IssuerSignature = Convert.ToBase64String(new byte[64]) }));

@@ -3,6 +3,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Privacy.SecAgg;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ internal sealed class SecureRound : IDisposable
     private readonly IAggregationStrategy _strategy;
     private readonly IModelStore _models;
     private readonly IBus _bus;
+    private readonly CommandSigning _signing;
     private readonly TimeProvider _clock;
     private readonly SecureAggregationOptions _options;
     private readonly ILogger _logger;
@@ -42,7 +44,7 @@ internal sealed class SecureRound : IDisposable
     private readonly SortedDictionary<string, string> _outsiders = new(StringComparer.Ordinal);
     private Phase _phase = Phase.AdvertiseKeys;
 
-    public SecureRound(RoundStarted started, int parameterCount, IAggregationStrategy strategy, IModelStore models, IBus bus,
+    public SecureRound(RoundStarted started, int parameterCount, IAggregationStrategy strategy, IModelStore models, IBus bus, CommandSigning signing,
         TimeProvider clock, SecureAggregationOptions options, ILogger logger, Action<SecureRound> closed, CancellationToken shutdown,
         string? setupProblem = null)
     {
@@ -52,6 +54,7 @@ internal sealed class SecureRound : IDisposable
         _strategy = strategy;
         _models = models;
         _bus = bus;
+        _signing = signing;
         _clock = clock;
         _options = options;
         _logger = logger;
@@ -453,7 +456,7 @@ internal sealed class SecureRound : IDisposable
     }
 
     private Task SendAsync(int slot, ISecAggMessage message) =>
-        _bus.Publish(new SecAggServerMessage(TaskId, Round, _setup!.ClientOf(slot), SecAggWire.Encode(message)), _shutdown);
+        _bus.Publish(_signing.Sign(new SecAggServerMessage(TaskId, Round, _setup!.ClientOf(slot), SecAggWire.Encode(message))), _shutdown);
 
     // Caller holds the gate. The sum is in: mean, server step, candidate, RoundAggregated.
     private async Task CompleteAsync(SecAggResult result, Stopwatch watch)

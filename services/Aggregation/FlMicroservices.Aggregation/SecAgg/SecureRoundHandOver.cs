@@ -2,6 +2,7 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Planning;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed class SecureRoundHandOver(
     IOptions<SecureAggregationOptions> options,
     IOptions<AggregationOptions> aggregation,
     UpdateVerifier verifier,
+    CommandSigning signing,
     ILogger<SecureRoundHandOver> logger) : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
@@ -56,7 +58,7 @@ public sealed class SecureRoundHandOver(
             if (shard is { Index: > 0 }) return null; // shard 0 reports the round
             var problem = shard is null ? null
                 : $"secure aggregation needs the whole masked sum in one aggregation instance, and this service runs {shard.Count} shards (Aggregation:ShardCount)";
-            return new SecureRound(started, parameterCount, StrategyFor(started), models, bus, clock, options.Value, logger,
+            return new SecureRound(started, parameterCount, StrategyFor(started), models, bus, signing, clock, options.Value, logger,
                 r => registry.CloseSecure((r.Started.TaskId, r.Started.Round)), _shutdown.Token, problem);
         }, out var early);
         if (round is null) return;

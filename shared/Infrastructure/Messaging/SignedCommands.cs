@@ -1,0 +1,30 @@
+using FlMicroservices.Contracts.V1;
+
+namespace FlMicroservices.Infrastructure.Messaging;
+
+/// <summary>The messages parties act on that carry their issuing service's signature (docs/security.md, "Signed commands").</summary>
+public static class SignedCommands
+{
+    private static readonly Dictionary<Type, object> Kinds = new()
+    {
+        [typeof(RoundStarted)] = new SignedCommand<RoundStarted>(BrokerAccounts.Selector,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
+        [typeof(SecAggServerMessage)] = new SignedCommand<SecAggServerMessage>(BrokerAccounts.Aggregation,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round} for {m.RecipientClientId}"),
+        [typeof(RoundCompleted)] = new SignedCommand<RoundCompleted>(BrokerAccounts.ModelRegistry,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
+        [typeof(TaskCreated)] = new SignedCommand<TaskCreated>(BrokerAccounts.Registry,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => m.TaskId),
+    };
+
+    /// <summary>The signed message types.</summary>
+    public static IReadOnlyCollection<Type> Types => Kinds.Keys;
+
+    /// <summary>How <typeparamref name="T"/> is signed; an exception when it is not a signed message.</summary>
+    public static SignedCommand<T> Of<T>() where T : class =>
+        Kinds.TryGetValue(typeof(T), out var kind) ? (SignedCommand<T>)kind
+            : throw new ArgumentException($"{typeof(T).Name} is not a signed command (signed: {string.Join(", ", Kinds.Keys.Select(k => k.Name))}).", nameof(T));
+
+    /// <summary>Whether <paramref name="type"/> carries its issuer's signature.</summary>
+    public static bool IsSigned(Type type) => Kinds.ContainsKey(type);
+}

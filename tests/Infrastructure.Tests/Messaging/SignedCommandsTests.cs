@@ -1,0 +1,175 @@
+using System.Text.Json;
+using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
+using MassTransit.Serialization;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlMicroservices.Infrastructure.Tests.Messaging;
+
+/// <summary>
+/// The issuers' signatures on SecAggServerMessage (aggregation), RoundCompleted (model registry) and TaskCreated (registry):
+/// what a reader accepts after the wire, and what it refuses with the reason (RoundStarted: <see cref="CommandSigningTests"/>).
+/// </summary>
+public sealed class SignedCommandsTests : IDisposable
+{
+    private const string Altered = "signature does not verify against the key of";
+    private static readonly DateTimeOffset At = new DateTimeOffset(2026, 12, 7, 8, 30, 1, 123, TimeSpan.FromHours(1)).AddTicks(4567);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fl-command-keys-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    private static SecAggServerMessage ServerMessage() => new("task-1", 3, "client-b", [0, 1, 2, 250, 7]);
+
+    private static RoundCompleted Completed() => new("task-1", 3, 4, true, false, 0.91, 0.3, ["client-a", "client-b", "client-c"],
+        [new Contribution("client-a", 600, 1.25, 0.4), new Contribution("client-b", 400, 0.75, 0.5, Aggregated: false)],
+        [new RejectedUpdate("client-c", "digest mismatch")], [], null, At, true, null, 4, 0.91, null);
+
+    private static TaskCreated Created() => new("task-1", new TaskSpec
+    {
+        ModelName = "mlp", SampleShape = [28, 28], ClassCount = 10, Rounds = 5, ClientFraction = 0.3, Training = new TrainingConfig(1, 32, 0.05),
+        Privacy = new PrivacyConfig(true, 1.1, 1.0, 8, 1e-5) { SecureAggregation = SecureAggregationMode.SecAgg },
+        StrategyParameters = new Dictionary<string, string> { ["server-lr"] = "1.0", ["f"] = "1" },
+    }, At);
+
+    // What a reader gets: the message after MassTransit's JSON serializer took it over the wire.
+    private static T OverTheWire<T>(T message) =>
+        JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(message, SystemTextJsonMessageSerializer.Options), SystemTextJsonMessageSerializer.Options)!;
+
+    public static TheoryData<string, string> Alterations => new()
+    {
+        { "SecAggServerMessage", "task" }, { "SecAggServerMessage", "round" }, { "SecAggServerMessage", "recipient" }, { "SecAggServerMessage", "payload" },
+        { "RoundCompleted", "task" }, { "RoundCompleted", "round" }, { "RoundCompleted", "model version" }, { "RoundCompleted", "succeeded" },
+        { "RoundCompleted", "rolled back" }, { "RoundCompleted", "participants" }, { "RoundCompleted", "contributor added" },
+        { "RoundCompleted", "contributor's examples" }, { "RoundCompleted", "left-out contributor paid" }, { "RoundCompleted", "rejected" },
+        { "RoundCompleted", "stop reason" }, { "RoundCompleted", "completed at" },
+        { "TaskCreated", "task" }, { "TaskCreated", "privacy" }, { "TaskCreated", "secure aggregation" }, { "TaskCreated", "rounds" },
+        { "TaskCreated", "strategy parameter" }, { "TaskCreated", "created at" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Alterations))]
+    public void Each_message_verifies_as_signed_and_fails_with_any_signed_field_altered(string message, string field)
+    {
+        switch (message)
+        {
+            case "SecAggServerMessage":
+                Check(ServerMessage(), BrokerAccounts.Aggregation, BrokerAccounts.Node, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "recipient" => m with { RecipientClientId = "client-c" },
+                    "payload" => m with { Payload = [0, 1, 2, 250, 8] },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "RoundCompleted":
+                Check(Completed(), BrokerAccounts.ModelRegistry, BrokerAccounts.Reward, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 99 },
+                    "model version" => m with { ModelVersion = 5 },
+                    "succeeded" => m with { Succeeded = false },
+                    "rolled back" => m with { RolledBack = true },
+                    "participants" => m with { Participants = ["client-a", "client-b", "ghost"] },
+                    "contributor added" => m with { Contributors = [.. m.Contributors, new Contribution("ghost", 1_000_000, 1, 0.1)] },
+                    "contributor's examples" => m with { Contributors = [m.Contributors[0] with { ExampleCount = 60_000 }, m.Contributors[1]] },
+                    "left-out contributor paid" => m with { Contributors = [m.Contributors[0], m.Contributors[1] with { Aggregated = true }] },
+                    "rejected" => m with { Rejected = [] },
+                    "stop reason" => m with { StopReason = "stopped" },
+                    "completed at" => m with { CompletedAt = m.CompletedAt.AddTicks(1) },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "TaskCreated":
+                Check(Created(), BrokerAccounts.Registry, BrokerAccounts.Selector, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "privacy" => m with { Spec = m.Spec with { Privacy = PrivacyConfig.None } },
+                    "secure aggregation" => m with { Spec = m.Spec with { Privacy = m.Spec.Privacy with { SecureAggregation = SecureAggregationMode.None } } },
+                    "rounds" => m with { Spec = m.Spec with { Rounds = 500 } },
+                    "strategy parameter" => m with { Spec = m.Spec with { StrategyParameters = new Dictionary<string, string> { ["server-lr"] = "9.0", ["f"] = "1" } } },
+                    "created at" => m with { CreatedAt = m.CreatedAt.AddTicks(-1) },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(message));
+        }
+    }
+
+    private void Check<T>(T message, BrokerAccount issuer, BrokerAccount reader, Func<T, T> alter) where T : class
+    {
+        using var signer = CommandSigning.For(_directory, issuer);
+        using var checker = CommandSigning.For(_directory, reader);
+        var signed = signer.Sign(message);
+        var name = typeof(T).Name;
+
+        Assert.False(string.IsNullOrEmpty(SignedCommands.Of<T>().Signature(signed)));
+        Assert.Equal(CommandSigning.Statement(message), CommandSigning.Statement(signed)); // nothing else changed
+        Assert.Null(checker.Problem(OverTheWire(signed)));
+        Assert.Equal($"{name}'s {Altered} {issuer.User}: it was altered or signed by another key", checker.Problem(OverTheWire(alter(signed))));
+    }
+
+    public static TheoryData<string> Messages => ["SecAggServerMessage", "RoundCompleted", "TaskCreated"];
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Unsigned_foreign_signed_garbled_and_another_issuers_signatures_are_refused_with_their_reason(string message)
+    {
+        switch (message)
+        {
+            case "SecAggServerMessage": Refusals(ServerMessage(), BrokerAccounts.Aggregation, BrokerAccounts.Edge); break;
+            case "RoundCompleted": Refusals(Completed(), BrokerAccounts.ModelRegistry, BrokerAccounts.Registry); break;
+            case "TaskCreated": Refusals(Created(), BrokerAccounts.Registry, BrokerAccounts.PrivacyAccounting); break;
+            default: throw new ArgumentOutOfRangeException(nameof(message));
+        }
+    }
+
+    private void Refusals<T>(T message, BrokerAccount issuer, BrokerAccount reader) where T : class
+    {
+        var kind = SignedCommands.Of<T>();
+        var name = typeof(T).Name;
+        using var signer = CommandSigning.For(_directory, issuer);
+        using var checker = CommandSigning.For(_directory, reader);
+        using var impostor = CommandSigning.For(Path.Combine(_directory, "elsewhere"), issuer); // the right account name, a key of its own
+        // Another issuing service's genuine key: the selector signs RoundStarted; its signature over this statement is no issuer's.
+        using var selector = CommandSigning.For(_directory, BrokerAccounts.Selector);
+        _ = signer.Sign(message);
+
+        Assert.Equal(issuer, kind.Issuer);
+        Assert.Equal($"{name} carries no signature of {issuer.User}, which issues it", checker.Problem(message));
+        Assert.Equal($"{name}'s {Altered} {issuer.User}: it was altered or signed by another key", checker.Problem(OverTheWire(impostor.Sign(message))));
+        Assert.Equal($"{name}'s signature is not base64", checker.Problem(kind.WithSignature(message, "not base64!")));
+        Assert.Contains(Altered, checker.Problem(kind.WithSignature(message, Convert.ToBase64String(new byte[64]))));
+        var selectorSigned = kind.WithSignature(message, SignedCommands.Of<RoundStarted>().Signature(selector.Sign(CommandSigningTests.Round()))!);
+        Assert.Contains(Altered, checker.Problem(selectorSigned));
+        // A process signs only what its own account issues.
+        var wrongIssuer = Assert.Throws<InvalidOperationException>(() => selector.Sign(message));
+        Assert.Contains($"does not issue {name} ({issuer.User} does)", wrongIssuer.Message);
+        Assert.True(checker.Refuses(message, NullLogger.Instance));
+        Assert.False(checker.Refuses(signer.Sign(message), NullLogger.Instance));
+    }
+
+    [Fact]
+    public void Every_issuing_account_holds_a_key_and_only_those_do()
+    {
+        foreach (var account in BrokerAccounts.All) using (CommandSigning.For(_directory, account)) { }
+        var keys = Directory.GetFiles(_directory, "*.command-key").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(["aggregation.command-key", "model-registry.command-key", "registry.command-key", "selector.command-key"], keys);
+        Assert.Equal(4, Directory.GetFiles(_directory, "*.command-key.pub").Length);
+        Assert.Equal(["RoundStarted", "SecAggServerMessage", "RoundCompleted", "TaskCreated"], SignedCommands.Types.Select(t => t.Name));
+        Assert.Throws<ArgumentException>(() => CommandSigning.Statement(new TaskRejected("t", "r", At)));
+    }
+
+    [Fact]
+    public void Off_passes_every_message_unsigned_and_unchecked()
+    {
+        using var off = CommandSigning.Off();
+        var message = Completed();
+        Assert.Same(message, off.Sign(message));
+        Assert.Null(off.Problem(Created()));
+        Assert.False(off.Refuses(ServerMessage(), NullLogger.Instance));
+    }
+}
