@@ -34,23 +34,68 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
     private const string Overflow = "1e999";
 
     [Fact]
-    public async Task A_forged_TaskCreated_from_a_node_skipping_the_registry_is_refused_by_the_broker()
+    public async Task A_forged_TaskCreated_skipping_the_registry_is_refused_by_the_broker_from_a_node_and_without_the_registrys_signature_by_every_service()
     {
-        var attack = target.Ledger.Try("forged TaskCreated from a node");
-        var forged = new TaskCreated("forged-task", AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None }, DateTimeOffset.UtcNow);
-        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(forged));
-        attack.Blocked("broker ACCESS_REFUSED (fl-node may not publish TaskCreated)");
-        output.WriteLine("TaskCreated from fl-node: ACCESS_REFUSED");
+        var attack = target.Ledger.Try("forged TaskCreated skipping the registry's validation");
+        var spec = AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None };
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(new TaskCreated("forged-task", spec, DateTimeOffset.UtcNow)));
+
+        // With a service's credentials (the administrator's) the broker takes it: unsigned, and signed with the attacker's own
+        // key under the registry's name. The selector, the privacy accountant and the model registry each refuse both.
+        using var impostor = CommandSigning.For(Path.Combine(target.Deployment.Root, "attacker-keys"), BrokerAccounts.Registry);
+        var (unsigned, foreign) = ($"forged-unsigned-{Guid.NewGuid():N}"[..24], $"forged-foreign-{Guid.NewGuid():N}"[..24]);
+        await target.Observer.PublishAsync(new TaskCreated(unsigned, spec, DateTimeOffset.UtcNow));
+        await target.Observer.PublishAsync(impostor.Sign(new TaskCreated(foreign, spec, DateTimeOffset.UtcNow)));
+
+        var reasons = new[]
+        {
+            $"Refused TaskCreated {unsigned}: TaskCreated carries no signature of fl-registry, which issues it",
+            $"Refused TaskCreated {foreign}: TaskCreated's signature does not verify against the key of fl-registry",
+        };
+        var readers = new[] { "Selector", "PrivacyAccounting", "ModelRegistry" }.Select(s => target.Deployment.Services[s]).ToArray();
+        await WaitForLogsAsync(readers, reasons);
+        await Task.Delay(2000); // an initial model or a first round, had any service acted, would have been published by now
+        Assert.DoesNotContain(target.Observer.Of<ModelVersionPublished>(), m => m.TaskId == unsigned || m.TaskId == foreign);
+        Assert.DoesNotContain(target.Observer.Of<RoundStarted>(), r => r.TaskId == unsigned || r.TaskId == foreign);
+        attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials the selector's, privacy accountant's and model registry's logs: {reasons[0]} / ... does not verify against the key of fl-registry");
+        output.WriteLine("TaskCreated from fl-node: ACCESS_REFUSED; unsigned and foreign-signed ones refused by 3 services");
     }
 
     [Fact]
-    public async Task A_forged_RoundCompleted_crediting_a_client_that_never_existed_is_refused_by_the_broker()
+    public async Task A_forged_RoundCompleted_crediting_a_client_that_never_existed_is_refused_by_the_broker_from_a_node_and_without_the_model_registrys_signature_by_every_service()
     {
         var attack = target.Ledger.Try("forged RoundCompleted crediting a ghost client");
-        var forged = new RoundCompleted(target.SecureTaskId, 99, 1, true, false, 0.9, 0.1, ["ghost"], [new Contribution("ghost", 1_000_000, 1, 0.1)],
+        RoundCompleted Forged(int round) => new(target.SecureTaskId, round, 1, true, false, 0.9, 0.1, ["ghost"], [new Contribution("ghost", 1_000_000, 1, 0.1)],
             [], [], null, DateTimeOffset.UtcNow);
-        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(forged));
-        attack.Blocked("broker ACCESS_REFUSED (fl-node may not publish RoundCompleted)");
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(Forged(99)));
+
+        // With a service's credentials the broker takes it: unsigned, and signed with the attacker's own key under the model
+        // registry's name. The reward service (which pays on it), the registry, the selector and the privacy accountant refuse both.
+        using var impostor = CommandSigning.For(Path.Combine(target.Deployment.Root, "attacker-keys"), BrokerAccounts.ModelRegistry);
+        await target.Observer.PublishAsync(Forged(97));
+        await target.Observer.PublishAsync(impostor.Sign(Forged(98)));
+
+        var reasons = new[]
+        {
+            $"Refused RoundCompleted {target.SecureTaskId}/97: RoundCompleted carries no signature of fl-model-registry, which issues it",
+            $"Refused RoundCompleted {target.SecureTaskId}/98: RoundCompleted's signature does not verify against the key of fl-model-registry",
+        };
+        var readers = new[] { "Reward", "Registry", "Selector", "PrivacyAccounting" }.Select(s => target.Deployment.Services[s]).ToArray();
+        await WaitForLogsAsync(readers, reasons);
+        await Task.Delay(2000); // rewards or a next round, had any service acted, would have been published by now
+        Assert.DoesNotContain(target.Observer.Of<RewardsIssued>(), r => r.TaskId == target.SecureTaskId && r.Round >= 97);
+        Assert.DoesNotContain(target.Observer.Of<RoundStarted>(), r => r.TaskId == target.SecureTaskId && r.Round >= 98);
+        attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials the reward service's, registry's, selector's and privacy accountant's logs: {reasons[0]} / ... does not verify against the key of fl-model-registry");
+        output.WriteLine("RoundCompleted from fl-node: ACCESS_REFUSED; unsigned and foreign-signed ones refused by 4 services, no rewards");
+    }
+
+    // Waits until every one of the processes' logs holds every reason; fails with their tails otherwise.
+    private static async Task WaitForLogsAsync(IReadOnlyList<ServiceProcess> processes, IReadOnlyList<string> reasons)
+    {
+        bool All() => processes.All(p => reasons.All(r => AttackedDeployment.LogHas(p, r)));
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!All() && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.True(All(), string.Join("\n", processes.Where(p => !reasons.All(r => AttackedDeployment.LogHas(p, r))).Select(p => $"{p.Name}:\n{p.Tail(20)}")));
     }
 
     [Fact]

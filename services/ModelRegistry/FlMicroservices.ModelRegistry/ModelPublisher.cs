@@ -12,7 +12,8 @@ using Microsoft.Extensions.Logging;
 namespace FlMicroservices.ModelRegistry;
 
 /// <summary>Creates initial models, validates round candidates, stores versions, rolls back, publishes the outcome.</summary>
-public sealed class ModelPublisher(TaskModels tasks, IModelStore store, ValidationSets validation, TimeProvider clock, ILogger<ModelPublisher> logger)
+public sealed class ModelPublisher(TaskModels tasks, IModelStore store, ValidationSets validation, CommandSigning signing, TimeProvider clock,
+    ILogger<ModelPublisher> logger)
 {
     public async Task CreateInitialAsync(TaskCreated created, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
@@ -56,11 +57,11 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             if (!aggregated.Succeeded || aggregated.AggregateRef is null)
             {
                 var current = await store.GetVersionAsync(aggregated.TaskId, entry.CurrentVersion, cancellationToken);
-                await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
+                await PublishOnceAsync(entry, aggregated, signing.Sign(new RoundCompleted(aggregated.TaskId, aggregated.Round, entry.CurrentVersion, false, false,
                     current?.Accuracy, current?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                     aggregated.FailureReason ?? "round failed", clock.GetUtcNow(), current?.Accuracy is not null,
                     current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null,
-                    entry.History.Best, entry.History.BestAccuracy), publish, cancellationToken);
+                    entry.History.Best, entry.History.BestAccuracy)), publish, cancellationToken);
                 entry.RoundsDone.Add(aggregated.Round);
                 await tasks.SaveAsync(entry, cancellationToken);
                 return;
@@ -73,11 +74,11 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             await PublishOnceAsync(entry, aggregated, new ModelVersionPublished(aggregated.TaskId, info.Version, aggregated.Round, aggregated.BaseModelVersion,
                 info.ParameterCount, info.Digest, info.Accuracy, info.Loss, info.RolledBack), publish, cancellationToken);
             var currentInfo = decision.ContinueFrom == info.Version ? info : await store.GetVersionAsync(aggregated.TaskId, decision.ContinueFrom, cancellationToken);
-            await PublishOnceAsync(entry, aggregated, new RoundCompleted(aggregated.TaskId, aggregated.Round, decision.ContinueFrom, true, info.RolledBack,
+            await PublishOnceAsync(entry, aggregated, signing.Sign(new RoundCompleted(aggregated.TaskId, aggregated.Round, decision.ContinueFrom, true, info.RolledBack,
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                 decision.Reason, clock.GetUtcNow(),
                 currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null,
-                decision.Next.Best, decision.Next.BestAccuracy, decision.Outcome == CandidateOutcome.Stop ? decision.Reason : null),
+                decision.Next.Best, decision.Next.BestAccuracy, decision.Outcome == CandidateOutcome.Stop ? decision.Reason : null)),
                 publish, cancellationToken);
             entry.RoundsDone.Add(aggregated.Round);
             await tasks.SaveAsync(entry, cancellationToken);

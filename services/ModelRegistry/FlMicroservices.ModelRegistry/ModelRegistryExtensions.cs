@@ -1,4 +1,5 @@
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.State;
 using FlMicroservices.ModelRegistry.Consumers;
 using FlMicroservices.ModelRegistry.Validation;
@@ -16,6 +17,7 @@ public static class ModelRegistryExtensions
     /// <param name="configuration">Binds the "Validation" section (the validation data root); null keeps the defaults (generated data only).</param>
     public static IServiceCollection AddModelRegistryService(this IServiceCollection services, IConfiguration? configuration = null)
     {
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         services.TryAddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>()));
         if (configuration is null) services.AddOptions<ValidationDataOptions>();
         else services.AddValidatedOptions<ValidationDataOptions>(configuration, ValidationDataOptions.Section);

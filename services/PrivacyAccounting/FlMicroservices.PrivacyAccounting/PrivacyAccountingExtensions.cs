@@ -1,7 +1,9 @@
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.PrivacyAccounting.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.PrivacyAccounting;
@@ -22,6 +24,7 @@ public static class PrivacyAccountingExtensions
     /// </summary>
     public static IServiceCollection AddPrivacyAccountingService(this IServiceCollection services, IConfiguration? configuration = null)
     {
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         var directory = configuration is null ? null
             : Infrastructure.DataRoot.Resolve(configuration, configuration[$"{Section}:LedgerDirectory"] ?? DefaultLedgerDirectory);
         if (string.IsNullOrWhiteSpace(directory)) return services.AddSingleton<PrivacyLedger>();

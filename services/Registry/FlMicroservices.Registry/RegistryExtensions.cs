@@ -1,9 +1,11 @@
 using FlMicroservices.Infrastructure;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.State;
 using FlMicroservices.Registry.Consumers;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace FlMicroservices.Registry;
 
@@ -14,6 +16,7 @@ public static class RegistryExtensions
     /// catalog from the registry's state store (Storage:State; in memory without a configuration).</summary>
     public static IServiceCollection AddRegistryService(this IServiceCollection services, IConfiguration? configuration = null)
     {
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         if (configuration is null) services.AddOptions<TaskLimits>();
         else services.AddValidatedOptions<TaskLimits>(configuration, TaskLimits.Section);
         if (configuration is null) services.AddOptions<DemotionOptions>();

@@ -1,5 +1,6 @@
 using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Aggregation.Robust;
@@ -64,6 +65,7 @@ public sealed class SelectedContributorTests
         await using var provider = new ServiceCollection()
             .AddSingleton(ledger)
             .AddSingleton(Options.Create(new RewardOptions { TokensPerRound = 100m }))
+            .AddSingleton(CommandSigning.Off())
             .AddMassTransitTestHarness(x => x.AddConsumer<RoundCompletedConsumer>())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();

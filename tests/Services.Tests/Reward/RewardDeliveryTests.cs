@@ -20,6 +20,7 @@ public sealed class RewardDeliveryTests
         await using var provider = new ServiceCollection()
             .AddSingleton(ledger)
             .AddSingleton(Options.Create(new RewardOptions { TokensPerRound = 100m }))
+            .AddSingleton(CommandSigning.Off())
             .AddMassTransitTestHarness(x => x.AddConsumer<RoundCompletedConsumer>())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();

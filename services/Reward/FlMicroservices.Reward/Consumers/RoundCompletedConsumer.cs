@@ -2,17 +2,19 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Contribution;
 using FlMicroservices.Infrastructure.Messaging;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Reward.Consumers;
 
-/// <summary>Scores a completed round's aggregated contributors, credits their tokens once (stored first) and publishes RewardsIssued once.</summary>
-public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOptions> options) : IConsumer<RoundCompleted>
+/// <summary>Scores a completed round's aggregated contributors, credits their tokens once (stored first) and publishes RewardsIssued once; only for a round the model registry signed.</summary>
+public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOptions> options, CommandSigning signing, ILogger<RoundCompletedConsumer> logger)
+    : IConsumer<RoundCompleted>
 {
     public async Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var round = context.Message;
-        if (ledger.IsAnnounced(round.TaskId, round.Round)) return;
+        if (signing.Refuses(round, logger) || ledger.IsAnnounced(round.TaskId, round.Round)) return;
         // Only what went into the model is paid: not a rolled-back round, not updates a robust strategy left out.
         var contributors = round.Succeeded && !round.RolledBack ? round.Contributors.Where(c => c.Aggregated).ToArray() : [];
         var scores = DataShareScorer.Score(contributors.Select(c => c.ExampleCount).ToArray());

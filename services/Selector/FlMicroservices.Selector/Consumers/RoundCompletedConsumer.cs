@@ -1,16 +1,19 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Selector.Consumers;
 
-/// <summary>Starts the next round (or ends the task) when a round completes.</summary>
-public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule schedule, TimeProvider clock, ILogger<RoundCompletedConsumer> logger) : IConsumer<RoundCompleted>
+/// <summary>Starts the next round (or ends the task) when a round completes, as the model registry signed it.</summary>
+public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule schedule, CommandSigning signing, TimeProvider clock, ILogger<RoundCompletedConsumer> logger)
+    : IConsumer<RoundCompleted>
 {
     public async Task Consume(ConsumeContext<RoundCompleted> context)
     {
         var completed = context.Message;
+        if (signing.Refuses(completed, logger)) return;
         FlTelemetry.RoundEnded(completed);
         var entry = schedule.Find(completed.TaskId);
         if (entry is not null)
