@@ -219,20 +219,33 @@ public sealed class KubernetesManifestTests : IDisposable
             Assert.DoesNotContain(container.Env ?? [], e => e.Name == "ConnectionStrings__rabbitmq");
             Assert.Contains(container.VolumeMounts, m => m.Name == "broker-account" && m.MountPath == "/run/fl-broker" && m.ReadOnlyProperty == true);
             var sources = Assert.Single(template.Spec.Volumes, v => v.Name == "broker-account").Projected.Sources.Select(s => Generated(s.Secret.Name));
-            // The selector signs RoundStarted; the processes that act on it check its signature with the public half.
-            string[] keys = account.Publishes.Contains(typeof(RoundStarted)) ? ["selector-command-key"]
-                : name is "aggregation" or "node" or "edge" ? ["selector-command-key-pub"] : [];
+            // An issuer of signed commands gets its key pair; the processes that act on them the issuers' public halves.
+            string[] keys = [.. account.Publishes.Any(SignedCommands.IsSigned) ? [name + "-command-key"] : Array.Empty<string>(),
+                .. Checks.GetValueOrDefault(name, []).Select(issuer => issuer + "-command-key-pub")];
             Assert.Equal(["broker-" + name, .. keys], sources);
             // No other account's password reaches the pod by any route.
             var secrets = template.Spec.Volumes.SelectMany(v => (v.Projected?.Sources.Select(s => s.Secret?.Name) ?? []).Append(v.Secret?.SecretName))
                 .Concat(container.Env?.Select(e => e.ValueFrom?.SecretKeyRef?.Name) ?? []).Concat(container.EnvFrom?.Select(e => e.SecretRef?.Name) ?? [])
                 .OfType<string>().Select(Generated);
             Assert.Equal(["broker-" + name], secrets.Where(s => s.StartsWith("broker-", StringComparison.Ordinal)));
+            // ... nor another issuer's private key.
+            Assert.All(secrets.Where(s => s.EndsWith("-command-key", StringComparison.Ordinal)), s => Assert.Equal(name + "-command-key", s));
         }
-        var publicKey = Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == "selector-command-key-pub");
-        Assert.Equal(["selector.command-key.pub"], publicKey.Data.Keys);
-        Assert.Contains("BEGIN PUBLIC KEY", System.Text.Encoding.UTF8.GetString(publicKey.Data["selector.command-key.pub"]));
+        foreach (var issuer in SignedCommands.Types.Select(t => SignedCommands.IssuerOf(t).Name))
+        {
+            var publicKey = Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == issuer + "-command-key-pub");
+            Assert.Equal([issuer + ".command-key.pub"], publicKey.Data.Keys);
+            Assert.Contains("BEGIN PUBLIC KEY", System.Text.Encoding.UTF8.GetString(publicKey.Data[issuer + ".command-key.pub"]));
+        }
     }
+
+    // The issuers whose signed commands each process checks (docs/security.md, "Signed commands"), as compose mounts them too.
+    private static readonly Dictionary<string, string[]> Checks = new()
+    {
+        ["selector"] = ["registry", "model-registry"], ["aggregation"] = ["selector"], ["node"] = ["selector", "aggregation"],
+        ["registry"] = ["model-registry"], ["model-registry"] = ["registry"], ["privacy-accounting"] = ["registry", "model-registry"],
+        ["reward"] = ["model-registry"],
+    };
 
     [Fact]
     public void RabbitMQ_imports_every_account_with_its_permissions_at_start_and_has_no_default_user()

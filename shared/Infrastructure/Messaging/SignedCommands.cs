@@ -5,7 +5,7 @@ namespace FlMicroservices.Infrastructure.Messaging;
 /// <summary>The messages parties act on that carry their issuing service's signature (docs/security.md, "Signed commands").</summary>
 public static class SignedCommands
 {
-    private static readonly Dictionary<Type, object> Kinds = new()
+    private static readonly Dictionary<Type, SignedCommand> Kinds = new()
     {
         [typeof(RoundStarted)] = new SignedCommand<RoundStarted>(BrokerAccounts.Selector,
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
@@ -24,6 +24,10 @@ public static class SignedCommands
     public static SignedCommand<T> Of<T>() where T : class =>
         Kinds.TryGetValue(typeof(T), out var kind) ? (SignedCommand<T>)kind
             : throw new ArgumentException($"{typeof(T).Name} is not a signed command (signed: {string.Join(", ", Kinds.Keys.Select(k => k.Name))}).", nameof(T));
+
+    /// <summary>The account that issues (and signs) <paramref name="type"/>; an exception when it is not a signed message.</summary>
+    public static BrokerAccount IssuerOf(Type type) => Kinds.TryGetValue(type, out var kind) ? kind.Issuer
+        : throw new ArgumentException($"{type?.Name} is not a signed command.", nameof(type));
 
     /// <summary>Whether <paramref name="type"/> carries its issuer's signature.</summary>
     public static bool IsSigned(Type type) => Kinds.ContainsKey(type);
