@@ -36,8 +36,7 @@ public sealed class HarnessHost : IAsyncDisposable
         services?.Invoke(collection);
         collection.AddMassTransitTestHarness(x =>
         {
-            // Generous: the harness's own clock must never end a test that waits on its own deadline.
-            x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(10), testInactivityTimeout: TimeSpan.FromSeconds(5));
+            x.SetLoadedMachineTimeouts();
             bus?.Invoke(x);
             if (endpoints is not null)
                 x.UsingInMemory((context, cfg) =>

@@ -32,13 +32,16 @@ public sealed record SimulationOptions
     public double Quorum { get; init; } = 0.5;
 
     /// <summary>
-    /// The round timeout for <c>--round-timeout</c> (seconds, null: not given): 600 s, or 30 s with simulated dropouts or device
-    /// profiles, whose clients may never report, so that every round does not wait ten minutes for them. A non-positive or non-finite value
-    /// is kept as given, for <see cref="Validate"/> to refuse by name.
+    /// The round timeout for <c>--round-timeout</c> (seconds, null: not given): 600 s, or 30 s with simulated dropouts, whose clients
+    /// never report, so that every round does not wait ten minutes for them. Under device profiles it is the simulated
+    /// <paramref name="roundDeadline"/> (at most a day), which the deadline-aware and Oort policies compare the clients' simulated round
+    /// times with; no round waits for it on the wall clock, since every client that will not send declines. A non-positive or
+    /// non-finite value is kept as given, for <see cref="Validate"/> to refuse by name.
     /// </summary>
-    public static TimeSpan RoundTimeoutFor(double? seconds, double dropoutRate, bool profiles = false) => seconds switch
+    public static TimeSpan RoundTimeoutFor(double? seconds, double dropoutRate, double? roundDeadline = null) => seconds switch
     {
-        null => dropoutRate > 0 || profiles ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),
+        null when roundDeadline is > 0 and <= MaxRoundDeadline => TimeSpan.FromSeconds(Math.Min(roundDeadline.Value, 86_399)),
+        null => dropoutRate > 0 ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10),
         > 0 and < 86_400 => TimeSpan.FromSeconds(seconds.Value),
         _ => TimeSpan.Zero,
     };
@@ -56,6 +59,9 @@ public sealed record SimulationOptions
 
     /// <summary>How the selector picks each round's clients: random, fairness, power-of-choice, deadline or oort (docs/selection.md).</summary>
     public string Selection { get; init; } = Core.Selection.SelectionPolicies.Random;
+
+    /// <summary>Share of extra clients picked each round; the round closes once the clients it needs sent (0: none; docs/selection.md).</summary>
+    public double OverSelection { get; init; }
 
     /// <summary>Aggregation strategy name (see the aggregation service's catalog).</summary>
     public string Strategy { get; init; } = "fedavg";
@@ -182,6 +188,12 @@ public sealed record SimulationOptions
             problems.Add($"--selection {Selection} cannot be combined with --sampling poisson (each client is drawn independently there)");
         else if (Selection != Core.Selection.SelectionPolicies.Random && DpNoiseMultiplier is not null && !DpLocal)
             problems.Add($"--selection {Selection} cannot be combined with central DP: the accountant's amplification by subsampling holds only for a random selection");
+        if (!(OverSelection >= 0 && OverSelection <= 1))
+            problems.Add(FormattableString.Invariant($"--over-selection {OverSelection} must be a share from 0 (none) to 1 (twice the clients a round needs)"));
+        else if (OverSelection > 0 && Sampling == "poisson") problems.Add("--over-selection cannot be combined with --sampling poisson");
+        else if (OverSelection > 0 && DpNoiseMultiplier is not null && !DpLocal)
+            problems.Add("--over-selection cannot be combined with central DP: the first updates to arrive are not a random sample");
+        else if (OverSelection > 0 && SecAgg is not null) problems.Add("--over-selection cannot be combined with --secagg: its protocol counts on every client it admitted");
         var centralDp = ValidatePrivacy(problems);
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
         if (!SigningAlgorithms.IsKnown(Signing))

@@ -71,6 +71,7 @@ public static class SimulationRunner
                 Privacy = options.Privacy(),
                 Signing = options.Signing,
                 Selection = options.Selection,
+                OverSelection = options.OverSelection,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
             var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(),

@@ -45,7 +45,10 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(10), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0));
         Assert.Equal(TimeSpan.FromSeconds(30), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0.2));
         Assert.Equal(TimeSpan.FromSeconds(7.5), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(7.5, 0.2));
-        Assert.Equal(TimeSpan.FromSeconds(30), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0, profiles: true)); // clients may never report
+        // Under device profiles the timeout is the simulated deadline: clients that will not send decline, so no round waits for it.
+        Assert.Equal(TimeSpan.FromSeconds(120), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0.2, roundDeadline: 120));
+        Assert.Equal(TimeSpan.FromSeconds(86_399), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(null, 0, roundDeadline: 30 * 86_400));
+        Assert.Equal(TimeSpan.FromSeconds(45), FlMicroservices.Simulation.SimulationOptions.RoundTimeoutFor(45, 0, roundDeadline: 120));
     }
 
     [Fact]

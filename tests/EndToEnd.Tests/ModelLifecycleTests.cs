@@ -36,7 +36,7 @@ public sealed class ModelLifecycleTests : IDisposable
             .AddLogging()
             .AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, InMemoryDataset>(), Validation))
             .AddModelRegistryService()
-            .AddMassTransitTestHarness(x => x.AddModelRegistryConsumers())
+            .AddMassTransitTestHarness(x => x.SetLoadedMachineTimeouts().AddModelRegistryConsumers())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

@@ -31,7 +31,7 @@ public sealed class ModelPublisherDeliveryTests : IDisposable
             .AddSingleton(TimeProvider.System)
             .AddLogging()
             .AddModelRegistryService()
-            .AddMassTransitTestHarness(x => x.AddModelRegistryConsumers())
+            .AddMassTransitTestHarness(x => x.SetLoadedMachineTimeouts().AddModelRegistryConsumers())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

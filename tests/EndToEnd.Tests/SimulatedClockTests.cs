@@ -58,18 +58,44 @@ public sealed class SimulatedClockTests : IDisposable
         var round = Round(1, "awake", "asleep", "broken");
         var selected = Clients("awake", "asleep", "broken");
 
-        var admitted = gate.Admit(round, selected);
+        var admission = gate.Admit(round, selected);
 
-        Assert.Equal(["awake"], admitted.Select(c => c.ClientId));
-        var sends = gate.Submit(round, selected, admitted, [20_000], modelValues: 250_000); // 1 MB each way
-        Assert.Equal([true], sends);
+        Assert.Equal(["awake"], admission.Admitted.Select(c => c.ClientId));
+        // Both others decline, so that the simulation's round need not wait for them on the wall clock.
+        Assert.Equal(["asleep", "broken"], admission.Declined.Select(d => d.Client.ClientId));
+        Assert.Contains("availability window", admission.Declined[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("failed", admission.Declined[1].Reason, StringComparison.Ordinal);
+        var verdicts = gate.Submit(round, selected, admission.Admitted, [20_000], modelValues: 250_000); // 1 MB each way
+        Assert.True(Assert.Single(verdicts).Sends);
         var record = clock.Round(1)!;
+        Assert.Equal(4, verdicts[0].Seconds!.Value, 9); // 1 s down, 2 s training, 1 s up: reported with the update
         Assert.Equal((1, 1, 0), (record.Unavailable, record.Failed, record.Late));
-        // Two selected clients never report: a synchronous round waits until its deadline.
+        // A failed client could not announce itself: the synchronous round waits until its deadline.
         Assert.Equal(60, record.Seconds);
         Assert.Equal(1_000_000, record.BytesDown);
         Assert.Equal(1_000_000, record.BytesUp);
         Assert.Equal(60, clock.Now);
+    }
+
+    [Fact]
+    public void A_client_that_declines_at_the_start_does_not_hold_the_round_to_its_deadline()
+    {
+        var clock = new SimulatedClock(10_000);
+        var profiles = new Dictionary<string, DeviceProfile>
+        {
+            ["awake"] = Bare,
+            ["asleep"] = Bare with { Window = new AvailabilityWindow(AvailabilityWindow.Day, 3600, 3600) },
+        };
+        var gate = new ClockedParticipation(clock, profiles, deadlineSeconds: 60, NoDropouts());
+        var round = Round(1, "awake", "asleep");
+        var admission = gate.Admit(round, Clients("awake", "asleep"));
+        Assert.Equal("asleep", Assert.Single(admission.Declined).Client.ClientId);
+
+        gate.Submit(round, Clients("awake", "asleep"), admission.Admitted, [20_000], modelValues: 250_000);
+
+        // The sleeping client said so at once: the round ends with the awake client's update (4 s), not at the 60 s deadline.
+        Assert.Equal(4, clock.Round(1)!.Seconds, 9);
+        Assert.Equal(1, clock.Round(1)!.Unavailable);
     }
 
     [Fact]
@@ -81,15 +107,21 @@ public sealed class SimulatedClockTests : IDisposable
 
         // Round 1: fast and slow, 10,000 samples each, no bytes: 1 s and 4 s; the round lasts 4 s.
         var first = Round(1, "fast", "slow");
-        var both = gate.Admit(first, Clients("fast", "slow"));
-        Assert.Equal([true, true], gate.Submit(first, Clients("fast", "slow"), both, [10_000, 10_000], 0));
+        var both = gate.Admit(first, Clients("fast", "slow")).Admitted;
+        var firstVerdicts = gate.Submit(first, Clients("fast", "slow"), both, [10_000, 10_000], 0);
+        Assert.Equal([true, true], firstVerdicts.Select(v => v.Sends));
+        Assert.Equal([1.0, 4.0], firstVerdicts.Select(v => Math.Round(v.Seconds!.Value, 9))); // each client's simulated time, for its manifest
         Assert.Equal(4, clock.Round(1)!.Seconds, 12);
         Assert.Equal(4, clock.Now, 12);
 
         // Round 2 starts at 4 s: the snail would need 100 s + ... over the deadline: it trains but never arrives.
         var second = Round(2, "fast", "snail");
-        var admitted = gate.Admit(second, Clients("fast", "snail"));
-        Assert.Equal([true, false], gate.Submit(second, Clients("fast", "snail"), admitted, [10_000, 10_001], 0));
+        var admitted = gate.Admit(second, Clients("fast", "snail")).Admitted;
+        var secondVerdicts = gate.Submit(second, Clients("fast", "snail"), admitted, [10_000, 10_001], 0);
+        Assert.Equal([true, false], secondVerdicts.Select(v => v.Sends));
+        // The straggler declines with the time it would have needed, which the selector's history keeps (docs/selection.md).
+        Assert.StartsWith("late: it would need 100", secondVerdicts[1].DeclineReason, StringComparison.Ordinal);
+        Assert.Equal(100.01, secondVerdicts[1].Seconds!.Value, 9);
         var record = clock.Round(2)!;
         Assert.Equal((4.0, 100.0, 1), (record.Start, record.Seconds, record.Late));
         Assert.Equal(104, clock.Now, 12);
@@ -151,12 +183,37 @@ public sealed class SimulatedClockTests : IDisposable
     }
 
     [Fact]
+    public async Task With_over_selection_a_round_closes_with_the_updates_it_needs_and_does_not_wait_for_the_straggler()
+    {
+        Directory.CreateDirectory(_out);
+        var csv = Path.Combine(_out, "over.csv");
+        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
+        // 0.8 of 5 clients is 4 a round; a quarter more picks all 5, and the round closes once 4 updates arrived.
+        var options = new SimulationOptions
+        {
+            Dataset = "synthetic", Clients = 5, Fraction = 0.8, Rounds = 2, LocalEpochs = 1, Seed = 5, Parallelism = 2,
+            OutDir = _out, Profiles = "csv:" + csv, RoundDeadline = 30, Quorum = 0.5, OverSelection = 0.25,
+            RoundTimeout = SimulationOptions.RoundTimeoutFor(null, 0, roundDeadline: 30),
+        };
+
+        var result = await SimulationRunner.RunAsync(options);
+
+        Assert.Equal(2, result.Rounds);
+        Assert.All(result.PerRound, r =>
+        {
+            Assert.Equal(4, r.Contributors);
+            Assert.Equal(1, r.Late); // the straggler, told the round closed without it
+            Assert.InRange(r.SimulatedSeconds!.Value, 0.1, 29); // the fourth update's time, not the 30 s deadline
+        });
+    }
+
+    [Fact]
     public async Task A_run_under_the_clock_reports_simulated_time_and_bytes_per_round()
     {
         Directory.CreateDirectory(_out);
         var csv = Path.Combine(_out, "profiles.csv");
-        // Four reference devices on a slow link and one so slow that it misses every 30 s deadline. The wall-clock round waits
-        // 20 s for it (generous for four tiny updates on a loaded machine).
+        // Four reference devices on a slow link and one so slow that it misses every 30 s deadline. It declines, so the wall-clock
+        // round does not wait the 20 s timeout for it.
         File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
         var options = new SimulationOptions
         {
@@ -214,9 +271,13 @@ public sealed class TrainingWindowTests
         var round = new RoundStarted("t", 1, 0, ["a", "b"], DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
             1024, "logreg", "fedavg", new Dictionary<string, string>(), 0.5, 9);
         var night = Options.Create(new NodeOptions { TrainingWindow = "22:00-06:00" });
-        Assert.Empty(new NodeGate(night, new FixedLocalTime(new TimeOnly(12, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients));
-        Assert.Equal(2, new NodeGate(night, new FixedLocalTime(new TimeOnly(23, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients).Count);
-        Assert.Equal(2, new NodeGate(Options.Create(new NodeOptions()), new FixedLocalTime(new TimeOnly(12, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients).Count);
+        var outside = new NodeGate(night, new FixedLocalTime(new TimeOnly(12, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients);
+        Assert.Empty(outside.Admitted);
+        // They decline with the reason, so the round does not wait for them.
+        Assert.Equal(["a", "b"], outside.Declined.Select(d => d.Client.ClientId));
+        Assert.All(outside.Declined, d => Assert.Equal("outside its node's training window 22:00-06:00", d.Reason));
+        Assert.Equal(2, new NodeGate(night, new FixedLocalTime(new TimeOnly(23, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients).Admitted.Count);
+        Assert.Equal(2, new NodeGate(Options.Create(new NodeOptions()), new FixedLocalTime(new TimeOnly(12, 0)), NullLogger<NodeGate>.Instance).Admit(round, clients).Admitted.Count);
 
         var bad = new NodeOptions { TrainingWindow = "night" }.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(new object())).Single();
         Assert.StartsWith("Node:TrainingWindow 'night' is not a daily window", bad.ErrorMessage, StringComparison.Ordinal);

@@ -7,4 +7,5 @@ public sealed record AggregationControl(
     List<RoundStarted> Open,
     List<UpdateSubmitted> Manifests,
     List<ClosedRound> Closed,
-    Dictionary<string, double[]>? LastNorms = null);
+    Dictionary<string, double[]>? LastNorms = null,
+    List<UpdateDeclined>? Declines = null);

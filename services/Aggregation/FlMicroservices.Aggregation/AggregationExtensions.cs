@@ -39,7 +39,7 @@ public static class AggregationExtensions
 
     /// <param name="bus">The bus being configured.</param>
     /// <param name="configuration">With "Aggregation:ShardCount" above 1, every shard gets its own queues (all of them see every
-    /// RoundStarted, manifest and shard message) and the shard consumers are added.</param>
+    /// RoundStarted, manifest, decline and shard message) and the shard consumers are added.</param>
     public static IBusRegistrationConfigurator AddAggregationConsumers(this IBusRegistrationConfigurator bus, IConfiguration? configuration = null)
     {
         var options = new AggregationOptions();
@@ -47,11 +47,13 @@ public static class AggregationExtensions
         var instance = options.Shard is { } shard ? $"shard-{shard.Index}" : null;
         var started = bus.AddConsumer<RoundStartedConsumer>();
         var manifests = bus.AddConsumer<UpdateSubmittedConsumer>();
+        var declines = bus.AddConsumer<UpdateDeclinedConsumer>();
         var registrations = bus.AddConsumer<ClientRegisteredConsumer>();
         if (instance is not null)
         {
             started.Endpoint(e => e.InstanceId = instance);
             manifests.Endpoint(e => e.InstanceId = instance);
+            declines.Endpoint(e => e.InstanceId = instance);
             registrations.Endpoint(e => e.InstanceId = instance); // every shard verifies its own manifests
             bus.AddConsumer<ShardRoundReportedConsumer>().Endpoint(e => e.InstanceId = instance);
             bus.AddConsumer<ShardRoundDecidedConsumer>().Endpoint(e => e.InstanceId = instance);

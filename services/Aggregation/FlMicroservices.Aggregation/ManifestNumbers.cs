@@ -12,6 +12,8 @@ public static class ManifestNumbers
         if (metrics is null) return "the manifest carries no metrics";
         if (!double.IsFinite(metrics.TrainLoss)) return NotFinite("trainLoss", metrics.TrainLoss);
         if (!double.IsFinite(metrics.TrainSeconds)) return NotFinite("trainSeconds", metrics.TrainSeconds);
+        if (metrics.RoundSeconds is { } seconds && !(double.IsFinite(seconds) && seconds >= 0))
+            return string.Create(CultureInfo.InvariantCulture, $"metrics.roundSeconds is {seconds}: it must be a finite number of seconds, 0 or more");
         return null;
     }
 

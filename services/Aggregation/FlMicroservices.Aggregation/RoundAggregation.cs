@@ -73,11 +73,35 @@ public sealed class RoundAggregation
     public int DuplicateSlices { get; private set; }
     public bool IsClosed { get; private set; }
 
-    /// <summary>True when every participant has delivered (slices and manifest) or been rejected.</summary>
-    public bool IsComplete => _clients.Values.All(c => c.Rejection is not null || (c.Manifest is not null && c.Received == OwnedSliceCount));
+    /// <summary>
+    /// True when every participant has delivered (slices and manifest), declined or been rejected; with over-selection
+    /// (<see cref="RoundSettings.TargetUpdates"/>, unsharded rounds) also once that many complete updates arrived.
+    /// </summary>
+    public bool IsComplete =>
+        _clients.Values.All(c => c.Rejection is not null || c.Declined is not null || Delivered(c))
+        || (Shard is null && Started.Settings?.TargetUpdates is { } target && _clients.Values.Count(c => c.Rejection is null && Delivered(c)) >= target);
+
+    private bool Delivered(ClientProgress client) => client.Manifest is not null && client.Received == OwnedSliceCount;
 
     /// <summary>The manifests received so far (participants only), for the control checkpoint.</summary>
     public IEnumerable<UpdateSubmitted> Manifests => _clients.Values.Select(c => c.Manifest).OfType<UpdateSubmitted>();
+
+    /// <summary>The participants' declines recorded so far, for the control checkpoint.</summary>
+    public IEnumerable<UpdateDeclined> Declines => _clients.Values.Select(c => c.Declined).OfType<UpdateDeclined>();
+
+    /// <summary>
+    /// A participant will not send (<see cref="UpdateDeclined"/>): the round stops waiting for it. Returns why the decline is not
+    /// taken (not a participant, or it already sent part of an update), or null when it is recorded.
+    /// </summary>
+    public string? Decline(UpdateDeclined declined)
+    {
+        ArgumentNullException.ThrowIfNull(declined);
+        if (IsClosed) return "the round is closed";
+        if (!_clients.TryGetValue(declined.ClientId, out var client)) return "not selected for this round";
+        if (client.Manifest is not null || client.Received > 0 || client.Rejection is not null) return "it already sent (part of) an update";
+        client.Declined ??= declined;
+        return null;
+    }
 
     /// <param name="position">Where the slice lies in the update stream, so that it can be read again to be taken back.</param>
     public SliceOutcome Fold(UpdateSlice slice, StreamPosition? position = null)
@@ -255,19 +279,23 @@ public sealed class RoundAggregation
         var contributors = new List<Contribution>();
         var rejected = new List<RejectedUpdate>(_outsiders);
         var dropouts = new List<string>();
+        var declined = new List<DeclinedUpdate>();
         foreach (var (id, client) in _clients.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             if (client.Rejection is not null)
                 rejected.Add(new RejectedUpdate(id, client.RejectionReport()));
             else if (client.Manifest is not null && client.Received == OwnedSliceCount)
-                contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss));
+                contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss, Seconds: client.Manifest.Metrics.RoundSeconds));
             else
+            {
                 dropouts.Add(id);
+                if (client.Declined is { } d) declined.Add(new DeclinedUpdate(id, d.Reason, d.Seconds));
+            }
         }
-        var needed = QuorumRule.Needed(Started.Participants.Length, QuorumShare);
+        var needed = QuorumOf(Started);
         if (contributors.Count < needed || _aggregator.FoldedSlices == 0)
             return new RoundOutcome(false, contributors, rejected, dropouts,
-                $"quorum not reached: {contributors.Count} complete updates, {needed} needed");
+                $"quorum not reached: {contributors.Count} complete updates, {needed} needed" + (declined.Count > 0 ? $" ({declined.Count} declined)" : ""), declined);
         try
         {
             _aggregator.Finish(global, result);
@@ -276,14 +304,14 @@ public sealed class RoundAggregation
         {
             // e.g. Krum with too few clients for its f: the round fails with the strategy's reason, nothing half-written.
             result.Clear();
-            return new RoundOutcome(false, contributors, rejected, dropouts, $"{Started.Strategy} could not aggregate: {e.Message}");
+            return new RoundOutcome(false, contributors, rejected, dropouts, $"{Started.Strategy} could not aggregate: {e.Message}", declined);
         }
         if (_aggregator is ISelectingRound { Aggregated: { } aggregated })
         {
             var kept = aggregated.ToHashSet(StringComparer.Ordinal);
             contributors = [.. contributors.Select(c => kept.Contains(c.ClientId) ? c : c with { Aggregated = false })];
         }
-        return new RoundOutcome(true, contributors, rejected, dropouts, null);
+        return new RoundOutcome(true, contributors, rejected, dropouts, null, declined);
     }
 
     /// <summary>
@@ -440,6 +468,16 @@ public sealed class RoundAggregation
         aggregate.ReadCheckpoint(reader);
     }
 
+    /// <summary>
+    /// The complete updates a plain round needs: the task's quorum share of its participants, or with over-selection of the
+    /// updates it asked for (<see cref="RoundSettings.TargetUpdates"/>), not of the clients picked to get them.
+    /// </summary>
+    public static int QuorumOf(RoundStarted started)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        return QuorumRule.Needed(Math.Min(started.Settings?.TargetUpdates ?? int.MaxValue, started.Participants.Length), started.Quorum);
+    }
+
     /// <summary>Share of the participants that must contribute (the task's quorum).</summary>
     public double QuorumShare => Started.Quorum;
 
@@ -514,6 +552,9 @@ public sealed class RoundAggregation
         public double RunningSquares { get; private set; }
         public string? Rejection { get; private set; }
         public UpdateSubmitted? Manifest { get; set; }
+
+        /// <summary>The client's decline, when it said it will not send (kept in the control checkpoint).</summary>
+        public UpdateDeclined? Declined { get; set; }
 
         /// <summary>The first manifest under this id whose signature failed, and why (kept in memory only).</summary>
         public (string Digest, string Reason)? Refused { get; set; }
@@ -619,4 +660,5 @@ public sealed record RoundOutcome(
     IReadOnlyList<Contribution> Contributors,
     IReadOnlyList<RejectedUpdate> Rejected,
     IReadOnlyList<string> Dropouts,
-    string? FailureReason);
+    string? FailureReason,
+    IReadOnlyList<DeclinedUpdate>? Declined = null);

@@ -88,11 +88,14 @@ public sealed class RoundCheckpointer(
         var open = registry.OpenRounds();
         var manifests = new List<UpdateSubmitted>(registry.HeldManifests());
         foreach (var round in open) manifests.AddRange(round.Manifests);
+        var declines = new List<UpdateDeclined>(registry.HeldDeclines());
+        foreach (var round in open) declines.AddRange(round.Declines);
         checkpoints.WriteControl(new AggregationControl(
             open.Select(r => r.Started).ToList(),
             manifests,
             registry.ClosedRounds().Select(k => new ClosedRound(k.Task, k.Round)).ToList(),
-            registry.AllLastNorms()));
+            registry.AllLastNorms(),
+            declines));
     }
 
     /// <summary>The task's strategy; a stateful one built now gets the state checkpointed after the task's last closed round.</summary>
@@ -174,6 +177,12 @@ public sealed class RoundCheckpointer(
             else if (!registry.IsClosed(key) && !registry.HoldManifest(manifest))
                 logger.LogError("Manifest of {Client} for unknown round {Task}/{Round} dropped on restore: {Max} manifests already wait",
                     manifest.ClientId, manifest.TaskId, manifest.Round, RoundRegistry.MaxHeldManifests);
+        }
+        foreach (var declined in control.Declines ?? [])
+        {
+            var key = (declined.TaskId, declined.Round);
+            if (registry.TryGetOpen(key, out var round)) round.Decline(declined);
+            else if (!registry.IsClosed(key)) registry.HoldDecline(declined);
         }
         logger.LogInformation("Aggregation resumed from its checkpoint: {Open} open rounds ({State}), {Pending} waiting slices, {Closed} closed rounds",
             registry.OpenRoundCount, restoredState ? "with their running aggregates" : "no running aggregates yet", held.Count, registry.ClosedCount);

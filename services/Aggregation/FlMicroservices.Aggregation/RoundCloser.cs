@@ -64,7 +64,7 @@ public sealed class RoundCloser(
             logger.LogWarning("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, outcome.FailureReason);
         await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, outcome.Succeeded, reference,
             PublishedContributions.Of(started, outcome.Contributors), outcome.Rejected.ToArray(), outcome.Dropouts.ToArray(), outcome.FailureReason,
-            watch.Elapsed.TotalSeconds), cancellationToken);
+            watch.Elapsed.TotalSeconds, outcome.Declined is { Count: > 0 } declined ? [.. declined] : null), cancellationToken);
         registry.MarkClosed(key);
         checkpointer.WriteControl();
     }

@@ -32,6 +32,7 @@ public sealed class RoundRegistry(IOptions<AggregationOptions> options, TimeProv
     private readonly List<(UpdateSlice Slice, StreamPosition? Position, DateTimeOffset Since)> _heldSlices = new();
     private long _heldSliceBytes;
     private readonly List<(UpdateSubmitted Manifest, DateTimeOffset Since)> _heldManifests = new();
+    private readonly List<(UpdateDeclined Declined, DateTimeOffset Since)> _heldDeclines = new();
     private readonly List<((string Task, int Round) Key, object Message)> _heldSecure = new();
     // One strategy instance per task: server optimizers (FedAvgM, FedAdam, ...) keep their state across rounds.
     private readonly Dictionary<string, IAggregationStrategy> _strategies = new(StringComparer.Ordinal);
@@ -152,6 +153,17 @@ public sealed class RoundRegistry(IOptions<AggregationOptions> options, TimeProv
         }
     }
 
+    /// <summary>Keeps a decline that overtook its RoundStarted; false when <see cref="MaxHeldManifests"/> already wait.</summary>
+    public bool HoldDecline(UpdateDeclined declined)
+    {
+        lock (_sync)
+        {
+            if (_heldDeclines.Count >= MaxHeldManifests) return false;
+            _heldDeclines.Add((declined, time.GetUtcNow()));
+            return true;
+        }
+    }
+
     /// <summary>
     /// Drops the slices and manifests that waited longer than <see cref="AggregationOptions.HeldLifetime"/> for a round that never
     /// opened, so that they neither hold memory nor keep the update stream's offsets from being committed.
@@ -176,12 +188,13 @@ public sealed class RoundRegistry(IOptions<AggregationOptions> options, TimeProv
                 expired[(manifest.TaskId, manifest.Round)] = (slices, manifests + 1);
             }
             _heldManifests.RemoveAll(h => h.Since <= cutoff);
+            _heldDeclines.RemoveAll(h => h.Since <= cutoff); // they hold no update: nothing to report
         }
         return [.. expired.Select(e => new ExpiredHold(e.Key.Task, e.Key.Round, e.Value.Slices, e.Value.Manifests))];
     }
 
-    /// <summary>The slices and manifests kept for the round, taken out of the registry.</summary>
-    public (List<(UpdateSlice Slice, StreamPosition? Position)> Slices, List<UpdateSubmitted> Manifests) TakeHeld((string Task, int Round) key)
+    /// <summary>The slices, manifests and declines kept for the round, taken out of the registry.</summary>
+    public (List<(UpdateSlice Slice, StreamPosition? Position)> Slices, List<UpdateSubmitted> Manifests, List<UpdateDeclined> Declines) TakeHeld((string Task, int Round) key)
     {
         lock (_sync)
         {
@@ -192,7 +205,9 @@ public sealed class RoundRegistry(IOptions<AggregationOptions> options, TimeProv
             _heldSlices.RemoveAll(Slice);
             var manifests = _heldManifests.FindAll(Manifest).Select(h => h.Manifest).ToList();
             _heldManifests.RemoveAll(Manifest);
-            return (slices, manifests);
+            var declines = _heldDeclines.Where(d => d.Declined.TaskId == key.Task && d.Declined.Round == key.Round).Select(d => d.Declined).ToList();
+            _heldDeclines.RemoveAll(d => d.Declined.TaskId == key.Task && d.Declined.Round == key.Round);
+            return (slices, manifests, declines);
         }
     }
 
@@ -206,6 +221,12 @@ public sealed class RoundRegistry(IOptions<AggregationOptions> options, TimeProv
     public IReadOnlyList<UpdateSubmitted> HeldManifests()
     {
         lock (_sync) return [.. _heldManifests.Select(h => h.Manifest)];
+    }
+
+    /// <summary>The declines waiting for their round, a snapshot.</summary>
+    public IReadOnlyList<UpdateDeclined> HeldDeclines()
+    {
+        lock (_sync) return [.. _heldDeclines.Select(h => h.Declined)];
     }
 
     /// <summary>The task's strategy, built by <paramref name="create"/> the first time.</summary>

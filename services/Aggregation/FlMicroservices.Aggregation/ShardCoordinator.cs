@@ -61,14 +61,14 @@ public static class ShardCoordinator
             if (rejection is not null)
                 excluded.Add(new RejectedUpdate(id, delivered > 0 ? $"{rejection} (its {delivered} folded slices were taken back out on every shard)" : rejection));
             else if (manifest is not null && delivered == own.SliceCount)
-                contributors.Add(new Contribution(id, manifest.ExampleCount, norm, manifest.Metrics.TrainLoss));
+                contributors.Add(new Contribution(id, manifest.ExampleCount, norm, manifest.Metrics.TrainLoss, Seconds: manifest.Metrics.RoundSeconds));
             else
                 dropouts.Add(id);
         }
 
         string? failure = null;
         string[]? selected = null;
-        var needed = QuorumRule.Needed(started.Participants.Length, started.Quorum);
+        var needed = RoundAggregation.QuorumOf(started);
         if (RoundPlan.SettingsOf(started).WholeUpdateNorms)
             failure = "norm bounding and DP-FedAvg scale each update by its whole norm, which no shard holds: they cannot run with Aggregation:ShardCount > 1";
         else if (contributors.Count < needed)

@@ -90,13 +90,45 @@ public sealed class UpdateRouter(
         await closer.CloseIfCompleteAsync(key, cancellationToken);
     }
 
+    /// <summary>A participant will not send this round: the round stops waiting for it, and closes if that completes it.</summary>
+    public async Task OnDeclinedAsync(UpdateDeclined declined, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(declined);
+        var key = (declined.TaskId, declined.Round);
+        using var locked = await registry.LockAsync(cancellationToken);
+        await checkpointer.EnsureRestoredAsync(cancellationToken);
+        if (registry.TryGetOpen(key, out var round)) Decline(round, declined);
+        else if (registry.IsClosed(key) || registry.IsSecure(key)) // a secure round's protocol has its own dropout handling
+        {
+            logger.LogDebug("Decline of {Client} for {Task}/{Round} ignored: the round is closed or secure", declined.ClientId, declined.TaskId, declined.Round);
+            return;
+        }
+        else if (!registry.HoldDecline(declined))
+        {
+            logger.LogError("Decline of {Client} for unknown round {Task}/{Round} dropped: {Max} declines already wait for rounds not opened",
+                declined.ClientId, declined.TaskId, declined.Round, RoundRegistry.MaxHeldManifests);
+            return;
+        }
+        checkpointer.WriteControl();
+        await closer.CloseIfCompleteAsync(key, cancellationToken);
+    }
+
+    private void Decline(RoundAggregation round, UpdateDeclined declined)
+    {
+        if (round.Decline(declined) is { } ignored)
+            logger.LogWarning("Decline of {Client} for {Task}/{Round} ignored: {Reason}", declined.ClientId, declined.TaskId, declined.Round, ignored);
+        else
+            logger.LogInformation("{Client} declined {Task}/{Round}: {Reason}", declined.ClientId, declined.TaskId, declined.Round, declined.Reason);
+    }
+
     /// <summary>Caller holds the registry's lock. Gives a round just opened what arrived for it before, and closes it if that completes it.</summary>
     public async Task AdmitHeldAsync(RoundAggregation round, CancellationToken cancellationToken)
     {
         var key = (round.Started.TaskId, round.Started.Round);
-        var (slices, manifests) = registry.TakeHeld(key);
+        var (slices, manifests, declines) = registry.TakeHeld(key);
         foreach (var (slice, position) in slices) round.Fold(slice, position);
         foreach (var manifest in manifests) await AcceptVerifiedAsync(round, manifest, cancellationToken);
+        foreach (var declined in declines) Decline(round, declined);
         await retraction.RetractRejectedAsync(round, cancellationToken);
         checkpointer.WriteControl();
         await closer.CloseIfCompleteAsync(key, cancellationToken);

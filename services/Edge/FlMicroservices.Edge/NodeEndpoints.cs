@@ -40,6 +40,10 @@ public static class NodeEndpoints
             ForwardAsync<MaskedUpdateSubmitted>(http, options.Value, m => RoundProblem(http, enrolments, rounds, m.TaskId, m.Round, m.ClientId)
                 ?? Refusal.Bad(ManifestProblem(m.SliceCount, m.ElementCount, m.Digest, m.ExampleCount, m.Metrics) ?? (m.Payload is null ? "payload is missing" : null)), bus))
             .RequireEdgeLimit(EdgeRateLimits.Kind.Requests);
+        node.MapPost(EdgeApi.Decline, (HttpContext http, Enrolments enrolments, OpenRounds rounds, IPublishEndpoint bus, IOptions<EdgeOptions> options) =>
+            ForwardAsync<UpdateDeclined>(http, options.Value, m => RoundProblem(http, enrolments, rounds, m.TaskId, m.Round, m.ClientId)
+                ?? Refusal.Bad(DeclineProblem(m)), bus))
+            .RequireEdgeLimit(EdgeRateLimits.Kind.Requests);
         node.MapPost(EdgeApi.SecAgg, (HttpContext http, Enrolments enrolments, OpenRounds rounds, IPublishEndpoint bus, IOptions<EdgeOptions> options) =>
             ForwardAsync<SecAggClientMessage>(http, options.Value, m => RoundProblem(http, enrolments, rounds, m.TaskId, m.Round, m.ClientId)
                 ?? Refusal.Bad(m.Payload is not { Length: > 0 } ? "payload is missing" : null), bus))
@@ -134,6 +138,14 @@ public static class NodeEndpoints
             ? TypedResults.Ok(info)
             : ApiProblems.NotFound("version", $"task '{taskId}' has no model version {version}");
     }
+
+    private static string? DeclineProblem(UpdateDeclined declined) =>
+        string.IsNullOrWhiteSpace(declined.Reason) ? "reason is missing"
+        : declined.Reason.Length > MaxDeclineReasonLength ? $"reason is {declined.Reason.Length} characters, at most {MaxDeclineReasonLength} are taken"
+        : declined.Seconds is { } s && !(double.IsFinite(s) && s >= 0) ? string.Create(CultureInfo.InvariantCulture, $"seconds is {s}: it must be a finite number, 0 or more")
+        : null;
+
+    private const int MaxDeclineReasonLength = 500;
 
     private static IResult? ModelProblem(string taskId, int version) =>
         (IResult?)ApiProblems.BadId("taskId", taskId)

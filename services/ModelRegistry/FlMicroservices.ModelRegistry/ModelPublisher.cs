@@ -61,7 +61,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                     current?.Accuracy, current?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                     aggregated.FailureReason ?? "round failed", clock.GetUtcNow(), current?.Accuracy is not null,
                     current?.Accuracy is null ? NotEvaluatedReason(aggregated.TaskId, entry) : null,
-                    entry.History.Best, entry.History.BestAccuracy)), publish, cancellationToken);
+                    entry.History.Best, entry.History.BestAccuracy, Declined: aggregated.Declined)), publish, cancellationToken);
                 entry.RoundsDone.Add(aggregated.Round);
                 await tasks.SaveAsync(entry, cancellationToken);
                 return;
@@ -78,7 +78,7 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,
                 decision.Reason, clock.GetUtcNow(),
                 currentInfo?.Accuracy is not null, currentInfo?.Accuracy is null ? notEvaluated ?? "the current version was never evaluated" : null,
-                decision.Next.Best, decision.Next.BestAccuracy, decision.Outcome == CandidateOutcome.Stop ? decision.Reason : null)),
+                decision.Next.Best, decision.Next.BestAccuracy, decision.Outcome == CandidateOutcome.Stop ? decision.Reason : null, Declined: aggregated.Declined)),
                 publish, cancellationToken);
             entry.RoundsDone.Add(aggregated.Round);
             await tasks.SaveAsync(entry, cancellationToken);

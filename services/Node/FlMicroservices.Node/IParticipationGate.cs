@@ -7,17 +7,36 @@ namespace FlMicroservices.Node;
 /// <summary>Which of a node's selected clients start a round, and which of those that trained send their update (docs/simulated-clock.md).</summary>
 public interface IParticipationGate
 {
-    /// <summary>The clients of <paramref name="selected"/> that start the round (the others drop out before they download the model).</summary>
-    IReadOnlyList<HostedClient> Admit(RoundStarted round, IReadOnlyList<HostedClient> selected);
+    /// <summary>
+    /// The clients of <paramref name="selected"/> that start the round, and those that decline it (announced, so the round does
+    /// not wait for them); the rest drop out silently before they download the model.
+    /// </summary>
+    Admission Admit(RoundStarted round, IReadOnlyList<HostedClient> selected);
 
-    /// <summary>For each client of <paramref name="admitted"/>, in order, whether it sends its update.</summary>
+    /// <summary>For each client of <paramref name="admitted"/>, in order, whether it sends its update, or declines, or goes silent.</summary>
     /// <param name="round">The round.</param>
     /// <param name="selected">Every client of this node the round selected.</param>
     /// <param name="admitted">The clients that trained (<see cref="Admit"/>'s answer).</param>
     /// <param name="samplesProcessed">Examples each admitted client trained on, counted once per local epoch.</param>
     /// <param name="modelValues">Values in the model a client downloads and in the update it sends.</param>
-    IReadOnlyList<bool> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
+    IReadOnlyList<SubmitVerdict> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
         IReadOnlyList<long> samplesProcessed, int modelValues);
+}
+
+/// <summary>A gate's answer to a round: who trains, and who says no with a reason.</summary>
+public sealed record Admission(IReadOnlyList<HostedClient> Admitted, IReadOnlyList<GateDecline> Declined)
+{
+    /// <summary>Every client trains.</summary>
+    public static Admission All(IReadOnlyList<HostedClient> clients) => new(clients, []);
+}
+
+/// <summary>A client that will not send this round, why, and how long it would have needed when known.</summary>
+public sealed record GateDecline(HostedClient Client, string Reason, double? Seconds = null);
+
+/// <summary>What one trained client does: sends (with its round time when the gate knows it), declines with a reason, or goes silent.</summary>
+public sealed record SubmitVerdict(bool Sends, double? Seconds = null, string? DeclineReason = null)
+{
+    public static SubmitVerdict Send { get; } = new(true);
 }
 
 /// <summary>
@@ -26,23 +45,24 @@ public interface IParticipationGate
 /// </summary>
 public sealed class NodeGate(IOptions<NodeOptions> options, TimeProvider time, ILogger<NodeGate> logger) : IParticipationGate
 {
-    public IReadOnlyList<HostedClient> Admit(RoundStarted round, IReadOnlyList<HostedClient> selected)
+    public Admission Admit(RoundStarted round, IReadOnlyList<HostedClient> selected)
     {
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(selected);
         if (options.Value.Window is { } window && !window.Contains(TimeOnly.FromDateTime(time.GetLocalNow().DateTime)))
         {
-            logger.LogInformation("Round {Task}/{Round}: it is outside this node's training window {Window}; its {Clients} selected clients sit it out",
+            logger.LogInformation("Round {Task}/{Round}: it is outside this node's training window {Window}; its {Clients} selected clients decline it",
                 round.TaskId, round.Round, window, selected.Count);
-            return [];
+            return new Admission([], [.. selected.Select(c => new GateDecline(c, $"outside its node's training window {window}"))]);
         }
+        // Simulated dropouts are silent, as a client that crashes or loses its network would be.
         var dropoutRng = new Random(ClientSeeds.For(round.Seed, round.Round, "dropout"));
-        return selected.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate).ToArray();
+        return Admission.All([.. selected.Where(_ => dropoutRng.NextDouble() >= options.Value.DropoutRate)]);
     }
 
-    public IReadOnlyList<bool> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
+    public IReadOnlyList<SubmitVerdict> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
         IReadOnlyList<long> samplesProcessed, int modelValues) =>
-        Enumerable.Repeat(true, admitted?.Count ?? 0).ToArray();
+        Enumerable.Repeat(SubmitVerdict.Send, admitted?.Count ?? 0).ToArray();
 }
 
 /// <summary>A daily window of local time, "HH:mm-HH:mm"; one that ends before it starts runs past midnight (22:00-06:00).</summary>

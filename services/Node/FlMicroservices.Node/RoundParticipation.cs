@@ -41,9 +41,12 @@ public sealed class RoundParticipation(
             logger.LogWarning("Node refuses {Task}/{Round} for its {Clients} selected clients: {Reason}", round.TaskId, round.Round, mine.Length, refused);
             return;
         }
-        var active = gate.Admit(round, mine).ToArray();
-        if (active.Length < mine.Length)
-            logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length);
+        var roundWatch = Stopwatch.StartNew();
+        var admission = gate.Admit(round, mine);
+        var active = admission.Admitted.ToArray();
+        foreach (var declined in admission.Declined) await DeclineAsync(round, declined.Client.ClientId, declined.Reason, declined.Seconds, publish, cancellationToken);
+        if (active.Length + admission.Declined.Count < mine.Length)
+            logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length - admission.Declined.Count);
         await secure.BeginAsync(round, mine, active, publish, cancellationToken); // secure aggregation only: keys go out now
 
         var stored = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
@@ -63,12 +66,25 @@ public sealed class RoundParticipation(
         statistics.RecordTraining(round.TaskId, round.Round, watch.Elapsed.TotalSeconds);
         if (options.Value.SubmitDelay > TimeSpan.Zero) await Task.Delay(options.Value.SubmitDelay, cancellationToken);
         // A secure round's protocol has already counted on every admitted client; the gate's stragglers apply to plain rounds.
-        var sends = SecAgg.SecureRoundParticipation.Handles(round)
-            ? Enumerable.Repeat(true, active.Length).ToArray()
+        var verdicts = SecAgg.SecureRoundParticipation.Handles(round)
+            ? Enumerable.Repeat(SubmitVerdict.Send, active.Length).ToArray()
             : gate.Submit(round, mine, active, results.Select(r => (long)r.Result.ExampleCount * round.Training.LocalEpochs).ToArray(), stored.Length);
         for (var i = 0; i < active.Length; i++)
-            if (sends[i])
-                await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result, results[i].Seconds, publish, cancellationToken);
+        {
+            if (verdicts[i].Sends)
+                await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result,
+                    new LocalMetrics(results[i].Result.MeanLoss, results[i].Seconds, results[i].Result.Steps, verdicts[i].Seconds ?? roundWatch.Elapsed.TotalSeconds),
+                    publish, cancellationToken);
+            else if (verdicts[i].DeclineReason is { } reason)
+                await DeclineAsync(round, active[i].ClientId, reason, verdicts[i].Seconds, publish, cancellationToken);
+        }
+    }
+
+    // Tells the aggregation not to wait for the client (docs/simulated-clock.md, "Declines").
+    private async Task DeclineAsync(RoundStarted round, string clientId, string reason, double? seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("{Client} declines {Task}/{Round}: {Reason}", clientId, round.TaskId, round.Round, reason);
+        await publish.Publish(new UpdateDeclined(round.TaskId, round.Round, clientId, reason, seconds), cancellationToken);
     }
 
     private (TrainResult Result, double Seconds) Train(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, CancellationToken cancellationToken)
@@ -111,7 +127,7 @@ public sealed class RoundParticipation(
         };
     }
 
-    private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, TrainResult result, double seconds, IPublishEndpoint publish, CancellationToken cancellationToken)
+    private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, TrainResult result, LocalMetrics metrics, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var clientId = client.ClientId;
         float[] delta;
@@ -121,7 +137,7 @@ public sealed class RoundParticipation(
             delta = new float[global.Length];
             TensorPrimitives.Subtract(result.Parameters, global, delta);
         }
-        await uplink.SendAsync(round, clientId, delta, result.ExampleCount, new LocalMetrics(result.MeanLoss, seconds, result.Steps), publish, cancellationToken);
+        await uplink.SendAsync(round, clientId, delta, result.ExampleCount, metrics, publish, cancellationToken);
         if (!SecAgg.SecureRoundParticipation.Handles(round))
             scaffoldRound?.Commit(clientId); // SCAFFOLD: the client keeps c_i+ once its update is out
     }

@@ -60,6 +60,7 @@ public static class TaskSpecValidator
     /// <summary>The selection policy: known, and random whenever the privacy accountant or Poisson sampling counts on a random draw.</summary>
     private static void ValidateSelection(TaskSpec spec, List<string> problems)
     {
+        ValidateOverSelection(spec, problems);
         if (spec.Selection is null || !Core.Selection.SelectionPolicies.Names.Contains(spec.Selection))
         {
             problems.Add($"Selection '{spec.Selection}' is unknown (known: {string.Join(", ", Core.Selection.SelectionPolicies.Names)})");
@@ -70,6 +71,23 @@ public static class TaskSpecValidator
             problems.Add($"Selection '{spec.Selection}' cannot be combined with Poisson sampling: each client is drawn independently there");
         if (spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central })
             problems.Add($"Selection '{spec.Selection}' cannot be combined with central DP: the accountant's amplification by subsampling holds only for a random selection");
+    }
+
+    /// <summary>Over-selection: a share in [0, 1], and none where the round's participants must be a uniform draw or all report.</summary>
+    private static void ValidateOverSelection(TaskSpec spec, List<string> problems)
+    {
+        if (spec.OverSelection == 0) return;
+        if (!(spec.OverSelection > 0 && spec.OverSelection <= 1))
+        {
+            problems.Add(FormattableString.Invariant($"OverSelection {spec.OverSelection} must be a share from 0 (none) to 1 (twice the clients a round needs)"));
+            return;
+        }
+        if (spec.Sampling == ClientSampling.Poisson)
+            problems.Add("OverSelection cannot be combined with Poisson sampling: the accountant counts every sampled client");
+        if (spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central })
+            problems.Add("OverSelection cannot be combined with central DP: the first updates to arrive are not a random sample, which the accountant's amplification by subsampling assumes");
+        if (spec.Privacy?.IsSecureAggregation == true)
+            problems.Add("OverSelection cannot be combined with secure aggregation: its protocol counts on every client it admitted");
     }
 
     /// <summary>

@@ -61,6 +61,9 @@ public sealed class RoundStarter(
                 $"round {round} cannot start: {healthy.Count} of {alive.Count} healthy clients have {requirement}, {Math.Max(1, spec.MinClientsPerRound)} needed");
             return;
         }
+        // Over-selection: more clients than the round needs; the aggregation closes once `needed` complete updates arrived.
+        var needed = count;
+        if (!poisson && spec.OverSelection > 0) count = Math.Min(healthy.Count, (int)Math.Ceiling(count * (1 + spec.OverSelection) - 1e-9));
         var sampleRate = poisson ? spec.ClientFraction : (double)count / healthy.Count;
         var decision = await privacy.GetResponse<PrivacyBudgetDecision>(new CheckPrivacyBudget(taskId, round, sampleRate), cancellationToken);
         if (!decision.Message.Allowed)
@@ -87,7 +90,11 @@ public sealed class RoundStarter(
             ? entry.ExpectedClients(poisson ? spec.ClientFraction * healthy.Count : count)
             : (double?)null;
         RoundSettings settings;
-        try { settings = RoundPlanner.Plan(spec, new RoundContext(round, healthy.Count, participants.Length, expected)); }
+        try
+        {
+            settings = RoundPlanner.Plan(spec, new RoundContext(round, healthy.Count, participants.Length, expected));
+            if (count > needed) settings = settings with { TargetUpdates = needed };
+        }
         catch (ArgumentException e)
         {
             await CompleteAsync(publish, entry, taskId, round - 1, model, $"round {round} cannot be planned: {e.Message}");

@@ -49,4 +49,4 @@ public sealed record RoundOutcome(int Round, string? FailureReason);
 public sealed record RoundRecord(string TaskId, int Round, int? ModelVersion = null, DateTimeOffset? StartedAt = null, DateTimeOffset? Deadline = null,
     string[]? Participants = null, DateTimeOffset? CompletedAt = null, bool? Succeeded = null, string? FailureReason = null, int? ResultVersion = null,
     bool RolledBack = false, double? Accuracy = null, double? Loss = null, Contribution[]? Contributors = null, RejectedUpdate[]? Rejected = null,
-    string[]? Dropouts = null);
+    string[]? Dropouts = null, DeclinedUpdate[]? Declined = null);

@@ -200,7 +200,7 @@ public sealed class TaskSchedule(ScheduleStore store) : RestoredState
                 {
                     CompletedAt = completed.CompletedAt, Succeeded = completed.Succeeded, FailureReason = completed.Succeeded ? null : completed.FailureReason ?? "round failed",
                     ResultVersion = completed.ModelVersion, RolledBack = completed.RolledBack, Accuracy = completed.Accuracy, Loss = completed.Loss,
-                    Contributors = completed.Contributors, Rejected = completed.Rejected, Dropouts = completed.Dropouts,
+                    Contributors = completed.Contributors, Rejected = completed.Rejected, Dropouts = completed.Dropouts, Declined = completed.Declined,
                     Participants = record.Participants ?? completed.Participants,
                 });
                 _model = TaskModelState.Of(completed);

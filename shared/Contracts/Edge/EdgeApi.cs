@@ -24,6 +24,9 @@ public static class EdgeApi
     /// <summary>POST a MaskedUpdateSubmitted (JSON).</summary>
     public const string MaskedManifest = "/v1/updates/masked-manifest";
 
+    /// <summary>POST an UpdateDeclined (JSON): a selected client will not send this round.</summary>
+    public const string Decline = "/v1/updates/decline";
+
     /// <summary>POST a SecAggClientMessage (JSON).</summary>
     public const string SecAgg = "/v1/secagg";
 

@@ -39,11 +39,29 @@ public sealed record UpdateSubmitted(
     string? Nonce = null,
     string? SignatureAlgorithm = null);
 
+/// <summary>A selected client will not send an update this round (outside its training window, or its node knows it cannot finish in time), so the round need not wait for it.</summary>
+/// <param name="Reason">Why, in words, for the round's record.</param>
+/// <param name="Seconds">How long the client would have needed, round start to upload, when its node knows (a simulated clock's estimate); null otherwise.</param>
+public sealed record UpdateDeclined(
+    string TaskId,
+    int Round,
+    string ClientId,
+    string Reason,
+    double? Seconds = null);
+
+/// <summary>A participant that declined a round (<see cref="UpdateDeclined"/>), in the round's record.</summary>
+public sealed record DeclinedUpdate(
+    string ClientId,
+    string Reason,
+    double? Seconds = null);
+
 /// <summary>What a client measured while training locally.</summary>
+/// <param name="RoundSeconds">Seconds the round took the client, from the round's start to its upload (under a simulated clock, the simulated time, upload included); null from older nodes.</param>
 public sealed record LocalMetrics(
     double TrainLoss,
     double TrainSeconds,
-    int Steps);
+    int Steps,
+    double? RoundSeconds = null);
 
 /// <summary>The aggregation service closed a round; when <see cref="Succeeded"/>, the new global weights are at <see cref="AggregateRef"/>.</summary>
 public sealed record RoundAggregated(
@@ -56,16 +74,19 @@ public sealed record RoundAggregated(
     RejectedUpdate[] Rejected,
     string[] Dropouts,
     string? FailureReason,
-    double AggregationSeconds);
+    double AggregationSeconds,
+    DeclinedUpdate[]? Declined = null);
 
 /// <summary>One client's complete, valid update in a round.</summary>
 /// <param name="Aggregated">False when a selecting strategy (Krum, Multi-Krum, Bulyan) left the update out of the aggregate: it is not paid.</param>
+/// <param name="Seconds">How long the client took, round start to upload, as its manifest reports (<see cref="LocalMetrics.RoundSeconds"/>); null when it did not say.</param>
 public sealed record Contribution(
     string ClientId,
     int ExampleCount,
     double UpdateNorm,
     double TrainLoss,
-    bool Aggregated = true);
+    bool Aggregated = true,
+    double? Seconds = null);
 
 /// <summary>An update the aggregation service refused, with the reason; the round went on without it.</summary>
 public sealed record RejectedUpdate(
@@ -124,7 +145,8 @@ public sealed record RoundCompleted(
     int? BestModelVersion = null,
     double? BestAccuracy = null,
     string? StopReason = null,
-    string? IssuerSignature = null);
+    string? IssuerSignature = null,
+    DeclinedUpdate[]? Declined = null);
 
 /// <summary>The privacy accountant recorded what a round spent.</summary>
 public sealed record PrivacyBudgetUpdated(

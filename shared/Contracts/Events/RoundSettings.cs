@@ -7,13 +7,15 @@ namespace FlMicroservices.Contracts.V1;
 /// <param name="WholeUpdateNorms">True when the aggregation scales each update by its whole L2 norm (norm bounding, DP-FedAvg), which no single shard holds.</param>
 /// <param name="CentralDp">The server's DP-FedAvg settings; null when the round is not privatized at the server.</param>
 /// <param name="Signing">The algorithm every update of the round must be signed with (<see cref="SigningAlgorithms"/>); null or "none": unsigned.</param>
+/// <param name="TargetUpdates">Over-selection: the complete updates after which the aggregation closes the round, fewer than the participants; null: it waits for every participant.</param>
 public sealed record RoundSettings(
     double ProximalMu = 0,
     int? TotalClients = null,
     bool ControlVariates = false,
     bool WholeUpdateNorms = false,
     CentralDpSettings? CentralDp = null,
-    string? Signing = null)
+    string? Signing = null,
+    int? TargetUpdates = null)
 {
     /// <summary>A plain round: no proximal term, no control variates, no server-side privacy.</summary>
     public static RoundSettings None { get; } = new();

@@ -52,6 +52,12 @@ public sealed record TaskSpec
 
     /// <summary>How the selector picks among the healthy clients: "random" (the default), "fairness", "power-of-choice", "deadline" or "oort" (docs/selection.md).</summary>
     public string Selection { get; init; } = "random";
+
+    /// <summary>
+    /// Over-selection: the selector picks this share more clients than the round needs, and the aggregation closes the round as soon
+    /// as the needed number of complete updates arrived (0, the default: none; at most 1, twice as many). Late updates are dropped.
+    /// </summary>
+    public double OverSelection { get; init; }
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

@@ -5,7 +5,7 @@ namespace FlMicroservices.Core.Selection;
 /// <param name="Selections">Rounds the client was selected for.</param>
 /// <param name="LastSelectedRound">The last round it was selected for (null: never).</param>
 /// <param name="LastLoss">Its mean training loss in the last round it contributed to (null: none yet).</param>
-/// <param name="LastSeconds">How long its last contribution took, selection to upload (null: none yet).</param>
+/// <param name="LastSeconds">How long its last round took it, round start to upload: a contribution, or a decline with the time it would have needed (null: none yet).</param>
 /// <param name="Examples">Its number of training examples (0: unknown).</param>
 public sealed record ClientHistory(string ClientId, int Selections = 0, int? LastSelectedRound = null, double? LastLoss = null, double? LastSeconds = null,
     int Examples = 0)

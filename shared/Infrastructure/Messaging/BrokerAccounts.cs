@@ -22,9 +22,9 @@ public static class BrokerAccounts
 
     public static readonly BrokerAccount Reward = new("reward", "fl-microservices-reward-", [typeof(RewardsIssued)], null);
 
-    /// <summary>A node: registers its clients, heartbeats, submits updates and takes part in secure rounds; it reads only what it acts on.</summary>
+    /// <summary>A node: registers its clients, heartbeats, submits (or declines) updates and takes part in secure rounds; it reads only what it acts on.</summary>
     public static readonly BrokerAccount Node = new("node", "fl-microservices-node-",
-        [typeof(RegisterClient), typeof(ClientHeartbeat), typeof(UpdateSubmitted), typeof(MaskedUpdateSubmitted), typeof(SecAggClientMessage)],
+        [typeof(RegisterClient), typeof(ClientHeartbeat), typeof(UpdateSubmitted), typeof(UpdateDeclined), typeof(MaskedUpdateSubmitted), typeof(SecAggClientMessage)],
         [typeof(RoundStarted), typeof(SecAggServerMessage)]);
 
     /// <summary>The edge: publishes what nodes behind it send, after its checks, and reads what it pushes to them.</summary>

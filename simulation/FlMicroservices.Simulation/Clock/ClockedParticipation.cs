@@ -5,7 +5,8 @@ namespace FlMicroservices.Simulation.Clock;
 
 /// <summary>
 /// The node's participation under the simulated clock: a selected client starts only inside its availability window and
-/// unless it fails; it sends only when its download, training and upload end before the round's deadline (docs/simulated-clock.md).
+/// unless it fails; it sends only when its download, training and upload end before the round's deadline. Every client that
+/// will not send declines, so that no round waits on the wall clock (docs/simulated-clock.md, "Declines").
 /// </summary>
 public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictionary<string, DeviceProfile> profiles, double deadlineSeconds,
     IParticipationGate inner) : IParticipationGate
@@ -13,30 +14,42 @@ public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictiona
     private readonly object _gate = new();
     private readonly Dictionary<int, (double Start, int Unavailable, int Failed)> _open = [];
 
-    public IReadOnlyList<HostedClient> Admit(RoundStarted round, IReadOnlyList<HostedClient> selected)
+    public Admission Admit(RoundStarted round, IReadOnlyList<HostedClient> selected)
     {
         ArgumentNullException.ThrowIfNull(round);
+        ArgumentNullException.ThrowIfNull(selected);
         var start = clock.Now;
-        var candidates = inner.Admit(round, selected);
-        var unavailable = 0;
+        var first = inner.Admit(round, selected);
+        var declined = new List<GateDecline>(first.Declined);
+        var unavailable = first.Declined.Count;
         var failed = 0;
         var admitted = new List<HostedClient>();
-        foreach (var client in candidates)
+        foreach (var client in first.Admitted)
         {
             var profile = ProfileOf(client);
             if (profile.Window is { } window && !window.Covers(start, start))
+            {
                 unavailable++;
+                declined.Add(new GateDecline(client, "outside its availability window (simulated clock)"));
+            }
             else if (new Random(ClientSeeds.For(round.Seed, round.Round, client.ClientId + "/failure")).NextDouble() < profile.FailureProbability)
+            {
                 failed++;
+                declined.Add(new GateDecline(client, "failed (simulated clock: the profile's failure probability)"));
+            }
             else
                 admitted.Add(client);
         }
-        // Clients the inner gate dropped count as failures too: they were selected and sent nothing.
-        lock (_gate) _open[round.Round] = (start, unavailable, failed + selected.Count - candidates.Count);
-        return admitted;
+        // Clients the inner gate dropped silently count as failures too: they were selected and sent nothing. A real node could not
+        // announce them, but a simulation does, so that the round closes at once instead of waiting for its wall-clock timeout.
+        var silent = selected.Where(c => !first.Admitted.Contains(c) && first.Declined.All(d => d.Client != c)).ToList();
+        failed += silent.Count;
+        declined.AddRange(silent.Select(c => new GateDecline(c, "dropped out (simulated)")));
+        lock (_gate) _open[round.Round] = (start, unavailable, failed);
+        return new Admission(admitted, declined);
     }
 
-    public IReadOnlyList<bool> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
+    public IReadOnlyList<SubmitVerdict> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
         IReadOnlyList<long> samplesProcessed, int modelValues)
     {
         ArgumentNullException.ThrowIfNull(round);
@@ -49,7 +62,7 @@ public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictiona
             if (!_open.Remove(round.Round, out open)) open = (clock.Now, 0, 0);
         }
         var bytes = (long)modelValues * sizeof(float); // float32 both ways
-        var sends = new bool[admitted.Count];
+        var verdicts = new SubmitVerdict[admitted.Count];
         var slowest = 0.0;
         var late = 0;
         for (var i = 0; i < admitted.Count; i++)
@@ -57,15 +70,37 @@ public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictiona
             var profile = ProfileOf(admitted[i]);
             var seconds = profile.RoundSeconds(samplesProcessed[i], bytes, bytes, clock.ReferenceSamplesPerSecond);
             // In time, and (for a client with a window) still inside the window when the upload ends.
-            sends[i] = seconds <= deadlineSeconds && (profile.Window is not { } window || window.Covers(open.Start, open.Start + seconds));
-            if (sends[i]) slowest = Math.Max(slowest, seconds);
-            else late++;
+            if (seconds > deadlineSeconds)
+                verdicts[i] = new SubmitVerdict(false, seconds, FormattableString.Invariant($"late: it would need {seconds:0.#} simulated seconds, the round's deadline is {deadlineSeconds:0.#}"));
+            else if (profile.Window is { } window && !window.Covers(open.Start, open.Start + seconds))
+                verdicts[i] = new SubmitVerdict(false, seconds, "its availability window would end before its upload (simulated clock)");
+            else
+            {
+                verdicts[i] = new SubmitVerdict(true, seconds);
+                slowest = Math.Max(slowest, seconds);
+                continue;
+            }
+            late++;
         }
-        var sent = sends.Count(s => s);
-        // A synchronous round waits for every selected client: until the last update, or until the deadline when one never comes.
-        var duration = sent == selected.Count ? slowest : deadlineSeconds;
+        // Over-selection: the round closes with its target's worth of updates, so only the fastest that many arrive in time.
+        if (round.Settings?.TargetUpdates is { } target && verdicts.Count(v => v.Sends) > target)
+        {
+            var inTime = Enumerable.Range(0, verdicts.Length).Where(i => verdicts[i].Sends).OrderBy(i => verdicts[i].Seconds).ThenBy(i => admitted[i].ClientId, StringComparer.Ordinal).ToArray();
+            foreach (var i in inTime.Skip(target))
+            {
+                verdicts[i] = verdicts[i] with { Sends = false, DeclineReason = FormattableString.Invariant($"late: the round closed with its {target} updates before it would have finished ({verdicts[i].Seconds:0.#} simulated seconds)") };
+                late++;
+            }
+            clock.Complete(new SimulatedRound(round.Round, open.Start, verdicts[inTime[target - 1]].Seconds!.Value, admitted.Count * bytes, target * bytes, open.Unavailable, open.Failed, late));
+            return verdicts;
+        }
+        var sent = verdicts.Count(v => v.Sends);
+        // A synchronous round waits for every selected client that did not decline at the start (outside its window): until the
+        // last update, or until the deadline when one never comes (a failure or a straggler, which a real client could not announce).
+        // With over-selection it also ends when its target's worth arrived.
+        var duration = sent + open.Unavailable == selected.Count || (round.Settings?.TargetUpdates is { } t && sent >= t) ? slowest : deadlineSeconds;
         clock.Complete(new SimulatedRound(round.Round, open.Start, duration, admitted.Count * bytes, sent * bytes, open.Unavailable, open.Failed, late));
-        return sends;
+        return verdicts;
     }
 
     private DeviceProfile ProfileOf(HostedClient client) =>

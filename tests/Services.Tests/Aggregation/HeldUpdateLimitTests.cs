@@ -38,7 +38,7 @@ public sealed class HeldUpdateLimitTests : IAsyncLifetime
 
         Assert.Equal(256, kept); // 256 x 4 KiB = the 1 MiB budget
         Assert.Equal(1L << 20, registry.HeldSliceBytes);
-        var (slices, _) = registry.TakeHeld(("ghost", 7));
+        var (slices, _, _) = registry.TakeHeld(("ghost", 7));
         Assert.Equal(128, slices.Count);
         Assert.Equal(128 * 4096, registry.HeldSliceBytes);
         Assert.True(registry.HoldSlice(Slice("late", 9, 0), null)); // room again

@@ -47,6 +47,72 @@ public class RoundAggregationTests
     }
 
     [Fact]
+    public void A_declined_participant_completes_the_round_and_is_reported_with_its_reason_and_seconds()
+    {
+        var round = NewRound("a", "b", "c");
+        Deliver(round, "a", DeltaA, 1);
+        Deliver(round, "b", DeltaB, 3);
+        Assert.False(round.IsComplete); // c has neither sent nor declined: the round would wait for its deadline
+
+        Assert.Null(round.Decline(new UpdateDeclined(TaskId, RoundNumber, "c", "late: it would need 150 simulated seconds", 150)));
+
+        Assert.True(round.IsComplete);
+        var result = new float[Parameters];
+        var outcome = round.Close(Global, result);
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(["a", "b"], outcome.Contributors.Select(c => c.ClientId));
+        Assert.Equal(["c"], outcome.Dropouts);
+        var declined = Assert.Single(outcome.Declined!);
+        Assert.Equal(("c", "late: it would need 150 simulated seconds", (double?)150), (declined.ClientId, declined.Reason, declined.Seconds));
+    }
+
+    [Fact]
+    public void A_decline_from_an_outsider_or_after_an_update_is_not_taken()
+    {
+        var round = NewRound("a", "b");
+        Deliver(round, "a", DeltaA, 1);
+
+        Assert.Equal("not selected for this round", round.Decline(new UpdateDeclined(TaskId, RoundNumber, "mallory", "no")));
+        Assert.Equal("it already sent (part of) an update", round.Decline(new UpdateDeclined(TaskId, RoundNumber, "a", "changed my mind")));
+        Assert.False(round.IsComplete);
+        Assert.Empty(round.Declines);
+    }
+
+    [Fact]
+    public void Too_few_updates_after_declines_fail_the_round_at_once_and_say_how_many_declined()
+    {
+        var round = NewRound(0.5, "a", "b", "c");
+        Deliver(round, "a", DeltaA, 1);
+        round.Decline(new UpdateDeclined(TaskId, RoundNumber, "b", "outside its node's training window 22:00-06:00"));
+        round.Decline(new UpdateDeclined(TaskId, RoundNumber, "c", "outside its node's training window 22:00-06:00"));
+
+        Assert.True(round.IsComplete);
+        var outcome = round.Close(Global, new float[Parameters]);
+        Assert.False(outcome.Succeeded);
+        Assert.Equal("quorum not reached: 1 complete updates, 2 needed (2 declined)", outcome.FailureReason);
+    }
+
+    [Fact]
+    public void An_over_selected_round_completes_with_its_target_of_updates_and_counts_its_quorum_from_the_target()
+    {
+        var started = Started(1.0, "a", "b", "c") with { Settings = new RoundSettings(TargetUpdates: 2) };
+        var round = new RoundAggregation(started, Parameters, new FedAvg());
+        Deliver(round, "a", DeltaA, 1);
+        Assert.False(round.IsComplete);
+        Deliver(round, "b", DeltaB, 3);
+
+        Assert.True(round.IsComplete); // c is still training: the round does not wait for it
+        Assert.Equal(2, RoundAggregation.QuorumOf(started)); // quorum 1.0 of the 2 updates asked for, not of the 3 picked
+        var result = new float[Parameters];
+        var outcome = round.Close(Global, result);
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(["a", "b"], outcome.Contributors.Select(c => c.ClientId));
+        Assert.Equal(["c"], outcome.Dropouts);
+        // The same FedAvg of a and b as without c in the round: global + (1 a + 3 b) / 4.
+        Assert.Equal([11f, 2f, 2.5f, 2f, 3f], result);
+    }
+
+    [Fact]
     public void The_model_is_cut_into_the_expected_number_of_slices()
     {
         var round = NewRound("a");

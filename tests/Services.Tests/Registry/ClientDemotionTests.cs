@@ -1,3 +1,4 @@
+using FlMicroservices.Testing;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Registry;
@@ -24,7 +25,7 @@ public sealed class ClientDemotionTests
             .AddLogging()
             .AddRegistryService()
             .Configure<DemotionOptions>(o => o.AfterMissedRounds = afterMissedRounds)
-            .AddMassTransitTestHarness(bus => bus.AddRegistryConsumers())
+            .AddMassTransitTestHarness(bus => bus.SetLoadedMachineTimeouts().AddRegistryConsumers())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

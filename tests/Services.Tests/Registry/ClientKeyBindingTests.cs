@@ -1,3 +1,4 @@
+using FlMicroservices.Testing;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Security;
 using FlMicroservices.Infrastructure.Health;
@@ -72,7 +73,7 @@ public sealed class ClientKeyBindingTests
             .AddSingleton(TimeProvider.System)
             .AddLogging()
             .AddRegistryService()
-            .AddMassTransitTestHarness(bus => bus.AddRegistryConsumers())
+            .AddMassTransitTestHarness(bus => bus.SetLoadedMachineTimeouts().AddRegistryConsumers())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

@@ -1,3 +1,4 @@
+using FlMicroservices.Testing;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Health;
 using FlMicroservices.Registry;
@@ -19,7 +20,7 @@ public sealed class ClientMembershipTests
             .AddSingleton(TimeProvider.System)
             .AddLogging()
             .AddRegistryService()
-            .AddMassTransitTestHarness(bus => bus.AddRegistryConsumers())
+            .AddMassTransitTestHarness(bus => bus.SetLoadedMachineTimeouts().AddRegistryConsumers())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

@@ -55,6 +55,25 @@ public class TaskSpecValidatorTests
     }
 
     [Theory]
+    [InlineData(0.0, null)]
+    [InlineData(0.3, null)]
+    [InlineData(1.0, null)]
+    [InlineData(-0.1, "OverSelection -0.1 must be a share from 0 (none) to 1 (twice the clients a round needs)")]
+    [InlineData(1.5, "OverSelection 1.5 must be a share from 0 (none) to 1 (twice the clients a round needs)")]
+    [InlineData(double.NaN, "OverSelection NaN must be a share from 0 (none) to 1 (twice the clients a round needs)")]
+    public void Over_selection_is_a_share_from_0_to_1(double share, string? problem) =>
+        Assert.Equal(problem is null ? [] : [problem], TaskSpecValidator.Validate("mnist-1", Valid with { OverSelection = share }));
+
+    [Fact]
+    public void Over_selection_is_refused_where_every_picked_client_must_count()
+    {
+        Assert.StartsWith("OverSelection cannot be combined with Poisson sampling",
+            SingleProblem(Valid with { OverSelection = 0.3, Sampling = ClientSampling.Poisson }), StringComparison.Ordinal);
+        Assert.StartsWith("OverSelection cannot be combined with central DP",
+            SingleProblem(Valid with { OverSelection = 0.3, Privacy = new PrivacyConfig(true, 1.0, 1.0, 8, 1e-5) }), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("krum", 1, 0.5, "MinClientsPerRound 1 with Quorum 0.5: strategy 'krum' with a Byzantine share of 0.2 needs n > 2f + 2 and so rounds of at least 3 updates, but a round may aggregate as few as 1 (after dropouts); raise MinClientsPerRound to 5")]
     [InlineData("bulyan", 10, 1.0, "MinClientsPerRound 10 with Quorum 1: strategy 'bulyan' with a Byzantine share of 0.2 needs n >= 4f + 3 and so rounds of at least 11 updates, but a round may aggregate as few as 10 (after dropouts); raise MinClientsPerRound to 11")]
     [InlineData("multi-krum", 4, 0.5, "as few as 2 (after dropouts); raise MinClientsPerRound to 5")]

@@ -21,7 +21,7 @@ public sealed class RewardDeliveryTests
             .AddSingleton(ledger)
             .AddSingleton(Options.Create(new RewardOptions { TokensPerRound = 100m }))
             .AddSingleton(CommandSigning.Off())
-            .AddMassTransitTestHarness(x => x.AddConsumer<RoundCompletedConsumer>())
+            .AddMassTransitTestHarness(x => x.SetLoadedMachineTimeouts().AddConsumer<RoundCompletedConsumer>())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

@@ -33,7 +33,7 @@ public sealed class SignedRoundCompletedTests : IDisposable
             .AddSingleton(ledger)
             .AddSingleton(Options.Create(new RewardOptions { TokensPerRound = 100m }))
             .AddSingleton(CommandSigning.For(_accounts, BrokerAccounts.Reward))
-            .AddMassTransitTestHarness(x => x.AddConsumer<RoundCompletedConsumer>())
+            .AddMassTransitTestHarness(x => x.SetLoadedMachineTimeouts().AddConsumer<RoundCompletedConsumer>())
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();

@@ -31,7 +31,7 @@ public static class SimulateCommand
         var roundTimeout = new Option<double?>("--round-timeout")
         {
             Description = "Seconds a round waits for updates before it closes with those that arrived (default 600; 30 with --dropout, " +
-                "since a dropped client never reports and every round then waits this long; 30 with --profiles too)",
+                "since a dropped client never reports and every round then waits this long; with --profiles, --round-deadline)",
         };
         var profiles = new Option<string?>("--profiles")
         {
@@ -48,6 +48,11 @@ public static class SimulateCommand
             Description = "How each round's clients are picked: random, fairness (least selected first), power-of-choice (highest recent loss " +
                 "of a random draw), deadline (skip clients too slow for the round timeout) or oort (docs/selection.md)",
             DefaultValueFactory = _ => defaults.Selection,
+        };
+        var overSelection = new Option<double>("--over-selection")
+        {
+            Description = "Pick this share more clients than a round needs and close the round once the needed updates arrived (0 to 1; docs/selection.md)",
+            DefaultValueFactory = _ => 0,
         };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
@@ -108,6 +113,7 @@ public static class SimulateCommand
         command.Add(roundTimeout);
         command.Add(profiles);
         command.Add(selection);
+        command.Add(overSelection);
         command.Add(roundDeadline);
         command.Add(byzantineShare);
         command.Add(secAgg);
@@ -137,9 +143,11 @@ public static class SimulateCommand
                 TestSamples = parse.GetValue(testSamples),
                 Parallelism = parse.GetValue(parallelism),
                 DropoutRate = parse.GetValue(dropout),
-                RoundTimeout = SimulationOptions.RoundTimeoutFor(parse.GetValue(roundTimeout), parse.GetValue(dropout), parse.GetValue(profiles) is not null),
+                RoundTimeout = SimulationOptions.RoundTimeoutFor(parse.GetValue(roundTimeout), parse.GetValue(dropout),
+                    parse.GetValue(profiles) is not null ? parse.GetValue(roundDeadline) : null),
                 Profiles = parse.GetValue(profiles),
                 Selection = parse.GetValue(selection)!,
+                OverSelection = parse.GetValue(overSelection),
                 RoundDeadline = parse.GetValue(roundDeadline),
                 TargetAccuracy = parse.GetValue(target),
                 Strategy = parse.GetValue(strategy)!,

@@ -36,6 +36,9 @@ public sealed class ClientHeartbeatForwarder(EdgeClient edge, ILogger<ClientHear
 /// <summary>Forwards a secure-aggregation protocol message.</summary>
 public sealed class SecAggClientMessageForwarder(EdgeClient edge, ILogger<SecAggClientMessageForwarder> logger) : EdgeForwarder<SecAggClientMessage>(edge, EdgeApi.SecAgg, logger);
 
+/// <summary>Forwards a client's decline of a round.</summary>
+public sealed class UpdateDeclinedForwarder(EdgeClient edge, ILogger<UpdateDeclinedForwarder> logger) : EdgeForwarder<UpdateDeclined>(edge, EdgeApi.Decline, logger);
+
 /// <summary>Ends the update's upload, then forwards its manifest.</summary>
 public sealed class UpdateSubmittedForwarder(EdgeClient edge, EdgeUploads uploads, ILogger<UpdateSubmittedForwarder> logger)
     : EdgeForwarder<UpdateSubmitted>(edge, EdgeApi.Manifest, logger)

@@ -41,6 +41,7 @@ public static class EdgeNodeExtensions
         bus.AddConsumer<ClientHeartbeatForwarder>();
         bus.AddConsumer<UpdateSubmittedForwarder>();
         bus.AddConsumer<MaskedUpdateSubmittedForwarder>();
+        bus.AddConsumer<UpdateDeclinedForwarder>();
         bus.AddConsumer<SecAggClientMessageForwarder>();
         return bus;
     }
