@@ -58,7 +58,7 @@ for (var i = 1; i <= settings.Nodes; i++)
             "--dataset", "synthetic", "--node-id", $"node-{i}",
             "--part", (i - 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--of", settings.Nodes.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        .WithBus(infrastructure).WithUpdateStream(infrastructure)
+        .WithBus(infrastructure, account: "node").WithUpdateStream(infrastructure)
         .WithEnvironment("Node__ModelRegistryUrl", modelRegistry.GetEndpoint("http"));
     foreach (var service in services) node.WaitFor(service);
 }

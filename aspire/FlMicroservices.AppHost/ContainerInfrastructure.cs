@@ -10,8 +10,16 @@ internal static class ContainerInfrastructure
 {
     public static Infrastructure Add(IDistributedApplicationBuilder builder, AppHostSettings settings, Credentials credentials)
     {
+        // The broker imports the accounts at every start (load_definitions), so regenerated passwords replace the volume's.
+        var accounts = BrokerAccountFiles.Add(builder, settings, credentials);
+        var definitionsConf = Path.Combine(accounts.Root, "definitions.conf");
+        File.WriteAllText(definitionsConf, "load_definitions = /etc/rabbitmq/definitions.json\n");
         var rabbit = builder.AddRabbitMQ("rabbitmq", credentials.RabbitMqUser, credentials.RabbitMqPassword)
-            .WithDataVolume("fl-rabbitmq-data").WithManagementPlugin();
+            .WithDataVolume("fl-rabbitmq-data").WithManagementPlugin()
+            .WithBindMount(accounts.Definitions, "/etc/rabbitmq/definitions.json", isReadOnly: true)
+            .WithBindMount(definitionsConf, "/etc/rabbitmq/conf.d/20-fl-definitions.conf", isReadOnly: true)
+            .WaitForCompletion(accounts.Generator);
+        var amqp = rabbit.GetEndpoint("tcp");
         var redis = builder.AddRedis("redis", password: credentials.RedisPassword)
             .WithDataVolume("fl-redis-data").WithPersistence(TimeSpan.FromSeconds(10));
 
@@ -48,6 +56,7 @@ internal static class ContainerInfrastructure
 
         return new Infrastructure(
             new Dependency(rabbit, rabbit), new Dependency(redis, redis), new Dependency(kafka, kafkaServer),
-            new Dependency(mongo, mongoServer), ModelStoreRoot: settings.Folder("models"));
+            new Dependency(mongo, mongoServer), ModelStoreRoot: settings.Folder("models"),
+            BusAddress: ReferenceExpression.Create($"amqp://{amqp.Property(EndpointProperty.Host)}:{amqp.Property(EndpointProperty.Port)}/"), accounts);
     }
 }

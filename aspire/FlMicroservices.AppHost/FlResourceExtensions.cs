@@ -2,13 +2,21 @@ namespace FlMicroservices.AppHost;
 
 /// <summary>What each platform process uses: a connection string, the setting that selects the adapter, a wait for the server.</summary>
 /// <remarks>
-/// Resource names are the connection-string names the services read (rabbitmq, kafka, redis, mongodb), so WithReference
-/// injects exactly ConnectionStrings__rabbitmq and so on (docs/deployment.md has the configuration table).
+/// Resource names are the connection-string names the services read (kafka, redis, mongodb), so WithReference injects
+/// exactly ConnectionStrings__kafka and so on (docs/deployment.md has the configuration table); the bus gets the broker's
+/// address without the administrator's credentials (<see cref="WithBus"/>).
 /// </remarks>
 internal static class FlResourceExtensions
 {
-    public static IResourceBuilder<ProjectResource> WithBus(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure) =>
-        project.WithDependency(infrastructure.RabbitMq).WithEnvironment("Messaging__Transport", "RabbitMq");
+    /// <summary>
+    /// The bus, as the broker user of <paramref name="account"/> (default: the resource's name, which is its account's for
+    /// every service): the broker's address without credentials and the folder with only that account's password.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithBus(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure, string? account = null) =>
+        project.WithEnvironment("ConnectionStrings__rabbitmq", infrastructure.BusAddress)
+            .WithEnvironment("Messaging__AccountsDirectory", infrastructure.BrokerAccounts.Folder(account ?? project.Resource.Name))
+            .WaitFor(infrastructure.RabbitMq.Server)
+            .WithEnvironment("Messaging__Transport", "RabbitMq");
 
     public static IResourceBuilder<ProjectResource> WithUpdateStream(this IResourceBuilder<ProjectResource> project, Infrastructure infrastructure) =>
         project.WithDependency(infrastructure.Kafka).WithEnvironment("UpdateStream__Transport", "Kafka");

@@ -11,7 +11,7 @@ namespace FlMicroservices.AppHost;
 internal static class LocalInfrastructure
 {
     /// <summary>The folders a start empties; other content of the data root is never touched.</summary>
-    private static readonly string[] ThrowawayFolders = ["rabbitmq", "redis", "kafka", "models", "ledger", "checkpoints"];
+    private static readonly string[] ThrowawayFolders = ["rabbitmq", "broker", "redis", "kafka", "models", "ledger", "checkpoints"];
 
     public static Infrastructure Add(IDistributedApplicationBuilder builder, AppHostSettings settings, Credentials credentials)
     {
@@ -23,10 +23,13 @@ internal static class LocalInfrastructure
         var scripts = Path.Combine(builder.AppHostDirectory, "local");
 
         var amqpPort = Ports.Free();
+        var accounts = BrokerAccountFiles.Add(builder, settings, credentials);
         var rabbitServer = builder.AddExecutable("rabbitmq-server", "bash", settings.DataRoot, Path.Combine(scripts, "rabbitmq.sh"))
             .WithEnvironment("FL_RABBITMQ_DATA", settings.Folder("rabbitmq"))
             .WithEnvironment("FL_RABBITMQ_USER", credentials.RabbitMqUser)
             .WithEnvironment("FL_RABBITMQ_PASSWORD", credentials.RabbitMqPassword)
+            .WithEnvironment("FL_RABBITMQ_DEFINITIONS", accounts.Definitions)
+            .WaitForCompletion(accounts.Generator)
             .WithEnvironment("RABBITMQ_NODE_PORT", Ports.Text(amqpPort))
             .WithEnvironment("RABBITMQ_DIST_PORT", Ports.Text(Ports.Free()))
             .WithEnvironment("ERL_EPMD_PORT", Ports.Text(Ports.Free()))
@@ -54,7 +57,8 @@ internal static class LocalInfrastructure
 
         return new Infrastructure(
             new Dependency(rabbit, rabbitServer), new Dependency(redis, redisServer), new Dependency(kafka, kafkaServer),
-            MongoDb: null, ModelStoreRoot: settings.Folder("models"));
+            MongoDb: null, ModelStoreRoot: settings.Folder("models"),
+            BusAddress: ReferenceExpression.Create($"amqp://127.0.0.1:{Ports.Text(amqpPort)}/"), accounts);
     }
 
 

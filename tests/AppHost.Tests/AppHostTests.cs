@@ -129,6 +129,16 @@ public sealed class AppHostTests(ITestOutputHelper output)
                 }
             }
             output.WriteLine($"edge /health/ready: {ready}");
+
+            // Every process connected as its own account's broker user (docs/security.md, "Broker accounts"); only this
+            // test's subscriber as the administrator. Each account's folder holds its own password and no other.
+            var users = await BrokerConnectionUsersAsync(dataRoot, deadline.Token);
+            output.WriteLine("broker connections by user: " + string.Join(", ", users.GroupBy(u => u).Select(g => $"{g.Key}={g.Count()}")));
+            Assert.Equal(["fl", .. Services.Append("dashboard").Append("edge").Append("node").Select(a => "fl-" + a).Order(StringComparer.Ordinal)],
+                users.Distinct().Order(StringComparer.Ordinal));
+            Assert.True(users.Count(u => u == "fl-node") >= Nodes, $"{users.Count(u => u == "fl-node")} connections as fl-node for {Nodes} nodes");
+            Assert.Equal(["node.password", "selector.command-key.pub"],
+                Directory.GetFiles(Path.Combine(dataRoot, "broker", "accounts", "node")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
         finally
         {
@@ -147,6 +157,21 @@ public sealed class AppHostTests(ITestOutputHelper output)
         // The CA's certificate alone (CreateFromPemFile would look for a private key in the file too and throw).
         chain.ChainPolicy.CustomTrustStore.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)));
         return chain.Build(certificate);
+    }
+
+    // The users of the broker's open connections, from rabbitmqctl with the settings local/rabbitmq.sh wrote.
+    private static async Task<string[]> BrokerConnectionUsersAsync(string dataRoot, CancellationToken cancellationToken)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["-c", "source \"$1\" && /usr/lib/rabbitmq/bin/rabbitmqctl -n \"$RABBITMQ_NODENAME\" -s list_connections user", "-",
+                     Path.Combine(dataRoot, "rabbitmq", "rabbitmqctl.env")])
+            start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        var lines = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        Assert.True(process.ExitCode == 0, $"rabbitmqctl list_connections exited {process.ExitCode}: {await errors}");
+        return lines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     private static TaskSpec Spec() => new()

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # RabbitMQ from the Debian package (rabbitmq-server) as one foreground process for the AppHost: its own epmd on
-# ERL_EPMD_PORT, a node listening on 127.0.0.1:RABBITMQ_NODE_PORT with the user FL_RABBITMQ_USER / FL_RABBITMQ_PASSWORD
-# (no guest), everything under FL_RABBITMQ_DATA. SIGTERM or SIGINT stops the node and then the epmd, so nothing is left.
+# ERL_EPMD_PORT, a node listening on 127.0.0.1:RABBITMQ_NODE_PORT whose users are imported at start from
+# FL_RABBITMQ_DEFINITIONS (local/broker-accounts.sh: the administrator FL_RABBITMQ_USER / FL_RABBITMQ_PASSWORD and one user
+# per process kind; no guest), everything under FL_RABBITMQ_DATA. SIGTERM or SIGINT stops the node and then the epmd, so
+# nothing is left. FL_RABBITMQ_DATA/rabbitmqctl.env holds what rabbitmqctl needs to reach the node (source it).
 set -euo pipefail
-: "${FL_RABBITMQ_DATA:?}" "${FL_RABBITMQ_USER:?}" "${FL_RABBITMQ_PASSWORD:?}" "${RABBITMQ_NODE_PORT:?}" "${RABBITMQ_DIST_PORT:?}" "${ERL_EPMD_PORT:?}"
+: "${FL_RABBITMQ_DATA:?}" "${FL_RABBITMQ_USER:?}" "${FL_RABBITMQ_PASSWORD:?}" "${FL_RABBITMQ_DEFINITIONS:?}" "${RABBITMQ_NODE_PORT:?}" "${RABBITMQ_DIST_PORT:?}" "${ERL_EPMD_PORT:?}"
 server=/usr/lib/rabbitmq/bin/rabbitmq-server
 control=/usr/lib/rabbitmq/bin/rabbitmqctl
 if [ ! -x "$server" ] || ! command -v epmd >/dev/null; then
@@ -16,8 +18,10 @@ cat > "$FL_RABBITMQ_DATA/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$RABBITMQ_NODE_PORT
 default_user = $FL_RABBITMQ_USER
 default_pass = $FL_RABBITMQ_PASSWORD
+load_definitions = $FL_RABBITMQ_DEFINITIONS
 CONF
 export HOME="$FL_RABBITMQ_DATA" RABBITMQ_NODENAME="${RABBITMQ_NODENAME:-fl-apphost@localhost}"
+printf 'export HOME=%q ERL_EPMD_PORT=%q RABBITMQ_NODENAME=%q\n' "$HOME" "$ERL_EPMD_PORT" "$RABBITMQ_NODENAME" > "$FL_RABBITMQ_DATA/rabbitmqctl.env"
 export RABBITMQ_CONFIG_FILE="$FL_RABBITMQ_DATA/rabbitmq.conf" RABBITMQ_MNESIA_BASE="$FL_RABBITMQ_DATA/mnesia"
 export RABBITMQ_LOG_BASE="$FL_RABBITMQ_DATA/log" RABBITMQ_PID_FILE="$FL_RABBITMQ_DATA/rabbit.pid"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$FL_RABBITMQ_DATA/enabled_plugins" RABBITMQ_LOGS=-
