@@ -425,7 +425,9 @@ except (OSError, yaml.YAMLError) as e:
 
 # Settings each process needs: plain values in its environment, connection strings only as secret files (never env).
 BUS = {"Messaging__Transport": "RabbitMq", "Messaging__TlsCaCertificate": "/run/secrets/ca.pem", "ConnectionStrings__rabbitmq": None}
-KAFKA = {"UpdateStream__Transport": "Kafka", "ConnectionStrings__kafka": None}
+KAFKA = {"UpdateStream__Transport": "Kafka", "ConnectionStrings__kafka": None, "UpdateStream__Security__Protocol": "SaslSsl",
+         "UpdateStream__Security__SaslMechanism": "Plain", "UpdateStream__Security__SslCaLocation": "/run/secrets/ca.pem",
+         "UpdateStream__Security__SaslUsername": None}
 REDIS = {"Health__Store": "Redis", "ConnectionStrings__redis": None}
 MONGO = {"Storage__ModelStore": "MongoDb", "ConnectionStrings__mongodb": None}
 STATE = {"Storage__State": "MongoDb", "ConnectionStrings__mongodb": None}
@@ -450,7 +452,8 @@ ALL_KEYS = set().union(*(d.keys() for d in (BUS, KAFKA, REDIS, MONGO, STATE)))
 # What scripts/compose-secrets.sh writes: every secret file compose mounts must be one of these.
 SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "ConnectionStrings__mongodb", "ca.pem", "rabbitmq.conf",
                 "rabbitmq.pem", "rabbitmq.key", "redis.conf", "redis-password", "redis.pem", "redis.key", "mongo-password", "mongo-tls.pem",
-                "OperatorApi__SigningKey", "rabbitmq-definitions.json", "edge.pem", "edge.key"}
+                "OperatorApi__SigningKey", "rabbitmq-definitions.json", "edge.pem", "edge.key",
+                "kafka-tls.pem", "kafka-jaas.conf", "kafka-client.properties"}
 # Signed commands (docs/security.md): each issuer's key, mounted only into its own service, and the services that check its public key.
 COMMAND_KEYS = {"selector": {"aggregation", "node", "edge"}, "aggregation": {"node", "edge"}, "model-registry": {"registry", "selector", "privacy-accounting", "reward"},
                 "registry": {"selector", "privacy-accounting", "model-registry"}}
@@ -590,6 +593,18 @@ if compose is not None:
                 fail(f"compose: {sname} sets {key}={env[key]}, expected {value}")
         if "Messaging__TlsCaCertificate" in wanted and "ca.pem" not in mounted:
             fail(f"compose: {sname} trusts /run/secrets/ca.pem but does not mount the secret ca.pem")
+        if "UpdateStream__Security__SaslUsername" in wanted:
+            # Its own Kafka user: fl-NAME with the password file kafka/NAME.password, and no other process's.
+            account = "node" if sname.startswith("node-") else sname
+            if env.get("UpdateStream__Security__SaslUsername") != f"fl-{account}":
+                fail(f"compose: {sname} is not Kafka user fl-{account}")
+            sources = {(x or {}).get("source"): (x or {}).get("target") for x in svc.get("secrets") or [] if isinstance(x, dict)}
+            files = {name: str(((compose.get("secrets") or {}).get(name) or {}).get("file", "")) for name in sources}
+            kafka_files = sorted(f for f in files.values() if f.startswith("secrets/kafka/"))
+            if kafka_files != [f"secrets/kafka/{account}.password"]:
+                fail(f"compose: {sname} mounts Kafka passwords {kafka_files}, expected only secrets/kafka/{account}.password")
+            elif sources.get(next(n for n, f in files.items() if f == kafka_files[0])) != "/run/secrets/UpdateStream__Security__SaslPassword":
+                fail(f"compose: {sname} does not mount its Kafka password as /run/secrets/UpdateStream__Security__SaslPassword")
         for key in sorted(ALL_KEYS & set(env) - set(wanted)):
             warn(f"compose: {sname} sets {key}, which its row of the configuration table does not list")
 
@@ -607,6 +622,16 @@ if compose is not None:
     kafka_env = env_of(services.get("kafka") or {})
     if str(kafka_env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE")).lower() != "false":
         fail("compose: kafka should set KAFKA_AUTO_CREATE_TOPICS_ENABLE to false (the services provision the topic)")
+    # Kafka: SASL_SSL on every listener another container or the host reaches; the controller on loopback only.
+    protocols = dict(p.split(":", 1) for p in str(kafka_env.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "")).split(",") if ":" in p)
+    for listener in str(kafka_env.get("KAFKA_LISTENERS", "")).split(","):
+        name, _, address = listener.partition("://")
+        if protocols.get(name) != "SASL_SSL" and not address.startswith("localhost:"):
+            fail(f"compose: kafka listener {listener} is {protocols.get(name)}, not SASL_SSL")
+    if "java.security.auth.login.config=/run/secrets/kafka-jaas.conf" not in str(kafka_env.get("KAFKA_OPTS", "")):
+        fail("compose: kafka does not read its SASL users from /run/secrets/kafka-jaas.conf")
+    if not {"kafka-tls.pem", "kafka-jaas.conf", "ca.pem"} <= set(secret_names(services.get("kafka") or {})):
+        fail("compose: kafka does not mount kafka-tls.pem, kafka-jaas.conf and ca.pem")
     # Credentials: none in the file, every declared secret is a file the secrets script makes, no guest user.
     text = open(COMPOSE, encoding="utf-8").read()
     if re.search(r"guest", text):

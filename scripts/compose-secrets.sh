@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the secret files docker/compose.yaml mounts, in docker/secrets/ (git-ignored): random passwords for the RabbitMQ
 # user, Redis and MongoDB; the connection strings the services read; the operator API's signing key; a private CA and the TLS
-# certificates of RabbitMQ, Redis, MongoDB and the edge (for the host names rabbitmq / redis / mongo / edge and localhost) signed by it. Existing files are kept, so running it again changes nothing; pass
+# certificates of RabbitMQ, Redis, MongoDB, Kafka and the edge (for the host names rabbitmq / redis / mongo / kafka / edge and
+# localhost) signed by it; the broker accounts (scripts/broker-accounts.sh) and Kafka's SASL users. Existing files are kept, so running it again changes nothing; pass
 # --force to make everything anew (then recreate the containers and the rabbitmq/mongo volumes, which hold the old users).
 #
 #   bash scripts/compose-secrets.sh [--force] [--out DIR]
@@ -21,10 +22,10 @@ if [ -n "$force" ]; then rm -rf "$out"; fi
 # The operator API's development issuer key (docs/operator-api.md): 32 random bytes, base64; added to older folders too.
 signing_key() { (umask 077; openssl rand -base64 32 | tr -d '\n' >"$out/OperatorApi__SigningKey"); chmod 0644 "$out/OperatorApi__SigningKey"; }
 # A server certificate (2 years) for a host name, localhost and 127.0.0.1, signed by the deployment's CA (ca.key).
-server_certificate() {
-  local host=$1
+server_certificate() { # HOST [EXTRA_SAN,...]
+  local host=$1 extra=${2:+,$2}
   openssl req -newkey rsa:3072 -nodes -subj "/CN=$host" -keyout "$out/$host.key" -out "$out/$host.csr" 2>/dev/null
-  printf '%s\n' "subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+  printf '%s\n' "subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1$extra" "basicConstraints=CA:FALSE" \
     "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$out/$host.ext"
   openssl x509 -req -in "$out/$host.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" -CAcreateserial -days 730 \
     -extfile "$out/$host.ext" -out "$out/$host.pem" 2>/dev/null
@@ -43,6 +44,10 @@ if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
   fi
   if [ ! -f "$out/broker/aggregation.command-key" ]; then
     echo "compose-secrets: $out predates the signed SecAggServerMessage, RoundCompleted and TaskCreated (their issuers' command keys); run again with --force (and recreate the rabbitmq volume)" >&2
+    exit 1
+  fi
+  if [ ! -f "$out/kafka-jaas.conf" ]; then
+    echo "compose-secrets: $out predates Kafka's SASL_SSL listener; run again with --force (and recreate the rabbitmq and mongo volumes)" >&2
     exit 1
   fi
   echo "compose-secrets: $out already holds secrets (use --force to replace them)"
@@ -100,10 +105,31 @@ server_certificate mongo
 server_certificate edge
 cat "$out/mongo.pem" "$out/mongo.key" >"$out/mongo-tls.pem" # mongod takes the certificate and its key in one file
 rm -f "$out/mongo.pem" "$out/mongo.key"
+
+# Kafka's SASL_SSL listeners: its certificate (kafka in compose, kafka-0.kafka in Kubernetes; key and chain in one PEM
+# keystore file) and SASL/PLAIN users, one per process kind that uses the update stream, plus the broker's own for its
+# inter-broker listener; kafka-jaas.conf is the broker's user table, kafka/NAME.password each client's password.
+server_certificate kafka DNS:kafka-0.kafka
+cat "$out/kafka.key" "$out/kafka.pem" >"$out/kafka-tls.pem"
+rm -f "$out/kafka.key" "$out/kafka.pem"
+mkdir -p "$out/kafka"
+for name in kafka aggregation node edge; do printf '%s' "$(password)" >"$out/kafka/$name.password"; done
+{
+  echo "KafkaServer {"
+  echo "  org.apache.kafka.common.security.plain.PlainLoginModule required"
+  echo "  username=\"fl-kafka\" password=\"$(cat "$out/kafka/kafka.password")\""
+  for name in kafka aggregation node edge; do echo "  user_fl-$name=\"$(cat "$out/kafka/$name.password")\""; done
+  echo "  ;"
+  echo "};"
+} >"$out/kafka-jaas.conf"
+# The broker's own client settings (its healthcheck, and kafka-*.sh tools run in its container).
+printf '%s\n' "security.protocol=SASL_SSL" "sasl.mechanism=PLAIN" "ssl.truststore.type=PEM" "ssl.truststore.location=/run/secrets/ca.pem" \
+  "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"fl-kafka\" password=\"$(cat "$out/kafka/kafka.password")\";" \
+  >"$out/kafka-client.properties"
 # The containers run as their own users (rabbitmq, redis, app): the files are readable, the folder is not.
-chmod 0700 "$out" "$out/broker"
-chmod 0644 "$out"/* "$out"/broker/* 2>/dev/null || true
-chmod 0755 "$out/broker"
+chmod 0700 "$out" "$out/broker" "$out/kafka"
+chmod 0644 "$out"/* "$out"/broker/* "$out"/kafka/* 2>/dev/null || true
+chmod 0755 "$out/broker" "$out/kafka"
 chmod 0600 "$out/ca.key"
-openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" "$out/mongo-tls.pem" "$out/edge.pem" >/dev/null
+openssl verify -CAfile "$out/ca.pem" "$out/rabbitmq.pem" "$out/redis.pem" "$out/mongo-tls.pem" "$out/edge.pem" "$out/kafka-tls.pem" >/dev/null
 echo "compose-secrets: wrote $(ls "$out" | wc -l) files to $out (the CA's key, ca.key, is not mounted anywhere; keep it or delete it)"

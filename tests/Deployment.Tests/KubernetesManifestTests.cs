@@ -69,9 +69,10 @@ public sealed class KubernetesManifestTests : IDisposable
         static string Key(object o) => o is IKubernetesObject<V1ObjectMeta> k ? $"{k.Kind}/{k.Metadata.NamespaceProperty}/{k.Metadata.Name.Split('-')[0]}" : o.GetType().Name;
         Assert.Equal(Objects.Select(Key).Order(), builtIn.Select(Key).Order());
         // Same containers, up to the hash suffix kustomize gives generated names (fl-config-5fk2...).
-        static string Containers(List<object> objects) => System.Text.RegularExpressions.Regex.Replace(
+        var generated = "(" + string.Join("|", GeneratorNames.OrderByDescending(n => n.Length).Select(System.Text.RegularExpressions.Regex.Escape)) + ")-[a-z0-9]{10}";
+        string Containers(List<object> objects) => System.Text.RegularExpressions.Regex.Replace(
             KubernetesYaml.Serialize(objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "aggregation").Spec.Template.Spec.Containers),
-            "(fl-config|fl-credentials)-[a-z0-9]{10}", "$1");
+            generated, "$1");
         Assert.Equal(Containers(Objects), Containers(builtIn));
     }
 
@@ -270,6 +271,80 @@ public sealed class KubernetesManifestTests : IDisposable
             var (configure, write, read) = account.Permissions();
             var granted = permissions[account.User];
             Assert.Equal((configure, write, read), (granted.GetProperty("configure").GetString(), granted.GetProperty("write").GetString(), granted.GetProperty("read").GetString()));
+        }
+    }
+
+    [Fact]
+    public void MongoDB_offers_only_TLS_with_authentication_and_every_process_that_uses_it_trusts_the_deployment_CA()
+    {
+        var tls = Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == "mongo-tls");
+        Assert.Equal(["ca.pem", "mongo-tls.pem"], tls.Data.Keys.Order(StringComparer.Ordinal));
+        var pem = System.Text.Encoding.UTF8.GetString(tls.Data["mongo-tls.pem"]);
+        Assert.True(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem).MatchesHostname("mongo"), "mongo-tls.pem is not for the host mongo");
+        var mongo = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "mongo").Spec.Template.Spec;
+        var container = mongo.Containers.Single();
+        var command = string.Join(" ", container.Args);
+        Assert.Contains("--tlsMode requireTLS", command);
+        Assert.Contains("--tlsCertificateKeyFile /etc/mongo/tls/mongo-tls.pem", command);
+        Assert.Equal("mongo-tls", Generated(Assert.Single(mongo.Volumes, v => v.Name == "tls").Secret.SecretName));
+        Assert.Contains(container.VolumeMounts, m => m.Name == "tls" && m.MountPath == "/etc/mongo/tls");
+        Assert.Contains("--tls --tlsCAFile /etc/mongo/tls/ca.pem", string.Join(" ", container.ReadinessProbe.Exec.Command));
+        // Authentication: the image creates the root user from these and then runs mongod with --auth.
+        Assert.Equal(["MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_ROOT_USERNAME"], container.Env.Select(e => e.ValueFrom.SecretKeyRef.Key).Order(StringComparer.Ordinal));
+        Assert.Contains("ConnectionStrings__mongodb=mongodb://fl:CHANGE-ME@mongo:27017/fl?authSource=admin&tls=true",
+            File.ReadAllLines(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
+
+        var users = Workloads.Where(w => w.Template.Spec.Containers.Any(c => (c.Env ?? []).Any(e => e.Name == "ConnectionStrings__mongodb"))).ToArray();
+        Assert.Equal(["aggregation", "gateway", "model-registry", "registry", "reward", "selector"], users.Select(u => u.Name).Order(StringComparer.Ordinal));
+        foreach (var (name, template) in users)
+        {
+            var env = template.Spec.Containers.Single().Env;
+            Assert.True(env.Any(e => e.Name == "Mongo__TlsCaCertificate" && e.Value == "/etc/fl/tls/ca.pem"), $"{name} does not trust the CA for MongoDB");
+            var mount = Assert.Single(template.Spec.Containers.Single().VolumeMounts, m => m.MountPath == "/etc/fl/tls");
+            var secret = Assert.Single(template.Spec.Volumes, v => v.Name == mount.Name).Secret;
+            Assert.Equal("ca.pem", Assert.Single(secret.Items).Key);
+            Assert.Equal(tls.Data["ca.pem"], Objects.OfType<V1Secret>().Single(s => s.Metadata.Name == secret.SecretName).Data["ca.pem"]);
+        }
+    }
+
+    [Fact]
+    public void Kafka_offers_only_SASL_SSL_and_each_process_logs_in_as_its_own_Kafka_user()
+    {
+        var kafka = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "kafka").Spec.Template.Spec;
+        var container = kafka.Containers.Single();
+        var env = container.Env.ToDictionary(e => e.Name, e => e.Value);
+        var protocols = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].Split(',').Select(p => p.Split(':')).ToDictionary(p => p[0], p => p[1]);
+        foreach (var listener in env["KAFKA_LISTENERS"].Split(','))
+        {
+            var name = listener[..listener.IndexOf("://", StringComparison.Ordinal)];
+            Assert.True(protocols[name] == "SASL_SSL" || listener.Contains("://localhost:", StringComparison.Ordinal), $"{listener} is {protocols[name]}");
+        }
+        Assert.Equal("SASL_SSL", protocols["INTERNAL"]);
+        Assert.Equal("-Djava.security.auth.login.config=/run/secrets/kafka-jaas.conf", env["KAFKA_OPTS"]);
+        Assert.Equal("/run/secrets/kafka-tls.pem", env["KAFKA_SSL_KEYSTORE_LOCATION"]);
+        Assert.Equal(["kafka-sasl", "kafka-tls"], Assert.Single(kafka.Volumes, v => v.Name == "secrets").Projected.Sources.Select(s => Generated(s.Secret.Name)).Order(StringComparer.Ordinal));
+        Assert.Contains(container.VolumeMounts, m => m.Name == "secrets" && m.MountPath == "/run/secrets");
+        Assert.Contains("--command-config /run/secrets/kafka-client.properties", string.Join(" ", container.ReadinessProbe.Exec.Command));
+        var tls = Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == "kafka-tls");
+        var pem = System.Text.Encoding.UTF8.GetString(tls.Data["kafka-tls.pem"]);
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem);
+        Assert.True(certificate.MatchesHostname("kafka-0.kafka"), "Kafka's certificate is not for kafka-0.kafka, the address it advertises");
+        var jaas = System.Text.Encoding.UTF8.GetString(Objects.OfType<V1Secret>().Single(s => Generated(s.Metadata.Name) == "kafka-sasl").Data["kafka-jaas.conf"]);
+
+        var clients = Workloads.Where(w => w.Template.Spec.Containers.Single().Env?.Any(e => e.Name == "UpdateStream__Transport" && e.Value == "Kafka") == true).ToArray();
+        Assert.Equal(["aggregation", "edge", "node"], clients.Select(c => c.Name).Order(StringComparer.Ordinal));
+        foreach (var (name, template) in clients)
+        {
+            var settings = template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+            Assert.Equal("SaslSsl", settings["UpdateStream__Security__Protocol"].Value);
+            Assert.Equal("Plain", settings["UpdateStream__Security__SaslMechanism"].Value);
+            Assert.Equal("/etc/fl/tls/ca.pem", settings["UpdateStream__Security__SslCaLocation"].Value);
+            Assert.Equal("fl-" + name, settings["UpdateStream__Security__SaslUsername"].Value);
+            var reference = settings["UpdateStream__Security__SaslPassword"].ValueFrom.SecretKeyRef;
+            Assert.Equal("kafka-" + name, Generated(reference.Name));
+            var password = System.Text.Encoding.UTF8.GetString(Objects.OfType<V1Secret>().Single(s => s.Metadata.Name == reference.Name).Data[reference.Key]);
+            Assert.Contains($"user_fl-{name}=\"{password}\"", jaas);
+            Assert.DoesNotContain(template.Spec.Containers.Single().Env, e => e.ValueFrom?.SecretKeyRef?.Name is { } other && other.StartsWith("kafka-", StringComparison.Ordinal) && other != reference.Name);
         }
     }
 
