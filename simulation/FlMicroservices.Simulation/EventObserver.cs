@@ -7,7 +7,7 @@ namespace FlMicroservices.Simulation;
 public sealed class EventObserver(EventLog log) :
     IConsumer<TaskCreated>, IConsumer<TaskRejected>, IConsumer<TaskCompleted>,
     IConsumer<ClientRegistered>, IConsumer<ClientRejected>,
-    IConsumer<RoundStarted>, IConsumer<UpdateSubmitted>, IConsumer<RoundAggregated>,
+    IConsumer<RoundStarted>, IConsumer<UpdateSubmitted>, IConsumer<UpdateDeclined>, IConsumer<RoundAggregated>,
     IConsumer<ModelVersionPublished>, IConsumer<RoundCompleted>,
     IConsumer<PrivacyBudgetUpdated>, IConsumer<PrivacyBudgetExhausted>, IConsumer<RewardsIssued>
 {
@@ -18,6 +18,7 @@ public sealed class EventObserver(EventLog log) :
     public Task Consume(ConsumeContext<ClientRejected> context) => Record(context.Message);
     public Task Consume(ConsumeContext<RoundStarted> context) => Record(context.Message);
     public Task Consume(ConsumeContext<UpdateSubmitted> context) => Record(context.Message);
+    public Task Consume(ConsumeContext<UpdateDeclined> context) => Record(context.Message);
     public Task Consume(ConsumeContext<RoundAggregated> context) => Record(context.Message);
     public Task Consume(ConsumeContext<ModelVersionPublished> context) => Record(context.Message);
     public Task Consume(ConsumeContext<RoundCompleted> context) => Record(context.Message);

@@ -295,7 +295,7 @@ public sealed class KubernetesManifestTests : IDisposable
             File.ReadAllLines(Path.Combine(RepositoryRoot, "docker", "k8s", "credentials.env.example")));
 
         var users = Workloads.Where(w => w.Template.Spec.Containers.Any(c => (c.Env ?? []).Any(e => e.Name == "ConnectionStrings__mongodb"))).ToArray();
-        Assert.Equal(["aggregation", "gateway", "model-registry", "registry", "reward", "selector"], users.Select(u => u.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["aggregation", "edge", "gateway", "model-registry", "registry", "reward", "selector"], users.Select(u => u.Name).Order(StringComparer.Ordinal));
         foreach (var (name, template) in users)
         {
             var env = template.Spec.Containers.Single().Env;

@@ -129,8 +129,60 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task Clients_outside_their_nodes_training_window_decline_through_the_edge_and_the_round_ends_at_once()
+    {
+        var options = new SimulationOptions { Dataset = "synthetic", Clients = 3, Seed = 4, OutDir = _folder };
+        Training.TorchRuntime.EnsureInitialized(1);
+        var data = options.LoadData();
+        var clients = VirtualClients.Create(data, options);
+        var events = new EventLog();
+        await using var edge = await EdgeServer.StartAsync(Path.Combine(_folder, "edge"), new Dictionary<string, string?>
+        {
+            ["Storage:ModelStoreRoot"] = Path.Combine(_folder, "models"),
+        }, SimulationRunner.AddEmbeddedServiceConsumers, builder =>
+        {
+            builder.Services.AddSingleton(events);
+            builder.Services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
+            SimulationRunner.AddEmbeddedServices(builder.Services, builder.Configuration);
+        });
+        var token = await edge.IssueTokenAsync(clients.Length);
+        // A window that starts two hours from now: every selected client is outside it.
+        var now = TimeOnly.FromDateTime(DateTime.Now);
+        var window = FormattableString.Invariant($"{now.AddHours(2):HH:mm}-{now.AddHours(3):HH:mm}");
+        using var node = BuildNode(edge, token, clients, new Dictionary<string, string?> { ["Node:TrainingWindow"] = window });
+        await node.StartAsync();
+        try
+        {
+            await WaitForAsync(events, m => m is ClientRegistered, clients.Length, TimeSpan.FromSeconds(90));
+            var spec = new TaskSpec
+            {
+                ModelName = "logreg", SampleShape = data.Test.Shape, ClassCount = data.Test.ClassCount, Rounds = 1, ClientFraction = 1.0,
+                MinClientsPerRound = 3, Training = new TrainingConfig(1, 10, 0.05), SliceElements = 128, Seed = 4,
+                RoundTimeout = TimeSpan.FromMinutes(30), // the round must not wait for it: the test gives up long before
+            };
+            await edge.Services.GetRequiredService<IBus>().Publish(new CreateTask("edge-declines", spec));
+            await WaitForAsync(events, m => m is TaskCompleted t && t.TaskId == "edge-declines", 1, TimeSpan.FromMinutes(4));
+
+            var log = events.All.Select(e => e.Message).ToList();
+            var aggregated = Assert.Single(log.OfType<RoundAggregated>(), a => a.TaskId == "edge-declines");
+            Assert.False(aggregated.Succeeded);
+            Assert.Equal("quorum not reached: 0 complete updates, 2 needed (3 declined)", aggregated.FailureReason);
+            Assert.Equal(clients.Select(c => c.ClientId).Order(StringComparer.Ordinal), aggregated.Declined!.Select(d => d.ClientId));
+            Assert.All(aggregated.Declined!, d => Assert.Equal($"outside its node's training window {window}", d.Reason));
+            Assert.Equal(clients.Length, log.OfType<UpdateDeclined>().Count(d => d.TaskId == "edge-declines")); // each came through the edge
+            Assert.Empty(edge.Services.GetRequiredService<Enrolments>().Refusals);
+        }
+        finally
+        {
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await node.StopAsync(stopping.Token);
+            node.Dispose();
+        }
+    }
+
     // The node as `fl node --edge` composes it: its own data root, the edge's address and CA, the operator's token.
-    private IHost BuildNode(EdgeServer edge, string token, IReadOnlyList<HostedClient> clients)
+    private IHost BuildNode(EdgeServer edge, string token, IReadOnlyList<HostedClient> clients, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -142,6 +194,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
             ["Node:Parallelism"] = "2",
             ["Node:HeartbeatInterval"] = "00:00:15",
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Error);
         builder.AddNodeProcess("n1", clients);
