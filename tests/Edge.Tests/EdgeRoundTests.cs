@@ -46,15 +46,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         var data = options.LoadData();
         var clients = VirtualClients.Create(data, options);
         var events = new EventLog();
-        await using var edge = await EdgeServer.StartAsync(Path.Combine(_folder, "edge"), new Dictionary<string, string?>
-        {
-            ["Storage:ModelStoreRoot"] = Path.Combine(_folder, "models"),
-        }, SimulationRunner.AddEmbeddedServiceConsumers, builder =>
-        {
-            builder.Services.AddSingleton(events);
-            builder.Services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
-            SimulationRunner.AddEmbeddedServices(builder.Services, builder.Configuration);
-        });
+        await using var edge = await StartEdgeAsync(events, data.Test);
         var token = await edge.IssueTokenAsync(clients.Length);
         using var node = BuildNode(edge, token, clients);
         await node.StartAsync();
@@ -137,15 +129,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         var data = options.LoadData();
         var clients = VirtualClients.Create(data, options);
         var events = new EventLog();
-        await using var edge = await EdgeServer.StartAsync(Path.Combine(_folder, "edge"), new Dictionary<string, string?>
-        {
-            ["Storage:ModelStoreRoot"] = Path.Combine(_folder, "models"),
-        }, SimulationRunner.AddEmbeddedServiceConsumers, builder =>
-        {
-            builder.Services.AddSingleton(events);
-            builder.Services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), data.Test));
-            SimulationRunner.AddEmbeddedServices(builder.Services, builder.Configuration);
-        });
+        await using var edge = await StartEdgeAsync(events, data.Test);
         var token = await edge.IssueTokenAsync(clients.Length);
         // A window that starts two hours from now: every selected client is outside it.
         var now = TimeOnly.FromDateTime(DateTime.Now);
@@ -180,6 +164,18 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
             node.Dispose();
         }
     }
+
+    // The edge with the six services embedded behind it on its bus, logging their events into the given log.
+    private Task<EdgeServer> StartEdgeAsync(EventLog events, Core.Data.InMemoryDataset validation) =>
+        EdgeServer.StartAsync(Path.Combine(_folder, "edge"), new Dictionary<string, string?>
+        {
+            ["Storage:ModelStoreRoot"] = Path.Combine(_folder, "models"),
+        }, SimulationRunner.AddEmbeddedServiceConsumers, builder =>
+        {
+            builder.Services.AddSingleton(events);
+            builder.Services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), validation));
+            SimulationRunner.AddEmbeddedServices(builder.Services, builder.Configuration);
+        });
 
     // The node as `fl node --edge` composes it: its own data root, the edge's address and CA, the operator's token.
     private IHost BuildNode(EdgeServer edge, string token, IReadOnlyList<HostedClient> clients, IReadOnlyDictionary<string, string?>? settings = null)
