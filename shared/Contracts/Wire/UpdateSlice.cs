@@ -16,7 +16,17 @@ public sealed record UpdateSlice(
     ElementType ElementType,
     ReadOnlyMemory<byte> Payload)
 {
-    public int ElementCount => Payload.Length / 4;
+    private readonly int _encodedElements;
+
+    /// <summary>How <see cref="Payload"/> is compressed; <see cref="SliceEncoding.None"/> (the default): plain 4-byte elements.</summary>
+    public SliceEncoding Encoding { get; init; }
+
+    /// <summary>Elements the slice covers: a plain payload's length over 4; for an encoded slice, the count it was given.</summary>
+    public int ElementCount
+    {
+        get => Encoding == SliceEncoding.None ? Payload.Length / 4 : _encodedElements;
+        init => _encodedElements = value;
+    }
 
     private (ReadOnlyMemory<byte> Payload, uint Checksum)? _known;
 
@@ -34,6 +44,7 @@ public sealed record UpdateSlice(
     /// <summary>The Float32 payload as floats without copying (a copy only on big-endian hosts); for the aggregation hot path.</summary>
     public ReadOnlySpan<float> AsFloats()
     {
+        RequirePlain();
         if (ElementType != ElementType.Float32)
             throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} holds {ElementType}, not Float32.");
         return BitConverter.IsLittleEndian ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Payload.Span) : ToFloats();
@@ -42,6 +53,7 @@ public sealed record UpdateSlice(
     /// <summary>Reads a UInt32 payload (masked fixed-point values of secure aggregation) as uints (a copy).</summary>
     public uint[] ToUInt32s()
     {
+        RequirePlain();
         if (ElementType != ElementType.UInt32)
             throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} holds {ElementType}, not UInt32.");
         var result = new uint[ElementCount];
@@ -52,10 +64,17 @@ public sealed record UpdateSlice(
     /// <summary>Reads a Float32 payload as floats (a copy).</summary>
     public float[] ToFloats()
     {
+        RequirePlain();
         if (ElementType != ElementType.Float32)
             throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} holds {ElementType}, not Float32.");
         var result = new float[ElementCount];
         UpdateSliceCodec.CopyFloats(Payload.Span, result);
         return result;
+    }
+
+    private void RequirePlain()
+    {
+        if (Encoding != SliceEncoding.None)
+            throw new InvalidOperationException($"Slice {SliceIndex} of {ClientId} is {Encoding}-encoded: expand it first (docs/compression.md).");
     }
 }

@@ -7,13 +7,16 @@ namespace FlMicroservices.Contracts.Wire;
 
 /// <summary>Binary wire format of <see cref="UpdateSlice"/>; see docs/events.md for the layout.</summary>
 /// <remarks>
-/// Layout (little-endian): "FLS1" magic, u8 format version, u8 element type, u16 reserved,
+/// Layout (little-endian): "FLS1" magic, u8 format version, u8 element type, u8 encoding (version 2; 0 in version 1), u8 reserved,
 /// i32 round, i32 slice index, i32 slice count, i64 element offset, i32 element count, f64 weight,
-/// u32 CRC-32 of the payload, u16 + UTF-8 task id, u16 + UTF-8 client id, then the payload.
+/// u32 CRC-32 of the payload, u16 + UTF-8 task id, u16 + UTF-8 client id, then the payload. A plain slice is written as
+/// version 1 (unchanged); a compressed one (<see cref="SliceEncoding"/>) as version 2, whose payload the receiver expands.
 /// </remarks>
 public static class UpdateSliceCodec
 {
     public const byte FormatVersion = 1;
+    /// <summary>The version of a slice whose payload is compressed (its encoding in byte 6).</summary>
+    public const byte EncodedFormatVersion = 2;
     /// <summary>Largest payload a slice may carry: 256 KiB keeps every message far below Kafka's 1 MB default.</summary>
     public const int MaxPayloadBytes = 256 * 1024;
     public const int MaxElements = MaxPayloadBytes / 4;
@@ -33,9 +36,10 @@ public static class UpdateSliceCodec
         var buffer = new byte[FixedHeaderBytes + 2 + task.Length + 2 + client.Length + slice.Payload.Length];
         var span = buffer.AsSpan();
         Magic.CopyTo(span);
-        span[4] = FormatVersion;
+        span[4] = slice.Encoding == SliceEncoding.None ? FormatVersion : EncodedFormatVersion;
         span[5] = (byte)slice.ElementType;
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
+        span[6] = (byte)slice.Encoding;
+        span[7] = 0;
         BinaryPrimitives.WriteInt32LittleEndian(span[8..], slice.Round);
         BinaryPrimitives.WriteInt32LittleEndian(span[12..], slice.SliceIndex);
         BinaryPrimitives.WriteInt32LittleEndian(span[16..], slice.SliceCount);
@@ -62,11 +66,14 @@ public static class UpdateSliceCodec
             throw new MalformedSliceException($"slice is {span.Length} bytes, shorter than the {FixedHeaderBytes + 4}-byte header");
         if (!span[..4].SequenceEqual(Magic))
             throw new MalformedSliceException("slice does not start with the FLS1 magic");
-        if (span[4] != FormatVersion)
-            throw new MalformedSliceException($"slice format version {span[4]} is not supported (expected {FormatVersion})");
+        if (span[4] is not (FormatVersion or EncodedFormatVersion))
+            throw new MalformedSliceException($"slice format version {span[4]} is not supported (expected {FormatVersion} or {EncodedFormatVersion})");
         var type = (ElementType)span[5];
         if (type is not (ElementType.Float32 or ElementType.UInt32))
             throw new MalformedSliceException($"unknown element type {span[5]}");
+        var encoding = span[4] == FormatVersion ? SliceEncoding.None : (SliceEncoding)span[6];
+        if (span[4] == EncodedFormatVersion && (encoding == SliceEncoding.None || !Enum.IsDefined(encoding)))
+            throw new MalformedSliceException($"unknown slice encoding {span[6]}");
         var round = BinaryPrimitives.ReadInt32LittleEndian(span[8..]);
         var index = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
@@ -79,12 +86,17 @@ public static class UpdateSliceCodec
         var client = ReadId(span, ref at, "client id");
         if (elements < 0 || elements > MaxElements)
             throw new MalformedSliceException($"element count {elements} is outside [0, {MaxElements}]");
-        if (span.Length - at != elements * 4)
+        if (encoding == SliceEncoding.None && span.Length - at != elements * 4)
             throw new MalformedSliceException($"header announces {elements} elements ({elements * 4} bytes) but {span.Length - at} payload bytes follow");
         var payload = bytes[at..];
         if (Crc32.HashToUInt32(payload.Span) != crc)
             throw new MalformedSliceException($"payload checksum mismatch in slice {index} of client '{client}'");
-        var slice = new UpdateSlice(task, round, client, index, count, offset, weight, type, payload) { PayloadChecksum = crc };
+        var slice = new UpdateSlice(task, round, client, index, count, offset, weight, type, payload)
+        {
+            PayloadChecksum = crc,
+            Encoding = encoding,
+            ElementCount = elements,
+        };
         Validate(slice);
         return slice;
     }
@@ -179,7 +191,13 @@ public static class UpdateSliceCodec
         if (s.SliceIndex < 0 || s.SliceIndex >= s.SliceCount)
             throw new MalformedSliceException($"slice index {s.SliceIndex} is outside [0, {s.SliceCount})");
         if (s.ElementOffset < 0) throw new MalformedSliceException($"element offset {s.ElementOffset} is negative");
-        if (s.Payload.Length % 4 != 0) throw new MalformedSliceException($"payload of {s.Payload.Length} bytes is not a whole number of 4-byte elements");
+        if (!Enum.IsDefined(s.Encoding))
+            throw new MalformedSliceException($"unknown slice encoding {(byte)s.Encoding}");
+        if (s.Encoding != SliceEncoding.None && s.ElementType != ElementType.Float32)
+            throw new MalformedSliceException($"a {s.Encoding}-encoded slice must hold Float32 elements, not {s.ElementType}");
+        if (s.ElementCount < 0 || s.ElementCount > MaxElements)
+            throw new MalformedSliceException($"element count {s.ElementCount} is outside [0, {MaxElements}]");
+        if (s.Encoding == SliceEncoding.None && s.Payload.Length % 4 != 0) throw new MalformedSliceException($"payload of {s.Payload.Length} bytes is not a whole number of 4-byte elements");
         if (s.Payload.Length > MaxPayloadBytes) throw new MalformedSliceException($"payload of {s.Payload.Length} bytes exceeds the {MaxPayloadBytes}-byte limit");
         if (!double.IsFinite(s.Weight) || s.Weight <= 0) throw new MalformedSliceException($"weight {s.Weight} must be a positive finite number");
     }
