@@ -38,7 +38,7 @@ public sealed record RoundMetrics(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? BytesDown { get; init; }
 
-    /// <summary>Update bytes that arrived in time.</summary>
+    /// <summary>Encoded update-slice bytes the clients put on the update stream in the round (compressed where the task compresses; docs/compression.md).</summary>
     [JsonPropertyName("bytes_up")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? BytesUp { get; init; }

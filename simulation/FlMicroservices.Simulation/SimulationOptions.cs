@@ -112,6 +112,9 @@ public sealed record SimulationOptions
     /// <summary>How the virtual clients sign their updates: ecdsa-p256 (the default), ml-dsa-65 or none (docs/signing.md).</summary>
     public string Signing { get; init; } = SigningAlgorithms.EcdsaP256;
 
+    /// <summary>How the clients compress their updates: none (the default), q8, q4, topk:FRACTION, zstd, or a coding +zstd (docs/compression.md).</summary>
+    public string Compression { get; init; } = Core.Compression.CompressionSpec.NoneText;
+
     /// <summary>More configuration for the embedded platform, applied last (e.g. UpdateStream:Transport=Kafka with ConnectionStrings:kafka).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 
@@ -201,6 +204,7 @@ public sealed record SimulationOptions
         if (SecAgg is not null && (!(SecAggClip > 0) || !double.IsFinite(SecAggClip))) problems.Add($"--secagg-clip {SecAggClip} must be a finite number greater than 0");
         if (SecAgg is not null && centralDp is not null) problems.Add("--secagg cannot be combined with central DP (use --dp-local)");
         ValidatePlan(centralDp, problems);
+        if (Core.Compression.CompressionRules.Problem(Compression, Privacy(), Strategy) is { } compression) problems.Add($"--compression: {compression}");
         ValidateRobustness(problems);
         if (Attack is not null)
         {

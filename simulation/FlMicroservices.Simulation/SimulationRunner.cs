@@ -72,6 +72,7 @@ public static class SimulationRunner
                 Signing = options.Signing,
                 Selection = options.Selection,
                 OverSelection = options.OverSelection,
+                Compression = options.Compression,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
             var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(),
@@ -283,7 +284,7 @@ public static class SimulationRunner
         var trainLoss = completed.Contributors.Length > 0 ? completed.Contributors.Average(c => c.TrainLoss) : double.NaN;
         return new RoundMetrics(completed.Round, completed.ModelVersion, completed.Participants.Length, completed.Contributors.Length,
             completed.Dropouts.Length, completed.Rejected.Length, completed.Accuracy, completed.Loss, trainLoss, completed.RolledBack,
-            completed.Succeeded, roundWall, training, overhead);
+            completed.Succeeded, roundWall, training, overhead) { BytesUp = nodeStats.UpdateBytes(completed.TaskId, completed.Round) };
     }
 
     // The round in simulated time, as the node's clocked participation recorded it before the round's updates went out.
@@ -292,7 +293,7 @@ public static class SimulationRunner
         SimulatedSeconds = round.Seconds,
         SimulatedTime = round.End,
         BytesDown = round.BytesDown,
-        BytesUp = round.BytesUp,
+        BytesUp = metrics.BytesUp ?? round.BytesUp, // what the clients' slices took on the stream, compressed or not
         Unavailable = round.Unavailable,
         Failed = round.Failed,
         Late = round.Late,

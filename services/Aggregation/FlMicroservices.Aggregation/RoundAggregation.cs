@@ -2,6 +2,8 @@ using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Aggregation.Robust;
+using FlMicroservices.Core.Compression;
+using FlMicroservices.Core.Planning;
 using FlMicroservices.Infrastructure.UpdateStream;
 
 namespace FlMicroservices.Aggregation;
@@ -17,6 +19,8 @@ public sealed class RoundAggregation
     private readonly SliceGroupBuffer? _groups;
     private readonly Dictionary<string, ClientProgress> _clients = new(StringComparer.Ordinal);
     private readonly List<RejectedUpdate> _outsiders = [];
+    private readonly CompressionSpec? _compression;
+    private readonly string? _compressionProblem;
     private bool _retractionsWaiting;
 
     /// <param name="normLimit">Largest L2 norm an update may have (null: no limit); see <see cref="NormLimitFor"/>.</param>
@@ -43,6 +47,8 @@ public sealed class RoundAggregation
             _groups = new SliceGroupBuffer(batch, SliceCount, groupSize, Math.Max((long)parameterCount, (long)groupSize * started.SliceElements) * sizeof(float),
                 GroupFolded, GroupRefused);
         foreach (var id in started.Participants) _clients[id] = new ClientProgress(SliceCount);
+        try { _compression = CompressionSpec.Parse(RoundPlan.SettingsOf(started).Compression); }
+        catch (ArgumentException e) { _compressionProblem = e.Message; }
     }
 
     /// <summary>The most payload bytes that waited to be folded as a group at once (0 when slices are folded on arrival).</summary>
@@ -121,7 +127,8 @@ public sealed class RoundAggregation
             DuplicateSlices++;
             return SliceOutcome.Duplicate;
         }
-        var problem = Check(slice, client);
+        // The header is checked before a compressed payload is expanded, so no slice expands beyond the round's slice size.
+        var problem = Check(slice, client) ?? Expand(ref slice);
         if (problem is not null)
         {
             Reject(client, slice.ClientId, problem);
@@ -163,6 +170,18 @@ public sealed class RoundAggregation
         client.AddSquares(slice.SliceIndex, squares);
         RejectRefused(slice.ClientId, client, atClose: false);
         return client.Rejection is null ? SliceOutcome.Folded : SliceOutcome.Rejected;
+    }
+
+    // A compressed slice becomes the plain one it encodes (docs/compression.md); the reason when it cannot, which rejects its client.
+    private string? Expand(ref UpdateSlice slice)
+    {
+        if (_compression is null) return $"the round's compression cannot be read: {_compressionProblem}";
+        try
+        {
+            slice = SliceExpander.Expand(slice, _compression);
+            return null;
+        }
+        catch (MalformedSliceException e) { return e.Message; }
     }
 
     internal static string TooLarge(int sliceIndex) =>
@@ -340,6 +359,7 @@ public sealed class RoundAggregation
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (IsClosed || !_clients.TryGetValue(slice.ClientId, out var client) || client.Rejection is null || !client.Has(slice.SliceIndex)) return false;
+        if (Expand(ref slice) is not null) return false;
         if (client.Checksum(slice.SliceIndex) != UpdateDigest.SliceChecksum(slice)) return false;
         if (_aggregator is not IRetractableRound retractable)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using FlMicroservices.Contracts.Edge;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
+using FlMicroservices.Core.Compression;
 using FlMicroservices.Infrastructure.UpdateStream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -60,6 +61,13 @@ public sealed class SliceUpload(IUpdateStreamProducer stream, IOptions<EdgeOptio
         if (slice.ElementOffset != (long)slice.SliceIndex * started.SliceElements)
             return Invariant($"element offset {slice.ElementOffset} is not slice index × {started.SliceElements}");
         if (expected != ElementType.Float32) return null;
+        // A compressed slice is checked as the aggregation will read it, and forwarded as it came (docs/compression.md).
+        if (slice.Encoding != SliceEncoding.None || started.Settings?.Compression is not null)
+        {
+            try { slice = SliceExpander.Expand(slice, CompressionSpec.Parse(started.Settings?.Compression)); }
+            catch (MalformedSliceException e) { return e.Message; }
+            catch (ArgumentException e) { return $"the round's compression cannot be read: {e.Message}"; }
+        }
         var values = slice.AsFloats();
         for (var i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i])) return Invariant($"element {i} is {values[i]}: updates must be finite numbers");

@@ -12,7 +12,7 @@ namespace FlMicroservices.Node;
 /// (JSON has no NaN), and the round would otherwise wait for a manifest that never comes. The client counts as a dropout.
 /// </remarks>
 public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoundParticipation secure, UpdateSigning signing,
-    ILogger<UpdateUplink> logger) : IUpdateUplink
+    UpdateCompression compression, NodeStatistics statistics, ILogger<UpdateUplink> logger) : IUpdateUplink
 {
     public async Task SendAsync(RoundStarted round, string clientId, float[] delta, int exampleCount, LocalMetrics metrics,
         IPublishEndpoint publish, CancellationToken cancellationToken)
@@ -31,11 +31,21 @@ public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoun
             await secure.SubmitAsync(round, clientId, delta, exampleCount, metrics, publish, cancellationToken);
             return;
         }
-        var slices = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, exampleCount, round.SliceElements).ToList();
+        IReadOnlyList<UpdateSlice> slices;
+        string digest;
+        try { (slices, digest) = compression.Slice(round, clientId, delta, exampleCount); }
+        catch (ArgumentException e)
+        {
+            logger.LogWarning("Client {Client} sends no update for {Task}/{Round}: it cannot be compressed ({Problem})", clientId, round.TaskId, round.Round, e.Message);
+            return;
+        }
         foreach (var slice in slices)
+        {
             await stream.ProduceAsync(slice, cancellationToken);
+            statistics.RecordUpdateBytes(round.TaskId, round.Round, UpdateSliceCodec.EncodedLength(slice));
+        }
         await publish.Publish(signing.Sign(round, new UpdateSubmitted(round.TaskId, round.Round, clientId, exampleCount, slices.Count, delta.Length,
-            UpdateDigest.Of(slices), null, metrics)), cancellationToken);
+            digest, null, metrics)), cancellationToken);
     }
 
     /// <summary>The first metric that is not a finite number, named with its value; null when all are finite.</summary>

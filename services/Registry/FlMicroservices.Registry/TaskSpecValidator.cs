@@ -33,6 +33,7 @@ public static class TaskSpecValidator
         var planProblems = Core.Planning.RoundPlanner.Problems(spec);
         var strategyValid = planProblems.Count == 0;
         problems.AddRange(planProblems);
+        if (Core.Compression.CompressionRules.Problem(spec) is { } compression) problems.Add(compression);
         if (!SigningAlgorithms.IsKnown(spec.Signing))
             problems.Add($"Signing '{spec.Signing}' is unknown (known: {SigningAlgorithms.EcdsaP256}, {SigningAlgorithms.MlDsa65}, {SigningAlgorithms.None})");
         if (!Enum.IsDefined(spec.Sampling)) problems.Add($"Sampling {spec.Sampling} is unknown (Fixed, Poisson)");

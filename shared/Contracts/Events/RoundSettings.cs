@@ -8,6 +8,7 @@ namespace FlMicroservices.Contracts.V1;
 /// <param name="CentralDp">The server's DP-FedAvg settings; null when the round is not privatized at the server.</param>
 /// <param name="Signing">The algorithm every update of the round must be signed with (<see cref="SigningAlgorithms"/>); null or "none": unsigned.</param>
 /// <param name="TargetUpdates">Over-selection: the complete updates after which the aggregation closes the round, fewer than the participants; null: it waits for every participant.</param>
+/// <param name="Compression">How clients compress their update slices (<see cref="TaskSpec.Compression"/>, docs/compression.md); null or "none": plain float32.</param>
 public sealed record RoundSettings(
     double ProximalMu = 0,
     int? TotalClients = null,
@@ -15,7 +16,8 @@ public sealed record RoundSettings(
     bool WholeUpdateNorms = false,
     CentralDpSettings? CentralDp = null,
     string? Signing = null,
-    int? TargetUpdates = null)
+    int? TargetUpdates = null,
+    string? Compression = null)
 {
     /// <summary>A plain round: no proximal term, no control variates, no server-side privacy.</summary>
     public static RoundSettings None { get; } = new();

@@ -58,6 +58,9 @@ public sealed record TaskSpec
     /// as the needed number of complete updates arrived (0, the default: none; at most 1, twice as many). Late updates are dropped.
     /// </summary>
     public double OverSelection { get; init; }
+
+    /// <summary>How clients compress their updates: "none" (the default), "q8", "q4", "topk:FRACTION", "zstd", or a coding "+zstd" (docs/compression.md).</summary>
+    public string Compression { get; init; } = "none";
 }
 
 /// <summary>Local training settings a node applies when selected.</summary>

@@ -1,6 +1,7 @@
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Aggregation.Robust;
+using FlMicroservices.Core.Compression;
 using FlMicroservices.Core.Privacy.Dp;
 
 namespace FlMicroservices.Core.Planning;
@@ -24,7 +25,9 @@ public static class RoundPlanner
             settings = settings with { CentralDp = dp, WholeUpdateNorms = true };
             StrategyCatalog.Create(spec.Strategy ?? "", spec.StrategyParameters, spec.ByzantineShare, settings); // refuses what DP-FedAvg cannot wrap
         }
-        return SigningAlgorithms.Signs(spec.Signing) ? settings with { Signing = spec.Signing } : settings;
+        if (SigningAlgorithms.Signs(spec.Signing)) settings = settings with { Signing = spec.Signing };
+        var compression = CompressionSpec.Parse(spec.Compression);
+        return compression.IsNone ? settings : settings with { Compression = compression.ToString() };
     }
 
     /// <summary>What <paramref name="strategy"/> (through its wrappers) asks for, over the task's own proximal term.</summary>

@@ -102,6 +102,12 @@ public static class SimulateCommand
             Description = "Serve the live dashboard on 127.0.0.1 while the run goes (its URL is printed); its runs page also overlays the finished runs beside --out",
         };
         var dashboardPort = new Option<int?>("--dashboard-port") { Description = "Port of --dashboard on 127.0.0.1 (default: a free one)" };
+        var compression = new Option<string>("--compression")
+        {
+            Description = "How clients compress their updates: none, q8 or q4 (unbiased stochastic quantisation), topk:FRACTION (top-k with error " +
+                "feedback, e.g. topk:0.01), zstd, or q8+zstd, q4+zstd, topk:FRACTION+zstd (docs/compression.md)",
+            DefaultValueFactory = _ => FlMicroservices.Core.Compression.CompressionSpec.NoneText,
+        };
         var scaffoldWeighting = new Option<string?>("--scaffold-weighting") { Description = "How scaffold averages the model deltas: uniform (the paper's mean over clients, default) or examples (FedAvg's example-weighted mean)" };
 
         var command = new Command("simulate", "Run a federated training task with virtual clients, every service in this process")
@@ -119,6 +125,7 @@ public static class SimulateCommand
         command.Add(secAgg);
         command.Add(secAggClip);
         command.Add(signing);
+        command.Add(compression);
         foreach (var (option, _) in strategyOptions) command.Add(option);
         command.Add(scaffoldWeighting);
         command.Add(dashboard);
@@ -167,6 +174,7 @@ public static class SimulateCommand
                 SecAgg = parse.GetValue(secAgg),
                 SecAggClip = parse.GetValue(secAggClip),
                 Signing = parse.GetValue(signing)!,
+                Compression = parse.GetValue(compression)!,
                 StrategyParameters = WithText(strategyOptions
                     .Where(o => parse.GetValue(o.Option) is not null)
                     .ToDictionary(o => o.Parameter, o => parse.GetValue(o.Option)!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),

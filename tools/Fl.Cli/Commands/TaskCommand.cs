@@ -44,12 +44,18 @@ public static class TaskCommand
         var validationDevices = new Option<int>("--validation-devices") { Description = "Devices synthetic validation data is generated for (the nodes' --clients times --of)", DefaultValueFactory = _ => 30 };
         var validationSamples = new Option<int>("--validation-samples") { Description = "Evaluate on the first N validation samples (0: all)", DefaultValueFactory = _ => 0 };
         var dataset = new Option<string?>("--dataset") { Description = "The data set clients must hold (default: the validation data's, e.g. mnist; none: any of the task's shape and classes)" };
+        var compression = new Option<string>("--compression")
+        {
+            Description = "How clients compress their updates: none, q8, q4, topk:FRACTION, zstd, or a coding +zstd (docs/compression.md)",
+            DefaultValueFactory = _ => Core.Compression.CompressionSpec.NoneText,
+        };
         var create = new Command("create", "Submit a training task to a running deployment")
         {
             rabbitmq, id, model, shape, classes, rounds, fraction, minClients, quorum, epochs, batch, lr, strategy, timeout, follow,
             validation, validationSeed, validationDevices, validationSamples, dataset,
         };
         create.Add(byzantineShare);
+        create.Add(compression);
         create.SetAction(async (parse, cancellationToken) =>
         {
             var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
@@ -84,7 +90,9 @@ public static class TaskCommand
                 Training = new TrainingConfig(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr)),
                 Strategy = parse.GetValue(strategy)!,
                 ByzantineShare = parse.GetValue(byzantineShare),
+                Compression = parse.GetValue(compression)!,
             };
+            if (Core.Compression.CompressionRules.Problem(spec) is { } compressionProblem) return Invalid($"--compression: {compressionProblem}");
             // The registry would refuse the same task with TaskRejected; checking here names the options before any broker is reached.
             var problems = Registry.TaskSpecValidator.Validate(taskId, spec);
             if (problems.Count > 0) return Invalid(string.Join("; ", problems));
