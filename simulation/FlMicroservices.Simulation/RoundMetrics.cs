@@ -38,7 +38,7 @@ public sealed record RoundMetrics(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? BytesDown { get; init; }
 
-    /// <summary>Encoded update-slice bytes the clients put on the update stream in the round (compressed where the task compresses; docs/compression.md).</summary>
+    /// <summary>Update payload bytes the clients put on the update stream in the round, slice headers aside (compressed where the task compresses; docs/compression.md).</summary>
     [JsonPropertyName("bytes_up")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? BytesUp { get; init; }

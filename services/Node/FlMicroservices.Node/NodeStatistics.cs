@@ -13,9 +13,9 @@ public sealed class NodeStatistics
     public double? TrainingSeconds(string taskId, int round) =>
         _trainingSeconds.TryGetValue((taskId, round), out var s) ? s : null;
 
-    /// <summary>Adds encoded slice bytes a client of this node put on the update stream for the round.</summary>
+    /// <summary>Adds the slice payload bytes (as encoded, headers aside) a client of this node put on the update stream for the round.</summary>
     public void RecordUpdateBytes(string taskId, int round, long bytes) => _updateBytes.AddOrUpdate((taskId, round), bytes, (_, total) => total + bytes);
 
-    /// <summary>The encoded slice bytes this node's clients sent for the round (compressed where the task compresses), or null when none.</summary>
+    /// <summary>The slice payload bytes this node's clients sent for the round (compressed where the task compresses), or null when none.</summary>
     public long? UpdateBytes(string taskId, int round) => _updateBytes.TryGetValue((taskId, round), out var b) ? b : null;
 }

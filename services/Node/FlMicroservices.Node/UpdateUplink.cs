@@ -42,7 +42,7 @@ public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoun
         foreach (var slice in slices)
         {
             await stream.ProduceAsync(slice, cancellationToken);
-            statistics.RecordUpdateBytes(round.TaskId, round.Round, UpdateSliceCodec.EncodedLength(slice));
+            statistics.RecordUpdateBytes(round.TaskId, round.Round, slice.Payload.Length);
         }
         await publish.Publish(signing.Sign(round, new UpdateSubmitted(round.TaskId, round.Round, clientId, exampleCount, slices.Count, delta.Length,
             digest, null, metrics)), cancellationToken);

@@ -59,6 +59,29 @@ public sealed record CompressionSpec(SliceEncoding Encoding, double TopKFraction
         return Zstd && Coding != SliceEncoding.None ? coding + "+zstd" : coding;
     }
 
+    /// <summary>
+    /// The payload bytes an update of <paramref name="elements"/> values takes in slices of <paramref name="sliceElements"/>:
+    /// exact for the codings, float32 (an upper bound) where zstd's gain depends on the data.
+    /// </summary>
+    public long PayloadBytes(int elements, int sliceElements)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(elements);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sliceElements, 1);
+        long total = 0;
+        for (var start = 0; start < elements; start += sliceElements)
+        {
+            var n = Math.Min(sliceElements, elements - start);
+            total += Coding switch
+            {
+                SliceEncoding.Q8 => new StochasticQuantizer(8).EncodedLength(n),
+                SliceEncoding.Q4 => new StochasticQuantizer(4).EncodedLength(n),
+                SliceEncoding.TopK => TopKSparsifier.EncodedLength(new TopKSparsifier(TopKFraction).KeptOf(n)),
+                _ => n * 4L,
+            };
+        }
+        return total;
+    }
+
     /// <summary>True when a slice may arrive in <paramref name="encoding"/> under this compression (a zstd one also without zstd).</summary>
     public bool Admits(SliceEncoding encoding) => encoding == Encoding || Zstd && encoding == Coding;
 

@@ -61,14 +61,16 @@ public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictiona
         {
             if (!_open.Remove(round.Round, out open)) open = (clock.Now, 0, 0);
         }
-        var bytes = (long)modelValues * sizeof(float); // float32 both ways
+        var bytes = (long)modelValues * sizeof(float); // the model comes down as float32
+        // Updates go up compressed where the task compresses (docs/compression.md); zstd's gain is not known before the upload.
+        var upBytes = Core.Compression.CompressionSpec.Parse(Core.Planning.RoundPlan.SettingsOf(round).Compression).PayloadBytes(modelValues, round.SliceElements);
         var verdicts = new SubmitVerdict[admitted.Count];
         var slowest = 0.0;
         var late = 0;
         for (var i = 0; i < admitted.Count; i++)
         {
             var profile = ProfileOf(admitted[i]);
-            var seconds = profile.RoundSeconds(samplesProcessed[i], bytes, bytes, clock.ReferenceSamplesPerSecond);
+            var seconds = profile.RoundSeconds(samplesProcessed[i], bytes, upBytes, clock.ReferenceSamplesPerSecond);
             // In time, and (for a client with a window) still inside the window when the upload ends.
             if (seconds > deadlineSeconds)
                 verdicts[i] = new SubmitVerdict(false, seconds, FormattableString.Invariant($"late: it would need {seconds:0.#} simulated seconds, the round's deadline is {deadlineSeconds:0.#}"));
@@ -91,7 +93,7 @@ public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictiona
                 verdicts[i] = verdicts[i] with { Sends = false, DeclineReason = FormattableString.Invariant($"late: the round closed with its {target} updates before it would have finished ({verdicts[i].Seconds:0.#} simulated seconds)") };
                 late++;
             }
-            clock.Complete(new SimulatedRound(round.Round, open.Start, verdicts[inTime[target - 1]].Seconds!.Value, admitted.Count * bytes, target * bytes, open.Unavailable, open.Failed, late));
+            clock.Complete(new SimulatedRound(round.Round, open.Start, verdicts[inTime[target - 1]].Seconds!.Value, admitted.Count * bytes, target * upBytes, open.Unavailable, open.Failed, late));
             return verdicts;
         }
         var sent = verdicts.Count(v => v.Sends);
@@ -99,7 +101,7 @@ public sealed class ClockedParticipation(SimulatedClock clock, IReadOnlyDictiona
         // last update, or until the deadline when one never comes (a failure or a straggler, which a real client could not announce).
         // With over-selection it also ends when its target's worth arrived.
         var duration = sent + open.Unavailable == selected.Count || (round.Settings?.TargetUpdates is { } t && sent >= t) ? slowest : deadlineSeconds;
-        clock.Complete(new SimulatedRound(round.Round, open.Start, duration, admitted.Count * bytes, sent * bytes, open.Unavailable, open.Failed, late));
+        clock.Complete(new SimulatedRound(round.Round, open.Start, duration, admitted.Count * bytes, sent * upBytes, open.Unavailable, open.Failed, late));
         return verdicts;
     }
 

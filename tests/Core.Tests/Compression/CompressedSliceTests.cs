@@ -52,6 +52,15 @@ public class CompressedSliceTests
     }
 
     [Fact]
+    public void Payload_bytes_of_a_whole_update_add_up_its_slices()
+    {
+        // MNIST 2NN: 199,210 values in slices of 65,536: three full slices and one of 2,602.
+        Assert.Equal(199_210L * 4, CompressionSpec.Parse("zstd").PayloadBytes(199_210, 65_536));
+        Assert.Equal(3 * (4 + 16 * 8 + 65_536) + (4 + 8 + 2_602), CompressionSpec.Parse("q8").PayloadBytes(199_210, 65_536));
+        Assert.Equal(3 * (4 + 656 * 6) + (4 + 27 * 6), CompressionSpec.Parse("topk:0.01").PayloadBytes(199_210, 65_536));
+    }
+
+    [Fact]
     public void A_plain_slice_is_written_in_format_version_1_and_an_encoded_one_in_version_2()
     {
         var plain = Plain(8);
