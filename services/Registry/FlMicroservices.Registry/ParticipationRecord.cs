@@ -7,7 +7,8 @@ namespace FlMicroservices.Registry;
 
 /// <summary>
 /// Counts, per client, the rounds in a row it was selected for and uploaded nothing, and demotes it (unhealthy, so the selector
-/// skips it) once <see cref="DemotionOptions.AfterMissedRounds"/> is reached; an upload, accepted or rejected, resets the count.
+/// skips it) once <see cref="DemotionOptions.AfterMissedRounds"/> is reached; an upload, accepted or rejected, resets the count, and a
+/// decline (<see cref="UpdateDeclined"/>) neither counts nor resets.
 /// </summary>
 public sealed class ParticipationRecord(IClientHealthStore health, IOptions<DemotionOptions> options, TimeProvider clock, ILogger<ParticipationRecord> logger)
 {
@@ -19,7 +20,9 @@ public sealed class ParticipationRecord(IClientHealthStore health, IOptions<Demo
         var uploaded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in round.Contributors ?? []) uploaded.Add(c.ClientId);
         foreach (var r in round.Rejected ?? []) uploaded.Add(r.ClientId);
+        // A client that declined said so (outside its window, or the round closed without it): that is not silence.
         var missed = new HashSet<string>(round.Dropouts ?? [], StringComparer.Ordinal);
+        missed.ExceptWith((round.Declined ?? []).Select(d => d.ClientId));
         var key = $"{round.TaskId}/{round.Round}";
         var counted = round.Participants.Where(id => uploaded.Contains(id) || missed.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         foreach (var known in await health.GetManyAsync(counted, cancellationToken))

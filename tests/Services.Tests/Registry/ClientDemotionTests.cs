@@ -107,6 +107,21 @@ public sealed class ClientDemotionTests
     }
 
     [Fact]
+    public async Task A_client_that_declines_is_not_counted_as_silent()
+    {
+        var (provider, harness, store) = await StartAsync();
+        await using var _ = provider;
+
+        // "ghost" declines three rounds in a row (outside its window; or the round closed with enough updates without it).
+        for (var round = 1; round <= 3; round++)
+            await CompleteAsync(harness, Round(round) with { Declined = [new DeclinedUpdate("ghost", "outside its node's training window 22:00-06:00")] });
+
+        var ghost = await store.GetAsync("ghost", CancellationToken.None);
+        Assert.Equal((ClientStatus.Healthy, 0), (ghost!.Status, ghost.MissedRounds));
+        Assert.Contains("ghost", await store.GetHealthyAsync(Recent, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task With_demotion_off_silent_clients_stay_healthy()
     {
         var (provider, harness, store) = await StartAsync(afterMissedRounds: 0);
