@@ -18,7 +18,7 @@ public static class CompressionRules
     {
         CompressionSpec compression;
         try { compression = CompressionSpec.Parse(compressionText); }
-        catch (ArgumentException e) { return e.Message; }
+        catch (ArgumentException e) { return e.Message.Split(" (Parameter")[0]; }
         if (compression.IsNone) return null;
         if (privacy?.IsSecureAggregation == true)
             return $"Compression '{compression}' cannot be combined with secure aggregation ({privacy.SecureAggregation}): masked updates are " +
