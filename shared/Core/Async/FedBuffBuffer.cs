@@ -1,0 +1,134 @@
+using System.Numerics.Tensors;
+using FlMicroservices.Core.Aggregation;
+
+namespace FlMicroservices.Core.Async;
+
+/// <summary>
+/// FedBuff's server (Nguyen et al. 2022): buffers client deltas, each weighted by its staleness, and every
+/// <see cref="BufferSize"/> accepted updates moves the model by the server learning rate times their weighted mean (docs/fedbuff.md).
+/// </summary>
+/// <remarks>Not thread-safe: one caller feeds it updates in arrival order.</remarks>
+public sealed class FedBuffBuffer
+{
+    /// <summary>Staleness weights are folded as whole multiples of 2^-16 (the exact sums take whole-number weights).</summary>
+    public const double WeightUnits = 65_536;
+
+    /// <summary>The sums' fixed point: 2^-24, leaving 2^39 / (K 2^16) of range for a coordinate's sum.</summary>
+    private const int FractionBits = 24;
+
+    /// <summary>The largest buffer: K times the weight units stays a valid whole-number weight.</summary>
+    public static readonly int MaxBufferSize = (int)(WeightedSliceSums.MaxWeight / WeightUnits);
+
+    private readonly float[] _model;
+    private readonly float[] _mean;
+    private readonly float[] _zeros;
+    private readonly int _sliceElements;
+    private WeightedSliceSums _sums;
+    private long _bufferedUnits;
+
+    /// <param name="initialModel">Version 0 of the model.</param>
+    /// <param name="bufferSize">K: accepted updates per new version.</param>
+    /// <param name="maxStaleness">Updates more than this many versions behind are dropped; null: none is.</param>
+    /// <param name="weighting">Weight of an update by its staleness.</param>
+    /// <param name="serverLearningRate">η_g: the new model is x + η_g (1/K) Σ w(s_i) Δ_i.</param>
+    public FedBuffBuffer(ReadOnlySpan<float> initialModel, int bufferSize, int? maxStaleness, IStalenessWeighting weighting, double serverLearningRate = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(weighting);
+        if (initialModel.IsEmpty) throw new ArgumentException("The model must hold at least one value.", nameof(initialModel));
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bufferSize, MaxBufferSize);
+        if (maxStaleness is { } limit) ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(maxStaleness));
+        if (!(serverLearningRate > 0) || !double.IsFinite(serverLearningRate))
+            throw new ArgumentOutOfRangeException(nameof(serverLearningRate), serverLearningRate, "The server learning rate must be a finite number greater than 0.");
+        _model = initialModel.ToArray();
+        _mean = new float[_model.Length];
+        _sliceElements = Math.Min(_model.Length, 1 << 16);
+        _zeros = new float[_sliceElements];
+        _sums = NewSums();
+        BufferSize = bufferSize;
+        MaxStaleness = maxStaleness;
+        Weighting = weighting;
+        ServerLearningRate = serverLearningRate;
+    }
+
+    public int BufferSize { get; }
+    public int? MaxStaleness { get; }
+    public IStalenessWeighting Weighting { get; }
+    public double ServerLearningRate { get; }
+
+    /// <summary>The current version: 0 at the start, one more after every flush.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>The current version's model.</summary>
+    public ReadOnlySpan<float> Model => _model;
+
+    /// <summary>Updates buffered towards the next version.</summary>
+    public int Buffered { get; private set; }
+
+    /// <summary>The weight an update of this staleness is folded with: the weighting's value rounded to a whole number of 2^-16 (at least one).</summary>
+    public double QuantisedWeight(int staleness) => Units(staleness) / WeightUnits;
+
+    /// <summary>Buffers <paramref name="delta"/> (a model trained from version <paramref name="baseVersion"/> minus that version), or drops it with the reason.</summary>
+    /// <exception cref="ArgumentException">The delta's length is not the model's.</exception>
+    public BufferOutcome Add(string clientId, int baseVersion, ReadOnlySpan<float> delta)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        if (delta.Length != _model.Length)
+            throw new ArgumentException($"Client {clientId}'s delta holds {delta.Length} values; the model has {_model.Length}.", nameof(delta));
+        var staleness = Version - baseVersion;
+        if (baseVersion < 0 || staleness < 0)
+            return BufferOutcome.Dropped(staleness, $"base version {baseVersion} does not exist (the current version is {Version})");
+        if (staleness > MaxStaleness)
+            return BufferOutcome.Dropped(staleness, $"staleness {staleness} exceeds the limit of {MaxStaleness} versions");
+        var units = Units(staleness);
+        if (FoldOrProblem(delta, units) is { } problem) return BufferOutcome.Dropped(staleness, problem);
+        _bufferedUnits += units;
+        Buffered++;
+        int? flushed = Buffered == BufferSize ? Flush() : null;
+        return new BufferOutcome(true, staleness, units / WeightUnits, flushed, null);
+    }
+
+    private long Units(int staleness)
+    {
+        var weight = Weighting.Weight(staleness);
+        if (!(weight > 0 && weight <= 1))
+            throw new InvalidOperationException($"Staleness weighting {Weighting.Name} gave {weight} at staleness {staleness}; a weight must be in (0, 1].");
+        return Math.Max(1, (long)Math.Round(weight * WeightUnits, MidpointRounding.ToEven));
+    }
+
+    // Folds every slice or none: a slice that cannot be folded (not finite, out of the sums' range) takes back those before it.
+    private string? FoldOrProblem(ReadOnlySpan<float> delta, long units)
+    {
+        var folded = 0;
+        try
+        {
+            for (; folded < _sums.SliceCount; folded++)
+                _sums.Fold(folded, Slice(delta, folded), units);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or OverflowException)
+        {
+            for (var i = 0; i < folded; i++) _sums.Unfold(i, Slice(delta, i), units);
+            return e is OverflowException ? "its values are too large for exact aggregation" : "it holds NaN or infinite values";
+        }
+    }
+
+    private ReadOnlySpan<float> Slice(ReadOnlySpan<float> values, int slice) => values.Slice(slice * _sliceElements, _sums.SliceLength(slice));
+
+    private int Flush()
+    {
+        // The weights' shortfall from K whole updates is folded as a zero delta, so the exact mean divides by K, not by Σ w.
+        var shortfall = (long)(BufferSize * WeightUnits) - _bufferedUnits;
+        if (shortfall > 0)
+            for (var i = 0; i < _sums.SliceCount; i++) _sums.Fold(i, _zeros.AsSpan(0, _sums.SliceLength(i)), shortfall);
+        _sums.WriteMean(_mean);
+        TensorPrimitives.MultiplyAdd(_mean, (float)ServerLearningRate, _model, _model);
+        _sums.Release();
+        _sums = NewSums();
+        _bufferedUnits = 0;
+        Buffered = 0;
+        return ++Version;
+    }
+
+    private WeightedSliceSums NewSums() => new(_model.Length, _sliceElements, FractionBits, AccumulatorPool.Shared);
+}
