@@ -55,4 +55,13 @@ public sealed record RoundMetrics(
     [JsonPropertyName("late")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Late { get; init; }
+
+    /// <summary>Async: the mean and largest staleness (versions behind) of the updates this version was made of.</summary>
+    [JsonPropertyName("mean_staleness")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MeanStaleness { get; init; }
+
+    [JsonPropertyName("max_staleness")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxStaleness { get; init; }
 }

@@ -57,6 +57,33 @@ public sealed record SimulationOptions
     /// <summary>The longest simulated deadline (a year).</summary>
     public const double MaxRoundDeadline = 365 * 86_400;
 
+    /// <summary>"sync" (rounds through the services) or "async" (FedBuff on the simulated clock; docs/fedbuff.md).</summary>
+    public string Mode { get; init; } = SyncMode;
+
+    /// <summary>The modes <see cref="Mode"/> takes.</summary>
+    public const string SyncMode = "sync", AsyncMode = "async";
+
+    /// <summary>Async: K, accepted updates per new model version (null: <see cref="DefaultBuffer"/>).</summary>
+    public int? Buffer { get; init; }
+
+    /// <summary>Async: updates more than this many versions behind are dropped (null: none is).</summary>
+    public int? MaxStaleness { get; init; }
+
+    /// <summary>Async: clients training at once (null: as many as a synchronous round selects, <see cref="SelectedPerRound"/>).</summary>
+    public int? Concurrency { get; init; }
+
+    /// <summary>Async: how an update's staleness weighs it (docs/fedbuff.md; null: polynomial, 1/sqrt(1+s)).</summary>
+    public string? Staleness { get; init; }
+
+    /// <summary>FedBuff's K unless --buffer says otherwise (the paper's default).</summary>
+    public const int DefaultBuffer = 10;
+
+    /// <summary>The largest --max-staleness; beyond it the limit is no limit.</summary>
+    public const int MaxStalenessLimit = 1_000_000;
+
+    public int EffectiveBuffer => Buffer ?? DefaultBuffer;
+    public int EffectiveConcurrency => Concurrency ?? SelectedPerRound();
+
     /// <summary>How the selector picks each round's clients: random, fairness, power-of-choice, deadline or oort (docs/selection.md).</summary>
     public string Selection { get; init; } = Core.Selection.SelectionPolicies.Random;
 
@@ -185,6 +212,7 @@ public sealed record SimulationOptions
         if (Sampling is not ("fixed" or "poisson")) problems.Add($"--sampling '{Sampling}' is unknown (fixed, poisson)");
         if (RoundTimeout <= TimeSpan.Zero) problems.Add("--round-timeout must be a number of seconds greater than 0 and below 86400");
         ValidateClock(problems);
+        ValidateMode(problems);
         if (!Core.Selection.SelectionPolicies.Names.Contains(Selection))
             problems.Add($"--selection '{Selection}' is unknown ({string.Join(", ", Core.Selection.SelectionPolicies.Names)})");
         else if (Selection != Core.Selection.SelectionPolicies.Random && Sampling == "poisson")
@@ -203,9 +231,12 @@ public sealed record SimulationOptions
             problems.Add($"--signing '{Signing}' is unknown ({SigningAlgorithms.EcdsaP256}, {SigningAlgorithms.MlDsa65}, {SigningAlgorithms.None})");
         if (SecAgg is not null && (!(SecAggClip > 0) || !double.IsFinite(SecAggClip))) problems.Add($"--secagg-clip {SecAggClip} must be a finite number greater than 0");
         if (SecAgg is not null && centralDp is not null) problems.Add("--secagg cannot be combined with central DP (use --dp-local)");
-        ValidatePlan(centralDp, problems);
-        if (Core.Compression.CompressionRules.Problem(Compression, Privacy(), Strategy) is { } compression) problems.Add($"--compression: {compression}");
-        ValidateRobustness(problems);
+        if (Mode != AsyncMode)
+        {
+            ValidatePlan(centralDp, problems);
+            if (Core.Compression.CompressionRules.Problem(Compression, Privacy(), Strategy) is { } compression) problems.Add($"--compression: {compression}");
+            ValidateRobustness(problems);
+        }
         if (Attack is not null)
         {
             try { AttackSpec.Parse(Attack); }
@@ -234,6 +265,49 @@ public sealed record SimulationOptions
             catch (ArgumentException e) { problems.Add(e.Message.Split(" (Parameter")[0]); }
         }
     }
+
+    /// <summary>Adds the problems of --mode and its async options, and refuses what async mode does not support yet (docs/fedbuff.md).</summary>
+    private void ValidateMode(List<string> problems)
+    {
+        if (Mode is not (SyncMode or AsyncMode))
+        {
+            problems.Add($"--mode '{Mode}' is unknown ({SyncMode}, {AsyncMode})");
+            return;
+        }
+        if (Mode == SyncMode)
+        {
+            foreach (var (given, flag) in new[] { (Buffer is not null, "--buffer"), (MaxStaleness is not null, "--max-staleness"), (Concurrency is not null, "--concurrency"), (Staleness is not null, "--staleness") })
+                if (given) problems.Add($"{flag} applies to --mode async only");
+            return;
+        }
+        var maxBuffer = Math.Min(Core.Async.FedBuffBuffer.MaxBufferSize, MaxClients);
+        if (Buffer is { } k && (k < 1 || k > maxBuffer)) problems.Add($"--buffer {k} must be between 1 and {maxBuffer}");
+        if (MaxStaleness is { } s && (s < 0 || s > MaxStalenessLimit)) problems.Add($"--max-staleness {s} must be between 0 and {MaxStalenessLimit} versions");
+        if (Concurrency is { } c && (c < 1 || c > Clients)) problems.Add($"--concurrency {c} must be between 1 and --clients ({Clients})");
+        if (Staleness is not null)
+        {
+            try { Core.Async.StalenessWeightings.Create(Staleness); }
+            catch (ArgumentException e) { problems.Add($"--staleness: {e.Message.Split(" (Parameter")[0]}"); }
+        }
+        if (!(AsyncServerLearningRate > 0) || !double.IsFinite(AsyncServerLearningRate)) problems.Add($"--server-lr {AsyncServerLearningRate} must be a finite number greater than 0");
+        const string refused = "cannot be combined with --mode async yet";
+        if (SecAgg is not null) problems.Add($"--secagg {refused}: a secure round's masks cancel only in the sum of one fixed set of clients, and FedBuff's buffer mixes clients trained on different versions");
+        if (DpNoiseMultiplier is not null || DpEpsilonBudget is not null || DpLocal)
+            problems.Add($"differential privacy (--dp-*) {refused}: the accountant's treatment of buffered updates is designed (docs/fedbuff.md) but not built");
+        if (Strategy != "fedavg") problems.Add($"--strategy {Strategy} {refused}: FedBuff's server step is the staleness-weighted mean times --server-lr");
+        foreach (var parameter in StrategyParameters.Keys.Where(k => k != "server-lr")) problems.Add($"the strategy parameter '{parameter}' {refused}");
+        if (Attack is not null) problems.Add($"--attack {refused}");
+        if (Selection != Core.Selection.SelectionPolicies.Random) problems.Add($"--selection {Selection} {refused}: a free slot goes to an idle client drawn at random");
+        if (Sampling != "fixed") problems.Add($"--sampling {Sampling} {refused}: --concurrency says how many clients train at once");
+        if (DropoutRate > 0) problems.Add($"--dropout {refused}: the device profiles' failure probability drops clients");
+        if (Compression != Core.Compression.CompressionSpec.NoneText) problems.Add($"--compression {Compression} {refused}: the async simulation sends float32 updates");
+        if (OverSelection > 0) problems.Add($"--over-selection {refused}: there are no rounds to close early; --concurrency says how many clients train at once");
+    }
+
+    /// <summary>Async: FedBuff's server learning rate η_g, from --server-lr (default 1: the model moves by the weighted mean).</summary>
+    public double AsyncServerLearningRate => StrategyParameters.TryGetValue("server-lr", out var text)
+        ? double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var lr) ? lr : double.NaN
+        : 1.0;
 
     /// <summary>Adds what keeps the task's rounds from being planned: the strategy and its parameters, --mu, central DP around the strategy.</summary>
     private void ValidatePlan(double? centralDp, List<string> problems)

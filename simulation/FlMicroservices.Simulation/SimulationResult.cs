@@ -76,4 +76,31 @@ public sealed record SimulationResult(
     [JsonPropertyName("simulated_seconds_to_target")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? SimulatedSecondsToTarget { get; init; }
+
+    /// <summary>"async" for a FedBuff run (docs/fedbuff.md); null for synchronous rounds.</summary>
+    [JsonPropertyName("mode")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Mode { get; init; }
+
+    /// <summary>Async: K, the buffer's size; the clients training at once; the staleness limit (null: none) and weighting.</summary>
+    [JsonPropertyName("buffer")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Buffer { get; init; }
+
+    [JsonPropertyName("concurrency")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Concurrency { get; init; }
+
+    [JsonPropertyName("max_staleness")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxStaleness { get; init; }
+
+    [JsonPropertyName("staleness")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Staleness { get; init; }
+
+    /// <summary>Async: how many updates the buffer dropped, by reason (too stale, not finite).</summary>
+    [JsonPropertyName("dropped_updates")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, int>? DroppedUpdates { get; init; }
 }

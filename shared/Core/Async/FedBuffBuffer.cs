@@ -4,20 +4,23 @@ using FlMicroservices.Core.Aggregation;
 namespace FlMicroservices.Core.Async;
 
 /// <summary>
-/// FedBuff's server (Nguyen et al. 2022): buffers client deltas, each weighted by its staleness, and every
-/// <see cref="BufferSize"/> accepted updates moves the model by the server learning rate times their weighted mean (docs/fedbuff.md).
+/// FedBuff's server (Nguyen et al. 2022): buffers client deltas, each weighted by its staleness and example count, and every
+/// <see cref="BufferSize"/> accepted updates moves the model by the server learning rate times Σ w(s_i) n_i Δ_i / Σ n_i (docs/fedbuff.md).
 /// </summary>
 /// <remarks>Not thread-safe: one caller feeds it updates in arrival order.</remarks>
 public sealed class FedBuffBuffer
 {
-    /// <summary>Staleness weights are folded as whole multiples of 2^-16 (the exact sums take whole-number weights).</summary>
-    public const double WeightUnits = 65_536;
+    /// <summary>Staleness weights are folded as whole multiples of 2^-12 (the exact sums take whole-number weights).</summary>
+    public const double WeightUnits = 4_096;
 
-    /// <summary>The sums' fixed point: 2^-24, leaving 2^39 / (K 2^16) of range for a coordinate's sum.</summary>
-    private const int FractionBits = 24;
+    /// <summary>The most examples one update may weigh: its weight, examples times units, stays a valid whole-number weight.</summary>
+    public const long MaxExamples = (long)(WeightedSliceSums.MaxWeight / WeightUnits);
 
-    /// <summary>The largest buffer: K times the weight units stays a valid whole-number weight.</summary>
-    public static readonly int MaxBufferSize = (int)(WeightedSliceSums.MaxWeight / WeightUnits);
+    /// <summary>The largest buffer.</summary>
+    public const int MaxBufferSize = 100_000;
+
+    /// <summary>The sums' fixed point: 2^-20, leaving 2^43 / (2^12 Σ n_i) of range for a coordinate's sum.</summary>
+    private const int FractionBits = 20;
 
     private readonly float[] _model;
     private readonly float[] _mean;
@@ -25,12 +28,13 @@ public sealed class FedBuffBuffer
     private readonly int _sliceElements;
     private WeightedSliceSums _sums;
     private long _bufferedUnits;
+    private long _fullUnits;
 
     /// <param name="initialModel">Version 0 of the model.</param>
     /// <param name="bufferSize">K: accepted updates per new version.</param>
     /// <param name="maxStaleness">Updates more than this many versions behind are dropped; null: none is.</param>
     /// <param name="weighting">Weight of an update by its staleness.</param>
-    /// <param name="serverLearningRate">η_g: the new model is x + η_g (1/K) Σ w(s_i) Δ_i.</param>
+    /// <param name="serverLearningRate">η_g: the new model is x + η_g Σ w(s_i) n_i Δ_i / Σ n_i.</param>
     public FedBuffBuffer(ReadOnlySpan<float> initialModel, int bufferSize, int? maxStaleness, IStalenessWeighting weighting, double serverLearningRate = 1.0)
     {
         ArgumentNullException.ThrowIfNull(weighting);
@@ -65,14 +69,18 @@ public sealed class FedBuffBuffer
     /// <summary>Updates buffered towards the next version.</summary>
     public int Buffered { get; private set; }
 
-    /// <summary>The weight an update of this staleness is folded with: the weighting's value rounded to a whole number of 2^-16 (at least one).</summary>
+    /// <summary>The weight an update of this staleness is folded with: the weighting's value rounded to a whole number of 2^-12 (at least one).</summary>
     public double QuantisedWeight(int staleness) => Units(staleness) / WeightUnits;
 
-    /// <summary>Buffers <paramref name="delta"/> (a model trained from version <paramref name="baseVersion"/> minus that version), or drops it with the reason.</summary>
+    /// <summary>Buffers <paramref name="delta"/> (a model trained from version <paramref name="baseVersion"/> on <paramref name="examples"/> examples, minus that version), or drops it with the reason.</summary>
+    /// <remarks>With every update's <paramref name="examples"/> equal (1 by default) the step is the paper's (1/K) Σ w(s_i) Δ_i.</remarks>
     /// <exception cref="ArgumentException">The delta's length is not the model's.</exception>
-    public BufferOutcome Add(string clientId, int baseVersion, ReadOnlySpan<float> delta)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="examples"/> is not in [1, <see cref="MaxExamples"/>].</exception>
+    public BufferOutcome Add(string clientId, int baseVersion, ReadOnlySpan<float> delta, long examples = 1)
     {
         ArgumentNullException.ThrowIfNull(clientId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(examples, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(examples, MaxExamples);
         if (delta.Length != _model.Length)
             throw new ArgumentException($"Client {clientId}'s delta holds {delta.Length} values; the model has {_model.Length}.", nameof(delta));
         var staleness = Version - baseVersion;
@@ -81,8 +89,9 @@ public sealed class FedBuffBuffer
         if (staleness > MaxStaleness)
             return BufferOutcome.Dropped(staleness, $"staleness {staleness} exceeds the limit of {MaxStaleness} versions");
         var units = Units(staleness);
-        if (FoldOrProblem(delta, units) is { } problem) return BufferOutcome.Dropped(staleness, problem);
-        _bufferedUnits += units;
+        if (FoldOrProblem(delta, units * examples) is { } problem) return BufferOutcome.Dropped(staleness, problem);
+        _bufferedUnits += units * examples;
+        _fullUnits += (long)WeightUnits * examples;
         Buffered++;
         int? flushed = Buffered == BufferSize ? Flush() : null;
         return new BufferOutcome(true, staleness, units / WeightUnits, flushed, null);
@@ -117,15 +126,18 @@ public sealed class FedBuffBuffer
 
     private int Flush()
     {
-        // The weights' shortfall from K whole updates is folded as a zero delta, so the exact mean divides by K, not by Σ w.
-        var shortfall = (long)(BufferSize * WeightUnits) - _bufferedUnits;
-        if (shortfall > 0)
-            for (var i = 0; i < _sums.SliceCount; i++) _sums.Fold(i, _zeros.AsSpan(0, _sums.SliceLength(i)), shortfall);
+        // The weights' shortfall from fresh updates is folded as a zero delta, so the exact mean divides by Σ n_i, not by Σ w_i n_i.
+        for (var shortfall = _fullUnits - _bufferedUnits; shortfall > 0; shortfall -= (long)WeightedSliceSums.MaxWeight)
+        {
+            var part = Math.Min(shortfall, (long)WeightedSliceSums.MaxWeight);
+            for (var i = 0; i < _sums.SliceCount; i++) _sums.Fold(i, _zeros.AsSpan(0, _sums.SliceLength(i)), part);
+        }
         _sums.WriteMean(_mean);
         TensorPrimitives.MultiplyAdd(_mean, (float)ServerLearningRate, _model, _model);
         _sums.Release();
         _sums = NewSums();
         _bufferedUnits = 0;
+        _fullUnits = 0;
         Buffered = 0;
         return ++Version;
     }

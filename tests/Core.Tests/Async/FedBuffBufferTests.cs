@@ -34,6 +34,19 @@ public class FedBuffBufferTests
     }
 
     [Fact]
+    public void Example_counts_weigh_updates_and_staleness_discounts_them_without_renormalising()
+    {
+        var buffer = new FedBuffBuffer([0f], bufferSize: 2, maxStaleness: null, new PolynomialStaleness());
+        Advance(buffer, versions: 3);
+
+        buffer.Add("big", 3, [1f], examples: 300);
+        buffer.Add("small-stale", 0, [4f], examples: 100);
+
+        // (1 * 300 * 1 + 0.5 * 100 * 4) / (300 + 100) = 500 / 400
+        Assert.Equal(1.25f, buffer.Model[0]);
+    }
+
+    [Fact]
     public void Fewer_than_K_updates_leave_the_model_and_version_unchanged()
     {
         var buffer = new FedBuffBuffer([1f, 1f, 1f], bufferSize: 3, maxStaleness: null, new PolynomialStaleness());
@@ -73,7 +86,7 @@ public class FedBuffBufferTests
         Assert.Null(dropped.NewVersion);
         Assert.True(atLimit.Accepted);
         Assert.Equal(4, atLimit.NewVersion);
-        Assert.Equal(1 / Math.Sqrt(3), atLimit.Weight, 1e-5); // 1/sqrt(1 + 2), to 2^-16
+        Assert.Equal(1 / Math.Sqrt(3), atLimit.Weight, 2.5e-4); // 1/sqrt(1 + 2), to 2^-12
         Assert.Equal(model[0] + (float)atLimit.Weight, buffer.Model[0]);
     }
 

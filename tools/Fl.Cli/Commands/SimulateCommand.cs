@@ -54,6 +54,15 @@ public static class SimulateCommand
             Description = "Pick this share more clients than a round needs and close the round once the needed updates arrived (0 to 1; docs/selection.md)",
             DefaultValueFactory = _ => 0,
         };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "sync (rounds through the services) or async (FedBuff on the simulated clock: clients train continuously, a new version every --buffer updates; docs/fedbuff.md)",
+            DefaultValueFactory = _ => SimulationOptions.SyncMode,
+        };
+        var buffer = new Option<int?>("--buffer") { Description = $"With --mode async: K, accepted updates per new model version (default {SimulationOptions.DefaultBuffer})" };
+        var maxStaleness = new Option<int?>("--max-staleness") { Description = "With --mode async: drop updates more than this many versions behind (default: no limit)" };
+        var concurrency = new Option<int?>("--concurrency") { Description = "With --mode async: clients training at once (default: as many as a synchronous round selects, --fraction of --clients)" };
+        var staleness = new Option<string?>("--staleness") { Description = $"With --mode async: how staleness s weighs an update: {FlMicroservices.Core.Async.StalenessWeightings.ValidForms} (default polynomial)" };
         var target = new Option<double>("--target-accuracy") { Description = "Stop once test accuracy reaches this (0 = run all rounds)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "Aggregation: fedavg, fedavgm, fedprox, fedadagrad, fedadam, fedyogi, scaffold, median, trimmed-mean, krum, multi-krum, bulyan", DefaultValueFactory = _ => "fedavg" };
         var attack = new Option<string?>("--attack") { Description = "Simulated attack: sign-flip, scale:K, gaussian:SIGMA, label-flip" };
@@ -117,6 +126,11 @@ public static class SimulateCommand
             dpNoise, dpClip, dpAdaptive, dpQuantile, dpClipLr, dpCountNoise, dpBudget, dpDelta, dpLocal,
         };
         command.Add(roundTimeout);
+        command.Add(mode);
+        command.Add(buffer);
+        command.Add(maxStaleness);
+        command.Add(concurrency);
+        command.Add(staleness);
         command.Add(profiles);
         command.Add(selection);
         command.Add(overSelection);
@@ -155,6 +169,11 @@ public static class SimulateCommand
                 Profiles = parse.GetValue(profiles),
                 Selection = parse.GetValue(selection)!,
                 OverSelection = parse.GetValue(overSelection),
+                Mode = parse.GetValue(mode)!,
+                Buffer = parse.GetValue(buffer),
+                MaxStaleness = parse.GetValue(maxStaleness),
+                Concurrency = parse.GetValue(concurrency),
+                Staleness = parse.GetValue(staleness),
                 RoundDeadline = parse.GetValue(roundDeadline),
                 TargetAccuracy = parse.GetValue(target),
                 Strategy = parse.GetValue(strategy)!,
@@ -187,7 +206,8 @@ public static class SimulateCommand
 
     private static async Task<int> RunAsync(SimulationOptions options, bool dashboard, int? dashboardPort, CancellationToken cancellationToken)
     {
-        if (options.WithCalibratedNoise(out var calibrationProblem) is { } calibrated)
+        string? calibrationProblem = null;
+        if (options.Mode != SimulationOptions.AsyncMode && options.WithCalibratedNoise(out calibrationProblem) is { } calibrated)
         {
             options = calibrated;
             Console.WriteLine(FormattableString.Invariant(
@@ -198,6 +218,7 @@ public static class SimulateCommand
         if (options.DataDir is { } dir && OptionChecks.ReadableFolder("--data-dir", dir) is { } unreadable) problems.Add(unreadable);
         if (problems.Count == 0 && OptionChecks.WritableFolder("--out", options.OutDir) is { } unwritable) problems.Add(unwritable);
         if (dashboardPort is not null && !dashboard) problems.Add("--dashboard-port needs --dashboard");
+        if (dashboard && options.Mode == SimulationOptions.AsyncMode) problems.Add("--dashboard cannot be combined with --mode async yet: the live view follows the services' events, and an async run trains without them");
         DashboardWebHost? web = null;
         if (problems.Count == 0 && dashboard)
         {
@@ -224,13 +245,13 @@ public static class SimulateCommand
                     .StartAsync(async context =>
                     {
                         var progress = new ConsoleProgress(context, options.Rounds);
-                        result = await SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken, host: web);
+                        result = await RunModeAsync(options, progress, web, cancellationToken);
                         progress.Finish();
                     });
             }
             else
             {
-                result = await SimulationRunner.RunAsync(options, new LineProgress(options.Rounds), cancellationToken: cancellationToken, host: web);
+                result = await RunModeAsync(options, new LineProgress(options.Rounds), web, cancellationToken);
             }
         }
         catch (InvalidDataException e)
@@ -261,6 +282,11 @@ public static class SimulateCommand
         if (!result.Succeeded) Console.Error.WriteLine($"fl simulate: the task failed: {result.CompletionReason}");
         return result.Succeeded ? CliRunner.Ok : CliRunner.Failed;
     }
+
+    private static Task<SimulationResult> RunModeAsync(SimulationOptions options, ISimulationProgress progress, DashboardWebHost? web, CancellationToken cancellationToken) =>
+        options.Mode == SimulationOptions.AsyncMode
+            ? Simulation.Async.FedBuffSimulation.RunAsync(options, progress, cancellationToken)
+            : SimulationRunner.RunAsync(options, progress, cancellationToken: cancellationToken, host: web);
 
     // The folder that holds --out: a user keeps each run in a sibling folder (runs/a, runs/b) and compares them on the runs page.
     private static string RunsBeside(string outDir) => Path.GetDirectoryName(Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)) ?? Path.GetFullPath(outDir);
