@@ -67,7 +67,9 @@ public sealed class RedisTlsTests(ITestOutputHelper output) : IAsyncLifetime
         {
             "plaintext" => ($"127.0.0.1:{_server.Port},password={Password}{Quick}", (string?)null, "Error accepting a client connection"),
             "wrong password" => ($"127.0.0.1:{_server.Port},ssl=true,sslHost=localhost,password=guess{Quick}", CaFile, null),
-            "untrusted CA" => (_server.ConnectionString + Quick, (string?)null, "Error accepting a client connection"),
+            // The client refuses the server's certificate: whether the server logs anything depends on when the client's TLS
+            // stack hangs up (during the handshake, or after it), so only the client's side is asserted.
+            "untrusted CA" => (_server.ConnectionString + Quick, (string?)null, null),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         var store = Store(connection, ca);
@@ -79,7 +81,7 @@ public sealed class RedisTlsTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.False(store.IsConnected, kind);
         if (logged is not null)
         {
-            // The server records the refused handshake (plaintext: not a TLS record; an untrusted CA: the client hangs up).
+            // The server records the refused handshake (plaintext: not a TLS record).
             var until = DateTime.UtcNow + Patience;
             while (!ProcessRunner.Tail(_server.LogPath).Contains(logged, StringComparison.Ordinal))
             {
