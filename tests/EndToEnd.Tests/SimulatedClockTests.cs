@@ -182,18 +182,26 @@ public sealed class SimulatedClockTests : IDisposable
         Assert.Empty((options with { Profiles = "heavy-tail" }).Validate());
     }
 
+    // Five clients under a 30 s simulated deadline: four reference devices on a slow link, and one so slow that it misses every deadline.
+    private SimulationOptions FourDevicesAndAStraggler()
+    {
+        Directory.CreateDirectory(_out);
+        var csv = Path.Combine(_out, "profiles.csv");
+        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
+        return new SimulationOptions
+        {
+            Dataset = "synthetic", Clients = 5, LocalEpochs = 1, Seed = 5, Parallelism = 2, OutDir = _out, Profiles = "csv:" + csv,
+            RoundDeadline = 30, Quorum = 0.5,
+        };
+    }
+
     [Fact]
     public async Task With_over_selection_a_round_closes_with_the_updates_it_needs_and_does_not_wait_for_the_straggler()
     {
-        Directory.CreateDirectory(_out);
-        var csv = Path.Combine(_out, "over.csv");
-        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
         // 0.8 of 5 clients is 4 a round; a quarter more picks all 5, and the round closes once 4 updates arrived.
-        var options = new SimulationOptions
+        var options = FourDevicesAndAStraggler() with
         {
-            Dataset = "synthetic", Clients = 5, Fraction = 0.8, Rounds = 2, LocalEpochs = 1, Seed = 5, Parallelism = 2,
-            OutDir = _out, Profiles = "csv:" + csv, RoundDeadline = 30, Quorum = 0.5, OverSelection = 0.25,
-            RoundTimeout = SimulationOptions.RoundTimeoutFor(null, 0, roundDeadline: 30),
+            Fraction = 0.8, Rounds = 2, OverSelection = 0.25, RoundTimeout = SimulationOptions.RoundTimeoutFor(null, 0, roundDeadline: 30),
         };
 
         var result = await SimulationRunner.RunAsync(options);
@@ -210,16 +218,8 @@ public sealed class SimulatedClockTests : IDisposable
     [Fact]
     public async Task A_run_under_the_clock_reports_simulated_time_and_bytes_per_round()
     {
-        Directory.CreateDirectory(_out);
-        var csv = Path.Combine(_out, "profiles.csv");
-        // Four reference devices on a slow link and one so slow that it misses every 30 s deadline. It declines, so the wall-clock
-        // round does not wait the 20 s timeout for it.
-        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
-        var options = new SimulationOptions
-        {
-            Dataset = "synthetic", Clients = 5, Fraction = 1.0, Rounds = 3, LocalEpochs = 1, Seed = 5, Parallelism = 2,
-            OutDir = _out, Profiles = "csv:" + csv, RoundDeadline = 30, RoundTimeout = TimeSpan.FromSeconds(20), Quorum = 0.5,
-        };
+        // The straggler declines, so the wall-clock round does not wait the 20 s timeout for it.
+        var options = FourDevicesAndAStraggler() with { Fraction = 1.0, Rounds = 3, RoundTimeout = TimeSpan.FromSeconds(20) };
 
         var result = await SimulationRunner.RunAsync(options);
 
