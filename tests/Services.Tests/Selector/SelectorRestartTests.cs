@@ -4,6 +4,7 @@ using FlMicroservices.Selector;
 using FlMicroservices.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace FlMicroservices.Services.Tests.Selector;
 
@@ -156,6 +157,10 @@ public sealed class SelectorRestartTests : IDisposable
         await using var host = await StartAsync();
         var schedule = host.Services.GetRequiredService<TaskSchedule>();
         await schedule.RestoreAsync(CancellationToken.None);
+        // The restarted selector's own recovery pass must be over (it found the task paused), or on a slow machine it would
+        // see the resume below and start the held round itself, and the operator's Release would rightly find nothing held.
+        var recovery = host.Services.GetServices<IHostedService>().OfType<WatchdogRecovery>().Single();
+        await recovery.ExecuteTask!.WaitAsync(Wait);
         var restored = schedule.Find("task-p")!;
         Assert.True(restored.IsPaused);
         Assert.Equal((1, 2, 1, 0.7), (restored.LastStartedRound, restored.HeldRound!.Value, restored.Model!.Value.Version, restored.Model.Value.Accuracy!.Value));
