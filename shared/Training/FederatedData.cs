@@ -3,8 +3,8 @@ using FlMicroservices.Training;
 
 namespace FlMicroservices.Training;
 
-/// <summary>A federated data set: one training set per client and the server's held-out test set.</summary>
-public sealed record FederatedData(IReadOnlyList<InMemoryDataset> ClientTrain, InMemoryDataset Test, string Description)
+/// <summary>A federated data set: one training set per client (held, or generated when the client trains) and the server's held-out test set.</summary>
+public sealed record FederatedData(IReadOnlyList<ClientData> ClientTrain, InMemoryDataset Test, string Description)
 {
     /// <summary>Generates or reads <paramref name="dataset"/> (<see cref="DatasetSpec.ValidForms"/>) and splits it over <paramref name="clients"/> clients.</summary>
     /// <param name="dataset">The data set, as `--dataset` takes it.</param>
@@ -29,22 +29,31 @@ public sealed record FederatedData(IReadOnlyList<InMemoryDataset> ClientTrain, I
                 return partitioner.Partition(labels, clients, MnistLoader.ClassCount, rng);
             });
             if (testSamples > 0) test = test.Take(testSamples);
-            return new FederatedData(parts, test,
+            return new FederatedData(parts.Select(p => new ClientData(p)).ToArray(), test,
                 $"MNIST from {dataDir}: {trainCount} training samples over {clients} clients ({partitioner.Name}), {test.Count} test samples");
         }
 
-        var synthetic = SyntheticFedProx.Generate(spec.Alpha, spec.Beta, spec.Iid, seed, devices: clients);
         var name = spec.Iid ? "Synthetic-IID" : $"Synthetic({spec.Alpha},{spec.Beta})";
+        if (partition is null && clients > SyntheticFedProx.LazyAboveDevices)
+        {
+            // Many devices: each one's data is made when it trains (docs/data.md, "Lazy data").
+            var lazy = SyntheticFedProx.GenerateLazily(spec.Alpha, spec.Beta, spec.Iid, seed, clients);
+            var lazyTest = testSamples > 0 ? lazy.PooledTest.Take(testSamples) : lazy.PooledTest;
+            return new FederatedData(lazy.Train, lazyTest,
+                $"{name}: {clients} devices with their own data ({lazy.Train.Sum(d => (long)d.Count)} training samples, each device's made when it trains), " +
+                $"{lazyTest.Count} pooled test samples of the first {Math.Min(clients, SyntheticFedProx.LazyTestDevices)} devices");
+        }
+        var synthetic = SyntheticFedProx.Generate(spec.Alpha, spec.Beta, spec.Iid, seed, devices: clients);
         var pooledTest = testSamples > 0 ? synthetic.PooledTest.Take(testSamples) : synthetic.PooledTest;
         if (partition is null)
         {
-            return new FederatedData(synthetic.Train, pooledTest,
+            return new FederatedData(synthetic.Train.Select(d => new ClientData(d)).ToArray(), pooledTest,
                 $"{name}: {clients} devices with their own data ({synthetic.Train.Sum(d => d.Count)} training samples), {pooledTest.Count} pooled test samples");
         }
         var pooled = InMemoryDataset.Concat(synthetic.Train);
         var split = PartitionerFactory.Parse(partition);
         var shares = split.Partition(pooled.Labels, clients, pooled.ClassCount, rng);
-        return new FederatedData(shares.Select(pooled.Subset).ToArray(), pooledTest,
+        return new FederatedData(shares.Select(share => new ClientData(pooled.Subset(share))).ToArray(), pooledTest,
             $"{name} pooled and re-split ({split.Name}) over {clients} clients, {pooledTest.Count} pooled test samples");
     }
 }

@@ -25,7 +25,6 @@ public sealed record EmbeddedHostSetup(SimulationOptions Options, HostedClient[]
             ["Storage:ModelStoreRoot"] = Path.GetFullPath(Path.Combine(Options.OutDir, "models")),
             ["Node:Parallelism"] = Options.Parallelism.ToString(CultureInfo.InvariantCulture),
             ["Node:DropoutRate"] = Options.DropoutRate.ToString(CultureInfo.InvariantCulture),
-            ["Node:HeartbeatInterval"] = "00:00:15",
         });
         builder.Configuration.AddInMemoryCollection(Options.Settings);
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
@@ -33,6 +32,8 @@ public sealed record EmbeddedHostSetup(SimulationOptions Options, HostedClient[]
         var services = builder.Services;
         services.AddSingleton(Events);
         services.AddSingleton<IValidationSetProvider>(new FixedValidationSets(new Dictionary<string, Core.Data.InMemoryDataset>(), Data.Test));
+        // The run's one task signs with one algorithm: its virtual clients hold and register that key alone.
+        services.AddSingleton(new ClientIdentities(null, Options.Signing == Contracts.V1.SigningAlgorithms.None ? [] : [Options.Signing]));
         if (Attacks.Count > 0) AttackingUplink.Register(services, Attacks); // before the node, whose honest uplink it wraps
         if (Options.Profiles is { } profiles) AddClock(services, profiles); // before the node, whose dropout gate it wraps
         SimulationRunner.AddEmbeddedPlatform(services, builder.Configuration, Clients, consumers);

@@ -4,6 +4,13 @@ namespace FlMicroservices.Simulation;
 public interface ISimulationProgress
 {
     void DataLoaded(string description, int clients);
+
+    /// <summary>Every 10,000 registrations of a large run.</summary>
+    void Registering(int registered, int clients) { }
+
+    /// <summary>Every virtual client is registered, after <paramref name="seconds"/>.</summary>
+    void Registered(int clients, double seconds) { }
+
     void RoundStarted(int round, int participants);
     void UpdateReceived(int round, int received, int participants);
     void RoundCompleted(RoundMetrics metrics);

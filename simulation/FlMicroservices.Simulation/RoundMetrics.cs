@@ -23,6 +23,11 @@ public sealed record RoundMetrics(
     [JsonPropertyName("epsilon")]
     public double? Epsilon { get; init; }
 
+    /// <summary>Seconds the selector took to choose the round's participants (healthy clients read, filtered and sampled).</summary>
+    [JsonPropertyName("selection_seconds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SelectionSeconds { get; init; }
+
     /// <summary>Simulated seconds the round lasted (null without --profiles; docs/simulated-clock.md).</summary>
     [JsonPropertyName("simulated_seconds")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -77,6 +77,11 @@ public sealed record SimulationResult(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? SimulatedSecondsToTarget { get; init; }
 
+    /// <summary>The run's process at its largest (peak working set, bytes): every service, the node and its clients in one process.</summary>
+    [JsonPropertyName("peak_memory_bytes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? PeakMemoryBytes { get; init; }
+
     /// <summary>"async" for a FedBuff run (docs/fedbuff.md); null for synchronous rounds.</summary>
     [JsonPropertyName("mode")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

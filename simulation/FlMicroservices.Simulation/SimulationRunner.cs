@@ -50,7 +50,7 @@ public static class SimulationRunner
         try
         {
             var bus = platform.Services.GetRequiredService<IBus>();
-            await WaitForRegistrationsAsync(events, clients.Length, cancellationToken);
+            await WaitForRegistrationsAsync(events, clients.Length, progress, cancellationToken);
             var spec = new TaskSpec
             {
                 ModelName = options.Model,
@@ -76,6 +76,7 @@ public static class SimulationRunner
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
             var result = await FollowAsync(taskId, options, data, events, progress, platform.Services.GetRequiredService<NodeStatistics>(),
+                platform.Services.GetRequiredService<SelectionTimings>(),
                 platform.Services.GetService<Clock.SimulatedClock>(), wall, cancellationToken);
             return await ExportBestAsync(result, spec, options, platform.Services.GetRequiredService<IModelStore>(), cancellationToken);
         }
@@ -142,28 +143,32 @@ public static class SimulationRunner
         services.AddRewardService(configuration);
     }
 
-    private static async Task WaitForRegistrationsAsync(EventLog events, int expected, CancellationToken cancellationToken)
+    /// <summary>Waits until every virtual client is registered; fails when none registered for <see cref="RegistrationStall"/>.</summary>
+    private static async Task WaitForRegistrationsAsync(EventLog events, int expected, ISimulationProgress progress, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
         var registered = 0;
-        try
+        var watch = Stopwatch.StartNew();
+        while (registered < expected)
         {
-            while (registered < expected)
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stall.CancelAfter(RegistrationStall);
+            ObservedEvent observed;
+            try { observed = await events.Live.ReadAsync(stall.Token); }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                var observed = await events.Live.ReadAsync(timeout.Token);
-                if (observed.Message is ClientRegistered) registered++;
-                if (observed.Message is ClientRejected rejected) throw new InvalidOperationException($"Client {rejected.ClientId} was rejected: {rejected.Reason}");
+                throw new TimeoutException($"Only {registered} of {expected} virtual clients registered; none for {RegistrationStall.TotalSeconds:F0} s.");
             }
+            if (observed.Message is ClientRegistered && ++registered % 10_000 == 0) progress.Registering(registered, expected);
+            if (observed.Message is ClientRejected rejected) throw new InvalidOperationException($"Client {rejected.ClientId} was rejected: {rejected.Reason}");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Only {registered} of {expected} virtual clients registered within 60 s.");
-        }
+        progress.Registered(expected, watch.Elapsed.TotalSeconds);
     }
 
+    /// <summary>How long registration may make no progress before the run fails.</summary>
+    public static readonly TimeSpan RegistrationStall = TimeSpan.FromSeconds(60);
+
     private static async Task<SimulationResult> FollowAsync(string taskId, SimulationOptions options, FederatedData data, EventLog events,
-        ISimulationProgress progress, NodeStatistics nodeStats, Clock.SimulatedClock? clock, Stopwatch wall, CancellationToken cancellationToken)
+        ISimulationProgress progress, NodeStatistics nodeStats, SelectionTimings selection, Clock.SimulatedClock? clock, Stopwatch wall, CancellationToken cancellationToken)
     {
         var perRound = new List<RoundMetrics>();
         var started = new Dictionary<int, (DateTimeOffset At, int Participants)>();
@@ -199,7 +204,8 @@ public static class SimulationRunner
                     break;
                 case RoundCompleted completed when completed.TaskId == taskId:
                     if (completed.BestModelVersion is not null) model = (completed.BestModelVersion, completed.BestAccuracy);
-                    var metrics = Timed(Measure(completed, observed.SeenAt, started, nodeStats), clock?.Round(completed.Round));
+                    var metrics = Timed(Measure(completed, observed.SeenAt, started, nodeStats), clock?.Round(completed.Round))
+                        with { SelectionSeconds = selection.SecondsOf(taskId, completed.Round) };
                     perRound.Add(metrics);
                     progress.RoundCompleted(metrics);
                     if (options.TargetAccuracy > 0 && roundsToTarget is null && completed.Accuracy >= options.TargetAccuracy)
@@ -299,6 +305,12 @@ public static class SimulationRunner
         Late = round.Late,
     };
 
+    private static long PeakWorkingSet()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64;
+    }
+
     private static SimulationResult Summarise(string taskId, SimulationOptions options, FederatedData data, List<RoundMetrics> rounds,
         int? roundsToTarget, string reason, Stopwatch wall, PrivacyProgress privacy, bool succeeded, (int? Version, double? Accuracy) best,
         Clock.SimulatedClock? clock)
@@ -326,6 +338,7 @@ public static class SimulationRunner
             FinalVersion = rounds.LastOrDefault()?.ModelVersion,
             SimulatedSeconds = clock is null ? null : rounds.LastOrDefault()?.SimulatedTime ?? 0,
             SimulatedSecondsToTarget = roundsToTarget is { } target ? rounds.FirstOrDefault(r => r.Round == target)?.SimulatedTime : null,
+            PeakMemoryBytes = PeakWorkingSet(),
         };
     }
 }

@@ -18,7 +18,7 @@ public static class VirtualClients
         {
             var id = Id(i);
             var local = attacks.TryGetValue(id, out var attack) && attack.Kind == AttackKind.LabelFlip
-                ? d.WithLabels(AttackSpec.FlipLabels(d.Labels, d.ClassCount))
+                ? d.Select(held => held.WithLabels(AttackSpec.FlipLabels(held.Labels, held.ClassCount)))
                 : d;
             return new HostedClient(id, local, name);
         }).ToArray();

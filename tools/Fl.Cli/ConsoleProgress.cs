@@ -12,6 +12,22 @@ public sealed class ConsoleProgress(ProgressContext context, int rounds) : ISimu
     public void DataLoaded(string description, int clients) =>
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(description)}[/]");
 
+    private ProgressTask? _registering;
+
+    public void Registering(int registered, int clients)
+    {
+        _registering ??= context.AddTask("registering clients", maxValue: clients);
+        _registering.Value = registered;
+    }
+
+    public void Registered(int clients, double seconds)
+    {
+        if (_registering is null) return;
+        _registering.Value = clients;
+        _registering.Description = $"{clients} clients registered in {seconds:F1} s";
+        _registering.StopTask();
+    }
+
     public void RoundStarted(int round, int participants)
     {
         _rounds[round] = context.AddTask($"round {round}: 0/{participants} updates", maxValue: Math.Max(1, participants));

@@ -7,6 +7,10 @@ public sealed class LineProgress(int rounds) : ISimulationProgress
 {
     public void DataLoaded(string description, int clients) => Console.WriteLine(description);
 
+    public void Registering(int registered, int clients) => Console.WriteLine($"registered {registered} of {clients} clients");
+
+    public void Registered(int clients, double seconds) => Console.WriteLine($"{clients} clients registered in {seconds:F1} s");
+
     public void RoundStarted(int round, int participants) { }
 
     public void UpdateReceived(int round, int received, int participants) { }

@@ -10,8 +10,13 @@ namespace FlMicroservices.Node;
 /// </summary>
 /// <param name="directory">Where private keys are kept (one file per client and algorithm, readable by the owner only); null: in memory
 /// for the life of the process (simulated clients).</param>
-public sealed class ClientIdentities(string? directory = null) : IDisposable
+/// <param name="algorithms">The algorithms clients hold keys for and register; null: every keyed algorithm, so tasks of either kind run
+/// on the fleet. A simulation that runs one task passes that task's algorithm alone: an ML-DSA-65 key per virtual client is most of the
+/// cost of registering 100,000 of them.</param>
+public sealed class ClientIdentities(string? directory = null, IReadOnlyList<string>? algorithms = null) : IDisposable
 {
+    private readonly IReadOnlyList<string> _algorithms = Checked(algorithms);
+
     private readonly ConcurrentDictionary<(string Client, string Algorithm), Lazy<SigningKeyPair>> _keys = new();
 
     /// <summary>The folder keys are kept in; null when they live in memory only.</summary>
@@ -23,7 +28,16 @@ public sealed class ClientIdentities(string? directory = null) : IDisposable
         _keys.GetOrAdd((clientId, algorithm), key => new Lazy<SigningKeyPair>(() => Load(key.Client, key.Algorithm))).Value;
 
     /// <summary>The client's public keys, one per algorithm, as registration carries them.</summary>
-    public ClientKey[] PublicKeysOf(string clientId) => SigningAlgorithms.Keyed.Select(a => KeyOf(clientId, a).ToClientKey()).ToArray();
+    public ClientKey[] PublicKeysOf(string clientId) => _algorithms.Select(a => KeyOf(clientId, a).ToClientKey()).ToArray();
+
+    private static IReadOnlyList<string> Checked(IReadOnlyList<string>? algorithms)
+    {
+        if (algorithms is null) return SigningAlgorithms.Keyed;
+        foreach (var algorithm in algorithms)
+            if (!SigningAlgorithms.Keyed.Contains(algorithm))
+                throw new ArgumentException($"Signing algorithm '{algorithm}' is not one clients hold keys for ({string.Join(", ", SigningAlgorithms.Keyed)}).", nameof(algorithms));
+        return [.. algorithms.Distinct(StringComparer.Ordinal)];
+    }
 
     public void Dispose()
     {

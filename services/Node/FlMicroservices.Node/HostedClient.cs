@@ -3,8 +3,9 @@ using FlMicroservices.Core.Data;
 namespace FlMicroservices.Node;
 
 /// <summary>A client this node process trains for: its id, its local data (which never leaves the node) and the data set name it advertises.</summary>
+/// <param name="Data">Held in memory, or generated each time the client trains (many virtual clients).</param>
 /// <param name="DatasetName">What the client advertises (e.g. "mnist"), so that the selector offers it only tasks on that data.</param>
-public sealed record HostedClient(string ClientId, InMemoryDataset Data, string DatasetName = HostedClient.UnnamedDataset)
+public sealed record HostedClient(string ClientId, ClientData Data, string DatasetName = HostedClient.UnnamedDataset)
 {
     /// <summary>The name advertised for data whose origin was not named.</summary>
     public const string UnnamedDataset = "unnamed";

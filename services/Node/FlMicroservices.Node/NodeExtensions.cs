@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Node;
 
@@ -59,7 +60,9 @@ public static class NodeExtensions
         builder.AddFlTelemetry($"node {nodeId}"); // OTLP where OTEL_EXPORTER_OTLP_ENDPOINT is set; Telemetry:Console=true prints it
         var stateName = "node-" + string.Concat(nodeId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
         var identity = builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.IdentityDirectory)}"];
-        builder.Services.AddSingleton(new ClientIdentities(DataRoot.Resolve(builder.Configuration, string.IsNullOrWhiteSpace(identity) ? NodeOptions.DefaultIdentityDirectory : identity)));
+        var identities = DataRoot.Resolve(builder.Configuration, string.IsNullOrWhiteSpace(identity) ? NodeOptions.DefaultIdentityDirectory : identity);
+        builder.Services.AddSingleton(sp => new ClientIdentities(identities,
+            sp.GetRequiredService<IOptions<NodeOptions>>().Value.SigningAlgorithms is { Length: > 0 } named ? named : null)); // validated first
         if (!string.IsNullOrWhiteSpace(builder.Configuration[NodeOptions.Section + ":" + nameof(Edge.EdgeNodeOptions.EdgeUrl)]))
         {
             // Through the edge: no broker, no stream, no store. A local in-memory bus joins the node's consumers to the edge.

@@ -16,7 +16,7 @@ public sealed class NodeMembershipService(HostedClients clients, ClientIdentitie
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = options.Value.HeartbeatInterval;
+        var interval = options.Value.HeartbeatInterval ?? NodeOptions.HeartbeatIntervalFor(clients.All.Count);
         var load = cpu.Sample();
         foreach (var client in clients.All)
         {

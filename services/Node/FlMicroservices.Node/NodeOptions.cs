@@ -11,8 +11,18 @@ public sealed class NodeOptions : IValidatableObject
     [Range(1, 256)]
     public int Parallelism { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>How often each hosted client beats; unset: <see cref="HeartbeatIntervalFor"/> the hosted clients.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan? HeartbeatInterval { get; set; }
+
+    /// <summary>
+    /// 15 s, or clients/2,000 seconds above 30,000 hosted clients (100,000: 50 s), so that one process's heartbeats stay near
+    /// 2,000 messages a second; well inside the selector's Selector:HealthyWithin (2 minutes).
+    /// </summary>
+    public static TimeSpan HeartbeatIntervalFor(int clients) => TimeSpan.FromSeconds(Math.Max(15, Math.Ceiling(clients / 2_000.0)));
+
+    /// <summary>The signing algorithms the hosted clients hold keys for and register (empty: every one, so tasks of either kind run here).</summary>
+    public string[] SigningAlgorithms { get; set; } = [];
 
     /// <summary>Share of selected clients that silently drop out of a round (simulation of unreliable devices).</summary>
     [Range(0.0, 1.0)]
@@ -49,5 +59,9 @@ public sealed class NodeOptions : IValidatableObject
             yield return new ValidationResult($"'{ModelRegistryUrl}' must be an http:// or https:// URL of the model registry service.", [nameof(ModelRegistryUrl)]);
         if (!string.IsNullOrWhiteSpace(TrainingWindow) && DailyWindow.Parse(TrainingWindow, out var problem) is null)
             yield return new ValidationResult($"Node:TrainingWindow {problem}.", [nameof(TrainingWindow)]);
+        foreach (var algorithm in SigningAlgorithms.Where(a => !Contracts.V1.SigningAlgorithms.Keyed.Contains(a)))
+            yield return new ValidationResult(
+                $"Node:SigningAlgorithms '{algorithm}' is not an algorithm clients hold keys for ({string.Join(", ", Contracts.V1.SigningAlgorithms.Keyed)}).",
+                [nameof(SigningAlgorithms)]);
     }
 }

@@ -100,7 +100,7 @@ public sealed class RoundParticipation(
                 DpSgd = LocalDpFor(round, client.ClientId),
             };
             var watch = Stopwatch.StartNew();
-            var result = trainer.Train(global, client.Data, settings, ClientSeeds.For(round.Seed, round.Round, client.ClientId), cancellationToken);
+            var result = trainer.Train(global, client.Data.Load(), settings, ClientSeeds.For(round.Seed, round.Round, client.ClientId), cancellationToken);
             FlTelemetry.ClientTrained(watch.Elapsed.TotalSeconds);
             return (result, watch.Elapsed.TotalSeconds);
         }

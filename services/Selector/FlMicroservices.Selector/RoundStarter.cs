@@ -19,6 +19,7 @@ public sealed class RoundStarter(
     TimeProvider clock,
     IOptions<SelectorOptions> options,
     CommandSigning signing,
+    SelectionTimings timings,
     ILogger<RoundStarter> logger)
 {
     /// <summary>How often a Poisson draw below the minimum number of clients is repeated before the task gives up.</summary>
@@ -52,7 +53,7 @@ public sealed class RoundStarter(
         }
 
         var requirement = DatasetRequirement.For(spec);
-        var (alive, healthy) = await WaitForClientsAsync(requirement, Math.Max(1, spec.MinClientsPerRound), cancellationToken);
+        var (alive, healthy, lookup) = await WaitForClientsAsync(requirement, Math.Max(1, spec.MinClientsPerRound), cancellationToken);
         var poisson = spec.Sampling == ClientSampling.Poisson;
         var count = UniformSampler.ParticipantCount(healthy.Count, spec.ClientFraction, spec.MinClientsPerRound);
         if (healthy.Count == 0 || (!poisson && count < spec.MinClientsPerRound) || (poisson && healthy.Count < spec.MinClientsPerRound))
@@ -73,6 +74,7 @@ public sealed class RoundStarter(
         }
         if (!entry.TryClaimRound(round)) return;
 
+        var sampling = System.Diagnostics.Stopwatch.StartNew();
         var rng = new Random(unchecked(spec.Seed * 1_000_003 + round));
         var participants = poisson ? PoissonSample(healthy, spec.ClientFraction, Math.Max(1, spec.MinClientsPerRound), rng)
             : spec.Selection is null or SelectionPolicies.Random ? UniformSampler.Sample(healthy, count, rng)
@@ -85,7 +87,11 @@ public sealed class RoundStarter(
             return;
         }
         Array.Sort(participants, StringComparer.Ordinal);
-        logger.LogInformation("Task {TaskId} round {Round}: {Count} of {Healthy} healthy clients selected", taskId, round, participants.Length, healthy.Count);
+        var selectionSeconds = lookup.TotalSeconds + sampling.Elapsed.TotalSeconds;
+        FlTelemetry.ClientsSelected(taskId, selectionSeconds);
+        timings.Record(taskId, round, selectionSeconds);
+        logger.LogInformation("Task {TaskId} round {Round}: {Count} of {Healthy} healthy clients selected in {Milliseconds:F1} ms", taskId, round,
+            participants.Length, healthy.Count, selectionSeconds * 1000);
         var expected = spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central }
             ? entry.ExpectedClients(poisson ? spec.ClientFraction * healthy.Count : count)
             : (double?)null;
@@ -113,15 +119,17 @@ public sealed class RoundStarter(
     /// The healthy clients and those of them that fit the task, once at least <paramref name="needed"/> fit (nodes that just
     /// started may still be registering), or after <see cref="SelectorOptions.ClientWait"/>.
     /// </summary>
-    private async Task<(IReadOnlyList<string> Alive, IReadOnlyList<string> Capable)> WaitForClientsAsync(DatasetRequirement requirement, int needed,
-        CancellationToken cancellationToken)
+    /// <returns>Also how long the last lookup took (reading the healthy clients and their records).</returns>
+    private async Task<(IReadOnlyList<string> Alive, IReadOnlyList<string> Capable, TimeSpan Lookup)> WaitForClientsAsync(DatasetRequirement requirement,
+        int needed, CancellationToken cancellationToken)
     {
         var until = clock.GetUtcNow() + options.Value.ClientWait;
         while (true)
         {
+            var lookup = System.Diagnostics.Stopwatch.StartNew();
             var alive = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
             var capable = await CapableClients.FilterAsync(health, alive, requirement, cancellationToken);
-            if (capable.Count >= needed || clock.GetUtcNow() >= until) return (alive, capable);
+            if (capable.Count >= needed || clock.GetUtcNow() >= until) return (alive, capable, lookup.Elapsed);
             await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
         }
     }

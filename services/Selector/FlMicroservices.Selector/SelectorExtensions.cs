@@ -20,6 +20,7 @@ public static class SelectorExtensions
         services.AddSingleton<RoundWatchdog>();
         services.AddSingleton<HeldRoundRelease>();
         services.AddHostedService<WatchdogRecovery>();
+        services.AddSingleton<SelectionTimings>();
         services.AddScoped<RoundStarter>();
         services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         return services;

@@ -25,3 +25,6 @@ public sealed class SyntheticFederatedData
 
     public int DeviceCount => Train.Count;
 }
+
+/// <summary>Synthetic data generated per device on demand: each device's training split as <see cref="ClientData"/>, and a pooled test set.</summary>
+public sealed record LazySyntheticData(IReadOnlyList<ClientData> Train, InMemoryDataset PooledTest);

@@ -26,6 +26,7 @@ public static class FlTelemetry
     private static readonly Counter<long> Dropouts = Meter.CreateCounter<long>("fl.clients.dropouts", "{client}", "Selected clients that sent no complete update");
     private static readonly Gauge<double> EpsilonSpent = Meter.CreateGauge<double>("fl.privacy.epsilon_spent", null, "Epsilon a task has spent so far");
     private static readonly Gauge<double> Accuracy = Meter.CreateGauge<double>("fl.model.accuracy", null, "Validation accuracy of a task's current model");
+    private static readonly Histogram<double> SelectionTime = Meter.CreateHistogram<double>("fl.selector.selection.duration", "s", "Reading the healthy clients, keeping those that fit the task and sampling a round's participants");
     private static readonly Histogram<double> TrainingTime = Meter.CreateHistogram<double>("fl.node.training.duration", "s", "Local training time of one client in one round");
     private static readonly Gauge<long> ErrorQueueMessages = Meter.CreateGauge<long>("fl.messaging.error_queue.depth", "{message}", "Messages waiting in an _error queue (every retry failed), as of the last readiness check");
     private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("fl.node.update_bytes.sent", "By", "Encoded update bytes written to the update stream");
@@ -88,6 +89,10 @@ public static class FlTelemetry
     /// <summary>The privacy accountant's running total for a task.</summary>
     public static void PrivacySpent(string taskId, double epsilon) =>
         EpsilonSpent.Record(epsilon, new KeyValuePair<string, object?>("fl.task", taskId));
+
+    /// <summary>The selector chose a round's participants in <paramref name="seconds"/>.</summary>
+    public static void ClientsSelected(string taskId, double seconds) =>
+        SelectionTime.Record(seconds, new KeyValuePair<string, object?>("fl.task", taskId));
 
     /// <summary>A node trained one client for one round.</summary>
     public static void ClientTrained(double seconds) => TrainingTime.Record(seconds);

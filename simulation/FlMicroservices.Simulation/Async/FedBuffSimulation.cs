@@ -130,7 +130,7 @@ public static class FedBuffSimulation
         {
             var client = clients[run.Client];
             var watch = Stopwatch.StartNew();
-            var result = trainer.Train(baseModel, client.Data, settings, ClientSeeds.For(options.Seed, (int)run.Sequence, client.ClientId), cancellationToken);
+            var result = trainer.Train(baseModel, client.Data.Load(), settings, ClientSeeds.For(options.Seed, (int)run.Sequence, client.ClientId), cancellationToken);
             window.TrainingSeconds += watch.Elapsed.TotalSeconds;
             var delta = new float[baseModel.Length];
             TensorPrimitives.Subtract(result.Parameters, baseModel, delta);

@@ -41,13 +41,17 @@ public static class NodeCommand
         {
             Description = "Idle-only schedule: train only inside this daily window of local time, HH:mm-HH:mm (22:00-06:00 runs past midnight; sets Node:TrainingWindow)",
         };
+        var signingKeys = new Option<string?>("--signing-keys")
+        {
+            Description = "Signing algorithms the clients hold keys for, comma-separated (default: ecdsa-p256,ml-dsa-65, so tasks of either kind run; sets Node:SigningAlgorithms)",
+        };
         var edge = new Option<string?>("--edge") { Description = "https:// URL of the edge: the node goes only through it, with no broker or store credentials (docs/edge.md)" };
         var enrolToken = new Option<string?>("--enrol-token") { Description = "The operator's one-time enrolment token (first run with --edge only; the identity is then kept under the data root)" };
         var edgeCa = new Option<string?>("--edge-ca") { Description = "PEM file of the certificate authority of the edge's certificate (default: the system's trust store)" };
         var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
         {
             nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, modelRegistry, submitDelay,
-            edge, enrolToken, edgeCa, trainingWindow,
+            edge, enrolToken, edgeCa, trainingWindow, signingKeys,
         };
         command.Subcommands.Add(EnrolTokenCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
@@ -108,6 +112,13 @@ public static class NodeCommand
             if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = Path.GetFullPath(root);
             if (parse.GetValue(modelRegistry) is { } registryUrl) overrides["Node:ModelRegistryUrl"] = registryUrl;
             if (parse.GetValue(trainingWindow) is { } dailyWindow) overrides["Node:TrainingWindow"] = dailyWindow;
+            if (parse.GetValue(signingKeys) is { } keys)
+            {
+                var named = keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (named.Length == 0 || named.Any(a => !Contracts.V1.SigningAlgorithms.Keyed.Contains(a)))
+                    return Invalid($"--signing-keys '{keys}' must name one or more of {string.Join(", ", Contracts.V1.SigningAlgorithms.Keyed)}");
+                for (var i = 0; i < named.Length; i++) overrides[$"Node:SigningAlgorithms:{i}"] = named[i];
+            }
             if (edgeUrl is not null)
             {
                 overrides["Node:EdgeUrl"] = edgeUrl;
