@@ -6,8 +6,8 @@
 # hashes (rabbit_password_hashing_sha256) and their permissions, next to the administrator ADMIN_USER (default fl) whose
 # password the caller passes in FL_BROKER_ADMIN_PASSWORD (the environment, not the command line); and the keys of the services
 # that issue signed commands (OUT/broker/NAME.command-key, P-256, PKCS#8, with its public half NAME.command-key.pub; docs/security.md
-# "Signed commands"): the selector (RoundStarted), the aggregation (SecAggServerMessage), the model registry (RoundCompleted)
-# and the registry (TaskCreated).
+# "Signed commands"): the selector (RoundStarted), the aggregation (SecAggServerMessage, RoundAggregated), the model registry
+# (RoundCompleted, ModelVersionPublished) and the registry (TaskCreated).
 #
 #   FL_BROKER_ADMIN_PASSWORD=... bash scripts/broker-accounts.sh --out DIR [--admin-user NAME]
 set -euo pipefail

@@ -244,7 +244,7 @@ public sealed class KubernetesManifestTests : IDisposable
     private static readonly Dictionary<string, string[]> Checks = new()
     {
         ["selector"] = ["registry", "model-registry"], ["aggregation"] = ["selector"], ["node"] = ["selector", "aggregation"],
-        ["registry"] = ["model-registry"], ["model-registry"] = ["registry"], ["privacy-accounting"] = ["registry", "model-registry"],
+        ["registry"] = ["model-registry"], ["model-registry"] = ["registry", "aggregation"], ["privacy-accounting"] = ["registry", "model-registry"],
         ["reward"] = ["model-registry"], ["edge"] = ["selector", "aggregation"],
     };
 

@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Telemetry;
 using MassTransit;
@@ -15,6 +16,7 @@ public sealed class RoundCloser(
     ShardedRounds sharded,
     IModelStore models,
     IBus bus,
+    CommandSigning signing,
     ILogger<RoundCloser> logger)
 {
     /// <summary>Caller holds the registry's lock. Closes the round when it is open and complete.</summary>
@@ -62,9 +64,9 @@ public sealed class RoundCloser(
         }
         else
             logger.LogWarning("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, outcome.FailureReason);
-        await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, outcome.Succeeded, reference,
+        await bus.Publish(signing.Sign(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, outcome.Succeeded, reference,
             PublishedContributions.Of(started, outcome.Contributors), outcome.Rejected.ToArray(), outcome.Dropouts.ToArray(), outcome.FailureReason,
-            watch.Elapsed.TotalSeconds, outcome.Declined is { Count: > 0 } declined ? [.. declined] : null), cancellationToken);
+            watch.Elapsed.TotalSeconds, outcome.Declined is { Count: > 0 } declined ? [.. declined] : null)), cancellationToken);
         registry.MarkClosed(key);
         checkpointer.WriteControl();
     }

@@ -90,7 +90,7 @@ public sealed class RoundOpener(
         logger.LogError("Round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, reason);
         registry.MarkClosed(key);
         if (sharded.Sharded && !sharded.Coordinates) return;
-        await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, false, null, [], [], [], reason, 0),
+        await bus.Publish(signing.Sign(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, false, null, [], [], [], reason, 0)),
             cancellationToken);
         checkpointer.WriteControl();
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ public sealed class ShardedRounds(
     IBus bus,
     TimeProvider clock,
     IOptions<AggregationOptions> options,
+    CommandSigning signing,
     ILogger<ShardedRounds> logger) : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();
@@ -145,9 +147,9 @@ public sealed class ShardedRounds(
             }
         }
         if (failure is not null) logger.LogWarning("Sharded round {Task}/{Round} failed: {Reason}", started.TaskId, started.Round, failure);
-        await bus.Publish(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, failure is null, reference,
+        await bus.Publish(signing.Sign(new RoundAggregated(started.TaskId, started.Round, started.ModelVersion, failure is null, reference,
             PublishedContributions.Of(started, decision.Contributors),
-            decision.Message.Excluded, [.. decision.Dropouts], failure, watch.Elapsed.TotalSeconds), cancellationToken);
+            decision.Message.Excluded, [.. decision.Dropouts], failure, watch.Elapsed.TotalSeconds)), cancellationToken);
         checkpointer.WriteControl();
     }
 

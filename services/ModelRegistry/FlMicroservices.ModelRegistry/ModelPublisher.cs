@@ -35,8 +35,8 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
             }
             if (entry.LatestVersion == 0) entry.History = VersionHistory.Initial(0, existing.Accuracy);
             await tasks.SaveAsync(entry, cancellationToken);
-            await publish.PublishStableAsync(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest, existing.Accuracy, existing.Loss, false),
-                created.TaskId, 0, cancellationToken);
+            await publish.PublishStableAsync(signing.Sign(new ModelVersionPublished(created.TaskId, 0, 0, null, existing.ParameterCount, existing.Digest,
+                existing.Accuracy, existing.Loss, false)), created.TaskId, 0, cancellationToken);
         }
         finally { entry.Gate.Release(); }
     }
@@ -71,8 +71,8 @@ public sealed class ModelPublisher(TaskModels tasks, IModelStore store, Validati
                 ? (stored, NotEvaluatedReason(aggregated.TaskId, entry))
                 : await StoreCandidateAsync(aggregated, entry, cancellationToken);
             var (info, decision) = (candidate.Info, candidate.Decision);
-            await PublishOnceAsync(entry, aggregated, new ModelVersionPublished(aggregated.TaskId, info.Version, aggregated.Round, aggregated.BaseModelVersion,
-                info.ParameterCount, info.Digest, info.Accuracy, info.Loss, info.RolledBack), publish, cancellationToken);
+            await PublishOnceAsync(entry, aggregated, signing.Sign(new ModelVersionPublished(aggregated.TaskId, info.Version, aggregated.Round, aggregated.BaseModelVersion,
+                info.ParameterCount, info.Digest, info.Accuracy, info.Loss, info.RolledBack)), publish, cancellationToken);
             var currentInfo = decision.ContinueFrom == info.Version ? info : await store.GetVersionAsync(aggregated.TaskId, decision.ContinueFrom, cancellationToken);
             await PublishOnceAsync(entry, aggregated, signing.Sign(new RoundCompleted(aggregated.TaskId, aggregated.Round, decision.ContinueFrom, true, info.RolledBack,
                 currentInfo?.Accuracy, currentInfo?.Loss, participants, aggregated.Contributors, aggregated.Rejected, aggregated.Dropouts,

@@ -64,6 +64,7 @@ public sealed record LocalMetrics(
     double? RoundSeconds = null);
 
 /// <summary>The aggregation service closed a round; when <see cref="Succeeded"/>, the new global weights are at <see cref="AggregateRef"/>.</summary>
+/// <param name="IssuerSignature">The aggregation's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record RoundAggregated(
     string TaskId,
     int Round,
@@ -75,7 +76,8 @@ public sealed record RoundAggregated(
     string[] Dropouts,
     string? FailureReason,
     double AggregationSeconds,
-    DeclinedUpdate[]? Declined = null);
+    DeclinedUpdate[]? Declined = null,
+    string? IssuerSignature = null);
 
 /// <summary>One client's complete, valid update in a round.</summary>
 /// <param name="Aggregated">False when a selecting strategy (Krum, Multi-Krum, Bulyan) left the update out of the aggregate: it is not paid.</param>
@@ -94,6 +96,7 @@ public sealed record RejectedUpdate(
     string Reason);
 
 /// <summary>The model registry stored a model version (round 0 is the task's initial model).</summary>
+/// <param name="IssuerSignature">The model registry's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record ModelVersionPublished(
     string TaskId,
     int Version,
@@ -103,7 +106,8 @@ public sealed record ModelVersionPublished(
     string Digest,
     double? Accuracy,
     double? Loss,
-    bool RolledBack);
+    bool RolledBack,
+    string? IssuerSignature = null);
 
 /// <summary>An operator made <paramref name="Version"/> the task's current version by hand (promote or roll back); the next round trains from it.</summary>
 /// <param name="PreviousVersion">The version that was current before.</param>

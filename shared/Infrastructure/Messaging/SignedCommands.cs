@@ -15,6 +15,10 @@ public static class SignedCommands
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
         [typeof(TaskCreated)] = new SignedCommand<TaskCreated>(BrokerAccounts.Registry,
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => m.TaskId),
+        [typeof(RoundAggregated)] = new SignedCommand<RoundAggregated>(BrokerAccounts.Aggregation,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
+        [typeof(ModelVersionPublished)] = new SignedCommand<ModelVersionPublished>(BrokerAccounts.ModelRegistry,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round} (version {m.Version})"),
     };
 
     /// <summary>The signed message types.</summary>

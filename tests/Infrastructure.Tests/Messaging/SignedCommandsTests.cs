@@ -1,5 +1,7 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Security;
 using FlMicroservices.Infrastructure.Messaging;
 using MassTransit.Serialization;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,8 +9,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FlMicroservices.Infrastructure.Tests.Messaging;
 
 /// <summary>
-/// The issuers' signatures on SecAggServerMessage (aggregation), RoundCompleted (model registry) and TaskCreated (registry):
-/// what a reader accepts after the wire, and what it refuses with the reason (RoundStarted: <see cref="CommandSigningTests"/>).
+/// The issuers' signatures on SecAggServerMessage and RoundAggregated (aggregation), RoundCompleted and ModelVersionPublished
+/// (model registry) and TaskCreated (registry): what a reader accepts after the wire, and what it refuses with the reason
+/// (RoundStarted: <see cref="CommandSigningTests"/>).
 /// </summary>
 public sealed class SignedCommandsTests : IDisposable
 {
@@ -34,6 +37,12 @@ public sealed class SignedCommandsTests : IDisposable
         StrategyParameters = new Dictionary<string, string> { ["server-lr"] = "1.0", ["f"] = "1" },
     }, At);
 
+    private static RoundAggregated Aggregated() => new("task-1", 3, 2, true, "candidates/task-1/3.bin",
+        [new Contribution("client-a", 600, 1.25, 0.4, Seconds: 12.5), new Contribution("client-b", 400, 0.75, 0.5, Aggregated: false)],
+        [new RejectedUpdate("client-c", "digest mismatch")], ["client-d"], null, 0.25, [new DeclinedUpdate("client-e", "outside its window", 30)]);
+
+    private static ModelVersionPublished Published() => new("task-1", 4, 3, 3, 7850, "sha256:0a1b", 0.91, 0.3, false);
+
     // What a reader gets: the message after MassTransit's JSON serializer took it over the wire.
     private static T OverTheWire<T>(T message) =>
         JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(message, SystemTextJsonMessageSerializer.Options), SystemTextJsonMessageSerializer.Options)!;
@@ -47,6 +56,13 @@ public sealed class SignedCommandsTests : IDisposable
         { "RoundCompleted", "stop reason" }, { "RoundCompleted", "completed at" },
         { "TaskCreated", "task" }, { "TaskCreated", "privacy" }, { "TaskCreated", "secure aggregation" }, { "TaskCreated", "rounds" },
         { "TaskCreated", "strategy parameter" }, { "TaskCreated", "created at" },
+        { "RoundAggregated", "task" }, { "RoundAggregated", "round" }, { "RoundAggregated", "base model version" }, { "RoundAggregated", "succeeded" },
+        { "RoundAggregated", "aggregate" }, { "RoundAggregated", "contributor added" }, { "RoundAggregated", "contributor's examples" },
+        { "RoundAggregated", "left-out contributor paid" }, { "RoundAggregated", "rejected" }, { "RoundAggregated", "dropouts" },
+        { "RoundAggregated", "failure reason" }, { "RoundAggregated", "seconds" }, { "RoundAggregated", "declined" },
+        { "ModelVersionPublished", "task" }, { "ModelVersionPublished", "version" }, { "ModelVersionPublished", "round" },
+        { "ModelVersionPublished", "parent version" }, { "ModelVersionPublished", "parameter count" }, { "ModelVersionPublished", "digest" },
+        { "ModelVersionPublished", "accuracy" }, { "ModelVersionPublished", "loss" }, { "ModelVersionPublished", "rolled back" },
     };
 
     [Theory]
@@ -95,6 +111,40 @@ public sealed class SignedCommandsTests : IDisposable
                     _ => throw new ArgumentOutOfRangeException(nameof(field)),
                 });
                 break;
+            case "RoundAggregated":
+                Check(Aggregated(), BrokerAccounts.Aggregation, BrokerAccounts.ModelRegistry, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "base model version" => m with { BaseModelVersion = 1 },
+                    "succeeded" => m with { Succeeded = false },
+                    "aggregate" => m with { AggregateRef = "candidates/task-1/attacker.bin" },
+                    "contributor added" => m with { Contributors = [.. m.Contributors, new Contribution("ghost", 1_000_000, 1, 0.1)] },
+                    "contributor's examples" => m with { Contributors = [m.Contributors[0] with { ExampleCount = 60_000 }, m.Contributors[1]] },
+                    "left-out contributor paid" => m with { Contributors = [m.Contributors[0], m.Contributors[1] with { Aggregated = true }] },
+                    "rejected" => m with { Rejected = [] },
+                    "dropouts" => m with { Dropouts = ["client-a", "client-d"] },
+                    "failure reason" => m with { FailureReason = "quorum not reached" },
+                    "seconds" => m with { AggregationSeconds = 0.5 },
+                    "declined" => m with { Declined = null },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "ModelVersionPublished":
+                Check(Published(), BrokerAccounts.ModelRegistry, BrokerAccounts.Selector, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "version" => m with { Version = 5 },
+                    "round" => m with { Round = 0 },
+                    "parent version" => m with { ParentVersion = null },
+                    "parameter count" => m with { ParameterCount = 7851 },
+                    "digest" => m with { Digest = "sha256:0a1c" },
+                    "accuracy" => m with { Accuracy = 0.99 },
+                    "loss" => m with { Loss = null },
+                    "rolled back" => m with { RolledBack = true },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(message));
         }
     }
@@ -112,7 +162,7 @@ public sealed class SignedCommandsTests : IDisposable
         Assert.Equal($"{name}'s {Altered} {issuer.User}: it was altered or signed by another key", checker.Problem(OverTheWire(alter(signed))));
     }
 
-    public static TheoryData<string> Messages => ["SecAggServerMessage", "RoundCompleted", "TaskCreated"];
+    public static TheoryData<string> Messages => ["SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished"];
 
     [Theory]
     [MemberData(nameof(Messages))]
@@ -120,14 +170,17 @@ public sealed class SignedCommandsTests : IDisposable
     {
         switch (message)
         {
-            case "SecAggServerMessage": Refusals(ServerMessage(), BrokerAccounts.Aggregation, BrokerAccounts.Edge); break;
-            case "RoundCompleted": Refusals(Completed(), BrokerAccounts.ModelRegistry, BrokerAccounts.Registry); break;
-            case "TaskCreated": Refusals(Created(), BrokerAccounts.Registry, BrokerAccounts.PrivacyAccounting); break;
+            case "SecAggServerMessage": Refusals(ServerMessage(), BrokerAccounts.Aggregation, BrokerAccounts.Edge, BrokerAccounts.ModelRegistry); break;
+            case "RoundCompleted": Refusals(Completed(), BrokerAccounts.ModelRegistry, BrokerAccounts.Registry, BrokerAccounts.Aggregation); break;
+            case "TaskCreated": Refusals(Created(), BrokerAccounts.Registry, BrokerAccounts.PrivacyAccounting, BrokerAccounts.ModelRegistry); break;
+            case "RoundAggregated": Refusals(Aggregated(), BrokerAccounts.Aggregation, BrokerAccounts.ModelRegistry, BrokerAccounts.ModelRegistry); break;
+            case "ModelVersionPublished": Refusals(Published(), BrokerAccounts.ModelRegistry, BrokerAccounts.Selector, BrokerAccounts.Registry); break;
             default: throw new ArgumentOutOfRangeException(nameof(message));
         }
     }
 
-    private void Refusals<T>(T message, BrokerAccount issuer, BrokerAccount reader) where T : class
+    // other: another issuing account, whose genuine key signs this very statement.
+    private void Refusals<T>(T message, BrokerAccount issuer, BrokerAccount reader, BrokerAccount other) where T : class
     {
         var kind = SignedCommands.Of<T>();
         var name = typeof(T).Name;
@@ -145,11 +198,22 @@ public sealed class SignedCommandsTests : IDisposable
         Assert.Contains(Altered, checker.Problem(kind.WithSignature(message, Convert.ToBase64String(new byte[64]))));
         var selectorSigned = kind.WithSignature(message, SignedCommands.Of<RoundStarted>().Signature(selector.Sign(CommandSigningTests.Round()))!);
         Assert.Contains(Altered, checker.Problem(selectorSigned));
+        using (CommandSigning.For(_directory, other)) { } // writes the other issuer's key pair
+        using var otherKey = PrivateKey(other);
+        var otherSigned = kind.WithSignature(message, Convert.ToBase64String(otherKey.Sign(CommandSigning.Statement(message))));
+        Assert.Equal($"{name}'s {Altered} {issuer.User}: it was altered or signed by another key", checker.Problem(OverTheWire(otherSigned)));
         // A process signs only what its own account issues.
         var wrongIssuer = Assert.Throws<InvalidOperationException>(() => selector.Sign(message));
         Assert.Contains($"does not issue {name} ({issuer.User} does)", wrongIssuer.Message);
         Assert.True(checker.Refuses(message, NullLogger.Instance));
         Assert.False(checker.Refuses(signer.Sign(message), NullLogger.Instance));
+    }
+
+    // An issuer's key as its service holds it (NAME.command-key, PKCS#8 PEM).
+    private EcdsaP256KeyPair PrivateKey(BrokerAccount account)
+    {
+        var pem = File.ReadAllText(Path.Combine(_directory, account.Name + ".command-key"));
+        return EcdsaP256KeyPair.Import(Convert.FromBase64String(pem[PemEncoding.Find(pem).Base64Data]));
     }
 
     [Fact]
@@ -159,7 +223,8 @@ public sealed class SignedCommandsTests : IDisposable
         var keys = Directory.GetFiles(_directory, "*.command-key").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(["aggregation.command-key", "model-registry.command-key", "registry.command-key", "selector.command-key"], keys);
         Assert.Equal(4, Directory.GetFiles(_directory, "*.command-key.pub").Length);
-        Assert.Equal(["RoundStarted", "SecAggServerMessage", "RoundCompleted", "TaskCreated"], SignedCommands.Types.Select(t => t.Name));
+        Assert.Equal(["RoundStarted", "SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished"],
+            SignedCommands.Types.Select(t => t.Name));
         Assert.Throws<ArgumentException>(() => CommandSigning.Statement(new TaskRejected("t", "r", At)));
     }
 
@@ -171,5 +236,8 @@ public sealed class SignedCommandsTests : IDisposable
         Assert.Same(message, off.Sign(message));
         Assert.Null(off.Problem(Created()));
         Assert.False(off.Refuses(ServerMessage(), NullLogger.Instance));
+        var aggregated = Aggregated();
+        Assert.Same(aggregated, off.Sign(aggregated));
+        Assert.Null(off.Problem(Published()));
     }
 }

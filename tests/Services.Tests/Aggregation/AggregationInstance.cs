@@ -1,5 +1,6 @@
 using System.Globalization;
 using FlMicroservices.Aggregation;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.UpdateStream;
 using MassTransit;
@@ -32,7 +33,9 @@ public sealed class AggregationInstance : IAsyncDisposable
     /// <param name="models">Its model store.</param>
     /// <param name="options">Its "Aggregation" settings (defaults when null).</param>
     /// <param name="stream">Its update stream: consumed by the ingestion service and read back for retraction when it can be.</param>
-    public static async Task<AggregationInstance> StartAsync(IBus bus, IModelStore models, AggregationOptions? options = null, IUpdateStreamConsumerFactory? stream = null)
+    /// <param name="signing">Its signed commands (docs/security.md, "Signed commands"); off when null.</param>
+    public static async Task<AggregationInstance> StartAsync(IBus bus, IModelStore models, AggregationOptions? options = null, IUpdateStreamConsumerFactory? stream = null,
+        CommandSigning? signing = null)
     {
         options ??= new AggregationOptions { CheckpointDirectory = "" }; // checkpoints only where a test names a folder
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -52,6 +55,7 @@ public sealed class AggregationInstance : IAsyncDisposable
         services.AddSingleton(models);
         services.AddSingleton(stream ?? new InProcessUpdateStream(1)); // an empty one: the ingestion service is never started then
         if (stream is IUpdateStreamReader reader) services.AddSingleton(reader);
+        if (signing is not null) services.AddSingleton(signing);
         services.AddAggregationService(configuration);
         var instance = new AggregationInstance(services.BuildServiceProvider(validateScopes: true));
         await instance.StartAsync<RoundDeadlineService>();

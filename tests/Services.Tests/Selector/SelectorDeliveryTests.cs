@@ -199,10 +199,4 @@ public sealed class SelectorDeliveryTests : IDisposable
             throw new IOException("injected: no space left on device");
         }
     }
-
-    private sealed class AllowEveryRound : IConsumer<CheckPrivacyBudget>
-    {
-        public Task Consume(ConsumeContext<CheckPrivacyBudget> context) =>
-            context.RespondAsync(new PrivacyBudgetDecision(context.Message.TaskId, context.Message.Round, true, 0.1, "within budget"));
-    }
 }

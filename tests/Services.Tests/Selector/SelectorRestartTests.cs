@@ -176,10 +176,4 @@ public sealed class SelectorRestartTests : IDisposable
         Assert.Null(restored.HeldRound);
         Assert.Equal(1, host.PublishedCount<RoundStarted>());
     }
-
-    private sealed class AllowEveryRound : IConsumer<CheckPrivacyBudget>
-    {
-        public Task Consume(ConsumeContext<CheckPrivacyBudget> context) =>
-            context.RespondAsync(new PrivacyBudgetDecision(context.Message.TaskId, context.Message.Round, true, 0.1, "within budget"));
-    }
 }

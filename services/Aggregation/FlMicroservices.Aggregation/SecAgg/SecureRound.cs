@@ -556,8 +556,8 @@ internal sealed class SecureRound : IDisposable
         _phase = Phase.Done;
         try
         {
-            await _bus.Publish(new RoundAggregated(TaskId, Round, Started.ModelVersion, succeeded, reference, contributors, rejected, dropouts,
-                failure, seconds), _shutdown);
+            await _bus.Publish(_signing.Sign(new RoundAggregated(TaskId, Round, Started.ModelVersion, succeeded, reference, contributors, rejected, dropouts,
+                failure, seconds)), _shutdown);
         }
         finally
         {
