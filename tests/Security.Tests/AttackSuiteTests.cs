@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -7,7 +9,9 @@ using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Security;
 using FlMicroservices.Distributed.Tests;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.Resilience;
+using FlMicroservices.Infrastructure.Security;
 using FlMicroservices.Infrastructure.UpdateStream;
 using MassTransit.Serialization;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,14 +42,10 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
     {
         var attack = target.Ledger.Try("forged TaskCreated skipping the registry's validation");
         var spec = AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None };
-        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(new TaskCreated("forged-task", spec, DateTimeOffset.UtcNow)));
-
-        // With a service's credentials (the administrator's) the broker takes it: unsigned, and signed with the attacker's own
-        // key under the registry's name. The selector, the privacy accountant and the model registry each refuse both.
-        using var impostor = CommandSigning.For(Path.Combine(target.Deployment.Root, "attacker-keys"), BrokerAccounts.Registry);
+        // The selector, the privacy accountant and the model registry each refuse the unsigned and the foreign-signed one.
         var (unsigned, foreign) = ($"forged-unsigned-{Guid.NewGuid():N}"[..24], $"forged-foreign-{Guid.NewGuid():N}"[..24]);
-        await target.Observer.PublishAsync(new TaskCreated(unsigned, spec, DateTimeOffset.UtcNow));
-        await target.Observer.PublishAsync(impostor.Sign(new TaskCreated(foreign, spec, DateTimeOffset.UtcNow)));
+        await ForgeAsync(new TaskCreated("forged-task", spec, DateTimeOffset.UtcNow), new TaskCreated(unsigned, spec, DateTimeOffset.UtcNow),
+            new TaskCreated(foreign, spec, DateTimeOffset.UtcNow));
 
         var reasons = new[]
         {
@@ -67,13 +67,8 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
         var attack = target.Ledger.Try("forged RoundCompleted crediting a ghost client");
         RoundCompleted Forged(int round) => new(target.SecureTaskId, round, 1, true, false, 0.9, 0.1, ["ghost"], [new Contribution("ghost", 1_000_000, 1, 0.1)],
             [], [], null, DateTimeOffset.UtcNow);
-        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(Forged(99)));
-
-        // With a service's credentials the broker takes it: unsigned, and signed with the attacker's own key under the model
-        // registry's name. The reward service (which pays on it), the registry, the selector and the privacy accountant refuse both.
-        using var impostor = CommandSigning.For(Path.Combine(target.Deployment.Root, "attacker-keys"), BrokerAccounts.ModelRegistry);
-        await target.Observer.PublishAsync(Forged(97));
-        await target.Observer.PublishAsync(impostor.Sign(Forged(98)));
+        // The reward service (which pays on it), the registry, the selector and the privacy accountant refuse the unsigned and the foreign-signed one.
+        await ForgeAsync(Forged(99), Forged(97), Forged(98));
 
         var reasons = new[]
         {
@@ -87,6 +82,116 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
         Assert.DoesNotContain(target.Observer.Of<RoundStarted>(), r => r.TaskId == target.SecureTaskId && r.Round >= 98);
         attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials the reward service's, registry's, selector's and privacy accountant's logs: {reasons[0]} / ... does not verify against the key of fl-model-registry");
         output.WriteLine("RoundCompleted from fl-node: ACCESS_REFUSED; unsigned and foreign-signed ones refused by 4 services, no rewards");
+    }
+
+    [Fact]
+    public async Task A_forged_RoundAggregated_pointing_at_a_poisoned_aggregate_is_refused_by_the_broker_from_a_node_and_without_the_aggregations_signature_by_the_model_registry()
+    {
+        var attack = target.Ledger.Try("forged RoundAggregated pointing at a poisoned aggregate and crediting a ghost client");
+        // The poisoned aggregate is in the model store, where the aggregation writes its candidates: the secure task's current
+        // model scaled a hundredfold. With a service's credentials, only the aggregation's signature keeps it from being the next version.
+        var store = new FileModelStore(target.Deployment.ModelStoreRoot);
+        var versions = await store.ListVersionsAsync(target.SecureTaskId, CancellationToken.None);
+        var current = await store.GetCurrentVersionAsync(target.SecureTaskId, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{target.SecureTaskId} has no current model version");
+        var poisoned = (await store.LoadWeightsAsync(target.SecureTaskId, current, CancellationToken.None)).Select(w => w * 100f).ToArray();
+        var poisonedRef = await store.SaveCandidateAsync(target.SecureTaskId, 60, poisoned, CancellationToken.None);
+        RoundAggregated Forged(int round) => new(target.SecureTaskId, round, current, true, poisonedRef, [new Contribution("ghost", 1_000_000, 1, 0.1)],
+            [], [], null, 0.1);
+        // The model registry refuses the unsigned and the foreign-signed one before it loads the candidate.
+        await ForgeAsync(Forged(60), Forged(61), Forged(62));
+
+        var reasons = new[]
+        {
+            $"Refused RoundAggregated {target.SecureTaskId}/61: RoundAggregated carries no signature of fl-aggregation, which issues it",
+            $"Refused RoundAggregated {target.SecureTaskId}/62: RoundAggregated's signature does not verify against the key of fl-aggregation",
+        };
+        await WaitForLogsAsync([target.Deployment.Services["ModelRegistry"]], reasons);
+        await Task.Delay(2000); // a new version and the round's RoundCompleted, had the model registry acted, would have been published by now
+        bool Forgery(int round) => round is >= 60 and <= 62;
+        Assert.DoesNotContain(target.Observer.Of<ModelVersionPublished>(), m => m.TaskId == target.SecureTaskId && Forgery(m.Round));
+        Assert.DoesNotContain(target.Observer.Of<RoundCompleted>(), r => r.TaskId == target.SecureTaskId && Forgery(r.Round));
+        Assert.Equal(versions.Select(v => v.Version), (await store.ListVersionsAsync(target.SecureTaskId, CancellationToken.None)).Select(v => v.Version));
+        Assert.Equal(current, await store.GetCurrentVersionAsync(target.SecureTaskId, CancellationToken.None));
+        attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials the model registry's log: {reasons[0]} / ... does not verify against the key of fl-aggregation; no new version, no RoundCompleted");
+        output.WriteLine($"RoundAggregated from fl-node: ACCESS_REFUSED; unsigned and foreign-signed ones refused by the model registry; versions still {string.Join(", ", versions.Select(v => v.Version))}, current {current}");
+    }
+
+    [Fact]
+    public async Task A_forged_initial_ModelVersionPublished_is_refused_by_the_broker_from_a_node_and_without_the_model_registrys_signature_by_the_selector_which_starts_no_round_on_it()
+    {
+        var attack = target.Ledger.Try("forged initial ModelVersionPublished for a task with no initial model");
+        // With the model registry stopped, the registry's signed TaskCreated for a new task reaches the selector and waits in the
+        // model registry's queue: the selector holds the task (Created) and no initial model exists. A round 1 now can only come
+        // from a forged initial version.
+        var modelRegistry = target.Deployment.Services["ModelRegistry"];
+        var selector = target.Deployment.Services["Selector"];
+        var taskId = $"no-model-{Guid.NewGuid():N}"[..20];
+        var forged = new ModelVersionPublished(taskId, 0, 0, null, 610, "forged-initial-model", null, null, false);
+        var reasons = new[]
+        {
+            $"Refused ModelVersionPublished {taskId}/0 (version 0): ModelVersionPublished carries no signature of fl-model-registry, which issues it",
+            $"Refused ModelVersionPublished {taskId}/0 (version 0): ModelVersionPublished's signature does not verify against the key of fl-model-registry",
+        };
+        modelRegistry.Kill();
+        try
+        {
+            await target.Observer.PublishAsync(new CreateTask(taskId, AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None }));
+            Assert.Equal("Created", await SelectorStateAsync(selector, taskId, TimeSpan.FromMinutes(2)));
+            await ForgeAsync(forged, forged, forged);
+            await WaitForLogsAsync([selector], reasons);
+            await Task.Delay(2000); // round 1, had the selector acted, would have started by now
+            Assert.DoesNotContain(target.Observer.Of<RoundStarted>(), r => r.TaskId == taskId);
+            Assert.Equal("Created", await SelectorStateAsync(selector, taskId, TimeSpan.FromMinutes(1)));
+        }
+        finally
+        {
+            modelRegistry.Start();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await modelRegistry.WaitReadyAsync(http, TimeSpan.FromMinutes(2));
+        }
+
+        // Back, the model registry builds the initial model and publishes it signed: round 1 starts on that one, and the task ends.
+        await target.WaitAsync(o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), $"{taskId} to complete on its genuine initial model", 300);
+        var genuine = target.Observer.Of<ModelVersionPublished>().Single(m => m.TaskId == taskId && m.Round == 0 && m.Digest != forged.Digest);
+        Assert.False(string.IsNullOrEmpty(genuine.IssuerSignature), "the model registry did not sign its initial ModelVersionPublished");
+        var started = Assert.Single(target.Observer.Of<RoundStarted>(), r => r.TaskId == taskId);
+        Assert.Equal((1, genuine.Version), (started.Round, started.ModelVersion));
+        var done = target.Observer.Of<TaskCompleted>().Single(t => t.TaskId == taskId);
+        Assert.True(done.Succeeded, done.Reason);
+        attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials the selector's log: {reasons[0]} / ... does not verify against the key of fl-model-registry; no RoundStarted (the task stayed Created) until the model registry's own initial version");
+        output.WriteLine($"ModelVersionPublished from fl-node: ACCESS_REFUSED; unsigned and foreign-signed initial ones refused by the selector, no round; round 1 started on the model registry's own (digest {genuine.Digest[..12]})");
+    }
+
+    // The task's state at the selector's operator API (an auditor's token), once the selector knows the task; fails after the timeout.
+    private async Task<string> SelectorStateAsync(ServiceProcess selector, string taskId, TimeSpan timeout)
+    {
+        var token = DevelopmentIssuer.Mint(DevelopmentIssuer.LoadOrCreateKey(target.OperatorKeyFile), "security-suite", OperatorRoles.Auditor, TimeSpan.FromMinutes(10));
+        using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{selector.HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await api.GetAsync($"/api/tasks/{taskId}");
+            last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            if (response.IsSuccessStatusCode)
+                return JsonNode.Parse(await response.Content.ReadAsStringAsync())?["task"]?["state"]?.GetValue<string>()
+                    ?? throw new InvalidOperationException($"GET /api/tasks/{taskId} at the selector holds no task.state: {last}");
+            if (response.StatusCode != HttpStatusCode.NotFound) break;
+            await Task.Delay(200);
+        }
+        throw new InvalidOperationException($"The selector does not know task {taskId} (GET /api/tasks/{taskId}: {last}):\n{selector.Tail(20)}");
+    }
+
+    // A forged command three ways: with the node's credentials, which the broker refuses (ACCESS_REFUSED); then with a service's
+    // (the administrator's), which it takes: unsigned, and signed with the attacker's own key under the issuer's name.
+    private async Task ForgeAsync<T>(T fromNode, T unsigned, T foreign) where T : class
+    {
+        Assert.Equal(AccessRefused, await target.PublishAsNodeAsync(fromNode));
+        using var impostor = CommandSigning.For(Path.Combine(target.Deployment.Root, "attacker-keys"), SignedCommands.IssuerOf(typeof(T)));
+        await target.Observer.PublishAsync(unsigned);
+        await target.Observer.PublishAsync(impostor.Sign(foreign));
     }
 
     // Waits until every one of the processes' logs holds every reason; fails with their tails otherwise.
