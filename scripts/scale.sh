@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 mode="${1:-embedded}"
 clients="${CLIENTS:-100000}"; rounds="${ROUNDS:-5}"; epochs="${EPOCHS:-1}"; out="${OUT:-runs/scale}"
 fraction=$(python3 -c "print(1000 / $clients if $clients > 1000 else 1)")
+export DOTNET_ENVIRONMENT=Development  # as each host's launchSettings.json sets it for `dotnet run`
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
 dotnet build -c Release tools/Fl.Cli > /dev/null || { echo "build failed" >&2; exit 1; }
 fl="tools/Fl.Cli/bin/Release/net10.0/fl.dll"
@@ -38,15 +39,21 @@ if [ -f .fl/infra/env ]; then echo "scripts/infra.sh is already up here; stop it
 dotnet build -c Release > /dev/null || { echo "build failed" >&2; exit 1; }
 scripts/infra.sh up > /dev/null && source .fl/infra/env
 mkdir -p "$out" .fl
+# Tuned: one registry on this 2-core machine refreshes about 600 heartbeats a second, so a pass over 100,000 clients takes
+# about 3 minutes, longer than the selector's default 2-minute health window (Selector:HealthyWithin; docs/scale.md).
+# The record of a client not heard from for Redis:HeartbeatTtl (90 s by default) expires, so it is raised with the window.
+export Selector__HealthyWithin="${HEALTHY_WITHIN:-00:10:00}" Redis__HeartbeatTtl="${HEALTHY_WITHIN:-00:10:00}"
 declare -A pid
 stop() { for p in "${pid[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; scripts/infra.sh down > /dev/null 2>&1; }
 trap stop EXIT
 port=5101
 for s in Registry Selector Aggregation PrivacyAccounting ModelRegistry Reward; do
-  ASPNETCORE_URLS=http://localhost:$port dotnet "services/$s/FlMicroservices.$s.Host/bin/Release/net10.0/FlMicroservices.$s.Host.dll" > ".fl/scale-$s.log" 2>&1 &
+  dir="services/$s/FlMicroservices.$s.Host/bin/Release/net10.0"  # its appsettings.json is read from the content root
+  ASPNETCORE_URLS=http://localhost:$port dotnet "$dir/FlMicroservices.$s.Host.dll" --contentRoot "$(pwd)/$dir" > ".fl/scale-$s.log" 2>&1 &
   pid[$s]=$!; port=$((port + 1))
 done
-ASPNETCORE_URLS=http://localhost:5100 dotnet services/Gateway/FlMicroservices.Gateway.Host/bin/Release/net10.0/FlMicroservices.Gateway.Host.dll > .fl/scale-Gateway.log 2>&1 &
+dir=services/Gateway/FlMicroservices.Gateway.Host/bin/Release/net10.0
+ASPNETCORE_URLS=http://localhost:5100 dotnet "$dir/FlMicroservices.Gateway.Host.dll" --contentRoot "$(pwd)/$dir" > .fl/scale-Gateway.log 2>&1 &
 pid[Gateway]=$!
 for port in 5101 5102 5103 5104 5105 5106 5100; do
   timeout 300 sh -c "until curl -sf localhost:$port/health/ready > /dev/null; do sleep 1; done" || { echo "port $port not ready; see .fl/scale-*.log" >&2; exit 1; }
@@ -67,6 +74,16 @@ while [ "$registered" -lt "$clients" ]; do
   [ $idle -ge 120 ] && { echo "registration made no progress for 120 s; see .fl/scale-*.log" >&2; exit 1; }
 done
 echo "all $clients clients registered in $(( $(date +%s) - started )) s"
+# Healthy: a registration or heartbeat within Selector:HealthyWithin.
+healthy_key=$(redis-cli -p "$redis_port" --scan --pattern '*health:healthy' | head -1)
+healthy=0; waited=0
+while [ "$healthy" -lt "$clients" ] && [ $waited -lt 300 ]; do
+  sleep 5; waited=$((waited + 5))
+  window_ms=$(python3 -c "import sys; h, m, s = sys.argv[1].split(':'); print(int((int(h) * 3600 + int(m) * 60 + float(s)) * 1000))" "$Selector__HealthyWithin")
+  healthy=$(redis-cli -p "$redis_port" zcount "$healthy_key" $(( $(date +%s%3N) - window_ms )) +inf)
+  echo "healthy (seen within $Selector__HealthyWithin): $healthy of $clients"
+done
+echo "$healthy of $clients clients healthy $(( $(date +%s) - started )) s after the node started"
 export FL_TOKEN=$(dotnet "$fl" token --role admin)
 dotnet "$fl" task create --rounds "$rounds" --fraction "$fraction" --local-epochs "$epochs" --round-timeout 600 --follow | tee "$out/distributed-follow.jsonl"
 code=${PIPESTATUS[0]}

@@ -46,7 +46,10 @@ public sealed class EventSchemaTests : IDisposable
         Assert.DoesNotContain("TaskSpec", names);       // inside TaskCreated and CreateTask
         Assert.DoesNotContain("Contribution", names);   // inside RoundCompleted
         Assert.DoesNotContain("ClientCapabilities", names);
-        Assert.Equal(26, names.Length); // UpdateDeclined came with over-selection
+        Assert.Contains("ClientHeartbeat", names);       // a message of its own, and one client's beat inside ClientHeartbeats is HostedClientBeat
+        Assert.Contains("ClientHeartbeats", names);
+        Assert.DoesNotContain("HostedClientBeat", names);
+        Assert.Equal(27, names.Length); // ClientHeartbeats came with 100,000-client nodes
     }
 
     [Fact]

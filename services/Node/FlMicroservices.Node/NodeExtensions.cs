@@ -68,6 +68,7 @@ public static class NodeExtensions
             // Through the edge: no broker, no stream, no store. A local in-memory bus joins the node's consumers to the edge.
             var hosted = clients.ToList();
             builder.Configuration[MessagingOptions.Section + ":" + nameof(MessagingOptions.Transport)] = "InMemory";
+            builder.Configuration[$"{NodeOptions.Section}:{nameof(NodeOptions.HeartbeatBatch)}"] = "0"; // the edge forwards one client's heartbeat at a time
             builder.Services.AddFlMessaging(builder.Configuration, bus => bus.AddNodeConsumers().AddEdgeForwarders());
             builder.Services.AddNodeEdge(builder.Configuration, nodeId, [.. hosted.Select(c => c.ClientId)]);
             builder.Services.AddNode(builder.Configuration, hosted, stateName);

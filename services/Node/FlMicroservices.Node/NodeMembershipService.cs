@@ -14,6 +14,9 @@ public sealed class NodeMembershipService(HostedClients clients, ClientIdentitie
 {
     public static readonly string[] Models = ["logreg", "mlp", "cnn"];
 
+    /// <summary>Names this process in batched heartbeats (for the registry's log).</summary>
+    private static readonly string Sender = $"{Environment.MachineName}/{Environment.ProcessId}";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.HeartbeatInterval ?? NodeOptions.HeartbeatIntervalFor(clients.All.Count);
@@ -30,12 +33,21 @@ public sealed class NodeMembershipService(HostedClients clients, ClientIdentitie
             {
                 load = cpu.Sample();
                 var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-                foreach (var client in clients.All)
+                ClientHeartbeat Beat(HostedClient client) => new(client.ClientId, load, memory, clock.GetUtcNow(), Capabilities(client, load),
+                    identities.PublicKeysOf(client.ClientId));
+                var batch = options.Value.HeartbeatBatch;
+                if (batch > 0 && clients.All.Count > batch)
                 {
-                    var beat = new ClientHeartbeat(client.ClientId, load, memory, clock.GetUtcNow(), Capabilities(client, load),
-                        identities.PublicKeysOf(client.ClientId));
-                    if (!await TryPublishAsync(beat, client.ClientId, interval, stoppingToken)) break; // the broker is down: wait for the next tick
+                    foreach (var chunk in clients.All.Chunk(batch))
+                    {
+                        var beats = new ClientHeartbeats(Sender, load, memory, clock.GetUtcNow(),
+                            [.. chunk.Select(c => new HostedClientBeat(c.ClientId, Capabilities(c, load), identities.PublicKeysOf(c.ClientId)))]);
+                        if (!await TryPublishAsync(beats, chunk[0].ClientId, interval, stoppingToken)) break;
+                    }
+                    continue;
                 }
+                foreach (var client in clients.All)
+                    if (!await TryPublishAsync(Beat(client), client.ClientId, interval, stoppingToken)) break; // the broker is down: wait for the next tick
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }

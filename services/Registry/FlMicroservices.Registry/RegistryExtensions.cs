@@ -25,6 +25,7 @@ public static class RegistryExtensions
         services.AddFlState("registry", configuration, (_, store) => new TaskCatalog(new RegistryStore(store)));
         services.AddFlState("registry", configuration, (_, store) => new ParticipationLedger(new RegistryStore(store)));
         services.AddSingleton<TaskCreation>();
+        services.AddSingleton<HeartbeatRecorder>();
         return services.AddSingleton<ClientAdmission>();
     }
 
@@ -33,6 +34,7 @@ public static class RegistryExtensions
         bus.AddConsumer<CreateTaskConsumer>();
         bus.AddConsumer<RegisterClientConsumer>();
         bus.AddConsumer<ClientHeartbeatConsumer>();
+        bus.AddConsumer<ClientHeartbeatsConsumer>();
         bus.AddConsumer<RoundCompletedConsumer>();
         bus.AddConsumer<ClientRejectedConsumer>();
         return bus;

@@ -13,6 +13,18 @@ public sealed record RegisterClient(string ClientId, ClientCapabilities Capabili
 public sealed record ClientHeartbeat(string ClientId, double CpuLoad, long FreeMemoryBytes, DateTimeOffset SentAt, ClientCapabilities? Capabilities = null,
     ClientKey[]? Keys = null);
 
+/// <summary>The heartbeats of many clients one node process hosts, in one message (a node with more clients than Node:HeartbeatBatch sends these).</summary>
+/// <param name="CpuLoad">The node's load, <paramref name="FreeMemoryBytes"/> and <paramref name="SentAt"/>: shared by every client it hosts.</param>
+/// <param name="Beats">At most <see cref="MaxBeats"/> clients, each handled as a <see cref="ClientHeartbeat"/> of its own.</param>
+public sealed record ClientHeartbeats(string NodeId, double CpuLoad, long FreeMemoryBytes, DateTimeOffset SentAt, HostedClientBeat[] Beats)
+{
+    /// <summary>The most heartbeats one message may carry; the registry refuses a larger one whole.</summary>
+    public const int MaxBeats = 1_000;
+}
+
+/// <summary>One client's part of <see cref="ClientHeartbeats"/>: what its own <see cref="ClientHeartbeat"/> would carry beyond the node's load.</summary>
+public sealed record HostedClientBeat(string ClientId, ClientCapabilities? Capabilities = null, ClientKey[]? Keys = null);
+
 /// <summary>Request to the privacy accountant: may round <see cref="Round"/> of the task run?</summary>
 public sealed record CheckPrivacyBudget(string TaskId, int Round, double SampleRate);
 

@@ -24,7 +24,7 @@ public static class BrokerAccounts
 
     /// <summary>A node: registers its clients, heartbeats, submits (or declines) updates and takes part in secure rounds; it reads only what it acts on.</summary>
     public static readonly BrokerAccount Node = new("node", "fl-microservices-node-",
-        [typeof(RegisterClient), typeof(ClientHeartbeat), typeof(UpdateSubmitted), typeof(UpdateDeclined), typeof(MaskedUpdateSubmitted), typeof(SecAggClientMessage)],
+        [typeof(RegisterClient), typeof(ClientHeartbeat), typeof(ClientHeartbeats), typeof(UpdateSubmitted), typeof(UpdateDeclined), typeof(MaskedUpdateSubmitted), typeof(SecAggClientMessage)],
         [typeof(RoundStarted), typeof(SecAggServerMessage)]);
 
     /// <summary>The edge: publishes what nodes behind it send, after its checks, and reads what it pushes to them.</summary>

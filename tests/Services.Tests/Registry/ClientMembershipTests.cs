@@ -82,4 +82,39 @@ public sealed class ClientMembershipTests
         Assert.Equal("Capabilities.Datasets 'x' ClassCount 1 must be at least 2",
             ClientAdmission.Problem("c-1", Capabilities with { Datasets = [new ClientDataset("x", [60], 1, 1)] }));
     }
+
+    [Fact]
+    public async Task A_nodes_batched_heartbeats_refresh_each_client_and_refuse_the_unknown_one_by_name()
+    {
+        var (provider, harness, store) = await StartAsync();
+        await using var _ = provider;
+        var old = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(10);
+        foreach (var id in new[] { "node-4-c000", "node-4-c001", "node-4-c002" })
+            await store.UpsertAsync(new ClientHealth(id, ClientStatus.Healthy, old, 150, 0, 1L << 30, Capabilities.Datasets), CancellationToken.None);
+        Assert.Empty(await store.GetHealthyAsync(TimeSpan.FromMinutes(1), CancellationToken.None));
+
+        var now = DateTimeOffset.UtcNow;
+        await harness.Bus.Publish(new ClientHeartbeats("node-4", 0.3, 1000, now,
+            [new HostedClientBeat("node-4-c000"), new HostedClientBeat("node-4-c001"), new HostedClientBeat("node-4-c002"), new HostedClientBeat("stranger")]));
+
+        Assert.True(await harness.Consumed.Any<ClientHeartbeats>()); // recorded once the consumer finished every beat
+        Assert.True(await harness.Published.Any<ClientRejected>(m => m.Context.Message.ClientId == "stranger"));
+        Assert.Equal(["node-4-c000", "node-4-c001", "node-4-c002"], (await store.GetHealthyAsync(TimeSpan.FromMinutes(1), CancellationToken.None)).Order());
+        Assert.Equal(0.3, (await store.GetAsync("node-4-c002", CancellationToken.None))!.CpuLoad);
+        Assert.Null(await store.GetAsync("stranger", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_batch_over_the_limit_is_refused_whole()
+    {
+        var (provider, harness, store) = await StartAsync();
+        await using var _ = provider;
+        var beats = Enumerable.Range(0, ClientHeartbeats.MaxBeats + 1).Select(i => new HostedClientBeat($"node-5-c{i:D4}", Capabilities)).ToArray();
+
+        await harness.Bus.Publish(new ClientHeartbeats("node-5", 0, 1000, DateTimeOffset.UtcNow, beats));
+
+        Assert.True(await harness.Consumed.Any<ClientHeartbeats>());
+        Assert.False(await harness.Published.Any<ClientRegistered>());
+        Assert.Null(await store.GetAsync("node-5-c0000", CancellationToken.None));
+    }
 }
