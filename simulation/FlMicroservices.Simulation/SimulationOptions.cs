@@ -63,7 +63,7 @@ public sealed record SimulationOptions
     /// <summary>The modes <see cref="Mode"/> takes.</summary>
     public const string SyncMode = "sync", AsyncMode = "async";
 
-    /// <summary>Async: K, accepted updates per new model version (null: <see cref="DefaultBuffer"/>).</summary>
+    /// <summary>Async: K, accepted updates per new model version (null: <see cref="DefaultBuffer"/>; with DP, a synchronous round's selection).</summary>
     public int? Buffer { get; init; }
 
     /// <summary>Async: updates more than this many versions behind are dropped (null: none is).</summary>
@@ -81,7 +81,8 @@ public sealed record SimulationOptions
     /// <summary>The largest --max-staleness; beyond it the limit is no limit.</summary>
     public const int MaxStalenessLimit = 1_000_000;
 
-    public int EffectiveBuffer => Buffer ?? DefaultBuffer;
+    /// <remarks>With DP the noise on a version's mean is z C / K: K defaults to as many updates as a synchronous round has, so that it matches DP-FedAvg's (docs/fedbuff.md, "Privacy").</remarks>
+    public int EffectiveBuffer => Buffer ?? (DpNoiseMultiplier is not null ? Math.Min(Core.Async.FedBuffBuffer.MaxBufferSize, SelectedPerRound()) : DefaultBuffer);
     public int EffectiveConcurrency => Concurrency ?? SelectedPerRound();
 
     /// <summary>How the selector picks each round's clients: random, fairness, power-of-choice, deadline or oort (docs/selection.md).</summary>
@@ -292,8 +293,14 @@ public sealed record SimulationOptions
         if (!(AsyncServerLearningRate > 0) || !double.IsFinite(AsyncServerLearningRate)) problems.Add($"--server-lr {AsyncServerLearningRate} must be a finite number greater than 0");
         const string refused = "cannot be combined with --mode async yet";
         if (SecAgg is not null) problems.Add($"--secagg {refused}: a secure round's masks cancel only in the sum of one fixed set of clients, and FedBuff's buffer mixes clients trained on different versions");
-        if (DpNoiseMultiplier is not null || DpEpsilonBudget is not null || DpLocal)
-            problems.Add($"differential privacy (--dp-*) {refused}: the accountant's treatment of buffered updates is designed (docs/fedbuff.md) but not built");
+        if (DpLocal) problems.Add($"--dp-local {refused}: async mode has central DP (docs/fedbuff.md, \"Privacy\")");
+        else if (DpNoiseMultiplier is null && DpEpsilonBudget is not null)
+            problems.Add("--mode async needs --dp-noise-multiplier with --dp-epsilon-budget: z cannot be calibrated in advance, since how many versions a client joins depends on its device");
+        else if (DpNoiseMultiplier is { } z && z > 0 && double.IsFinite(z) && DpEpsilonBudget is { } budget && budget > 0 && double.IsFinite(budget)
+            && DpDelta > 0 && DpDelta < 1 && new Core.Privacy.ParticipationAccountant(z).MaxParticipationsWithin(budget, DpDelta) == 0)
+            problems.Add(FormattableString.Invariant(
+                $"--dp-epsilon-budget {budget} is below what one version spends at --dp-noise-multiplier {z} (ε = {new Core.Privacy.ParticipationAccountant(z).EpsilonAfter(1, DpDelta).Epsilon:G4} at --dp-delta {DpDelta}): no client could contribute"));
+        if (DpAdaptive) problems.Add($"--dp-adaptive {refused}: the clip norm is fixed");
         if (Strategy != "fedavg") problems.Add($"--strategy {Strategy} {refused}: FedBuff's server step is the staleness-weighted mean times --server-lr");
         foreach (var parameter in StrategyParameters.Keys.Where(k => k != "server-lr")) problems.Add($"the strategy parameter '{parameter}' {refused}");
         if (Attack is not null) problems.Add($"--attack {refused}");

@@ -37,6 +37,11 @@ public sealed record SimulationResult(
     [JsonPropertyName("epsilon_spent")]
     public double? EpsilonSpent { get; init; }
 
+    /// <summary>How ε was accounted, when not by rounds of the RDP accountant (async mode: per client; docs/fedbuff.md, "Privacy").</summary>
+    [JsonPropertyName("dp_accounting")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DpAccounting { get; init; }
+
     [JsonPropertyName("epsilon_budget")]
     public double? EpsilonBudget { get; init; }
 

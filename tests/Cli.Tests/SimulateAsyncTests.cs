@@ -26,8 +26,11 @@ public sealed class SimulateAsyncTests : IDisposable
     [InlineData("--buffer 5", "--buffer applies to --mode async only")]
     [InlineData("--max-staleness 5", "--max-staleness applies to --mode async only")]
     [InlineData("--mode async --secagg secagg", "--secagg cannot be combined with --mode async")]
-    [InlineData("--mode async --dp-noise-multiplier 1 --dp-epsilon-budget 5", "differential privacy (--dp-*) cannot be combined with --mode async")]
-    [InlineData("--mode async --dp-epsilon-budget 5", "differential privacy (--dp-*) cannot be combined with --mode async")]
+    [InlineData("--mode async --dp-epsilon-budget 5", "--mode async needs --dp-noise-multiplier with --dp-epsilon-budget")]
+    [InlineData("--mode async --dp-local --dp-noise-multiplier 1 --dp-epsilon-budget 5", "--dp-local cannot be combined with --mode async")]
+    [InlineData("--mode async --dp-adaptive --dp-noise-multiplier 1 --dp-epsilon-budget 5", "--dp-adaptive cannot be combined with --mode async")]
+    [InlineData("--mode async --dp-noise-multiplier 0.5 --dp-epsilon-budget 0.1", "--dp-epsilon-budget 0.1 is below what one version spends")]
+    [InlineData("--mode async --dp-noise-multiplier 1", "--dp-epsilon-budget is required with --dp-noise-multiplier")]
     [InlineData("--mode async --strategy fedadam", "--strategy fedadam cannot be combined with --mode async")]
     [InlineData("--mode async --selection oort", "--selection oort cannot be combined with --mode async")]
     [InlineData("--mode async --dashboard", "--dashboard cannot be combined with --mode async")]
@@ -89,6 +92,32 @@ public sealed class SimulateAsyncTests : IDisposable
         Assert.Equal(first.Select(Key), second.Select(Key));
         static (double, double, double) Key(JsonElement v) =>
             (v.GetProperty("accuracy").GetDouble(), v.GetProperty("simulated_time").GetDouble(), v.GetProperty("mean_staleness").GetDouble());
+    }
+
+    [Fact]
+    public async Task With_privacy_each_client_is_charged_per_version_and_the_run_stops_when_too_few_clients_remain_within_the_budget()
+    {
+        const double z = 2, budget = 6, delta = 1e-5;
+        var accountant = new Core.Privacy.ParticipationAccountant(z);
+        var limit = accountant.MaxParticipationsWithin(budget, delta);
+        Assert.InRange(limit, 2, 20); // enough versions to see the charge grow, few enough to exhaust quickly
+
+        var (summary, versions) = await RunAsync("--concurrency", "3", "--buffer", "2", "--rounds", "1000", "--profiles", "heavy-tail",
+            "--dp-noise-multiplier", "2", "--dp-epsilon-budget", "6");
+
+        Assert.Equal("central", summary.GetProperty("dp_mechanism").GetString());
+        Assert.True(summary.GetProperty("privacy_budget_exhausted").GetBoolean());
+        Assert.StartsWith("privacy budget:", summary.GetProperty("completion_reason").GetString());
+        Assert.Contains("without amplification by subsampling", summary.GetProperty("dp_accounting").GetString());
+        // 6 clients, each in at most `limit` versions of 2: the run stops once fewer than 2 may still join.
+        Assert.InRange(versions.Length, 1, 6 * limit / 2);
+        Assert.True(versions.Length >= (6 - 1) * limit / 2, $"{versions.Length} versions: the run stopped before the budget ran out");
+        var epsilons = versions.Select(v => v.GetProperty("epsilon").GetDouble()).ToArray();
+        Assert.Equal(epsilons.Order(), epsilons);
+        var allowed = Enumerable.Range(1, limit).Select(n => accountant.EpsilonAfter(n, delta).Epsilon).ToArray();
+        Assert.All(epsilons, e => Assert.Contains(allowed, a => Math.Abs(a - e) < 1e-9));
+        Assert.Equal(allowed[^1], summary.GetProperty("epsilon_spent").GetDouble(), 9);
+        Assert.True(summary.GetProperty("epsilon_spent").GetDouble() <= budget);
     }
 
     private async Task<(JsonElement Summary, JsonElement[] Versions)> RunAsync(params string[] options)

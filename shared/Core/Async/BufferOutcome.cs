@@ -8,5 +8,14 @@ namespace FlMicroservices.Core.Async;
 /// <param name="DropReason">Why the update was dropped; null when accepted.</param>
 public sealed record BufferOutcome(bool Accepted, int Staleness, double Weight, int? NewVersion, string? DropReason)
 {
+    /// <summary>What was done to an accepted update's values, when not folded as sent (with privacy: "its values were not finite: folded as zero").</summary>
+    public string? Note { get; init; }
+
+    /// <summary>The clients whose updates made <see cref="NewVersion"/>, in arrival order; null when no version was made.</summary>
+    public IReadOnlyList<string>? Contributors { get; init; }
+
+    /// <summary>With privacy, the standard deviation of the noise added to each coordinate of the new version's mean; otherwise 0.</summary>
+    public double NoiseStd { get; init; }
+
     internal static BufferOutcome Dropped(int staleness, string reason) => new(false, staleness, 0, null, reason);
 }

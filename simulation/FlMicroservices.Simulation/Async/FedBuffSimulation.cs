@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using FlMicroservices.Core.Async;
+using FlMicroservices.Core.Privacy;
+using FlMicroservices.Core.Privacy.Dp;
 using FlMicroservices.Node;
 using FlMicroservices.Simulation.Clock;
 using FlMicroservices.Training;
@@ -41,8 +43,15 @@ public static class FedBuffSimulation
         using var trainer = new LocalTrainer(options.Model, shape, classCount);
         using var evaluator = new Evaluator(options.Model, shape, classCount);
         var weighting = StalenessWeightings.Create(options.Staleness ?? "polynomial");
+        // Central DP: each client is charged for every version it is in (docs/fedbuff.md, "Privacy"); it stops being scheduled at its limit.
+        using var noise = options.DpNoiseMultiplier is null ? null : GaussianNoise.FromSeed(options.Seed, "fedbuff");
+        var privacy = options.DpNoiseMultiplier is { } z ? new FedBuffPrivacy(options.EffectiveDpClip, z, noise!) : null;
+        var accountant = options.DpNoiseMultiplier is { } zz ? new ParticipationAccountant(zz) : null;
+        var participationLimit = accountant?.MaxParticipationsWithin(options.DpEpsilonBudget!.Value, options.DpDelta) ?? int.MaxValue;
+        var retired = 0;
+        var budgetExhausted = false;
         var buffer = new FedBuffBuffer(ModelFactory.InitialParameters(options.Model, shape, classCount, options.Seed),
-            options.EffectiveBuffer, options.MaxStaleness, weighting, options.AsyncServerLearningRate);
+            options.EffectiveBuffer, options.MaxStaleness, weighting, options.AsyncServerLearningRate, privacy);
         var settings = new TrainingSettings(options.LocalEpochs, options.BatchSize, options.LearningRate);
         var bytes = (long)buffer.Model.Length * sizeof(float); // float32 both ways, as the synchronous clock counts
         var clock = new SimulatedClock();
@@ -65,7 +74,7 @@ public static class FedBuffSimulation
         void Start()
         {
             // A free slot goes to an idle client drawn at random among those inside their availability window now.
-            var available = idle.Where(i => profiles[i].Window is not { } w || w.Covers(now, now)).ToList();
+            var available = idle.Where(i => (profiles[i].Window is not { } w || w.Covers(now, now)) && MayJoin(i)).ToList();
             if (available.Count == 0)
             {
                 queue.Enqueue(new ClientRun(-1, sequence, buffer.Version, now, now + RetrySeconds, RunOutcome.Retry), (now + RetrySeconds, sequence++));
@@ -85,6 +94,10 @@ public static class FedBuffSimulation
             window.Started++;
             window.BytesDown += bytes;
         }
+
+        // With privacy, a client joins only while its next version keeps it within the budget, and not while it is in the buffer.
+        bool MayJoin(int client) => accountant is null
+            || (accountant.Participations(clients[client].ClientId) < participationLimit && !buffer.Holds(clients[client].ClientId));
 
         for (var i = 0; i < options.EffectiveConcurrency; i++) Start();
         var runs = 0L;
@@ -111,6 +124,11 @@ public static class FedBuffSimulation
             if (run.Outcome == RunOutcome.WindowClosed) window.Late++;
             if (outcome?.NewVersion is { } version)
             {
+                if (accountant is not null)
+                {
+                    accountant.Charge(outcome.Contributors!);
+                    retired += outcome.Contributors!.Count(c => accountant.Participations(c) == participationLimit);
+                }
                 snapshots[version] = (buffer.Model.ToArray(), 0);
                 if (snapshots[version - 1].Users == 0) snapshots.Remove(version - 1);
                 var metrics = Measure(version);
@@ -120,6 +138,13 @@ public static class FedBuffSimulation
                 {
                     versionToTarget = version;
                     reason = $"target accuracy {options.TargetAccuracy:P1} reached in version {version}";
+                    break;
+                }
+                if (clients.Length - retired < buffer.BufferSize)
+                {
+                    budgetExhausted = true;
+                    reason = FormattableString.Invariant(
+                        $"privacy budget: {retired} of {clients.Length} clients are in {participationLimit} versions, the most that keeps ε ≤ {options.DpEpsilonBudget:G4}; a version needs {buffer.BufferSize} clients");
                     break;
                 }
             }
@@ -161,6 +186,7 @@ public static class FedBuffSimulation
             {
                 SimulatedSeconds = now - lastVersionAt,
                 SimulatedTime = now,
+                Epsilon = accountant?.Spent(options.DpDelta).Epsilon,
                 BytesDown = window.BytesDown,
                 BytesUp = window.BytesUp,
                 Unavailable = 0,
@@ -192,6 +218,14 @@ public static class FedBuffSimulation
             MaxStaleness = options.MaxStaleness,
             Staleness = weighting.Name,
             DroppedUpdates = drops,
+            DpMechanism = accountant is null ? null : "central",
+            DpAccounting = accountant is null ? null : FormattableString.Invariant(
+                $"per client, without amplification by subsampling: ε of a client in {accountant.MaxParticipations} versions, the most any client was in (limit {participationLimit})"),
+            EpsilonSpent = accountant?.Spent(options.DpDelta).Epsilon,
+            EpsilonBudget = accountant is null ? null : options.DpEpsilonBudget,
+            Delta = accountant is null ? null : options.DpDelta,
+            NoiseMultiplier = options.DpNoiseMultiplier,
+            PrivacyBudgetExhausted = budgetExhausted,
         };
     }
 

@@ -309,5 +309,5 @@ public static class SimulateCommand
     public static string? PrivacyLine(SimulationResult result) => result.DpMechanism is null
         ? null
         : FormattableString.Invariant(
-            $"Privacy ({result.DpMechanism} DP): ε = {result.EpsilonSpent:G4} spent of {result.EpsilonBudget:G4} at δ = {result.Delta:G3}{(result.PrivacyBudgetExhausted ? " (budget exhausted)" : "")}");
+            $"Privacy ({result.DpMechanism} DP): ε = {result.EpsilonSpent:G4} spent of {result.EpsilonBudget:G4} at δ = {result.Delta:G3}{(result.PrivacyBudgetExhausted ? " (budget exhausted)" : "")}{(result.DpAccounting is { } how ? $"; accounted {how}" : "")}");
 }
