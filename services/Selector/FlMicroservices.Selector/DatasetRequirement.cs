@@ -28,6 +28,9 @@ public sealed record DatasetRequirement(string? Name, int[] SampleShape, int Cla
         && dataset.ClassCount == ClassCount
         && dataset.SampleShape.AsSpan().SequenceEqual(SampleShape);
 
+    /// <summary>The key under which the health store indexes the clients that meet this requirement (<see cref="DatasetIndex"/>).</summary>
+    public string IndexKey => DatasetIndex.Key(Name, SampleShape, ClassCount);
+
     /// <summary>"dataset mnist [1,28,28]x10", or "a data set [60]x10" when any name will do.</summary>
     public override string ToString() =>
         $"{(Name is null ? "a data set" : $"dataset {Name}")} [{string.Join(",", SampleShape)}]x{ClassCount}";

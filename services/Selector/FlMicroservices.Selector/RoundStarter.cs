@@ -119,7 +119,7 @@ public sealed class RoundStarter(
     /// The healthy clients and those of them that fit the task, once at least <paramref name="needed"/> fit (nodes that just
     /// started may still be registering), or after <see cref="SelectorOptions.ClientWait"/>.
     /// </summary>
-    /// <returns>Also how long the last lookup took (reading the healthy clients and their records).</returns>
+    /// <returns>The healthy clients (only when too few fit; otherwise the capable ones), those that fit, and how long the last lookup took.</returns>
     private async Task<(IReadOnlyList<string> Alive, IReadOnlyList<string> Capable, TimeSpan Lookup)> WaitForClientsAsync(DatasetRequirement requirement,
         int needed, CancellationToken cancellationToken)
     {
@@ -127,9 +127,11 @@ public sealed class RoundStarter(
         while (true)
         {
             var lookup = System.Diagnostics.Stopwatch.StartNew();
-            var alive = await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken);
-            var capable = await CapableClients.FilterAsync(health, alive, requirement, cancellationToken);
-            if (capable.Count >= needed || clock.GetUtcNow() >= until) return (alive, capable, lookup.Elapsed);
+            var capable = await health.GetHealthyHoldingAsync(options.Value.HealthyWithin, requirement.IndexKey, cancellationToken);
+            var elapsed = lookup.Elapsed;
+            if (capable.Count >= needed) return (capable, capable, elapsed);
+            // Too few: the healthy clients in all, for the operator's message.
+            if (clock.GetUtcNow() >= until) return (await health.GetHealthyAsync(options.Value.HealthyWithin, cancellationToken), capable, elapsed);
             await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
         }
     }

@@ -32,6 +32,24 @@ public sealed class RedisClientHealthStore : IClientHealthStore
         return redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], '+inf')
         """;
 
+    // KEYS[4] the data set's index, KEYS[5] the index of clients that advertised none; ARGV[2] oldest LastSeen accepted, ARGV[3]
+    // index entries older than this are dropped (their records have expired). Prunes, then answers the healthy clients found in
+    // either index with an entry at least as new as ARGV[2]: an entry left under a data set a client no longer advertises stops
+    // being refreshed and ages out.
+    private const string PruneAndHoldingScript = Prune + "\n" + """
+        local oldest = tonumber(ARGV[2])
+        local found = {}
+        for i = 4, 5 do
+          redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[3])
+          local ids = redis.call('ZRANGEBYSCORE', KEYS[i], ARGV[2], '+inf')
+          for _, id in ipairs(ids) do
+            local seen = redis.call('ZSCORE', KEYS[2], id)
+            if seen and tonumber(seen) >= oldest then found[#found + 1] = id end
+          end
+        end
+        return found
+        """;
+
     // Prunes, then answers every client's LastSeen (id, score, id, score, ...), in one atomic step.
     private const string PruneAndSeenScript = Prune + "\n" + """
         return redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
@@ -118,6 +136,27 @@ public sealed class RedisClientHealthStore : IClientHealthStore
         }, cancellationToken);
     }
 
+    /// <summary>The healthy clients holding the data set, from the data set indexes the upserts keep: no record is read.</summary>
+    public Task<IReadOnlyList<string>> GetHealthyHoldingAsync(TimeSpan maxAge, string datasetKey, CancellationToken cancellationToken)
+    {
+        if (maxAge < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The maximum heartbeat age cannot be negative.");
+        ArgumentException.ThrowIfNullOrEmpty(datasetKey);
+        var now = _clock.GetUtcNow();
+        var oldest = maxAge >= now - DateTimeOffset.UnixEpoch ? 0 : (now - maxAge).ToUnixTimeMilliseconds();
+        var expired = Math.Max(0, oldest - (long)_options.HeartbeatTtl.TotalMilliseconds);
+        RedisKey[] keys = [Keys.Registered, Keys.Healthy, Keys.Seen, Keys.Holding(datasetKey), Keys.HoldingNone];
+        RedisValue[] args = [now.ToUnixTimeMilliseconds(), oldest, expired];
+        return RunAsync<IReadOnlyList<string>>(async db =>
+        {
+            var result = (RedisValue[])(await db.ScriptEvaluateAsync(PruneAndHoldingScript, keys, args).ConfigureAwait(false))!;
+            var ids = new HashSet<string>(result.Length, StringComparer.Ordinal);
+            foreach (var id in result) ids.Add(id.ToString());
+            var sorted = ids.ToArray();
+            Array.Sort(sorted, StringComparer.Ordinal);
+            return sorted;
+        }, cancellationToken);
+    }
+
     /// <summary>Every unexpired record's LastSeen (to the millisecond, UTC) from the seen index, in one script call.</summary>
     public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastSeenAsync(CancellationToken cancellationToken)
     {
@@ -200,6 +239,10 @@ public sealed class RedisClientHealthStore : IClientHealthStore
                     : transaction.SortedSetRemoveAsync(Keys.Healthy, health.ClientId);
                 _ = transaction.SortedSetAddAsync(Keys.Registered, health.ClientId, expiresAt);
                 _ = transaction.SortedSetAddAsync(Keys.Seen, health.ClientId, health.LastSeen.ToUnixTimeMilliseconds());
+                if (health.Datasets is null) _ = transaction.SortedSetAddAsync(Keys.HoldingNone, health.ClientId, health.LastSeen.ToUnixTimeMilliseconds());
+                else
+                    foreach (var datasetKey in health.Datasets.SelectMany(DatasetIndex.KeysOf).Distinct(StringComparer.Ordinal))
+                        _ = transaction.SortedSetAddAsync(Keys.Holding(datasetKey), health.ClientId, health.LastSeen.ToUnixTimeMilliseconds());
             }
             if (!await transaction.ExecuteAsync().ConfigureAwait(false))
                 throw new InvalidOperationException($"Redis refused the upsert of {records.Count} client health record(s) under prefix '{Keys.Prefix}'.");

@@ -17,6 +17,20 @@ public interface IClientHealthStore
     /// <summary>The last heartbeat of every client with a record, by id, in one read (the fleet page's sort by heartbeat).</summary>
     Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastSeenAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ids (ordinal order) of the healthy clients, as <see cref="GetHealthyAsync"/> gives them, that hold a data set found under
+    /// <paramref name="datasetKey"/> (<see cref="DatasetIndex"/>) or advertised none: the selector's candidates for a task.
+    /// </summary>
+    /// <remarks>This default reads every healthy client's record; a store with an index answers from it.</remarks>
+    async Task<IReadOnlyList<string>> GetHealthyHoldingAsync(TimeSpan maxAge, string datasetKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(datasetKey);
+        var healthy = await GetHealthyAsync(maxAge, cancellationToken).ConfigureAwait(false);
+        var records = await GetManyAsync(healthy, cancellationToken).ConfigureAwait(false);
+        var holding = records.Where(r => DatasetIndex.Holds(r.Datasets, datasetKey)).Select(r => r.ClientId).ToHashSet(StringComparer.Ordinal);
+        return healthy.Where(holding.Contains).ToArray();
+    }
+
     /// <summary>The records of <paramref name="clientIds"/> that exist, in the given order (the selector's capability check).</summary>
     async Task<IReadOnlyList<ClientHealth>> GetManyAsync(IReadOnlyList<string> clientIds, CancellationToken cancellationToken)
     {

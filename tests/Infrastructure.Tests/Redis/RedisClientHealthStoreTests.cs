@@ -67,6 +67,61 @@ public sealed class RedisClientHealthStoreTests(RedisFixture redis, ITestOutputH
     }
 
     [Fact]
+    public async Task The_data_set_index_answers_the_healthy_clients_holding_a_data_set_as_reading_every_record_would()
+    {
+        var redis = NewStore();
+        var memory = new InMemoryClientHealthStore();
+        var now = DateTimeOffset.UtcNow;
+        Contracts.V1.ClientDataset mnist = new("mnist", [1, 28, 28], 10, 600), synthetic = new("synthetic", [60], 10, 150);
+        ClientHealth[] records =
+        [
+            Health("m1") with { Datasets = [mnist] },
+            Health("s1") with { Datasets = [synthetic] },
+            Health("both") with { Datasets = [synthetic, mnist] },
+            Health("legacy"), // advertised nothing: matches every task
+            Health("f1") with { Datasets = [mnist with { Name = "fashion" }] },
+            Health("down", ClientStatus.Unhealthy) with { Datasets = [mnist] },
+            Health("old", lastSeen: now.AddMinutes(-10)) with { Datasets = [mnist] },
+            // Registered with synthetic ten minutes ago, now with mnist only: its synthetic entry has aged out.
+            Health("moved", lastSeen: now.AddMinutes(-10)) with { Datasets = [synthetic] },
+            Health("moved", lastSeen: now) with { Datasets = [mnist] },
+        ];
+        foreach (var record in records)
+        {
+            await redis.UpsertAsync(record, None);
+            await memory.UpsertAsync(record, None);
+        }
+
+        var within = TimeSpan.FromMinutes(1);
+        var mnistKey = DatasetIndex.Key("mnist", [1, 28, 28], 10);
+        var anyNameKey = DatasetIndex.Key(null, [1, 28, 28], 10);
+        var syntheticKey = DatasetIndex.Key("synthetic", [60], 10);
+        Assert.Equal(["both", "legacy", "m1", "moved"], await redis.GetHealthyHoldingAsync(within, mnistKey, None));
+        Assert.Equal(["both", "f1", "legacy", "m1", "moved"], await redis.GetHealthyHoldingAsync(within, anyNameKey, None));
+        Assert.Equal(["both", "legacy", "s1"], await redis.GetHealthyHoldingAsync(within, syntheticKey, None));
+        Assert.Equal(["legacy"], await redis.GetHealthyHoldingAsync(within, DatasetIndex.Key("cifar", [3, 32, 32], 10), None));
+        IClientHealthStore reading = memory; // the default: every healthy client's record read
+        foreach (var key in new[] { mnistKey, anyNameKey, syntheticKey })
+            Assert.Equal(await reading.GetHealthyHoldingAsync(within, key, None), await redis.GetHealthyHoldingAsync(within, key, None));
+    }
+
+    [Fact]
+    public async Task Index_entries_of_expired_records_are_dropped_when_the_index_is_read()
+    {
+        var store = NewStore(ttl: TimeSpan.FromSeconds(90));
+        Contracts.V1.ClientDataset mnist = new("mnist", [1, 28, 28], 10, 600);
+        await store.UpsertAsync(Health("long-gone", lastSeen: DateTimeOffset.UtcNow.AddDays(-1)) with { Datasets = [mnist] }, None);
+        await store.UpsertAsync(Health("here") with { Datasets = [mnist] }, None);
+        var key = DatasetIndex.Key("mnist", [1, 28, 28], 10);
+        var database = Connection.GetDatabase();
+        Assert.Equal(2, await database.SortedSetLengthAsync(store.Keys.Holding(key)));
+
+        Assert.Equal(["here"], await store.GetHealthyHoldingAsync(TimeSpan.FromMinutes(2), key, None));
+
+        Assert.Equal(["here"], (await database.SortedSetRangeByRankAsync(store.Keys.Holding(key))).Select(v => v.ToString()));
+    }
+
+    [Fact]
     public async Task A_later_upsert_replaces_the_record()
     {
         var store = NewStore();

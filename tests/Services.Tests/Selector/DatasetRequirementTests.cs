@@ -51,6 +51,25 @@ public class DatasetRequirementTests
     }
 
     [Fact]
+    public void The_index_key_finds_exactly_the_clients_the_requirement_accepts()
+    {
+        ClientDataset[] sets = [MnistData, SyntheticData, MnistData with { Name = "fashion" }, MnistData with { Name = "*" }, MnistData with { Name = "a|b" },
+            MnistData with { SampleShape = [784] }, MnistData with { ClassCount = 2 }, SyntheticData with { Name = "mnist" }];
+        var clients = new List<ClientHealth> { Client("legacy", null) };
+        for (var i = 0; i < sets.Length; i++)
+        {
+            clients.Add(Client($"one-{i}", sets[i]));
+            for (var j = i + 1; j < sets.Length; j++) clients.Add(Client($"two-{i}-{j}", sets[i], sets[j]));
+        }
+        DatasetRequirement[] requirements = [.. sets.Select(d => new DatasetRequirement(d.Name, d.SampleShape, d.ClassCount)),
+            .. sets.Select(d => new DatasetRequirement(null, d.SampleShape, d.ClassCount)), new DatasetRequirement("1:*", [1, 28, 28], 10)];
+
+        foreach (var requirement in requirements)
+            foreach (var client in clients)
+                Assert.True(requirement.Accepts(client) == DatasetIndex.Holds(client.Datasets, requirement.IndexKey), $"{requirement} and {client.ClientId}");
+    }
+
+    [Fact]
     public void Without_a_name_any_data_set_of_the_shape_matches()
     {
         var requirement = DatasetRequirement.For(MnistTask with { Validation = null });
@@ -65,10 +84,10 @@ public class DatasetRequirementTests
         var store = new InMemoryClientHealthStore();
         foreach (var client in new[] { Client("m-2", MnistData), Client("s-1", SyntheticData), Client("m-1", MnistData), Client("s-2", SyntheticData) })
             await store.UpsertAsync(client, CancellationToken.None);
-        var healthy = await store.GetHealthyAsync(TimeSpan.FromMinutes(1), CancellationToken.None);
-
-        var mnist = await CapableClients.FilterAsync(store, healthy, DatasetRequirement.For(MnistTask), CancellationToken.None);
-        var synthetic = await CapableClients.FilterAsync(store, healthy, DatasetRequirement.For(MnistTask with { SampleShape = [60], Dataset = "synthetic" }), CancellationToken.None);
+        IClientHealthStore indexed = store;
+        var mnist = await indexed.GetHealthyHoldingAsync(TimeSpan.FromMinutes(1), DatasetRequirement.For(MnistTask).IndexKey, CancellationToken.None);
+        var synthetic = await indexed.GetHealthyHoldingAsync(TimeSpan.FromMinutes(1),
+            DatasetRequirement.For(MnistTask with { SampleShape = [60], Dataset = "synthetic" }).IndexKey, CancellationToken.None);
 
         Assert.Equal(["m-1", "m-2"], mnist);
         Assert.Equal(["s-1", "s-2"], synthetic);
