@@ -35,7 +35,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
     // KEYS[4] the data set's index, KEYS[5] the index of clients that advertised none; ARGV[2] oldest LastSeen accepted, ARGV[3]
     // index entries older than this are dropped (their records have expired). Prunes, then answers the healthy clients found in
     // either index with an entry at least as new as ARGV[2]: an entry left under a data set a client no longer advertises stops
-    // being refreshed and ages out.
+    // being refreshed and ages out. (A loop of ZSCOREs measured faster here than ZUNIONSTORE and ZINTERSTORE into a scratch set.)
     private const string PruneAndHoldingScript = Prune + "\n" + """
         local oldest = tonumber(ARGV[2])
         local found = {}
@@ -149,7 +149,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
         return RunAsync<IReadOnlyList<string>>(async db =>
         {
             var result = (RedisValue[])(await db.ScriptEvaluateAsync(PruneAndHoldingScript, keys, args).ConfigureAwait(false))!;
-            var ids = new HashSet<string>(result.Length, StringComparer.Ordinal);
+            var ids = new HashSet<string>(result.Length, StringComparer.Ordinal); // a client moving from none to a data set is in both for a while
             foreach (var id in result) ids.Add(id.ToString());
             var sorted = ids.ToArray();
             Array.Sort(sorted, StringComparer.Ordinal);

@@ -125,7 +125,34 @@ public static class BenchCommand
             Console.WriteLine(JsonSerializer.Serialize(SigningBenchmark.Run(p, e, r, n)));
             return CliRunner.Ok;
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg, signing, edgeBench };
+        var selClients = new Option<int>("--clients") { Description = "Healthy clients registered", DefaultValueFactory = _ => 100_000 };
+        var selRepeats = new Option<int>("--repeats") { Description = "Lookups timed per method (medians)", DefaultValueFactory = _ => 5 };
+        var selRedis = new Option<string?>("--redis") { Description = "The Redis server (host:port; default $FL_REDIS_URL, which `scripts/infra.sh up` exports in .fl/infra/env)" };
+        var selection = new Command("selection", "The selector's candidate lookup in the Redis health store: the data set index vs reading every healthy client's record")
+        {
+            selClients, selRepeats, selRedis,
+        };
+        selection.SetAction(async (parse, cancellationToken) =>
+        {
+            var n = parse.GetValue(selClients);
+            var r = parse.GetValue(selRepeats);
+            var redis = parse.GetValue(selRedis) ?? Environment.GetEnvironmentVariable("FL_REDIS_URL");
+            if (n is < 1 or > 1_000_000) return Invalid($"--clients {n} must be between 1 and 1000000");
+            if (r is < 1 or > 100) return Invalid($"--repeats {r} must be between 1 and 100");
+            if (string.IsNullOrWhiteSpace(redis))
+                return Invalid("--redis is needed (or FL_REDIS_URL): start one with `bash scripts/infra.sh up` and `source .fl/infra/env`");
+            try
+            {
+                Console.WriteLine(JsonSerializer.Serialize(await Bench.SelectionBenchmark.RunAsync(redis, n, r, cancellationToken)));
+                return CliRunner.Ok;
+            }
+            catch (StackExchange.Redis.RedisConnectionException e)
+            {
+                Console.Error.WriteLine($"fl bench selection: cannot reach Redis at {redis}: {e.Message.Split('\n')[0]}");
+                return CliRunner.Failed;
+            }
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run") { aggregate, stream, secagg, signing, edgeBench, selection };
     }
 
     /// <summary>Bounds of `fl bench aggregate`: 100,000 clients, 500M parameters (2 GB a model), 10^11 values folded in all.</summary>
