@@ -8,4 +8,5 @@ public sealed record AggregationControl(
     List<UpdateSubmitted> Manifests,
     List<ClosedRound> Closed,
     Dictionary<string, double[]>? LastNorms = null,
-    List<UpdateDeclined>? Declines = null);
+    List<UpdateDeclined>? Declines = null,
+    List<RefusedManifest>? Refusals = null);

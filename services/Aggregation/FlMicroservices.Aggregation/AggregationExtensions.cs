@@ -23,6 +23,7 @@ public static class AggregationExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         services.AddFlState("aggregation", configuration, (_, store) => new ClientKeyDirectory(store));
+        services.AddFlState("aggregation", configuration, (_, store) => new NonceLedger(store, NonceLedger.KindFor(options.Shard)));
         services.AddSingleton<UpdateVerifier>();
         services.AddSingleton<RoundRegistry>();
         services.AddSingleton<RoundCheckpointer>();

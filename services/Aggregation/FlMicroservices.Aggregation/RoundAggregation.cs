@@ -264,10 +264,22 @@ public sealed class RoundAggregation
     public void RefuseManifest(UpdateSubmitted manifest, string reason)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        if (IsClosed || !_clients.TryGetValue(manifest.ClientId, out var client) || client.Rejection is not null || client.Manifest is not null) return;
-        client.Refused ??= (manifest.Digest, reason);
-        RejectRefused(manifest.ClientId, client, atClose: false);
+        RefuseManifest(new RefusedManifest(manifest.TaskId, manifest.Round, manifest.ClientId, manifest.Digest, reason));
     }
+
+    /// <summary>Records a refusal (as <see cref="RefuseManifest(UpdateSubmitted, string)"/>), e.g. one read back from the control checkpoint.</summary>
+    public void RefuseManifest(RefusedManifest refused)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        if (refused.TaskId != Started.TaskId || refused.Round != Started.Round)
+            throw new ArgumentException($"A refusal for round {refused.Round} of task {refused.TaskId} was given to round {Started.Round} of task {Started.TaskId}.", nameof(refused));
+        if (IsClosed || !_clients.TryGetValue(refused.ClientId, out var client) || client.Rejection is not null || client.Manifest is not null) return;
+        client.Refused ??= refused;
+        RejectRefused(refused.ClientId, client, atClose: false);
+    }
+
+    /// <summary>The refused manifests recorded so far (participants only), for the control checkpoint.</summary>
+    public IEnumerable<RefusedManifest> Refusals => _clients.Values.Select(c => c.Refused).OfType<RefusedManifest>();
 
     // At the close of a signed round, slices under an id that no verified manifest vouches for are taken back out too.
     private void RejectRefused(string clientId, ClientProgress client, bool atClose)
@@ -576,8 +588,8 @@ public sealed class RoundAggregation
         /// <summary>The client's decline, when it said it will not send (kept in the control checkpoint).</summary>
         public UpdateDeclined? Declined { get; set; }
 
-        /// <summary>The first manifest under this id whose signature failed, and why (kept in memory only).</summary>
-        public (string Digest, string Reason)? Refused { get; set; }
+        /// <summary>The first manifest under this id whose signature failed, and why (kept in the control checkpoint).</summary>
+        public RefusedManifest? Refused { get; set; }
 
         public bool Has(int index) => (uint)index < (uint)_seen.Length && _seen[index];
 

@@ -81,7 +81,7 @@ public sealed class RoundCheckpointer(
         return keys;
     }
 
-    /// <summary>Caller holds the registry's lock. Rewrites the control checkpoint (open, waiting and closed rounds, last norms).</summary>
+    /// <summary>Caller holds the registry's lock. Rewrites the control checkpoint (open, waiting and closed rounds, last norms, refused manifests).</summary>
     public void WriteControl()
     {
         if (!checkpoints.Enabled) return;
@@ -95,7 +95,8 @@ public sealed class RoundCheckpointer(
             manifests,
             registry.ClosedRounds().Select(k => new ClosedRound(k.Task, k.Round)).ToList(),
             registry.AllLastNorms(),
-            declines));
+            declines,
+            open.SelectMany(r => r.Refusals).ToList()));
     }
 
     /// <summary>The task's strategy; a stateful one built now gets the state checkpointed after the task's last closed round.</summary>
@@ -178,6 +179,9 @@ public sealed class RoundCheckpointer(
                 logger.LogError("Manifest of {Client} for unknown round {Task}/{Round} dropped on restore: {Max} manifests already wait",
                     manifest.ClientId, manifest.TaskId, manifest.Round, RoundRegistry.MaxHeldManifests);
         }
+        // After the manifests, as when they arrived: a refusal never displaces a verified manifest of the client's own.
+        foreach (var refused in control.Refusals ?? [])
+            if (registry.TryGetOpen((refused.TaskId, refused.Round), out var round)) round.RefuseManifest(refused);
         foreach (var declined in control.Declines ?? [])
         {
             var key = (declined.TaskId, declined.Round);

@@ -87,6 +87,7 @@ public sealed class UpdateRouter(
             return;
         }
         checkpointer.WriteControl();
+        await verifier.RememberAsync(manifest, cancellationToken); // its nonce is used once its effect is stored
         await closer.CloseIfCompleteAsync(key, cancellationToken);
     }
 
@@ -131,6 +132,7 @@ public sealed class UpdateRouter(
         foreach (var declined in declines) Decline(round, declined);
         await retraction.RetractRejectedAsync(round, cancellationToken);
         checkpointer.WriteControl();
+        foreach (var manifest in manifests) await verifier.RememberAsync(manifest, cancellationToken);
         await closer.CloseIfCompleteAsync(key, cancellationToken);
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Planning;
 using FlMicroservices.Core.Security;
@@ -6,11 +5,8 @@ using FlMicroservices.Core.Security;
 namespace FlMicroservices.Aggregation;
 
 /// <summary>Checks a manifest's signature against the key bound to its client, for rounds whose task signs updates (docs/signing.md).</summary>
-public sealed class UpdateVerifier(ClientKeyDirectory keys)
+public sealed class UpdateVerifier(ClientKeyDirectory keys, NonceLedger nonces)
 {
-    private const int NoncesKept = 4096;
-    private readonly ConcurrentDictionary<string, byte> _nonces = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _nonceOrder = new();
 
     /// <summary>Why the plain update's manifest is refused, or null when it verifies (or the round does not sign).</summary>
     public Task<string?> ProblemAsync(RoundStarted started, UpdateSubmitted manifest, CancellationToken cancellationToken)
@@ -52,15 +48,21 @@ public sealed class UpdateVerifier(ClientKeyDirectory keys)
         if (!SignatureVerifier.Verify(required, publicKey, statement.ToBytes(), signatureBytes))
             return $"the {required} signature does not verify with client {clientId}'s registered key for task {started.TaskId}, round {started.Round}, " +
                 $"model version {started.ModelVersion} (made with another key, or bound to another task, round, version, client or update)";
-        return Remember($"{clientId}/{nonce}") ? null : $"replayed: nonce {nonce} of client {clientId} was already used";
+        // The round binding stops a replay across rounds; the nonce catches a resent statement within one.
+        return await nonces.TryClaimAsync(clientId, nonce, cancellationToken) ? null : $"replayed: nonce {nonce} of client {clientId} was already used";
     }
 
-    // The nonces of the updates verified recently (the round binding is what stops a replay across rounds; this catches a resent statement).
-    private bool Remember(string key)
+    /// <summary>Stores the nonce of a manifest that verified, once its effect is stored (nothing for one that did not verify).</summary>
+    public Task RememberAsync(UpdateSubmitted manifest, CancellationToken cancellationToken)
     {
-        if (!_nonces.TryAdd(key, 0)) return false;
-        _nonceOrder.Enqueue(key);
-        while (_nonceOrder.Count > NoncesKept && _nonceOrder.TryDequeue(out var old)) _nonces.TryRemove(old, out _);
-        return true;
+        ArgumentNullException.ThrowIfNull(manifest);
+        return nonces.RecordAsync(manifest.ClientId, manifest.TaskId, manifest.Round, manifest.Nonce, cancellationToken);
+    }
+
+    /// <summary>Stores the nonce of a masked-update manifest that verified, once its round took it.</summary>
+    public Task RememberAsync(MaskedUpdateSubmitted manifest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return nonces.RecordAsync(manifest.ClientId, manifest.TaskId, manifest.Round, manifest.Nonce, cancellationToken);
     }
 }

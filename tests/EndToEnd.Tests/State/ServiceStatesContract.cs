@@ -1,3 +1,4 @@
+using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Core.Models;
 using FlMicroservices.Infrastructure.Models;
@@ -53,6 +54,23 @@ public static class ServiceStatesContract
         Assert.False(restored.IsAnnounced("t", 2));
         Assert.Equal([2.21m], (await restored.PayOnceAsync("t", 2, [("a", 1, 50m)], None)).Select(r => r.Tokens)); // paid once
         Assert.Equal(41.68m, restored.BalanceOf("a"));
+    }
+
+    public static async Task Aggregation_nonces(Func<IStateStore> open)
+    {
+        var store = open();
+        var ledger = new NonceLedger(store);
+        Assert.True(await ledger.TryClaimAsync("c0", "n1", None));
+        await ledger.RecordAsync("c0", "t", 1, "n1", None);
+        Assert.True(await ledger.TryClaimAsync("c0", "n2", None)); // verified, but its manifest's effect was never stored
+        (store as IDisposable)?.Dispose();
+
+        var restored = await ReopenAsync(open, s => new NonceLedger(s));
+        Assert.False(await restored.TryClaimAsync("c0", "n1", None));
+        Assert.True(await restored.TryClaimAsync("c0", "n2", None));
+        Assert.True(await restored.TryClaimAsync("c1", "n1", None));
+        var shard = await ReopenAsync(open, s => new NonceLedger(s, NonceLedger.KindFor(new ShardSettings(1, 2))));
+        Assert.True(await shard.TryClaimAsync("c0", "n1", None)); // each shard verifies every manifest itself
     }
 
     public static async Task Selector_schedule(Func<IStateStore> open)

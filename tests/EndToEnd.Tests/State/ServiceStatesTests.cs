@@ -21,6 +21,9 @@ public sealed class SqliteServiceStatesTests : IDisposable
     public Task Selector_schedule() => ServiceStatesContract.Selector_schedule(Open("selector"));
 
     [Fact]
+    public Task Aggregation_nonces() => ServiceStatesContract.Aggregation_nonces(Open("aggregation"));
+
+    [Fact]
     public Task Registry_catalog() => ServiceStatesContract.Registry_catalog(Open("registry"));
 
     [Fact]
@@ -54,6 +57,9 @@ public sealed class MongoServiceStatesTests(MongoFixture mongo) : IAsyncLifetime
 
     [MongoFact]
     public Task Selector_schedule() => ServiceStatesContract.Selector_schedule(Open("selector"));
+
+    [MongoFact]
+    public Task Aggregation_nonces() => ServiceStatesContract.Aggregation_nonces(Open("aggregation"));
 
     [MongoFact]
     public Task Registry_catalog() => ServiceStatesContract.Registry_catalog(Open("registry"));

@@ -158,7 +158,7 @@ public sealed class SignedUpdateTests : IAsyncLifetime
         var (started, clients) = Round(SigningAlgorithms.MlDsa65, 2);
         var keys = new ClientKeyDirectory();
         await keys.RecordAsync(new ClientRegistered("c0", Capabilities, DateTimeOffset.UtcNow, [clients[0].Key.ToClientKey()]), CancellationToken.None);
-        var verifier = new UpdateVerifier(keys);
+        var verifier = new UpdateVerifier(keys, new NonceLedger());
         var manifest = Signed(started, clients[0]);
 
         Assert.Null(await verifier.ProblemAsync(started, manifest, CancellationToken.None));
@@ -183,6 +183,94 @@ public sealed class SignedUpdateTests : IAsyncLifetime
         Assert.Equal(key.ToClientKey(), await restarted.FindAsync("c0", SigningAlgorithms.EcdsaP256, CancellationToken.None));
         Assert.Null(await restarted.FindAsync("c0", SigningAlgorithms.MlDsa65, CancellationToken.None));
         Assert.Null(await restarted.FindAsync("c1", SigningAlgorithms.EcdsaP256, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_resent_statement_is_refused_after_a_restart_unless_its_effect_was_never_stored()
+    {
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "aggregation.db");
+        var (started, clients) = Round(SigningAlgorithms.EcdsaP256, 2);
+        var stored = Signed(started, clients[0]);
+        var unstored = Signed(started, clients[1]);
+        using (var store = new SqliteStateStore(path))
+        {
+            var verifier = await VerifierAsync(store, clients);
+            Assert.Null(await verifier.ProblemAsync(started, stored, CancellationToken.None));
+            await verifier.RememberAsync(stored, CancellationToken.None); // the manifest's effect is stored
+            Assert.Null(await verifier.ProblemAsync(started, unstored, CancellationToken.None)); // the process dies before this one's is
+        }
+
+        using var reopened = new SqliteStateStore(path);
+        var restarted = await VerifierAsync(reopened, clients);
+
+        Assert.Equal($"replayed: nonce {stored.Nonce} of client c0 was already used", await restarted.ProblemAsync(started, stored, CancellationToken.None));
+        Assert.Null(await restarted.ProblemAsync(started, unstored, CancellationToken.None)); // the broker's redelivery is taken
+        Assert.Equal($"replayed: nonce {unstored.Nonce} of client c1 was already used", await restarted.ProblemAsync(started, unstored, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_refused_manifest_survives_a_restart_and_rejects_its_client_with_the_refusals_reason()
+    {
+        var (started, clients) = Round(SigningAlgorithms.EcdsaP256, 2);
+        using var stranger = SigningKeyPair.Generate(SigningAlgorithms.EcdsaP256);
+        var forged = Signed(started, clients[1] with { Key = stranger }); // c1's update, signed with a key not bound to c1
+        var models = await ModelsAsync();
+        var options = new AggregationOptions { CheckpointDirectory = Path.Combine(_root, "checkpoints") };
+        // Before the restart: c0 delivers, and c1's manifest is refused before any of its slices arrive.
+        var before = await StreamAsync(clients[0].Slices);
+        await using (var first = await AggregationInstance.StartAsync(_bus.Bus, models, options, before))
+        {
+            await RegisterAsync(first, clients);
+            await first.Opener.OpenAsync(started, CancellationToken.None);
+            await first.StartIngestionAsync();
+            await Eventually.TrueAsync(() => first.Ingestion.RecordsRead == clients[0].Slices.Count, TimeSpan.FromSeconds(30), "c0's slices to be read");
+            await first.Router.OnManifestAsync(Signed(started, clients[0]), CancellationToken.None);
+            await first.Router.OnManifestAsync(forged, CancellationToken.None);
+            Assert.True(await first.Checkpointer.CheckpointAsync(CancellationToken.None));
+        }
+
+        // After it: the slices the refused manifest announces arrive; they are taken back out, and the round closes without them.
+        await using var restarted = await AggregationInstance.StartAsync(_bus.Bus, models, options, await StreamAsync(clients[1].Slices));
+        await RegisterAsync(restarted, clients);
+        await restarted.StartIngestionAsync();
+        var aggregated = await _bus.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(60));
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        Assert.Equal(["c0"], aggregated.Contributors.Select(c => c.ClientId));
+        var rejected = Assert.Single(aggregated.Rejected);
+        Assert.Equal("c1", rejected.ClientId);
+        Assert.StartsWith("update refused: the ecdsa-p256 signature does not verify with client c1's registered key for task t, round 2", rejected.Reason);
+        Assert.Contains($"its {clients[1].Slices.Count} folded slices were taken back out", rejected.Reason);
+        Assert.Equal(Aggregate(started, clients.Take(1)), await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
+    }
+
+    private static async Task<UpdateVerifier> VerifierAsync(IStateStore store, IEnumerable<Client> clients)
+    {
+        var keys = new ClientKeyDirectory(store);
+        foreach (var client in clients)
+            await keys.RecordAsync(new ClientRegistered(client.Id, Capabilities, DateTimeOffset.UtcNow, [client.Key.ToClientKey()]), CancellationToken.None);
+        return new UpdateVerifier(keys, new NonceLedger(store));
+    }
+
+    private static async Task RegisterAsync(AggregationInstance aggregation, IEnumerable<Client> clients)
+    {
+        foreach (var client in clients)
+            await aggregation.Keys.RecordAsync(new ClientRegistered(client.Id, Capabilities, DateTimeOffset.UtcNow, [client.Key.ToClientKey()]), CancellationToken.None);
+    }
+
+    private static async Task<InProcessUpdateStream> StreamAsync(IEnumerable<UpdateSlice> slices)
+    {
+        var stream = new InProcessUpdateStream(partitionCount: 2);
+        foreach (var slice in slices) await stream.ProduceAsync(slice, CancellationToken.None);
+        return stream;
+    }
+
+    private async Task<FileModelStore> ModelsAsync()
+    {
+        var models = new FileModelStore(Path.Combine(_root, "models"));
+        await models.SaveVersionAsync(new ModelVersionInfo("t", 1, 1, 0, Parameters, "", null, null, false, DateTimeOffset.UtcNow), new float[Parameters], CancellationToken.None);
+        return models;
     }
 
     private static readonly ClientCapabilities Capabilities = new(10, 1, 1L << 30, ["logreg"]);
@@ -222,23 +310,16 @@ public sealed class SignedUpdateTests : IAsyncLifetime
     private async Task<(RoundAggregated Aggregated, float[] Candidate)> RunAsync(RoundStarted started, IReadOnlyList<Client> clients,
         IEnumerable<UpdateSlice> slices, IEnumerable<UpdateSubmitted> manifests, IEnumerable<UpdateSubmitted>? before = null)
     {
-        var models = new FileModelStore(Path.Combine(_root, "models"));
-        await models.SaveVersionAsync(new ModelVersionInfo("t", 1, 1, 0, Parameters, "", null, null, false, DateTimeOffset.UtcNow), new float[Parameters], CancellationToken.None);
-        var stream = new InProcessUpdateStream(partitionCount: 2);
-        var produced = 0;
-        foreach (var slice in slices)
-        {
-            await stream.ProduceAsync(slice, CancellationToken.None);
-            produced++;
-        }
+        var models = await ModelsAsync();
+        var all = slices.ToList();
+        var stream = await StreamAsync(all);
         await using var aggregation = await AggregationInstance.StartAsync(_bus.Bus, models, stream: stream);
-        foreach (var client in clients)
-            await aggregation.Keys.RecordAsync(new ClientRegistered(client.Id, Capabilities, DateTimeOffset.UtcNow, [client.Key.ToClientKey()]), CancellationToken.None);
+        await RegisterAsync(aggregation, clients);
         foreach (var manifest in before ?? []) await aggregation.Router.OnManifestAsync(manifest, CancellationToken.None);
         _held = aggregation.Registry.HeldManifests();
         await aggregation.Opener.OpenAsync(started, CancellationToken.None);
         await aggregation.StartIngestionAsync();
-        await Eventually.TrueAsync(() => aggregation.Ingestion.RecordsRead == produced, TimeSpan.FromSeconds(30), "every record to be read");
+        await Eventually.TrueAsync(() => aggregation.Ingestion.RecordsRead == all.Count, TimeSpan.FromSeconds(30), "every record to be read");
         foreach (var manifest in manifests) await aggregation.Router.OnManifestAsync(manifest, CancellationToken.None);
         var aggregated = await _bus.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(60));
         var candidate = aggregated.AggregateRef is { } reference ? await models.LoadCandidateAsync(reference, CancellationToken.None) : [];

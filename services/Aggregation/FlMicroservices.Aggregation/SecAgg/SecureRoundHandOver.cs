@@ -97,6 +97,7 @@ public sealed class SecureRoundHandOver(
         if (refusal is not null)
             logger.LogWarning("Masked update of {Client} for {Task}/{Round} refused: {Reason}", message.ClientId, message.TaskId, message.Round, refusal);
         await round.OnMaskedUpdateAsync(message, cancellationToken, refusal);
+        await verifier.RememberAsync(message, cancellationToken); // secure rounds are not checkpointed: taken is as stored as it gets
     }
 
     public Task OnSliceAsync(UpdateSlice slice, CancellationToken cancellationToken)
