@@ -427,7 +427,7 @@ except (OSError, yaml.YAMLError) as e:
 BUS = {"Messaging__Transport": "RabbitMq", "Messaging__TlsCaCertificate": "/run/secrets/ca.pem", "ConnectionStrings__rabbitmq": None}
 KAFKA = {"UpdateStream__Transport": "Kafka", "ConnectionStrings__kafka": None, "UpdateStream__Security__Protocol": "SaslSsl",
          "UpdateStream__Security__SaslMechanism": "Plain", "UpdateStream__Security__SslCaLocation": "/run/secrets/ca.pem",
-         "UpdateStream__Security__SaslUsername": None}
+         "UpdateStream__Security__SaslUsername": None, "UpdateStream__Provisioning": "Verify"}
 REDIS = {"Health__Store": "Redis", "ConnectionStrings__redis": None}
 MONGO = {"Storage__ModelStore": "MongoDb", "ConnectionStrings__mongodb": None}
 STATE = {"Storage__State": "MongoDb", "ConnectionStrings__mongodb": None}
@@ -462,6 +462,79 @@ SECRET_FILES |= {f"{issuer}.command-key{suffix}" for issuer in COMMAND_KEYS for 
 SECRET_FILES |= {line.split("\t")[0] + ".password" for line in open(os.path.join(os.path.dirname(COMPOSE), "rabbitmq", "accounts.tsv"), encoding="utf-8")
                  if line.strip()}
 INFRA = {"rabbitmq": "rabbitmq:3.13-management", "kafka": "apache/kafka:3.9.", "mongo": "mongo:8", "redis": "redis:7"}
+# One-off steps that run to completion before the services start.
+INIT = {"kafka-acls": "apache/kafka:3.9."}
+
+
+def cs_value(path, pattern):
+    """A literal read from the C# source, so the deployment follows the code rather than a copy of its names."""
+    m = re.search(pattern, open(os.path.join(ROOT, path), encoding="utf-8").read())
+    if not m:
+        fail(f"{path}: no match for {pattern!r} (the Kafka ACL check reads it)")
+        return None
+    return m.group(1)
+
+
+# Kafka ACLs (docs/security.md, "Kafka ACLs"): each client user's exact least-privilege set, from the names the code uses.
+KAFKA_TOPIC = cs_value("shared/Infrastructure/UpdateStream/KafkaUpdateStreamOptions.cs", r'public string Topic \{ get; set; \} = "([^"]+)"')
+KAFKA_GROUP = cs_value("services/Aggregation/FlMicroservices.Aggregation/SliceIngestionService.cs", r'public const string ConsumerGroup = "([^"]+)"')
+KAFKA_READER = cs_value("shared/Infrastructure/UpdateStream/KafkaUpdateStream.cs", r'GroupId = \$"\{_options\.Topic\}(-reader-)\{')
+KAFKA_IDEMPOTENT = cs_value("shared/Infrastructure/UpdateStream/KafkaUpdateStream.cs", r"EnableIdempotence = (true|false)") == "true"
+KAFKA_PRODUCER_ACLS = {("Topic", "literal", KAFKA_TOPIC, "Write"), ("Topic", "literal", KAFKA_TOPIC, "Describe")} | (
+    {("Cluster", "literal", "kafka-cluster", "IdempotentWrite")} if KAFKA_IDEMPOTENT else set())
+KAFKA_ACLS = {
+    "User:fl-node": KAFKA_PRODUCER_ACLS,
+    "User:fl-edge": KAFKA_PRODUCER_ACLS,
+    "User:fl-aggregation": {("Topic", "literal", KAFKA_TOPIC, "Read"), ("Topic", "literal", KAFKA_TOPIC, "Describe"),
+                            ("Group", "prefixed", KAFKA_GROUP, "Read"), ("Group", "prefixed", f"{KAFKA_TOPIC}{KAFKA_READER}", "Read")},
+}
+
+
+def kafka_acls(script):
+    """The ACLs an init script adds with its `acl ...` lines (kafka-acls.sh --add), as {principal: {(type, pattern, name, operation)}}."""
+    found = {}
+    for line in script.splitlines():
+        words = shlex.split(line.strip())
+        if not words or words[0] != "acl":
+            continue
+        principal, operations, resource, pattern = None, [], None, "literal"
+        i = 1
+        while i < len(words):
+            word = words[i]
+            if word == "--cluster":
+                resource = ("Cluster", "kafka-cluster")
+                i += 1
+                continue
+            if i + 1 >= len(words):
+                fail(f"kafka ACL line {line.strip()!r}: {word} has no value")
+                break
+            value = words[i + 1]
+            if word == "--allow-principal":
+                principal = value
+            elif word == "--operation":
+                operations.append(value)
+            elif word in ("--topic", "--group"):
+                resource = (word[2:].capitalize(), value)
+            elif word == "--resource-pattern-type":
+                pattern = value.lower()
+            else:
+                fail(f"kafka ACL line {line.strip()!r}: {word} is not one the check knows (hosts, deny rules and other resources are not used)")
+            i += 2
+        if principal is None or resource is None or not operations:
+            fail(f"kafka ACL line {line.strip()!r} names no principal, resource or operation")
+            continue
+        found.setdefault(principal, set()).update((resource[0], pattern, resource[1], op) for op in operations)
+    return found
+
+
+def check_kafka_acls(where, script):
+    found = kafka_acls(script)
+    for principal in sorted(set(found) | set(KAFKA_ACLS)):
+        want, got = KAFKA_ACLS.get(principal, set()), found.get(principal, set())
+        if got != want:
+            fail(f"{where}: {principal} has Kafka ACLs {sorted(got)}, expected exactly {sorted(want)}")
+    if not re.search(rf"kafka-topics\.sh .*--create .*--topic {re.escape(KAFKA_TOPIC or '')} --partitions [1-9]", script):
+        fail(f"{where}: the init step does not create the topic {KAFKA_TOPIC} with its partitions")
 
 
 def env_of(svc):
@@ -495,7 +568,7 @@ if compose is not None:
     before = len(problems)
     services = compose.get("services") or {}
     declared_volumes = set((compose.get("volumes") or {}).keys())
-    expected = set(INFRA) | set(CONTRACT) | {"node-1", "node-2", "node-3"}
+    expected = set(INFRA) | set(INIT) | set(CONTRACT) | {"node-1", "node-2", "node-3"}
     for missing in sorted(expected - set(services)):
         fail(f"compose: service {missing} is missing")
     for extra in sorted(set(services) - expected):
@@ -525,8 +598,9 @@ if compose is not None:
                 fail(f"compose: {sname} builds with {rel(dockerfile)}, expected docker/node.Dockerfile")
         elif sname in CONTRACT or sname.startswith("node-"):
             fail(f"compose: {sname} does not build from this repository")
-        if sname in INFRA and not str(svc.get("image", "")).startswith(INFRA[sname]):
-            fail(f"compose: {sname} uses image {svc.get('image')}, expected {INFRA[sname]}*")
+        image = INFRA.get(sname) or INIT.get(sname)
+        if image and not str(svc.get("image", "")).startswith(image):
+            fail(f"compose: {sname} uses image {svc.get('image')}, expected {image}*")
         for port in svc.get("ports") or []:
             host = str(port).rsplit(":", 1)[0] if ":" in str(port) else None
             if host:
@@ -587,6 +661,8 @@ if compose is not None:
                     fail(f"compose: {sname}'s {key} points at {host}, which is not a compose service")
                 elif (depends.get(host) or {}).get("condition") != "service_healthy":
                     fail(f"compose: {sname} uses {host} but does not wait for it to be healthy (depends_on condition)")
+                elif (depends.get("kafka-acls") or {}).get("condition") != "service_completed_successfully":
+                    fail(f"compose: {sname} uses Kafka but does not wait for kafka-acls to complete (its topic and ACLs)")
             elif key not in env or not env[key]:
                 fail(f"compose: {sname} lacks {key}")
             elif value is not None and env[key] != value:
@@ -632,6 +708,23 @@ if compose is not None:
         fail("compose: kafka does not read its SASL users from /run/secrets/kafka-jaas.conf")
     if not {"kafka-tls.pem", "kafka-jaas.conf", "ca.pem"} <= set(secret_names(services.get("kafka") or {})):
         fail("compose: kafka does not mount kafka-tls.pem, kafka-jaas.conf and ca.pem")
+    # Kafka ACLs: the authorizer is on, what no ACL allows is denied, fl-kafka (the broker itself) is the only super user and
+    # the broker reaches its controller as fl-kafka; kafka-acls gives each client user exactly its least-privilege set.
+    for key, value in (("KAFKA_AUTHORIZER_CLASS_NAME", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"),
+                       ("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND", "false"), ("KAFKA_SUPER_USERS", "User:fl-kafka"),
+                       ("KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL", "PLAIN")):
+        if str(kafka_env.get(key)).lower() != value.lower():
+            fail(f"compose: kafka sets {key}={kafka_env.get(key)}, expected {value}")
+    controller = str(kafka_env.get("KAFKA_CONTROLLER_LISTENER_NAMES", ""))
+    if not str(protocols.get(controller, "")).startswith("SASL_"):
+        fail(f"compose: kafka's controller listener {controller} is {protocols.get(controller)}: the broker would reach it as an anonymous principal")
+    init = services.get("kafka-acls") or {}
+    if (((init.get("depends_on") or {}).get("kafka")) or {}).get("condition") != "service_healthy":
+        fail("compose: kafka-acls does not wait for kafka to be healthy")
+    if "kafka-client.properties" not in secret_names(init):
+        fail("compose: kafka-acls does not mount kafka-client.properties (it runs as fl-kafka)")
+    init_script = "\n".join(str(c) for c in (init.get("command") or [])) if isinstance(init.get("command"), list) else str(init.get("command") or "")
+    check_kafka_acls("compose: kafka-acls", init_script.replace("$$", "$"))
     # Credentials: none in the file, every declared secret is a file the secrets script makes, no guest user.
     text = open(COMPOSE, encoding="utf-8").read()
     if re.search(r"guest", text):

@@ -1,5 +1,7 @@
+using FlMicroservices.Aggregation;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Messaging;
+using FlMicroservices.Infrastructure.UpdateStream;
 using k8s;
 using k8s.Models;
 
@@ -158,7 +160,8 @@ public sealed class KubernetesManifestTests : IDisposable
             foreach (var env in template.Spec.Containers.SelectMany(c => c.Env ?? []))
             {
                 var sensitive = env.Name.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && env.Name != "ConnectionStrings__kafka"
-                    || env.Name.Contains("PASS", StringComparison.Ordinal) || env.Name.Contains("USER", StringComparison.Ordinal);
+                    || env.Name.Contains("PASS", StringComparison.Ordinal)
+                    || env.Name.Contains("USER", StringComparison.Ordinal) && env.Name != "KAFKA_SUPER_USERS"; // that one names a principal, not a credential
                 if (!sensitive) continue;
                 Assert.True(env.Value is null, $"{name}: {env.Name} is written in the manifest");
                 Assert.Equal(secret.Metadata.Name, env.ValueFrom.SecretKeyRef.Name);
@@ -346,6 +349,92 @@ public sealed class KubernetesManifestTests : IDisposable
             Assert.Contains($"user_fl-{name}=\"{password}\"", jaas);
             Assert.DoesNotContain(template.Spec.Containers.Single().Env, e => e.ValueFrom?.SecretKeyRef?.Name is { } other && other.StartsWith("kafka-", StringComparison.Ordinal) && other != reference.Name);
         }
+    }
+
+    [Fact]
+    public void Kafka_denies_what_no_ACL_allows_and_fl_kafka_is_the_only_super_user()
+    {
+        var env = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "kafka").Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name, e => e.Value);
+
+        Assert.Equal("org.apache.kafka.metadata.authorizer.StandardAuthorizer", env["KAFKA_AUTHORIZER_CLASS_NAME"]);
+        Assert.Equal("false", env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"]);
+        Assert.Equal("User:fl-kafka", env["KAFKA_SUPER_USERS"]);
+        Assert.Equal("false", env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]);
+        // The broker reaches its controller as fl-kafka (SASL), not as an anonymous principal that would need super-user rights.
+        var protocols = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].Split(',').Select(p => p.Split(':')).ToDictionary(p => p[0], p => p[1]);
+        Assert.StartsWith("SASL_", protocols[env["KAFKA_CONTROLLER_LISTENER_NAMES"]], StringComparison.Ordinal);
+        Assert.Equal("PLAIN", env["KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL"]);
+    }
+
+    [Fact]
+    public void A_Job_gives_each_Kafka_user_exactly_its_least_privilege_ACLs_on_the_names_the_code_uses()
+    {
+        var job = Assert.Single(Objects.OfType<V1Job>(), j => j.Metadata.Name == "kafka-acls");
+        var container = Assert.Single(job.Spec.Template.Spec.Containers);
+        var broker = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "kafka").Spec.Template.Spec.Containers.Single();
+        Assert.Equal(broker.Image, container.Image); // its kafka-acls.sh and kafka-topics.sh
+        var script = string.Join("\n", container.Command.Concat(container.Args ?? []));
+        Assert.Contains("--command-config /run/secrets/kafka-client.properties", script); // as fl-kafka
+        // It mounts fl-kafka's client settings and the CA, never the broker's user table.
+        var sources = Assert.Single(job.Spec.Template.Spec.Volumes).Projected.Sources;
+        Assert.Equal(["ca.pem", "kafka-client.properties"], sources.SelectMany(s => s.Secret.Items.Select(i => i.Key)).Order(StringComparer.Ordinal));
+
+        var topic = new UpdateStreamOptions().Topic;
+        Assert.Matches($@"kafka-topics\.sh .*--create .*--topic {System.Text.RegularExpressions.Regex.Escape(topic)} --partitions {new UpdateStreamOptions().Partitions} ", script);
+        var write = new[] { ("Topic", "literal", topic, "Write"), ("Topic", "literal", topic, "Describe"),
+            ("Cluster", "literal", "kafka-cluster", "IdempotentWrite") }; // KafkaUpdateStream's producer is idempotent
+        var expected = new Dictionary<string, (string, string, string, string)[]>
+        {
+            ["User:fl-node"] = write,
+            ["User:fl-edge"] = write,
+            ["User:fl-aggregation"] =
+            [
+                ("Topic", "literal", topic, "Read"), ("Topic", "literal", topic, "Describe"),
+                ("Group", "prefixed", SliceIngestionService.ConsumerGroup, "Read"),
+                ("Group", "prefixed", $"{topic}-reader-", "Read"), // KafkaUpdateStream.ReadAsync's one-off groups
+            ],
+        };
+        var acls = AclsOf(script);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), acls.Keys.Order(StringComparer.Ordinal));
+        foreach (var (principal, set) in expected) Assert.Equal(set.Order(), acls[principal].Order());
+        // Every group the aggregation's shards use falls under its prefix.
+        var shards = Objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "aggregation").Spec.Replicas!.Value;
+        foreach (var shard in Enumerable.Range(0, shards))
+            Assert.StartsWith(SliceIngestionService.ConsumerGroup, new AggregationOptions { ShardCount = shards, ShardIndex = shard }.ConsumerGroup, StringComparison.Ordinal);
+
+        // Each Kafka user's workload only checks that the topic is there (it may not create it).
+        foreach (var name in (string[])["aggregation", "edge", "node"])
+            Assert.Equal("Verify", Workloads.Single(w => w.Name == name).Template.Spec.Containers.Single().Env.Single(e => e.Name == "UpdateStream__Provisioning").Value);
+    }
+
+    // The ACLs of the script's `acl ...` lines (kafka-acls.sh --add), by principal: (resource type, pattern type, name, operation).
+    private static Dictionary<string, List<(string, string, string, string)>> AclsOf(string script)
+    {
+        var acls = new Dictionary<string, List<(string, string, string, string)>>(StringComparer.Ordinal);
+        foreach (var line in script.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("acl ", StringComparison.Ordinal)))
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string? principal = null, resource = null, name = null;
+            var pattern = "literal";
+            var operations = new List<string>();
+            for (var i = 1; i < words.Length; i++)
+            {
+                switch (words[i])
+                {
+                    case "--cluster": (resource, name) = ("Cluster", "kafka-cluster"); break;
+                    case "--allow-principal": principal = words[++i]; break;
+                    case "--operation": operations.Add(words[++i]); break;
+                    case "--topic": (resource, name) = ("Topic", words[++i]); break;
+                    case "--group": (resource, name) = ("Group", words[++i]); break;
+                    case "--resource-pattern-type": pattern = words[++i]; break;
+                    default: Assert.Fail($"ACL line '{line}': {words[i]} is not an option this check knows (hosts, deny rules and other resources are not used)"); break;
+                }
+            }
+            Assert.True(principal is not null && resource is not null && operations.Count > 0, $"ACL line '{line}' names no principal, resource or operation");
+            if (!acls.TryGetValue(principal!, out var list)) acls[principal!] = list = [];
+            list.AddRange(operations.Select(op => (resource!, pattern, name!, op)));
+        }
+        return acls;
     }
 
     // A generated object's name without the hash suffix kustomize adds (broker-node-8m7md4bbhc is broker-node).
