@@ -63,6 +63,7 @@ public sealed class BadInputTests : IDisposable
         { "task create --rabbitmq amqp://localhost:1 --strategy krum", 2, "raise MinClientsPerRound to 5" },
         { "node --submit-delay NaN", 2, "--submit-delay NaN must be in [0, 3600] seconds" },
         { "node --parallelism 0", 2, "--parallelism 0 must be between 1 and 1024" },
+        { "node --memory-budget 10", 2, "--memory-budget 10 must be between 64 and 16777216 MiB" },
         { "node --model-store /proc/fl-cannot-write", 2, "--model-store '/proc/fl-cannot-write' is not a writable folder" },
         { "node --edge https://localhost:1 --rabbitmq amqp://localhost:1", 2, "--rabbitmq cannot be combined with --edge: a node behind the edge holds no broker or store credentials" },
         { "node --enrol-token fle_x", 2, "--enrol-token and --edge-ca need --edge" },

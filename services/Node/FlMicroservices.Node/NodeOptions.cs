@@ -11,6 +11,13 @@ public sealed class NodeOptions : IValidatableObject
     [Range(1, 256)]
     public int Parallelism { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// The most memory the node's process may hold while its clients train, in MiB (0: no budget). Fewer clients train at once
+    /// when their estimated memory would not fit; when not even one fits, the selected clients decline the round with the reason.
+    /// </summary>
+    [Range(0, 16 * 1024 * 1024)]
+    public int MemoryBudgetMb { get; set; }
+
     /// <summary>How often each hosted client beats; unset: <see cref="HeartbeatIntervalFor"/> the hosted clients.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan? HeartbeatInterval { get; set; }

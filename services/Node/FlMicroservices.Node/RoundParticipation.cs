@@ -47,13 +47,32 @@ public sealed class RoundParticipation(
         foreach (var declined in admission.Declined) await DeclineAsync(round, declined.Client.ClientId, declined.Reason, declined.Seconds, publish, cancellationToken);
         if (active.Length + admission.Declined.Count < mine.Length)
             logger.LogInformation("Round {Round}: {Dropped} simulated dropouts", round.Round, mine.Length - active.Length - admission.Declined.Count);
+        var stored = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
+        var parallelism = options.Value.Parallelism;
+        if (options.Value.MemoryBudgetMb > 0 && active.Length > 0)
+        {
+            // Before the secure protocol counts on them: clients that cannot train within the budget decline now.
+            var perClient = MemoryBudget.PerClientBytes(stored.Length, active.Max(c => (long)c.Data.Count * c.Data.Shape.Aggregate(1L, (a, b) => a * b)));
+            using var process = Process.GetCurrentProcess();
+            var (fitting, decline) = MemoryBudget.Plan((long)options.Value.MemoryBudgetMb << 20, process.WorkingSet64, perClient, parallelism);
+            if (decline is not null)
+            {
+                foreach (var client in active) await DeclineAsync(round, client.ClientId, decline, null, publish, cancellationToken);
+                active = [];
+            }
+            else if (fitting < parallelism)
+            {
+                logger.LogInformation("Round {Round}: {Slots} of {Parallelism} clients train at once within the memory budget of {Budget} MiB", round.Round, fitting,
+                    parallelism, options.Value.MemoryBudgetMb);
+                parallelism = fitting;
+            }
+        }
         await secure.BeginAsync(round, mine, active, publish, cancellationToken); // secure aggregation only: keys go out now
 
-        var stored = await models.LoadWeightsAsync(round.TaskId, round.ModelVersion, cancellationToken);
         var scaffoldRound = scaffold.Begin(round, stored); // SCAFFOLD: the stored model is [x ; c]; clients train x
         var global = scaffoldRound?.Weights ?? stored;
         var watch = Stopwatch.StartNew();
-        using var slots = new SemaphoreSlim(options.Value.Parallelism);
+        using var slots = new SemaphoreSlim(parallelism);
         var training = active.Select(client => Task.Run(async () =>
         {
             await slots.WaitAsync(cancellationToken);

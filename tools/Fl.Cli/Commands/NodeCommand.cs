@@ -41,6 +41,10 @@ public static class NodeCommand
         {
             Description = "Idle-only schedule: train only inside this daily window of local time, HH:mm-HH:mm (22:00-06:00 runs past midnight; sets Node:TrainingWindow)",
         };
+        var memoryBudget = new Option<int?>("--memory-budget")
+        {
+            Description = "The most memory the node may hold while its clients train, in MiB: fewer train at once, or they decline a round that does not fit (sets Node:MemoryBudgetMb)",
+        };
         var signingKeys = new Option<string?>("--signing-keys")
         {
             Description = "Signing algorithms the clients hold keys for, comma-separated (default: ecdsa-p256,ml-dsa-65, so tasks of either kind run; sets Node:SigningAlgorithms)",
@@ -51,7 +55,7 @@ public static class NodeCommand
         var command = new Command("node", "Join a running deployment as a node hosting one or more clients")
         {
             nodeId, clients, dataset, dataDir, datasetName, partition, part, of, seed, parallelism, rabbitmq, kafka, modelStore, modelRegistry, submitDelay,
-            edge, enrolToken, edgeCa, trainingWindow, signingKeys,
+            edge, enrolToken, edgeCa, trainingWindow, memoryBudget, signingKeys,
         };
         command.Subcommands.Add(EnrolTokenCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
@@ -69,6 +73,8 @@ public static class NodeCommand
             if (parse.GetValue(modelStore) is { } store && OptionChecks.WritableFolder("--model-store", store) is { } unwritable) return Invalid(unwritable);
             if (parse.GetValue(dataDir) is { } folder && OptionChecks.ReadableFolder("--data-dir", folder) is { } unreadable) return Invalid(unreadable);
             if (parse.GetValue(trainingWindow) is { } window && DailyWindow.Parse(window, out var badWindow) is null) return Invalid($"--training-window {badWindow}");
+            if (parse.GetValue(memoryBudget) is { } budget && budget is < 64 or > 16 * 1024 * 1024)
+                return Invalid($"--memory-budget {budget} must be between 64 and {16 * 1024 * 1024} MiB");
             var edgeUrl = parse.GetValue(edge);
             if (edgeUrl is null && (parse.GetValue(enrolToken) ?? parse.GetValue(edgeCa)) is not null) return Invalid("--enrol-token and --edge-ca need --edge");
             if (edgeUrl is not null)
@@ -112,6 +118,7 @@ public static class NodeCommand
             if (parse.GetValue(modelStore) is { } root) overrides["Storage:ModelStoreRoot"] = Path.GetFullPath(root);
             if (parse.GetValue(modelRegistry) is { } registryUrl) overrides["Node:ModelRegistryUrl"] = registryUrl;
             if (parse.GetValue(trainingWindow) is { } dailyWindow) overrides["Node:TrainingWindow"] = dailyWindow;
+            if (parse.GetValue(memoryBudget) is { } megabytes) overrides["Node:MemoryBudgetMb"] = megabytes.ToString(CultureInfo.InvariantCulture);
             if (parse.GetValue(signingKeys) is { } keys)
             {
                 var named = keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
