@@ -24,10 +24,10 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The privacy settings of each variant: plain, secure aggregation (SecAgg), and DP-FedAvg (central DP, fixed clip: its defaults).</summary>
+    /// <summary>The privacy settings of each variant: plain (also compressed: q8 with zstd, top-k), secure aggregation (SecAgg), and DP-FedAvg (central DP, fixed clip: its defaults).</summary>
     private static PrivacyConfig PrivacyOf(string variant) => variant switch
     {
-        "plain" => PrivacyConfig.None,
+        "plain" or "q8+zstd" or "topk:0.1" => PrivacyConfig.None,
         "secagg" => PrivacyConfig.None with { SecureAggregation = SecureAggregationMode.SecAgg, SecureAggregationClip = 0.05 },
         "dp" => new PrivacyConfig(true, NoiseMultiplier: 1.0, ClippingNorm: 1.0, EpsilonBudget: 50, Delta: 1e-5),
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "plain, secagg or dp"),
@@ -37,9 +37,12 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
     [InlineData("plain")]
     [InlineData("secagg")]
     [InlineData("dp")]
+    [InlineData("q8+zstd")]
+    [InlineData("topk:0.1")]
     public async Task A_node_behind_the_edge_enrols_registers_trains_and_uploads_every_round(string variant)
     {
         var privacy = PrivacyOf(variant);
+        var compression = variant.StartsWith("q8", StringComparison.Ordinal) || variant.StartsWith("topk", StringComparison.Ordinal) ? variant : "none";
         var secure = privacy.SecureAggregation;
         var options = new SimulationOptions { Dataset = "synthetic", Clients = 4, Seed = 3, OutDir = _folder };
         Training.TorchRuntime.EnsureInitialized(1);
@@ -54,7 +57,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
         {
             await WaitForAsync(events, m => m is ClientRegistered, clients.Length, TimeSpan.FromSeconds(90));
             Assert.IsType<EdgeUploads>(node.Services.GetRequiredService<IUpdateStreamProducer>()); // the node writes nowhere but the edge
-            var taskId = $"edge-{variant}";
+            var taskId = $"edge-{variant.Replace('+', '-').Replace(':', '-').Replace('.', '-')}";
             var spec = new TaskSpec
             {
                 ModelName = "logreg",
@@ -68,6 +71,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
                 Privacy = privacy,
                 SliceElements = 128,
                 Seed = 3,
+                Compression = compression,
             };
             await edge.Services.GetRequiredService<IBus>().Publish(new CreateTask(taskId, spec));
             await WaitForAsync(events, m => m is TaskCompleted t && t.TaskId == taskId || m is TaskRejected r && r.TaskId == taskId, 1, TimeSpan.FromMinutes(4));
@@ -91,6 +95,19 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
                 Assert.False(string.IsNullOrEmpty(u.Nonce), $"{u.ClientId}'s update of round {u.Round} has no nonce");
             });
             Assert.Empty(edge.Services.GetRequiredService<Enrolments>().Refusals);
+            if (compression != "none")
+            {
+                // Compressed slices went through the edge as they came: the round asked for the coding, and each client's bytes are
+                // well under its float32 update (610 values: 2,440 bytes a client a round before the slices' headers).
+                Assert.All(log.OfType<RoundStarted>().Where(r => r.TaskId == taskId), r => Assert.Equal(compression, r.Settings!.Compression));
+                var statistics = node.Services.GetRequiredService<Node.NodeStatistics>();
+                foreach (var round in new[] { 1, 2 })
+                {
+                    var bytes = statistics.UpdateBytes(taskId, round)!.Value;
+                    output.WriteLine($"{compression}: round {round} sent {bytes} payload bytes from {clients.Length} clients");
+                    Assert.InRange(bytes, 1, clients.Length * 610 * 4 / 2);
+                }
+            }
 
             // The accountant's ε after each round (DP-FedAvg: growing, within the budget; otherwise no DP and none spent).
             var spent = log.OfType<PrivacyBudgetUpdated>().Where(p => p.TaskId == taskId).OrderBy(p => p.Round).ToList();
@@ -110,7 +127,7 @@ public sealed class EdgeRoundTests(ITestOutputHelper output) : IAsyncDisposable
             var last = log.OfType<RoundStarted>().Where(r => r.TaskId == taskId).MaxBy(r => r.Round)!;
             Assert.Null(await pins.CheckAsync(last, CancellationToken.None));
             var weaker = await pins.CheckAsync(last with { Round = last.Round + 1, Privacy = PrivacyConfig.None }, CancellationToken.None);
-            Assert.Equal(variant != "plain", weaker is not null);
+            Assert.Equal(variant is "secagg" or "dp", weaker is not null);
             if (weaker is not null) output.WriteLine($"pin: {weaker}");
         }
         finally

@@ -38,6 +38,7 @@ public static class NodeExtensions
         services.TryAddSingleton(new ClientIdentities()); // in memory (simulated clients); a node process keeps them in its data folder
         services.AddSingleton<UpdateSigning>();
         services.AddSingleton<SecAgg.SecureRoundParticipation>();
+        services.AddSingleton(sp => new ErrorFeedbackResiduals(sp.GetRequiredKeyedService<IStateStore>(stateName)));
         services.AddSingleton<UpdateCompression>();
         services.AddSingleton<UpdateUplink>();
         services.TryAddSingleton<IUpdateUplink>(sp => sp.GetRequiredService<UpdateUplink>()); // a simulation's decorator may come first

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Compression;
@@ -10,15 +9,14 @@ namespace FlMicroservices.Node;
 /// <summary>Cuts a client's update into the slices it sends under its round's compression, keeping each client's top-k residual between rounds.</summary>
 /// <remarks>
 /// The manifest's digest covers what the aggregation will decode (its checksums are of the expanded slices), so a signed
-/// statement binds the values that are aggregated. The residuals live in this process (docs/compression.md).
+/// statement binds the values that are aggregated. The residuals are kept in the node's state store (docs/compression.md).
 /// </remarks>
-public sealed class UpdateCompression
+public sealed class UpdateCompression(ErrorFeedbackResiduals residuals)
 {
-    private readonly ConcurrentDictionary<(string Task, string Client), ErrorFeedback> _feedback = new();
-
-    /// <summary>The slices to stream and the digest of the update the aggregation will read from them.</summary>
+    /// <summary>The slices to stream and the digest of the update the aggregation will read from them; a top-k client's new residual is stored first.</summary>
     /// <exception cref="ArgumentException">The round's compression does not parse, or the update holds a value no coding takes (not finite).</exception>
-    public (IReadOnlyList<UpdateSlice> Slices, string Digest) Slice(RoundStarted round, string clientId, float[] delta, int exampleCount)
+    public async Task<(IReadOnlyList<UpdateSlice> Slices, string Digest)> SliceAsync(RoundStarted round, string clientId, float[] delta, int exampleCount,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(delta);
@@ -28,7 +26,7 @@ public sealed class UpdateCompression
             var plain = UpdateSliceCodec.Slice(round.TaskId, round.Round, clientId, delta, exampleCount, round.SliceElements).ToList();
             return (plain, UpdateDigest.Of(plain));
         }
-        var feedback = spec.IsSparse ? _feedback.GetOrAdd((round.TaskId, clientId), _ => new ErrorFeedback()) : null;
+        var feedback = spec.IsSparse ? await residuals.ForAsync(round.TaskId, clientId, cancellationToken) : null;
         var update = feedback?.Correct(delta) ?? delta;
         var compressor = new SliceCompressor(spec);
         var sent = new float[update.Length];
@@ -41,7 +39,11 @@ public sealed class UpdateCompression
             slices.Add(wire);
             checksums.Add(UpdateDigest.SliceChecksum(LittleEndianBytes(decoded)));
         }
-        feedback?.Keep(update, sent);
+        if (feedback is not null)
+        {
+            feedback.Keep(update, sent);
+            await residuals.SaveAsync(round.TaskId, clientId, feedback, cancellationToken);
+        }
         return (slices, UpdateDigest.FromChecksums(checksums.ToArray()));
     }
 

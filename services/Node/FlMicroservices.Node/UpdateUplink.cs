@@ -33,7 +33,7 @@ public sealed class UpdateUplink(IUpdateStreamProducer stream, SecAgg.SecureRoun
         }
         IReadOnlyList<UpdateSlice> slices;
         string digest;
-        try { (slices, digest) = compression.Slice(round, clientId, delta, exampleCount); }
+        try { (slices, digest) = await compression.SliceAsync(round, clientId, delta, exampleCount, cancellationToken); }
         catch (ArgumentException e)
         {
             logger.LogWarning("Client {Client} sends no update for {Task}/{Round}: it cannot be compressed ({Problem})", clientId, round.TaskId, round.Round, e.Message);

@@ -13,6 +13,15 @@ public sealed class ErrorFeedback
     /// <summary>The residual not yet sent (empty before the first update).</summary>
     public ReadOnlySpan<float> Residual => _residual;
 
+    /// <summary>Error feedback that carries <paramref name="residual"/> (one kept from an earlier process) into the next update.</summary>
+    /// <exception cref="ArgumentException">A residual value is not finite.</exception>
+    public static ErrorFeedback Resume(ReadOnlySpan<float> residual)
+    {
+        foreach (var value in residual)
+            if (!float.IsFinite(value)) throw new ArgumentException("A kept residual must hold finite values only.", nameof(residual));
+        return new ErrorFeedback { _residual = residual.ToArray() };
+    }
+
     /// <summary>The update plus the residual, as a new array; a residual of another length (a new model shape) is dropped.</summary>
     public float[] Correct(ReadOnlySpan<float> update)
     {
