@@ -6,8 +6,9 @@
 # hashes (rabbit_password_hashing_sha256) and their permissions, next to the administrator ADMIN_USER (default fl) whose
 # password the caller passes in FL_BROKER_ADMIN_PASSWORD (the environment, not the command line); and the keys of the services
 # that issue signed commands (OUT/broker/NAME.command-key, P-256, PKCS#8, with its public half NAME.command-key.pub; docs/security.md
-# "Signed commands"): the selector (RoundStarted), the aggregation (SecAggServerMessage, RoundAggregated), the model registry
-# (RoundCompleted, ModelVersionPublished) and the registry (TaskCreated).
+# "Signed commands"): the selector (RoundStarted, TaskCompleted), the aggregation (SecAggServerMessage, RoundAggregated), the
+# model registry (RoundCompleted, ModelVersionPublished), the registry (TaskCreated, ClientRegistered), the privacy accountant
+# (PrivacyBudgetDecision) and the reward service (RewardsIssued).
 #
 #   FL_BROKER_ADMIN_PASSWORD=... bash scripts/broker-accounts.sh --out DIR [--admin-user NAME]
 set -euo pipefail
@@ -48,7 +49,7 @@ while IFS=$'\t' read -r name user configure write read <&3; do
   permissions="$permissions,$(permission_entry "$user" "$configure" "$write" "$read")"
 done 3<docker/rabbitmq/accounts.tsv
 printf '{"users":[%s],"vhosts":[{"name":"/"}],"permissions":[%s]}\n' "$users" "$permissions" >"$out/rabbitmq-definitions.json"
-for issuer in selector aggregation model-registry registry; do
+for issuer in selector aggregation model-registry registry privacy-accounting reward; do
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/broker/$issuer.command-key" 2>/dev/null
   openssl pkey -in "$out/broker/$issuer.command-key" -pubout -out "$out/broker/$issuer.command-key.pub" 2>/dev/null
 done

@@ -455,8 +455,9 @@ SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "Conn
                 "OperatorApi__SigningKey", "rabbitmq-definitions.json", "edge.pem", "edge.key",
                 "kafka-tls.pem", "kafka-jaas.conf", "kafka-client.properties"}
 # Signed commands (docs/security.md): each issuer's key, mounted only into its own service, and the services that check its public key.
-COMMAND_KEYS = {"selector": {"aggregation", "node", "edge"}, "aggregation": {"node", "edge", "model-registry"}, "model-registry": {"registry", "selector", "privacy-accounting", "reward"},
-                "registry": {"selector", "privacy-accounting", "model-registry"}}
+COMMAND_KEYS = {"selector": {"aggregation", "node", "edge", "dashboard"}, "aggregation": {"node", "edge", "model-registry"},
+                "model-registry": {"registry", "selector", "privacy-accounting", "reward"}, "registry": {"selector", "privacy-accounting", "model-registry", "aggregation"},
+                "privacy-accounting": {"selector"}, "reward": set()}
 SECRET_FILES |= {f"{issuer}.command-key{suffix}" for issuer in COMMAND_KEYS for suffix in ("", ".pub")}
 # ... and broker/NAME.password for every broker account (docker/rabbitmq/accounts.tsv).
 SECRET_FILES |= {line.split("\t")[0] + ".password" for line in open(os.path.join(os.path.dirname(COMPOSE), "rabbitmq", "accounts.tsv"), encoding="utf-8")

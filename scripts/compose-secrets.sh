@@ -46,6 +46,13 @@ if [ -f "$out/ConnectionStrings__rabbitmq" ]; then
     echo "compose-secrets: $out predates the signed SecAggServerMessage, RoundCompleted and TaskCreated (their issuers' command keys); run again with --force (and recreate the rabbitmq volume)" >&2
     exit 1
   fi
+  for issuer in privacy-accounting reward; do # issuers added later (PrivacyBudgetDecision, RewardsIssued): only their key pairs are new
+    if [ ! -f "$out/broker/$issuer.command-key" ]; then
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/broker/$issuer.command-key" 2>/dev/null
+      openssl pkey -in "$out/broker/$issuer.command-key" -pubout -out "$out/broker/$issuer.command-key.pub" 2>/dev/null
+      echo "compose-secrets: added $out/broker/$issuer.command-key and its public half"
+    fi
+  done
   if [ ! -f "$out/kafka-jaas.conf" ]; then
     echo "compose-secrets: $out predates Kafka's SASL_SSL listener; run again with --force (and recreate the rabbitmq and mongo volumes)" >&2
     exit 1

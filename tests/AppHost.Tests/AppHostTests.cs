@@ -137,7 +137,8 @@ public sealed class AppHostTests(ITestOutputHelper output)
             Assert.Equal(["fl", .. Services.Append("dashboard").Append("edge").Append("node").Select(a => "fl-" + a).Order(StringComparer.Ordinal)],
                 users.Distinct().Order(StringComparer.Ordinal));
             Assert.True(users.Count(u => u == "fl-node") >= Nodes, $"{users.Count(u => u == "fl-node")} connections as fl-node for {Nodes} nodes");
-            Assert.Equal(["aggregation.command-key.pub", "model-registry.command-key.pub", "node.password", "registry.command-key.pub", "selector.command-key.pub"],
+            Assert.Equal(["aggregation.command-key.pub", "model-registry.command-key.pub", "node.password", "privacy-accounting.command-key.pub",
+                    "registry.command-key.pub", "reward.command-key.pub", "selector.command-key.pub"],
                 Directory.GetFiles(Path.Combine(dataRoot, "broker", "accounts", "node")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             // An issuer of signed commands holds its own private key and no other's.
             Assert.Equal(["selector.command-key"], Directory.GetFiles(Path.Combine(dataRoot, "broker", "accounts", "selector"), "*.command-key").Select(Path.GetFileName));

@@ -246,9 +246,9 @@ public sealed class KubernetesManifestTests : IDisposable
     // The issuers whose signed commands each process checks (docs/security.md, "Signed commands"), as compose mounts them too.
     private static readonly Dictionary<string, string[]> Checks = new()
     {
-        ["selector"] = ["registry", "model-registry"], ["aggregation"] = ["selector"], ["node"] = ["selector", "aggregation"],
+        ["selector"] = ["registry", "model-registry", "privacy-accounting"], ["aggregation"] = ["selector", "registry"], ["node"] = ["selector", "aggregation"],
         ["registry"] = ["model-registry"], ["model-registry"] = ["registry", "aggregation"], ["privacy-accounting"] = ["registry", "model-registry"],
-        ["reward"] = ["model-registry"], ["edge"] = ["selector", "aggregation"],
+        ["reward"] = ["model-registry"], ["edge"] = ["selector", "aggregation"], ["dashboard"] = ["selector"],
     };
 
     [Fact]

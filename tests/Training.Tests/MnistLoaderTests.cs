@@ -1,3 +1,5 @@
+using FlMicroservices.Testing;
+
 namespace FlMicroservices.Training.Tests;
 
 public sealed class MnistLoaderTests : IDisposable

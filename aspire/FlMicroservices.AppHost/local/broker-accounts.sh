@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The broker accounts for the AppHost, made anew at each start: scripts/broker-accounts.sh writes the users' passwords, the
 # definitions the broker imports (FL_BROKER_ACCOUNTS/rabbitmq-definitions.json, with the administrator FL_BROKER_ADMIN_USER
-# and FL_BROKER_ADMIN_PASSWORD) and the command keys of the four issuers of signed commands; then each account gets its own
+# and FL_BROKER_ADMIN_PASSWORD) and the command keys of the six issuers of signed commands; then each account gets its own
 # folder, accounts/NAME, with only its password, every issuer's public key, and its own private command key when it issues
 # signed commands: the Messaging__AccountsDirectory of the processes of that account (docs/security.md, "Signed commands").
 set -euo pipefail

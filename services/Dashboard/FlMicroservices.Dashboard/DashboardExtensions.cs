@@ -2,6 +2,7 @@ using System.Net;
 using FlMicroservices.Dashboard.Components;
 using FlMicroservices.Dashboard.Consumers;
 using FlMicroservices.Dashboard.SignIn;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Security;
 using FlMicroservices.ServiceDefaults.Api;
 using MassTransit;
@@ -39,6 +40,7 @@ public static class DashboardExtensions
                 $"{DashboardOptions.Section}:DevelopmentIssuerRole must be one of {string.Join(", ", OperatorRoles.All)}")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ => CommandSigning.Off()); // AddFlMessaging puts the deployment's in its place
         services.AddSingleton<OperatorTokenSource>();
         services.AddScoped<OperatorCredentials>();
         services.AddHttpClient<OperatorApiClient>(http => http.Timeout = TimeSpan.FromSeconds(30));

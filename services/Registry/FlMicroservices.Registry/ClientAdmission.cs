@@ -1,13 +1,14 @@
 using FlMicroservices.Contracts;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Infrastructure.Health;
+using FlMicroservices.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Registry;
 
 /// <summary>Admits a client (a registration, or a heartbeat from a client the store has lost): checks it, records it healthy, announces it.</summary>
-public sealed class ClientAdmission(IClientHealthStore health, TaskCatalog catalog, TimeProvider clock, ILogger<ClientAdmission> logger)
+public sealed class ClientAdmission(IClientHealthStore health, TaskCatalog catalog, CommandSigning signing, TimeProvider clock, ILogger<ClientAdmission> logger)
 {
     /// <summary>Most data sets one client may advertise.</summary>
     public const int MaxDatasets = 64;
@@ -30,7 +31,8 @@ public sealed class ClientAdmission(IClientHealthStore health, TaskCatalog catal
         var demoted = known?.DemotedUntil > now;
         await health.UpsertAsync(new ClientHealth(clientId, demoted ? ClientStatus.Unhealthy : ClientStatus.Healthy, now, capabilities!.ExampleCount, cpuLoad,
             capabilities.MemoryBytes, capabilities.Datasets, known?.MissedRounds ?? 0, demoted ? known!.DemotedUntil : null, known?.LastMissedRound), cancellationToken);
-        await publish.Publish(new ClientRegistered(clientId, capabilities, now, bound.Keys), cancellationToken);
+        // Signed (in deployments with per-process broker accounts): the aggregation takes the client's keys from it.
+        await publish.Publish(signing.Sign(new ClientRegistered(clientId, capabilities, now, bound.Keys)), cancellationToken);
     }
 
     /// <summary>What is wrong with a registration, naming the field; null when it is acceptable.</summary>

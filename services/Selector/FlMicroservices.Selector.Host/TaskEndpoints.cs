@@ -1,3 +1,4 @@
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Selector;
 using FlMicroservices.ServiceDefaults.Api;
 using MassTransit;
@@ -56,12 +57,12 @@ public static class TaskEndpoints
             : ApiProblems.NotFound("round", $"task '{taskId}' has no round {round} (last started: {entry.LastStartedRound})");
     }
 
-    private static async Task<Results<Ok<TaskSummary>, ProblemHttpResult>> CancelAsync(string taskId, TaskSchedule schedule, IBus bus, TimeProvider clock,
-        ILogger<TaskSchedule> logger)
+    private static async Task<Results<Ok<TaskSummary>, ProblemHttpResult>> CancelAsync(string taskId, TaskSchedule schedule, IBus bus, CommandSigning signing,
+        TimeProvider clock, ILogger<TaskSchedule> logger)
     {
         if ((Find(taskId, schedule, out var entry) ?? Ended(entry!)) is { } problem) return problem;
         await TaskCompletion.PublishAsync(bus, entry!, taskId, entry!.RoundsEnded, entry.Model ?? new TaskModelState(0, null), TaskCompletion.CancelledByOperator,
-            clock, logger);
+            signing, clock, logger);
         return TypedResults.Ok(TaskSummary.Of(entry));
     }
 

@@ -67,6 +67,9 @@ public sealed class RoundStarter(
         if (!poisson && spec.OverSelection > 0) count = Math.Min(healthy.Count, (int)Math.Ceiling(count * (1 + spec.OverSelection) - 1e-9));
         var sampleRate = poisson ? spec.ClientFraction : (double)count / healthy.Count;
         var decision = await privacy.GetResponse<PrivacyBudgetDecision>(new CheckPrivacyBudget(taskId, round, sampleRate), cancellationToken);
+        // A decision the privacy accountant did not sign neither starts the round nor ends the task: the trigger is retried, as when no answer comes.
+        if (signing.Refuses(decision.Message, logger))
+            throw new InvalidOperationException($"Round {round} of task '{taskId}' did not start: its privacy budget decision was refused (the reason is logged).");
         if (!decision.Message.Allowed)
         {
             await CompleteAsync(publish, entry, taskId, round - 1, model, $"privacy budget: {decision.Message.Reason}");
@@ -154,5 +157,5 @@ public sealed class RoundStarter(
     }
 
     private Task CompleteAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, TaskModelState model, string reason) =>
-        TaskCompletion.PublishAsync(publish, entry, taskId, rounds, model, reason, clock, logger);
+        TaskCompletion.PublishAsync(publish, entry, taskId, rounds, model, reason, signing, clock, logger);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace FlMicroservices.Selector;
 
 /// <summary>Fails a round that nobody closes by its deadline plus <see cref="SelectorOptions.RoundGrace"/>, and ends its task with the reason.</summary>
-public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider clock, IOptions<SelectorOptions> options, ILogger<RoundWatchdog> logger)
+public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, CommandSigning signing, TimeProvider clock, IOptions<SelectorOptions> options,
+    ILogger<RoundWatchdog> logger)
     : IDisposable
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1); // Task.Delay takes at most ~49 days
@@ -36,7 +38,7 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
             var reason = $"round 1 cannot start: no initial model version was published within {options.Value.StartWait.TotalSeconds:F0} s " +
                 "of the task's creation (is the model-registry service running, and could it build the model? see its log)";
             logger.LogError("Task {TaskId}: {Reason}", taskId, reason);
-            await TaskCompletion.PublishAsync(bus, entry, taskId, 0, new TaskModelState(0, null), reason, clock, logger);
+            await TaskCompletion.PublishAsync(bus, entry, taskId, 0, new TaskModelState(0, null), reason, signing, clock, logger);
         }
         catch (OperationCanceledException) { }
         catch (Exception e)
@@ -64,7 +66,7 @@ public sealed class RoundWatchdog(TaskSchedule schedule, IBus bus, TimeProvider 
                 "(no RoundCompleted: are the aggregation and model-registry services running?)";
             logger.LogError("Task {TaskId}: {Reason}", taskId, reason);
             entry.RecordOutcome(round, false, reason);
-            await TaskCompletion.PublishAsync(bus, entry, taskId, round - 1, new TaskModelState(modelVersion, null), reason, clock, logger);
+            await TaskCompletion.PublishAsync(bus, entry, taskId, round - 1, new TaskModelState(modelVersion, null), reason, signing, clock, logger);
         }
         catch (OperationCanceledException) { }
         catch (Exception e)

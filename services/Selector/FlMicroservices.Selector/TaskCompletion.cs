@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
@@ -23,15 +24,17 @@ public static class TaskCompletion
     }
 
     public static async Task PublishAsync(IPublishEndpoint publish, TaskSchedule.Entry entry, string taskId, int rounds, TaskModelState model,
-        string reason, TimeProvider clock, ILogger logger)
+        string reason, CommandSigning signing, TimeProvider clock, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(publish);
         ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(signing);
         ArgumentNullException.ThrowIfNull(clock);
         var failed = entry.FailedRounds().Count;
         var succeeded = failed == 0 && PlannedEnds.Any(p => reason.StartsWith(p, StringComparison.Ordinal));
-        var completion = new TaskCompleted(taskId, rounds, model.Version, model.Accuracy, reason, clock.GetUtcNow(), succeeded, failed,
-            model.BestVersion, model.BestAccuracy);
+        // Signed (in deployments with per-process broker accounts) before it is stored, so a retry publishes the same signed message.
+        var completion = signing.Sign(new TaskCompleted(taskId, rounds, model.Version, model.Accuracy, reason, clock.GetUtcNow(), succeeded, failed,
+            model.BestVersion, model.BestAccuracy));
         if (entry.TryComplete(completion))
         {
             if (succeeded) logger.LogInformation("Task {TaskId} completed after {Rounds} rounds: {Reason}", taskId, rounds, reason);

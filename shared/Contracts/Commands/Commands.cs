@@ -29,4 +29,5 @@ public sealed record HostedClientBeat(string ClientId, ClientCapabilities? Capab
 public sealed record CheckPrivacyBudget(string TaskId, int Round, double SampleRate);
 
 /// <summary>The accountant's answer to <see cref="CheckPrivacyBudget"/>.</summary>
-public sealed record PrivacyBudgetDecision(string TaskId, int Round, bool Allowed, double EpsilonIfRun, string Reason);
+/// <param name="IssuerSignature">The privacy accountant's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
+public sealed record PrivacyBudgetDecision(string TaskId, int Round, bool Allowed, double EpsilonIfRun, string Reason, string? IssuerSignature = null);

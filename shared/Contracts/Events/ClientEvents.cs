@@ -2,11 +2,13 @@ namespace FlMicroservices.Contracts.V1;
 
 /// <summary>A client (an organisation's node or a virtual client) joined the platform.</summary>
 /// <param name="Keys">The public keys the registry bound to the client (its first registration's; docs/signing.md); null from registries before signing.</param>
+/// <param name="IssuerSignature">The registry's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record ClientRegistered(
     string ClientId,
     ClientCapabilities Capabilities,
     DateTimeOffset RegisteredAt,
-    ClientKey[]? Keys = null);
+    ClientKey[]? Keys = null,
+    string? IssuerSignature = null);
 
 /// <summary>A client's public signing key: its algorithm (<see cref="SigningAlgorithms"/>) and the key, base64.</summary>
 /// <param name="PublicKey">ecdsa-p256: SubjectPublicKeyInfo (DER); ml-dsa-65: the FIPS 204 public key encoding.</param>

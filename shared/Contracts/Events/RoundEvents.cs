@@ -162,11 +162,13 @@ public sealed record PrivacyBudgetUpdated(
     double Delta);
 
 /// <summary>The reward service scored a round's contributors and credited their ledger accounts.</summary>
+/// <param name="IssuerSignature">The reward service's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record RewardsIssued(
     string TaskId,
     int Round,
     ClientReward[] Rewards,
-    decimal TotalTokens);
+    decimal TotalTokens,
+    string? IssuerSignature = null);
 
 /// <summary>One client's reward for one round.</summary>
 public sealed record ClientReward(

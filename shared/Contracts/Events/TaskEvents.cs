@@ -19,6 +19,7 @@ public sealed record TaskRejected(
 /// <param name="FailedRounds">Rounds that ended with <see cref="RoundCompleted.Succeeded"/> false, or that no service closed in time.</param>
 /// <param name="BestModelVersion">The best validated version of the task (docs/model-lifecycle.md); null when nothing was validated.</param>
 /// <param name="BestAccuracy">Its validation accuracy.</param>
+/// <param name="IssuerSignature">The selector's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record TaskCompleted(
     string TaskId,
     int RoundsCompleted,
@@ -29,4 +30,5 @@ public sealed record TaskCompleted(
     bool Succeeded = true,
     int FailedRounds = 0,
     int? BestModelVersion = null,
-    double? BestAccuracy = null);
+    double? BestAccuracy = null,
+    string? IssuerSignature = null);

@@ -19,6 +19,14 @@ public static class SignedCommands
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
         [typeof(ModelVersionPublished)] = new SignedCommand<ModelVersionPublished>(BrokerAccounts.ModelRegistry,
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round} (version {m.Version})"),
+        [typeof(ClientRegistered)] = new SignedCommand<ClientRegistered>(BrokerAccounts.Registry,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => m.ClientId),
+        [typeof(TaskCompleted)] = new SignedCommand<TaskCompleted>(BrokerAccounts.Selector,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => m.TaskId),
+        [typeof(RewardsIssued)] = new SignedCommand<RewardsIssued>(BrokerAccounts.Reward,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
+        [typeof(PrivacyBudgetDecision)] = new SignedCommand<PrivacyBudgetDecision>(BrokerAccounts.PrivacyAccounting,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
     };
 
     /// <summary>The signed message types.</summary>

@@ -10,7 +10,8 @@ namespace FlMicroservices.Infrastructure.Tests.Messaging;
 
 /// <summary>
 /// The issuers' signatures on SecAggServerMessage and RoundAggregated (aggregation), RoundCompleted and ModelVersionPublished
-/// (model registry) and TaskCreated (registry): what a reader accepts after the wire, and what it refuses with the reason
+/// (model registry), TaskCreated and ClientRegistered (registry), TaskCompleted (selector), RewardsIssued (reward) and
+/// PrivacyBudgetDecision (privacy accountant): what a reader accepts after the wire, and what it refuses with the reason
 /// (RoundStarted: <see cref="CommandSigningTests"/>).
 /// </summary>
 public sealed class SignedCommandsTests : IDisposable
@@ -43,6 +44,18 @@ public sealed class SignedCommandsTests : IDisposable
 
     private static ModelVersionPublished Published() => new("task-1", 4, 3, 3, 7850, "sha256:0a1b", 0.91, 0.3, false);
 
+    private static readonly ClientKey ClientsKey = new(SigningAlgorithms.EcdsaP256, Convert.ToBase64String([48, 89, 48, 19, 6, 7, 42]));
+
+    private static ClientRegistered Registered() => new("client-a",
+        new ClientCapabilities(600, 8, 16L << 30, ["mlp", "logreg"], [new ClientDataset("mnist", [28, 28], 10, 600)], 0.25), At,
+        [ClientsKey, new ClientKey(SigningAlgorithms.MlDsa65, Convert.ToBase64String([1, 2, 3, 4]))]);
+
+    private static TaskCompleted Ended() => new("task-1", 5, 5, 0.91, "all rounds completed", At, true, 0, 4, 0.93);
+
+    private static RewardsIssued Rewards() => new("task-1", 3, [new ClientReward("client-a", 0.6, 60m, 160.5m), new ClientReward("client-b", 0.4, 40m, 40m)], 100m);
+
+    private static PrivacyBudgetDecision Decision() => new("task-1", 3, false, 8.25, "round 3 would spend ε = 8.25 of 8");
+
     // What a reader gets: the message after MassTransit's JSON serializer took it over the wire.
     private static T OverTheWire<T>(T message) =>
         JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(message, SystemTextJsonMessageSerializer.Options), SystemTextJsonMessageSerializer.Options)!;
@@ -63,6 +76,16 @@ public sealed class SignedCommandsTests : IDisposable
         { "ModelVersionPublished", "task" }, { "ModelVersionPublished", "version" }, { "ModelVersionPublished", "round" },
         { "ModelVersionPublished", "parent version" }, { "ModelVersionPublished", "parameter count" }, { "ModelVersionPublished", "digest" },
         { "ModelVersionPublished", "accuracy" }, { "ModelVersionPublished", "loss" }, { "ModelVersionPublished", "rolled back" },
+        { "ClientRegistered", "client" }, { "ClientRegistered", "key substituted" }, { "ClientRegistered", "key removed" },
+        { "ClientRegistered", "key added" }, { "ClientRegistered", "examples" }, { "ClientRegistered", "models" },
+        { "ClientRegistered", "data set" }, { "ClientRegistered", "cpu load" }, { "ClientRegistered", "registered at" },
+        { "TaskCompleted", "task" }, { "TaskCompleted", "rounds completed" }, { "TaskCompleted", "final version" }, { "TaskCompleted", "final accuracy" },
+        { "TaskCompleted", "reason" }, { "TaskCompleted", "completed at" }, { "TaskCompleted", "succeeded" }, { "TaskCompleted", "failed rounds" },
+        { "TaskCompleted", "best version" }, { "TaskCompleted", "best accuracy" },
+        { "RewardsIssued", "task" }, { "RewardsIssued", "round" }, { "RewardsIssued", "client" }, { "RewardsIssued", "tokens" },
+        { "RewardsIssued", "balance" }, { "RewardsIssued", "reward added" }, { "RewardsIssued", "total" },
+        { "PrivacyBudgetDecision", "task" }, { "PrivacyBudgetDecision", "round" }, { "PrivacyBudgetDecision", "allowed" },
+        { "PrivacyBudgetDecision", "epsilon" }, { "PrivacyBudgetDecision", "reason" },
     };
 
     [Theory]
@@ -145,6 +168,61 @@ public sealed class SignedCommandsTests : IDisposable
                     _ => throw new ArgumentOutOfRangeException(nameof(field)),
                 });
                 break;
+            case "ClientRegistered":
+                Check(Registered(), BrokerAccounts.Registry, BrokerAccounts.Aggregation, m => field switch
+                {
+                    "client" => m with { ClientId = "client-b" },
+                    "key substituted" => m with { Keys = [ClientsKey with { PublicKey = Convert.ToBase64String([48, 89, 48, 19, 6, 7, 43]) }, m.Keys![1]] },
+                    "key removed" => m with { Keys = [m.Keys![0]] },
+                    "key added" => m with { Keys = [.. m.Keys!, new ClientKey(SigningAlgorithms.EcdsaP256, Convert.ToBase64String([9]))] },
+                    "examples" => m with { Capabilities = m.Capabilities with { ExampleCount = 60_000 } },
+                    "models" => m with { Capabilities = m.Capabilities with { Models = ["mlp"] } },
+                    "data set" => m with { Capabilities = m.Capabilities with { Datasets = [new ClientDataset("mnist", [28, 28], 10, 60_000)] } },
+                    "cpu load" => m with { Capabilities = m.Capabilities with { CpuLoad = 0 } },
+                    "registered at" => m with { RegisteredAt = m.RegisteredAt.AddTicks(1) },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "TaskCompleted":
+                Check(Ended(), BrokerAccounts.Selector, BrokerAccounts.Dashboard, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "rounds completed" => m with { RoundsCompleted = 1 },
+                    "final version" => m with { FinalModelVersion = 1 },
+                    "final accuracy" => m with { FinalAccuracy = 0.1 },
+                    "reason" => m with { Reason = "cancelled by operator" },
+                    "completed at" => m with { CompletedAt = m.CompletedAt.AddTicks(1) },
+                    "succeeded" => m with { Succeeded = false },
+                    "failed rounds" => m with { FailedRounds = 1 },
+                    "best version" => m with { BestModelVersion = 1 },
+                    "best accuracy" => m with { BestAccuracy = null },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "RewardsIssued":
+                Check(Rewards(), BrokerAccounts.Reward, BrokerAccounts.Dashboard, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "client" => m with { Rewards = [m.Rewards[0] with { ClientId = "ghost" }, m.Rewards[1]] },
+                    "tokens" => m with { Rewards = [m.Rewards[0] with { Tokens = 100m }, m.Rewards[1]] },
+                    "balance" => m with { Rewards = [m.Rewards[0], m.Rewards[1] with { Balance = 1_000m }] },
+                    "reward added" => m with { Rewards = [.. m.Rewards, new ClientReward("ghost", 1, 100m, 100m)] },
+                    "total" => m with { TotalTokens = 200m },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "PrivacyBudgetDecision":
+                Check(Decision(), BrokerAccounts.PrivacyAccounting, BrokerAccounts.Selector, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "allowed" => m with { Allowed = true },
+                    "epsilon" => m with { EpsilonIfRun = 0.5 },
+                    "reason" => m with { Reason = "within budget" },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(message));
         }
     }
@@ -162,7 +240,8 @@ public sealed class SignedCommandsTests : IDisposable
         Assert.Equal($"{name}'s {Altered} {issuer.User}: it was altered or signed by another key", checker.Problem(OverTheWire(alter(signed))));
     }
 
-    public static TheoryData<string> Messages => ["SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished"];
+    public static TheoryData<string> Messages => ["SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished",
+        "ClientRegistered", "TaskCompleted", "RewardsIssued", "PrivacyBudgetDecision"];
 
     [Theory]
     [MemberData(nameof(Messages))]
@@ -175,6 +254,10 @@ public sealed class SignedCommandsTests : IDisposable
             case "TaskCreated": Refusals(Created(), BrokerAccounts.Registry, BrokerAccounts.PrivacyAccounting, BrokerAccounts.ModelRegistry); break;
             case "RoundAggregated": Refusals(Aggregated(), BrokerAccounts.Aggregation, BrokerAccounts.ModelRegistry, BrokerAccounts.ModelRegistry); break;
             case "ModelVersionPublished": Refusals(Published(), BrokerAccounts.ModelRegistry, BrokerAccounts.Selector, BrokerAccounts.Registry); break;
+            case "ClientRegistered": Refusals(Registered(), BrokerAccounts.Registry, BrokerAccounts.Aggregation, BrokerAccounts.ModelRegistry); break;
+            case "TaskCompleted": Refusals(Ended(), BrokerAccounts.Selector, BrokerAccounts.Dashboard, BrokerAccounts.Registry); break;
+            case "RewardsIssued": Refusals(Rewards(), BrokerAccounts.Reward, BrokerAccounts.Selector, BrokerAccounts.PrivacyAccounting); break;
+            case "PrivacyBudgetDecision": Refusals(Decision(), BrokerAccounts.PrivacyAccounting, BrokerAccounts.Selector, BrokerAccounts.Reward); break;
             default: throw new ArgumentOutOfRangeException(nameof(message));
         }
     }
@@ -198,12 +281,12 @@ public sealed class SignedCommandsTests : IDisposable
         Assert.Contains(Altered, checker.Problem(kind.WithSignature(message, Convert.ToBase64String(new byte[64]))));
         var selectorSigned = kind.WithSignature(message, SignedCommands.Of<RoundStarted>().Signature(selector.Sign(CommandSigningTests.Round()))!);
         Assert.Contains(Altered, checker.Problem(selectorSigned));
-        using (CommandSigning.For(_directory, other)) { } // writes the other issuer's key pair
+        using var otherSigning = CommandSigning.For(_directory, other); // writes the other issuer's key pair
         using var otherKey = PrivateKey(other);
         var otherSigned = kind.WithSignature(message, Convert.ToBase64String(otherKey.Sign(CommandSigning.Statement(message))));
         Assert.Equal($"{name}'s {Altered} {issuer.User}: it was altered or signed by another key", checker.Problem(OverTheWire(otherSigned)));
         // A process signs only what its own account issues.
-        var wrongIssuer = Assert.Throws<InvalidOperationException>(() => selector.Sign(message));
+        var wrongIssuer = Assert.Throws<InvalidOperationException>(() => otherSigning.Sign(message));
         Assert.Contains($"does not issue {name} ({issuer.User} does)", wrongIssuer.Message);
         Assert.True(checker.Refuses(message, NullLogger.Instance));
         Assert.False(checker.Refuses(signer.Sign(message), NullLogger.Instance));
@@ -221,10 +304,11 @@ public sealed class SignedCommandsTests : IDisposable
     {
         foreach (var account in BrokerAccounts.All) using (CommandSigning.For(_directory, account)) { }
         var keys = Directory.GetFiles(_directory, "*.command-key").Select(Path.GetFileName).Order(StringComparer.Ordinal);
-        Assert.Equal(["aggregation.command-key", "model-registry.command-key", "registry.command-key", "selector.command-key"], keys);
-        Assert.Equal(4, Directory.GetFiles(_directory, "*.command-key.pub").Length);
-        Assert.Equal(["RoundStarted", "SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished"],
-            SignedCommands.Types.Select(t => t.Name));
+        Assert.Equal(["aggregation.command-key", "model-registry.command-key", "privacy-accounting.command-key", "registry.command-key", "reward.command-key",
+            "selector.command-key"], keys);
+        Assert.Equal(6, Directory.GetFiles(_directory, "*.command-key.pub").Length);
+        Assert.Equal(["RoundStarted", "SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished", "ClientRegistered",
+            "TaskCompleted", "RewardsIssued", "PrivacyBudgetDecision"], SignedCommands.Types.Select(t => t.Name));
         Assert.Throws<ArgumentException>(() => CommandSigning.Statement(new TaskRejected("t", "r", At)));
     }
 
@@ -239,5 +323,10 @@ public sealed class SignedCommandsTests : IDisposable
         var aggregated = Aggregated();
         Assert.Same(aggregated, off.Sign(aggregated));
         Assert.Null(off.Problem(Published()));
+        var registered = Registered();
+        Assert.Same(registered, off.Sign(registered));
+        Assert.Null(off.Problem(Ended()));
+        Assert.Null(off.Problem(Rewards()));
+        Assert.False(off.Refuses(Decision(), NullLogger.Instance));
     }
 }

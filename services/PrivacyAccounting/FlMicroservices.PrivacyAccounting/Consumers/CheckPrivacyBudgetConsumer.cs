@@ -1,4 +1,5 @@
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Infrastructure.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
@@ -6,9 +7,10 @@ namespace FlMicroservices.PrivacyAccounting.Consumers;
 
 /// <summary>
 /// Answers the selector: may the next round run within the task's privacy budget? A refusal for the budget is announced
-/// once with <see cref="PrivacyBudgetExhausted"/> (before the answer, so subscribers see it before the task completes).
+/// once with <see cref="PrivacyBudgetExhausted"/> (before the answer, so subscribers see it before the task completes). The answer is signed.
 /// </summary>
-public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger, ILogger<CheckPrivacyBudgetConsumer> logger) : IConsumer<CheckPrivacyBudget>
+public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger, CommandSigning signing, ILogger<CheckPrivacyBudgetConsumer> logger)
+    : IConsumer<CheckPrivacyBudget>
 {
     /// <summary>How long a check for a task this service has not seen waits for its TaskCreated (within the selector's 30 s request timeout).</summary>
     public static readonly TimeSpan TaskCreatedWait = TimeSpan.FromSeconds(15);
@@ -19,7 +21,7 @@ public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger, ILogger<Che
         var task = await ledger.FindAsync(request.TaskId, TaskCreatedWait, context.CancellationToken);
         if (task is null)
         {
-            await context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, false, 0, $"task '{request.TaskId}' has no privacy account"));
+            await context.RespondAsync(signing.Sign(new PrivacyBudgetDecision(request.TaskId, request.Round, false, 0, $"task '{request.TaskId}' has no privacy account")));
             return;
         }
         var decision = task.Decide(request.Round, request.SampleRate);
@@ -29,6 +31,6 @@ public sealed class CheckPrivacyBudgetConsumer(PrivacyLedger ledger, ILogger<Che
                 request.TaskId, exhausted.RoundsCompleted, exhausted.EpsilonSpent, exhausted.EpsilonBudget);
             await context.Publish(exhausted);
         }
-        await context.RespondAsync(new PrivacyBudgetDecision(request.TaskId, request.Round, decision.Allowed, decision.EpsilonIfRun, decision.Reason));
+        await context.RespondAsync(signing.Sign(new PrivacyBudgetDecision(request.TaskId, request.Round, decision.Allowed, decision.EpsilonIfRun, decision.Reason)));
     }
 }

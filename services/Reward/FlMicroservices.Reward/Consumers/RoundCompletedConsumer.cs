@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace FlMicroservices.Reward.Consumers;
 
-/// <summary>Scores a completed round's aggregated contributors, credits their tokens once (stored first) and publishes RewardsIssued once; only for a round the model registry signed.</summary>
+/// <summary>Scores a completed round's aggregated contributors, credits their tokens once (stored first) and publishes RewardsIssued (signed) once; only for a round the model registry signed.</summary>
 public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOptions> options, CommandSigning signing, ILogger<RoundCompletedConsumer> logger)
     : IConsumer<RoundCompleted>
 {
@@ -21,8 +21,8 @@ public sealed class RoundCompletedConsumer(TokenLedger ledger, IOptions<RewardOp
         var pool = options.Value.TokensPerRound;
         var rewards = await ledger.PayOnceAsync(round.TaskId, round.Round,
             contributors.Select((c, i) => (c.ClientId, scores[i], decimal.Round(pool * (decimal)scores[i], 6))).ToArray(), context.CancellationToken);
-        await context.PublishStableAsync(new RewardsIssued(round.TaskId, round.Round, rewards.ToArray(), rewards.Sum(r => r.Tokens)), round.TaskId, round.Round,
-            context.CancellationToken);
+        await context.PublishStableAsync(signing.Sign(new RewardsIssued(round.TaskId, round.Round, rewards.ToArray(), rewards.Sum(r => r.Tokens))), round.TaskId,
+            round.Round, context.CancellationToken);
         await ledger.MarkAnnouncedAsync(round.TaskId, round.Round, context.CancellationToken);
     }
 }

@@ -24,7 +24,7 @@ public sealed class RoundCompletedConsumer(RoundStarter starter, TaskSchedule sc
         // The model registry's rollback policy stopped the task (docs/model-lifecycle.md).
         if (completed.StopReason is { } stop && entry is not null)
         {
-            await TaskCompletion.PublishAsync(context, entry, completed.TaskId, completed.Round, TaskModelState.Of(completed), stop, clock, logger);
+            await TaskCompletion.PublishAsync(context, entry, completed.TaskId, completed.Round, TaskModelState.Of(completed), stop, signing, clock, logger);
             return;
         }
         await starter.StartNextAsync(context, completed.TaskId, completed.Round + 1, TaskModelState.Of(completed), context.CancellationToken);

@@ -1,7 +1,7 @@
-namespace FlMicroservices.Training.Tests;
+namespace FlMicroservices.Testing;
 
 /// <summary>A fresh folder under the system temp folder, deleted with its contents on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory() => Directory.CreateDirectory(Path);
 
