@@ -163,6 +163,42 @@ public sealed class AttackSuiteTests(AttackedDeployment target, ITestOutputHelpe
         output.WriteLine($"ModelVersionPublished from fl-node: ACCESS_REFUSED; unsigned and foreign-signed initial ones refused by the selector, no round; round 1 started on the model registry's own (digest {genuine.Digest[..12]})");
     }
 
+    [Fact]
+    public async Task A_forged_ClientRegistered_substituting_every_clients_key_is_refused_by_the_broker_from_a_node_and_without_the_registrys_signature_by_the_aggregation()
+    {
+        var attack = target.Ledger.Try("forged ClientRegistered substituting the attacker's key for every client's (key substitution)");
+        using var attackersKey = SigningKeyPair.Generate(SigningAlgorithms.EcdsaP256);
+        var clients = target.Observer.Of<ClientRegistered>().Where(c => c.Keys is { Length: > 0 }).GroupBy(c => c.ClientId).Select(g => g.First()).ToArray();
+        Assert.True(clients.Length >= AttackedDeployment.Clients, $"{clients.Length} clients registered with keys, {AttackedDeployment.Clients} expected");
+        Assert.All(clients, c => Assert.False(string.IsNullOrEmpty(c.IssuerSignature), $"the registry did not sign {c.ClientId}'s ClientRegistered"));
+        // Had the aggregation stored these, the attacker's updates would verify as the clients' and the clients' own would be refused.
+        foreach (var client in clients)
+        {
+            var forged = client with { Keys = [attackersKey.ToClientKey()], RegisteredAt = DateTimeOffset.UtcNow, IssuerSignature = null };
+            await ForgeAsync(forged, forged, forged);
+        }
+        var aggregation = target.Deployment.Services["Aggregation"];
+        var reasons = clients.SelectMany(c => new[]
+        {
+            $"Refused ClientRegistered {c.ClientId}: ClientRegistered carries no signature of fl-registry, which issues it",
+            $"Refused ClientRegistered {c.ClientId}: ClientRegistered's signature does not verify against the key of fl-registry",
+        }).ToArray();
+        await WaitForLogsAsync([aggregation], reasons);
+
+        // The clients' own keys still verify their updates: a round after the forgeries takes every participant's update.
+        var taskId = $"after-keys-{Guid.NewGuid():N}"[..20];
+        await target.Observer.PublishAsync(new CreateTask(taskId, AttackedDeployment.SecureSpec(rounds: 1) with { Privacy = PrivacyConfig.None }));
+        await target.WaitAsync(o => o.Of<TaskCompleted>().Any(t => t.TaskId == taskId), $"{taskId} to complete", 300);
+        var done = target.Observer.Of<TaskCompleted>().Single(t => t.TaskId == taskId);
+        Assert.True(done.Succeeded, done.Reason);
+        var round = target.Observer.Of<RoundCompleted>().Single(r => r.TaskId == taskId);
+        Assert.Empty(round.Rejected);
+        Assert.NotEmpty(round.Contributors);
+        attack.Blocked($"broker ACCESS_REFUSED from fl-node; with a service's credentials the aggregation's log, for each of {clients.Length} clients: {reasons[0]} / ... does not verify against the key of fl-registry; the next round took all {round.Contributors.Length} participants' updates under their own keys");
+        output.WriteLine($"ClientRegistered from fl-node: ACCESS_REFUSED; {2 * clients.Length} unsigned and foreign-signed ones refused by the aggregation; " +
+            $"round 1 of {taskId}: {round.Contributors.Length} contributors, {round.Rejected.Length} rejected");
+    }
+
     // The task's state at the selector's operator API (an auditor's token), once the selector knows the task; fails after the timeout.
     private async Task<string> SelectorStateAsync(ServiceProcess selector, string taskId, TimeSpan timeout)
     {
