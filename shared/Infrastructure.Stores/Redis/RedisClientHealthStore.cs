@@ -122,9 +122,7 @@ public sealed class RedisClientHealthStore : IClientHealthStore
 
     public Task<IReadOnlyList<string>> GetHealthyAsync(TimeSpan maxAge, CancellationToken cancellationToken)
     {
-        if (maxAge < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The maximum heartbeat age cannot be negative.");
-        var now = _clock.GetUtcNow();
-        var oldest = maxAge >= now - DateTimeOffset.UnixEpoch ? 0 : (now - maxAge).ToUnixTimeMilliseconds();
+        var (now, oldest) = OldestAccepted(maxAge);
         RedisKey[] keys = [Keys.Registered, Keys.Healthy, Keys.Seen];
         RedisValue[] args = [now.ToUnixTimeMilliseconds(), oldest];
         return RunAsync<IReadOnlyList<string>>(async db =>
@@ -139,10 +137,8 @@ public sealed class RedisClientHealthStore : IClientHealthStore
     /// <summary>The healthy clients holding the data set, from the data set indexes the upserts keep: no record is read.</summary>
     public Task<IReadOnlyList<string>> GetHealthyHoldingAsync(TimeSpan maxAge, string datasetKey, CancellationToken cancellationToken)
     {
-        if (maxAge < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The maximum heartbeat age cannot be negative.");
         ArgumentException.ThrowIfNullOrEmpty(datasetKey);
-        var now = _clock.GetUtcNow();
-        var oldest = maxAge >= now - DateTimeOffset.UnixEpoch ? 0 : (now - maxAge).ToUnixTimeMilliseconds();
+        var (now, oldest) = OldestAccepted(maxAge);
         var expired = Math.Max(0, oldest - (long)_options.HeartbeatTtl.TotalMilliseconds);
         RedisKey[] keys = [Keys.Registered, Keys.Healthy, Keys.Seen, Keys.Holding(datasetKey), Keys.HoldingNone];
         RedisValue[] args = [now.ToUnixTimeMilliseconds(), oldest, expired];
@@ -248,6 +244,14 @@ public sealed class RedisClientHealthStore : IClientHealthStore
                 throw new InvalidOperationException($"Redis refused the upsert of {records.Count} client health record(s) under prefix '{Keys.Prefix}'.");
             return true;
         }, cancellationToken);
+    }
+
+    // Now, and the oldest LastSeen (unix ms) of a heartbeat at most maxAge old.
+    private (DateTimeOffset Now, long Oldest) OldestAccepted(TimeSpan maxAge)
+    {
+        if (maxAge < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The maximum heartbeat age cannot be negative.");
+        var now = _clock.GetUtcNow();
+        return (now, maxAge >= now - DateTimeOffset.UnixEpoch ? 0 : (now - maxAge).ToUnixTimeMilliseconds());
     }
 
     private async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> call, CancellationToken cancellationToken) =>

@@ -44,9 +44,10 @@ public static class FedBuffSimulation
         using var evaluator = new Evaluator(options.Model, shape, classCount);
         var weighting = StalenessWeightings.Create(options.Staleness ?? "polynomial");
         // Central DP: each client is charged for every version it is in (docs/fedbuff.md, "Privacy"); it stops being scheduled at its limit.
-        using var noise = options.DpNoiseMultiplier is null ? null : GaussianNoise.FromSeed(options.Seed, "fedbuff");
-        var privacy = options.DpNoiseMultiplier is { } z ? new FedBuffPrivacy(options.EffectiveDpClip, z, noise!) : null;
-        var accountant = options.DpNoiseMultiplier is { } zz ? new ParticipationAccountant(zz) : null;
+        var z = options.DpNoiseMultiplier;
+        using var noise = z is null ? null : GaussianNoise.FromSeed(options.Seed, "fedbuff");
+        var privacy = z is null ? null : new FedBuffPrivacy(options.EffectiveDpClip, z.Value, noise!);
+        var accountant = z is null ? null : new ParticipationAccountant(z.Value);
         var participationLimit = accountant?.MaxParticipationsWithin(options.DpEpsilonBudget!.Value, options.DpDelta) ?? int.MaxValue;
         var retired = 0;
         var budgetExhausted = false;
