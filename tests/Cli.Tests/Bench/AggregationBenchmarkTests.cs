@@ -11,7 +11,7 @@ public class AggregationBenchmarkTests
     {
         var parameters = 3 * AggregationBenchmark.SliceElements + 500;
 
-        var result = AggregationBenchmark.Run(clients: 20, parameters, group: 8, seed: 1, firstRound);
+        var result = AggregationBenchmark.Run(clients: 20, parameters, group: 8, seed: 1, firstRound, rounds: 3);
 
         Assert.Equal(firstRound ? "first" : "later", result.Round);
         Assert.True(result.Identical);
@@ -20,5 +20,10 @@ public class AggregationBenchmarkTests
         Assert.True(result.PeakToModel >= 2, $"peak {result.PeakBytes} bytes is below the accumulators' {2 * result.ModelBytes}");
         Assert.True(result.Ratio > 0 && double.IsFinite(result.Ratio));
         Assert.True(result.BaselineGbps >= Math.Min(result.IntegerReadGbps, result.FloatReadGbps));
+        // Three rounds, each with its own ratio; the one printed is their median.
+        Assert.Equal(3, result.Rounds);
+        Assert.Equal(3, result.RoundRatios.Length);
+        Assert.Equal(result.RoundRatios.Order().ElementAt(1), Math.Round(result.Ratio, 3));
+        Assert.True(result.RatioMin <= result.Ratio && result.Ratio <= result.RatioMax);
     }
 }

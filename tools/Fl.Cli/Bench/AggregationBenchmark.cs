@@ -17,24 +17,64 @@ public static class AggregationBenchmark
     // Update payloads come from a pool at least this large, so every read comes from memory, not a cache (L3 here is 32 MiB).
     private const long PoolBytes = 256L << 20;
 
+    /// <summary>Rounds measured by default: one round's figures swing with what else the machine does, their median much less.</summary>
+    public const int DefaultRounds = 5;
+
     /// <param name="firstRound">Measure a service's first round of this model (accumulators allocated and touched for the first time)
     /// instead of a later one (accumulators reused from <see cref="AccumulatorPool.Shared"/>).</param>
+    /// <param name="rounds">Rounds measured one after another, each against its own baseline; the figures are the medians.</param>
     public static AggregationBenchmarkResult Run(int clients, int parameters, int group = RoundAggregation.DefaultGroupSize, int seed = 1,
-        bool firstRound = false)
+        bool firstRound = false, int rounds = DefaultRounds)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clients);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parameters);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(group);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rounds);
         var source = new Source(parameters, seed);
         var ids = Enumerable.Range(0, clients).Select(k => "client-" + k).ToArray();
-        var started = new RoundStarted("bench", 1, 0, ids, DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
-            SliceElements, "bench", "fedavg", new Dictionary<string, string>(), 1.0, seed);
         var global = new float[parameters];
         WarmUp(group);
         // A long-running service has closed rounds of this model before: their accumulators wait, zeroed, in the pool.
         PreviousRound(source, parameters, group, global);
-        if (firstRound) AccumulatorPool.Shared.Clear(); // a service's first round of this model allocates them instead
 
+        var measured = new List<RoundFigures>(rounds);
+        float[]? next = null;
+        for (var r = 0; r < rounds; r++)
+        {
+            if (firstRound) AccumulatorPool.Shared.Clear(); // a service's first round of this model allocates them instead
+            var (figures, model) = MeasureRound(source, ids, parameters, group, seed, global);
+            measured.Add(figures);
+            next = model;
+        }
+        var identical = clients * (long)parameters <= MaxCheckedElements ? Reference(source, clients, parameters).AsSpan().SequenceEqual(next) : (bool?)null;
+
+        var bytes = (double)clients * parameters * sizeof(float);
+        var median = measured.OrderBy(f => f.Ratio).ElementAt(measured.Count / 2);
+        var baselineName = median.Baseline == median.LockstepRead ? "lockstep" : median.Baseline == median.IntegerRead ? "integer" : "float";
+        var modelBytes = (long)parameters * sizeof(float);
+        var peakBytes = measured.Max(f => f.PeakBytes);
+        var waiting = measured.Max(f => f.WaitingBytes);
+        return new AggregationBenchmarkResult(clients, parameters, group, median.Service, median.Baseline, median.Ratio,
+            median.IntegerRead, median.FloatRead, median.LockstepRead, baselineName,
+            peakBytes, modelBytes, (double)peakBytes / modelBytes, waiting, (long)clients * modelBytes,
+            median.ServiceNanoseconds / 1e9, median.BaselineNanoseconds / 1e9,
+            ThreadCpuClock.MeasuresCpuTime ? "thread-cpu" : "elapsed", identical, firstRound ? "first" : "later",
+            rounds, measured.Select(f => Math.Round(f.Ratio, 3)).ToArray(), measured.Min(f => f.Ratio), measured.Max(f => f.Ratio));
+    }
+
+    private sealed record RoundFigures(double Service, double IntegerRead, double FloatRead, double LockstepRead, long ServiceNanoseconds,
+        long BaselineNanoseconds, long PeakBytes, long WaitingBytes)
+    {
+        public double Baseline => Math.Max(Math.Max(IntegerRead, FloatRead), LockstepRead);
+        public double Ratio => Service / Baseline;
+    }
+
+    // One round through the service and the three plain reads of the same bytes; its figures and the model it produced.
+    private static (RoundFigures Figures, float[] Model) MeasureRound(Source source, string[] ids, int parameters, int group, int seed, float[] global)
+    {
+        var clients = ids.Length;
+        var started = new RoundStarted("bench", 1, 0, ids, DateTimeOffset.MaxValue, new TrainingConfig(1, 10, 0.1), PrivacyConfig.None,
+            SliceElements, "bench", "fedavg", new Dictionary<string, string>(), 1.0, seed);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -97,25 +137,14 @@ public static class AggregationBenchmark
         GC.KeepAlive(sink);
         GC.KeepAlive(floatSink);
         var waiting = round.PeakWaitingBytes;
-        round = null;
-        var identical = clients * (long)parameters <= MaxCheckedElements ? Reference(source, clients, parameters).AsSpan().SequenceEqual(next) : (bool?)null;
 
         var bytes = (double)clients * parameters * sizeof(float);
-        var service = bytes / serviceNanoseconds;
-        var integerRead = bytes / integerNanoseconds;
-        var floatRead = bytes / floatNanoseconds;
-        var lockstepRead = bytes / lockstepNanoseconds;
-        var baseline = Math.Max(Math.Max(integerRead, floatRead), lockstepRead);
-        var baselineName = baseline == lockstepRead ? "lockstep" : baseline == integerRead ? "integer" : "float";
-        var modelBytes = (long)parameters * sizeof(float);
         // The heap's growth (the round's bookkeeping, the next model at close) plus the accumulators the round took from the
         // pool, plus the slices that waited for their group: views of the pool here, a consumer's own record buffers in the service.
         var peakBytes = peak - heapBefore + pooled + waiting;
-        return new AggregationBenchmarkResult(clients, parameters, group, service, baseline, service / baseline,
-            integerRead, floatRead, lockstepRead, baselineName,
-            peakBytes, modelBytes, (double)peakBytes / modelBytes, waiting, (long)clients * modelBytes,
-            serviceNanoseconds / 1e9, Math.Min(Math.Min(integerNanoseconds, floatNanoseconds), lockstepNanoseconds) / 1e9,
-            ThreadCpuClock.MeasuresCpuTime ? "thread-cpu" : "elapsed", identical, firstRound ? "first" : "later");
+        var figures = new RoundFigures(bytes / serviceNanoseconds, bytes / integerNanoseconds, bytes / floatNanoseconds, bytes / lockstepNanoseconds,
+            serviceNanoseconds, Math.Min(Math.Min(integerNanoseconds, floatNanoseconds), lockstepNanoseconds), peakBytes, waiting);
+        return (figures, next);
     }
 
     // One client's update through a round of the same model: closing it leaves the model's accumulators in the pool.
@@ -263,6 +292,8 @@ public static class AggregationBenchmark
 /// over baseline. <c>clock</c>: thread-cpu (this thread's CPU time, other processes do not count) or elapsed.
 /// <c>identical</c>: the model equals folding every slice on its own, bit for bit (null: too large to check).
 /// <c>round</c>: later (the accumulators of an earlier round of the model reused) or first (allocated fresh).
+/// <c>rounds</c> rounds are measured one after another, each against its own baseline: <c>round_ratios</c> lists each round's
+/// ratio, and the other figures are those of the round with the median ratio (<c>peak_bytes</c>: the largest of any round).
 /// </remarks>
 public sealed record AggregationBenchmarkResult(
     [property: JsonPropertyName("clients")] int Clients,
@@ -284,4 +315,8 @@ public sealed record AggregationBenchmarkResult(
     [property: JsonPropertyName("baseline_seconds")] double BaselineSeconds,
     [property: JsonPropertyName("clock")] string Clock,
     [property: JsonPropertyName("identical")] bool? Identical,
-    [property: JsonPropertyName("round")] string Round);
+    [property: JsonPropertyName("round")] string Round,
+    [property: JsonPropertyName("rounds")] int Rounds,
+    [property: JsonPropertyName("round_ratios")] double[] RoundRatios,
+    [property: JsonPropertyName("ratio_min")] double RatioMin,
+    [property: JsonPropertyName("ratio_max")] double RatioMax);

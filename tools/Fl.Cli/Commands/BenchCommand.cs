@@ -21,9 +21,14 @@ public static class BenchCommand
         {
             Description = "Measure the service's first round of this model (accumulators allocated fresh) instead of a later one (reused)",
         };
+        var benchRounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds measured, each against its own baseline; the figures printed are the median round's",
+            DefaultValueFactory = _ => AggregationBenchmark.DefaultRounds,
+        };
         var aggregate = new Command("aggregate", "The aggregation service's FedAvg round (checks, grouped exact fold, close) vs the fastest plain read of the same bytes, and its peak memory vs one model")
         {
-            clients, parameters, group, firstRound,
+            clients, parameters, group, firstRound, benchRounds,
         };
         aggregate.SetAction(parse =>
         {
@@ -33,11 +38,13 @@ public static class BenchCommand
             if (k is < 1 or > MaxClients) return Invalid($"--clients {k} must be between 1 and {MaxClients}");
             if (p is < 1 or > MaxParameters) return Invalid($"--params {p} must be between 1 and {MaxParameters}");
             if (b is < 1 or > 1024) return Invalid($"--group {b} must be between 1 and 1024");
-            if ((double)k * p > MaxFoldedValues)
-                return Invalid($"--clients {k} --params {p} fold {(double)k * p:G3} values, more than {MaxFoldedValues:G3} (minutes of memory bandwidth)");
+            var r = parse.GetValue(benchRounds);
+            if (r is < 1 or > 100) return Invalid($"--rounds {r} must be between 1 and 100");
+            if ((double)k * p * r > MaxFoldedValues)
+                return Invalid($"--clients {k} --params {p} --rounds {r} fold {(double)k * p * r:G3} values, more than {MaxFoldedValues:G3} (minutes of memory bandwidth)");
             // One update (4 bytes a parameter) and the round's exact sums and model (a generous 28 bytes a parameter).
             if (OptionChecks.FitsInMemory($"--params {p}", 32.0 * p) is { } tooBig) return Invalid(tooBig);
-            var result = AggregationBenchmark.Run(k, p, b, firstRound: parse.GetValue(firstRound));
+            var result = AggregationBenchmark.Run(k, p, b, firstRound: parse.GetValue(firstRound), rounds: r);
             Console.WriteLine(JsonSerializer.Serialize(result));
             return CliRunner.Ok;
         });
