@@ -30,6 +30,7 @@ public static class AggregationExtensions
         services.AddSingleton<SliceRetraction>();
         services.AddSingleton<ShardedRounds>();
         services.AddSingleton<RoundCloser>();
+        services.AddSingleton<LateUpdateStore>();
         services.AddSingleton<UpdateRouter>();
         services.AddSingleton<RoundOpener>();
         services.AddHostedService<RoundDeadlineService>();

@@ -85,7 +85,7 @@ public sealed class RoundAggregation
     /// </summary>
     public bool IsComplete =>
         _clients.Values.All(c => c.Rejection is not null || c.Declined is not null || Delivered(c))
-        || (Shard is null && Started.Settings?.TargetUpdates is { } target && _clients.Values.Count(c => c.Rejection is null && Delivered(c)) >= target);
+        || (Shard is null && Started.Settings?.TargetUpdates is { } target && _clients.Values.Count(c => c.LateFrom is null && c.Rejection is null && Delivered(c)) >= target);
 
     private bool Delivered(ClientProgress client) => client.Manifest is not null && client.Received == OwnedSliceCount;
 
@@ -106,6 +106,27 @@ public sealed class RoundAggregation
         if (!_clients.TryGetValue(declined.ClientId, out var client)) return "not selected for this round";
         if (client.Manifest is not null || client.Received > 0 || client.Rejection is not null) return "it already sent (part of) an update";
         client.Declined ??= declined;
+        return null;
+    }
+
+    /// <summary>
+    /// Folds a whole late update of round <paramref name="fromRound"/> (its manifest and every slice, as sent for that round) into this
+    /// round, weighted by <see cref="LateUpdatePolicy.FoldedWeight"/> (docs/selection.md, "Late updates"). It counts for neither the
+    /// quorum nor the over-selection target. Returns why it is not folded, or null when it is (it may still be rejected, as any update).
+    /// </summary>
+    public string? FoldLate(UpdateSubmitted manifest, IReadOnlyList<(UpdateSlice Slice, StreamPosition? Position)> slices, int fromRound)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(slices);
+        if (IsClosed) return "the round is closed";
+        if (Shard is not null) return "sharded aggregation does not fold late updates";
+        if (fromRound != Started.Round - 1) return $"it is {Started.Round - fromRound} rounds old; only the previous round's updates are folded";
+        if (_clients.ContainsKey(manifest.ClientId)) return "the client is a participant of this round: its fresh update supersedes the late one";
+        if (manifest.ExampleCount < 1) return $"manifest announces {manifest.ExampleCount} examples";
+        var weight = LateUpdatePolicy.FoldedWeight(manifest.ExampleCount);
+        _clients[manifest.ClientId] = new ClientProgress(SliceCount) { LateFrom = fromRound };
+        AcceptManifest(manifest with { Round = Started.Round, ExampleCount = weight });
+        foreach (var (slice, position) in slices) Fold(slice with { Round = Started.Round, Weight = weight }, position);
         return null;
     }
 
@@ -316,7 +337,10 @@ public sealed class RoundAggregation
             if (client.Rejection is not null)
                 rejected.Add(new RejectedUpdate(id, client.RejectionReport()));
             else if (client.Manifest is not null && client.Received == OwnedSliceCount)
-                contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss, Seconds: client.Manifest.Metrics.RoundSeconds));
+                contributors.Add(new Contribution(id, client.Manifest.ExampleCount, Math.Sqrt(client.SumOfSquares), client.Manifest.Metrics.TrainLoss,
+                    Seconds: client.Manifest.Metrics.RoundSeconds, LateFrom: client.LateFrom));
+            else if (client.LateFrom is not null)
+                rejected.Add(new RejectedUpdate(id, $"late update of round {client.LateFrom} incomplete"));
             else
             {
                 dropouts.Add(id);
@@ -324,9 +348,10 @@ public sealed class RoundAggregation
             }
         }
         var needed = QuorumOf(Started);
-        if (contributors.Count < needed || _aggregator.FoldedSlices == 0)
+        var fresh = contributors.Count(c => c.LateFrom is null); // folded late updates do not make a quorum
+        if (fresh < needed || _aggregator.FoldedSlices == 0)
             return new RoundOutcome(false, contributors, rejected, dropouts,
-                $"quorum not reached: {contributors.Count} complete updates, {needed} needed" + (declined.Count > 0 ? $" ({declined.Count} declined)" : ""), declined);
+                $"quorum not reached: {fresh} complete updates, {needed} needed" + (declined.Count > 0 ? $" ({declined.Count} declined)" : ""), declined);
         try
         {
             _aggregator.Finish(global, result);
@@ -358,7 +383,7 @@ public sealed class RoundAggregation
         {
             if (client.Rejection is null || client.RetractionRequested || client.Received == 0) continue;
             client.RetractionRequested = true;
-            pending.Add(new PendingRetraction(id, client.Weight ?? 0, client.FoldedSlices().ToArray()));
+            pending.Add(new PendingRetraction(id, client.Weight ?? 0, client.FoldedSlices().ToArray(), client.LateFrom));
         }
         return pending;
     }
@@ -371,6 +396,7 @@ public sealed class RoundAggregation
     {
         ArgumentNullException.ThrowIfNull(slice);
         if (IsClosed || !_clients.TryGetValue(slice.ClientId, out var client) || client.Rejection is null || !client.Has(slice.SliceIndex)) return false;
+        if (client.LateFrom is not null) slice = slice with { Round = Started.Round, Weight = client.Weight ?? slice.Weight }; // read back as sent for its own round
         if (Expand(ref slice) is not null) return false;
         if (client.Checksum(slice.SliceIndex) != UpdateDigest.SliceChecksum(slice)) return false;
         if (_aggregator is not IRetractableRound retractable)
@@ -472,6 +498,9 @@ public sealed class RoundAggregation
         writer.Write(DuplicateSlices);
         writer.Write(_outsiders.Count);
         foreach (var outsider in _outsiders) { writer.Write(outsider.ClientId); writer.Write(outsider.Reason); }
+        var late = _clients.Where(c => c.Value.LateFrom is not null).ToArray();
+        writer.Write(late.Length);
+        foreach (var (id, client) in late) { writer.Write(id); writer.Write(client.LateFrom!.Value); }
         writer.Write(_clients.Count);
         foreach (var (id, client) in _clients)
         {
@@ -490,6 +519,11 @@ public sealed class RoundAggregation
         DuplicateSlices = reader.ReadInt32();
         _outsiders.Clear();
         for (var i = reader.ReadInt32(); i > 0; i--) _outsiders.Add(new RejectedUpdate(reader.ReadString(), reader.ReadString()));
+        for (var i = reader.ReadInt32(); i > 0; i--)
+        {
+            var id = reader.ReadString();
+            _clients[id] = new ClientProgress(SliceCount) { LateFrom = reader.ReadInt32() };
+        }
         for (var i = reader.ReadInt32(); i > 0; i--)
         {
             var id = reader.ReadString();
@@ -585,6 +619,9 @@ public sealed class RoundAggregation
         public string? Rejection { get; private set; }
         public UpdateSubmitted? Manifest { get; set; }
 
+        /// <summary>A late update of an earlier round folded into this one: that round (docs/selection.md, "Late updates").</summary>
+        public int? LateFrom { get; init; }
+
         /// <summary>The client's decline, when it said it will not send (kept in the control checkpoint).</summary>
         public UpdateDeclined? Declined { get; set; }
 
@@ -664,7 +701,8 @@ public sealed class RoundAggregation
 }
 
 /// <summary>A rejected client's slices still folded: the weight they were folded with and where to read each again.</summary>
-public sealed record PendingRetraction(string ClientId, double Weight, IReadOnlyList<FoldedSlice> Slices);
+/// <param name="LateFrom">A folded late update: the round its slices were sent for (the stream holds them under that round).</param>
+public sealed record PendingRetraction(string ClientId, double Weight, IReadOnlyList<FoldedSlice> Slices, int? LateFrom = null);
 
 /// <summary>A folded slice and its position in the update stream (null when it did not come from the stream).</summary>
 public sealed record FoldedSlice(int SliceIndex, StreamPosition? Position);

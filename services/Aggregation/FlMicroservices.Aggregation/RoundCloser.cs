@@ -17,6 +17,7 @@ public sealed class RoundCloser(
     IModelStore models,
     IBus bus,
     CommandSigning signing,
+    LateUpdateStore late,
     ILogger<RoundCloser> logger)
 {
     /// <summary>Caller holds the registry's lock. Closes the round when it is open and complete.</summary>
@@ -68,6 +69,9 @@ public sealed class RoundCloser(
             PublishedContributions.Of(started, outcome.Contributors), outcome.Rejected.ToArray(), outcome.Dropouts.ToArray(), outcome.FailureReason,
             watch.Elapsed.TotalSeconds, outcome.Declined is { Count: > 0 } declined ? [.. declined] : null)), cancellationToken);
         registry.MarkClosed(key);
+        // From now on the participants it did not hear from may still send, for the next round, where the task folds late updates.
+        if (late.RoundClosed(started, outcome.Dropouts, Core.Aggregation.LateUpdatePolicy.Folds(started.Settings)) is > 0 and var stale)
+            logger.LogInformation("{Count} late updates of {Task}/{Round} were still incomplete when round {Next} closed; dropped", stale, started.TaskId, started.Round - 1, started.Round);
         checkpointer.WriteControl();
     }
 }

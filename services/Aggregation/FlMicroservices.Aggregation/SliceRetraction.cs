@@ -25,7 +25,7 @@ public sealed class SliceRetraction(ILogger<SliceRetraction> logger, IUpdateStre
                 for (var i = 0; i < records.Count; i++)
                 {
                     var slice = UpdateSliceCodec.Decode(records[i].Value);
-                    if (slice.TaskId != round.Started.TaskId || slice.Round != round.Started.Round || slice.ClientId != pending.ClientId
+                    if (slice.TaskId != round.Started.TaskId || slice.Round != (pending.LateFrom ?? round.Started.Round) || slice.ClientId != pending.ClientId
                         || slice.SliceIndex != pending.Slices[i].SliceIndex || !round.Retract(slice))
                         round.RetractionFailed(pending.ClientId, $"the record read back for slice {pending.Slices[i].SliceIndex} is not the slice that was folded");
                     else taken++;

@@ -18,6 +18,7 @@ public sealed class UpdateRouter(
     SliceRetraction retraction,
     SecureRoundHandOver secure,
     UpdateVerifier verifier,
+    LateUpdateStore late,
     IOptions<AggregationOptions> options,
     ILogger<UpdateRouter> logger)
 {
@@ -47,6 +48,8 @@ public sealed class UpdateRouter(
             if (round.RetractionsWaiting) await retraction.RetractRejectedAsync(round, cancellationToken);
             await closer.CloseIfCompleteAsync(key, cancellationToken);
         }
+        else if (registry.IsClosed(key) && late.Keep(slice, position)) // the task folds it into the next round
+            await FoldLateAsync(slice.TaskId, slice.Round, cancellationToken);
         else if (registry.IsClosed(key))
             logger.LogDebug("Late slice {Index} of {Client} for closed round {Task}/{Round} ignored", slice.SliceIndex, slice.ClientId, slice.TaskId, slice.Round);
         else if (!registry.HoldSlice(slice, position)) // kept when it overtook its RoundStarted
@@ -66,6 +69,20 @@ public sealed class UpdateRouter(
             if (unreadable is not null) Refuse(round, manifest, unreadable);
             else await AcceptVerifiedAsync(round, manifest, cancellationToken);
             await retraction.RetractRejectedAsync(round, cancellationToken);
+        }
+        else if (registry.IsClosed(key) && unreadable is null && late.Folding(manifest.TaskId, manifest.Round) is { } closed)
+        {
+            // The task folds late updates into the next round: kept (when its client is one the round waited for) until whole.
+            if (await verifier.ProblemAsync(closed, manifest, cancellationToken) is { } problem)
+                logger.LogWarning("Late manifest of {Client} for {Task}/{Round} refused: {Reason}", manifest.ClientId, manifest.TaskId, manifest.Round, problem);
+            else if (!late.Keep(manifest))
+                logger.LogWarning("Late manifest of {Client} for {Task}/{Round} ignored: the round did not wait for it", manifest.ClientId, manifest.TaskId, manifest.Round);
+            else
+            {
+                await verifier.RememberAsync(manifest, cancellationToken);
+                await FoldLateAsync(manifest.TaskId, manifest.Round, cancellationToken);
+            }
+            return;
         }
         else if (registry.IsClosed(key))
         {
@@ -130,10 +147,35 @@ public sealed class UpdateRouter(
         foreach (var (slice, position) in slices) round.Fold(slice, position);
         foreach (var manifest in manifests) await AcceptVerifiedAsync(round, manifest, cancellationToken);
         foreach (var declined in declines) Decline(round, declined);
+        FoldLate(round);
         await retraction.RetractRejectedAsync(round, cancellationToken);
         checkpointer.WriteControl();
         foreach (var manifest in manifests) await verifier.RememberAsync(manifest, cancellationToken);
         await closer.CloseIfCompleteAsync(key, cancellationToken);
+    }
+
+    // Caller holds the lock. The whole late updates of a closed round go into the round after it once that is open; until then they wait.
+    private async Task FoldLateAsync(string taskId, int closedRound, CancellationToken cancellationToken)
+    {
+        if (!registry.TryGetOpen((taskId, closedRound + 1), out var round)) return;
+        if (!FoldLate(round)) return;
+        await retraction.RetractRejectedAsync(round, cancellationToken);
+        checkpointer.WriteControl();
+        await closer.CloseIfCompleteAsync((taskId, closedRound + 1), cancellationToken);
+    }
+
+    private bool FoldLate(RoundAggregation round)
+    {
+        var whole = late.TakeWhole(round.Started.TaskId, round.Started.Round - 1);
+        foreach (var (manifest, slices) in whole)
+        {
+            if (round.FoldLate(manifest, slices, manifest.Round) is { } refused)
+                logger.LogWarning("Late update of {Client} for {Task}/{Round} not folded into round {Next}: {Reason}", manifest.ClientId, manifest.TaskId, manifest.Round,
+                    round.Started.Round, refused);
+            else
+                logger.LogInformation("Late update of {Client} for {Task}/{Round} folded into round {Next}", manifest.ClientId, manifest.TaskId, manifest.Round, round.Started.Round);
+        }
+        return whole.Count > 0;
     }
 
     // A manifest whose signature the round's task requires and that fails is refused, never the client's manifest (docs/signing.md).

@@ -62,6 +62,7 @@ public static class TaskSpecValidator
     private static void ValidateSelection(TaskSpec spec, List<string> problems)
     {
         ValidateOverSelection(spec, problems);
+        ValidateLateUpdates(spec, problems);
         if (spec.Selection is null || !Core.Selection.SelectionPolicies.Names.Contains(spec.Selection))
         {
             problems.Add($"Selection '{spec.Selection}' is unknown (known: {string.Join(", ", Core.Selection.SelectionPolicies.Names)})");
@@ -89,6 +90,19 @@ public static class TaskSpecValidator
             problems.Add("OverSelection cannot be combined with central DP: the first updates to arrive are not a random sample, which the accountant's amplification by subsampling assumes");
         if (spec.Privacy?.IsSecureAggregation == true)
             problems.Add("OverSelection cannot be combined with secure aggregation: its protocol counts on every client it admitted");
+    }
+
+    /// <summary>The late-update policy: known, and "fold" only where a round may take an update trained on the previous model.</summary>
+    private static void ValidateLateUpdates(TaskSpec spec, List<string> problems)
+    {
+        if (!Core.Aggregation.LateUpdatePolicy.IsKnown(spec.LateUpdates))
+        {
+            problems.Add($"LateUpdates '{spec.LateUpdates}' is unknown (known: {string.Join(", ", Core.Aggregation.LateUpdatePolicy.Names)})");
+            return;
+        }
+        foreach (var problem in Core.Aggregation.LateUpdatePolicy.Problems(spec.LateUpdates, spec.Strategy, spec.Sampling == ClientSampling.Poisson,
+                     spec.Privacy is { Enabled: true, Mechanism: PrivacyMechanism.Central }, spec.Privacy?.IsSecureAggregation == true))
+            problems.Add($"LateUpdates '{spec.LateUpdates}' {problem}");
     }
 
     /// <summary>

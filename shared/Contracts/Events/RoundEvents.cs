@@ -82,13 +82,15 @@ public sealed record RoundAggregated(
 /// <summary>One client's complete, valid update in a round.</summary>
 /// <param name="Aggregated">False when a selecting strategy (Krum, Multi-Krum, Bulyan) left the update out of the aggregate: it is not paid.</param>
 /// <param name="Seconds">How long the client took, round start to upload, as its manifest reports (<see cref="LocalMetrics.RoundSeconds"/>); null when it did not say.</param>
+/// <param name="LateFrom">A late update folded into this round (<see cref="TaskSpec.LateUpdates"/>): the round it was trained for; <paramref name="ExampleCount"/> is then the staleness-weighted weight it was folded (and is paid) with.</param>
 public sealed record Contribution(
     string ClientId,
     int ExampleCount,
     double UpdateNorm,
     double TrainLoss,
     bool Aggregated = true,
-    double? Seconds = null);
+    double? Seconds = null,
+    int? LateFrom = null);
 
 /// <summary>An update the aggregation service refused, with the reason; the round went on without it.</summary>
 public sealed record RejectedUpdate(

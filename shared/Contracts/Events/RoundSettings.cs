@@ -9,6 +9,7 @@ namespace FlMicroservices.Contracts.V1;
 /// <param name="Signing">The algorithm every update of the round must be signed with (<see cref="SigningAlgorithms"/>); null or "none": unsigned.</param>
 /// <param name="TargetUpdates">Over-selection: the complete updates after which the aggregation closes the round, fewer than the participants; null: it waits for every participant.</param>
 /// <param name="Compression">How clients compress their update slices (<see cref="TaskSpec.Compression"/>, docs/compression.md); null or "none": plain float32.</param>
+/// <param name="LateUpdates">"fold": an update that arrives after the round closed is folded into the next one with a staleness weight (<see cref="TaskSpec.LateUpdates"/>); null or "drop": dropped.</param>
 public sealed record RoundSettings(
     double ProximalMu = 0,
     int? TotalClients = null,
@@ -17,7 +18,8 @@ public sealed record RoundSettings(
     CentralDpSettings? CentralDp = null,
     string? Signing = null,
     int? TargetUpdates = null,
-    string? Compression = null)
+    string? Compression = null,
+    string? LateUpdates = null)
 {
     /// <summary>A plain round: no proximal term, no control variates, no server-side privacy.</summary>
     public static RoundSettings None { get; } = new();

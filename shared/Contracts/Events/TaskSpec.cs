@@ -55,9 +55,16 @@ public sealed record TaskSpec
 
     /// <summary>
     /// Over-selection: the selector picks this share more clients than the round needs, and the aggregation closes the round as soon
-    /// as the needed number of complete updates arrived (0, the default: none; at most 1, twice as many). Late updates are dropped.
+    /// as the needed number of complete updates arrived (0, the default: none; at most 1, twice as many). What happens to the updates that
+    /// arrive after it closed is <see cref="LateUpdates"/>.
     /// </summary>
     public double OverSelection { get; init; }
+
+    /// <summary>
+    /// An update that arrives after its round closed: "drop" (the default) or "fold" into the next round with the staleness weight
+    /// 1/sqrt(2) (docs/selection.md, "Late updates").
+    /// </summary>
+    public string LateUpdates { get; init; } = "drop";
 
     /// <summary>How clients compress their updates: "none" (the default), "q8", "q4", "topk:FRACTION", "zstd", or a coding "+zstd" (docs/compression.md).</summary>
     public string Compression { get; init; } = "none";

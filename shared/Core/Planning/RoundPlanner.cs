@@ -26,6 +26,7 @@ public static class RoundPlanner
             StrategyCatalog.Create(spec.Strategy ?? "", spec.StrategyParameters, spec.ByzantineShare, settings); // refuses what DP-FedAvg cannot wrap
         }
         if (SigningAlgorithms.Signs(spec.Signing)) settings = settings with { Signing = spec.Signing };
+        if (spec.LateUpdates == LateUpdatePolicy.Fold) settings = settings with { LateUpdates = LateUpdatePolicy.Fold };
         var compression = CompressionSpec.Parse(spec.Compression);
         return compression.IsNone ? settings : settings with { Compression = compression.ToString() };
     }

@@ -24,6 +24,7 @@ public sealed class AggregationInstance : IAsyncDisposable
     public RoundCheckpointer Checkpointer => _provider.GetRequiredService<RoundCheckpointer>();
     public RoundRegistry Registry => _provider.GetRequiredService<RoundRegistry>();
     public ClientKeyDirectory Keys => _provider.GetRequiredService<ClientKeyDirectory>();
+    public LateUpdateStore Late => _provider.GetRequiredService<LateUpdateStore>();
 
     /// <summary>The instance's stream consumer (present when a stream was given).</summary>
     public SliceIngestionService Ingestion => _provider.GetServices<IHostedService>().OfType<SliceIngestionService>().Single();

@@ -113,6 +113,56 @@ public class RoundAggregationTests
     }
 
     [Fact]
+    public void A_folded_late_update_weighs_its_examples_times_the_staleness_factor_and_does_not_make_the_quorum()
+    {
+        var started = Started(1.0, "a", "b");
+        var round = new RoundAggregation(started, Parameters, new FedAvg());
+        Deliver(round, "a", DeltaA, 1);
+        var late = UpdateSliceCodec.Slice(TaskId, RoundNumber - 1, "z", DeltaB, 4, SliceSize).ToList();
+        var manifest = new UpdateSubmitted(TaskId, RoundNumber - 1, "z", 4, late.Count, Parameters, UpdateDigest.Of(late), null, new LocalMetrics(0.5, 1.5, 12));
+
+        Assert.Null(round.FoldLate(manifest, [.. late.Select(s => (s, (Infrastructure.UpdateStream.StreamPosition?)null))], RoundNumber - 1));
+        Assert.False(round.IsComplete); // b has neither sent nor declined; the late update does not stand in for it
+        Assert.Null(round.Decline(new UpdateDeclined(TaskId, RoundNumber, "b", "busy")));
+        var result = new float[Parameters];
+        var failed = round.Close(Global, result);
+
+        Assert.False(failed.Succeeded); // quorum 1.0 of a and b: one fresh update, the late one does not count
+        Assert.Equal("quorum not reached: 1 complete updates, 2 needed (1 declined)", failed.FailureReason);
+        Assert.Equal([("a", 1, (int?)null), ("z", 3, RoundNumber - 1)], failed.Contributors.Select(c => (c.ClientId, c.ExampleCount, c.LateFrom)));
+    }
+
+    [Fact]
+    public void A_late_update_is_folded_into_the_aggregate_with_its_whole_staleness_weight()
+    {
+        var round = NewRound("a");
+        Deliver(round, "a", DeltaA, 1);
+        var late = UpdateSliceCodec.Slice(TaskId, RoundNumber - 1, "z", DeltaB, 4, SliceSize).ToList();
+        var manifest = new UpdateSubmitted(TaskId, RoundNumber - 1, "z", 4, late.Count, Parameters, UpdateDigest.Of(late), null, new LocalMetrics(0.5, 1.5, 12));
+        Assert.Null(round.FoldLate(manifest, [.. late.Select(s => (s, (Infrastructure.UpdateStream.StreamPosition?)null))], RoundNumber - 1));
+
+        var result = new float[Parameters];
+        Assert.True(round.Close(Global, result).Succeeded);
+
+        // 4 examples x 1/sqrt(2) = 2.83 -> weight 3: global + (1 a + 3 b) / 4.
+        Assert.Equal([11f, 2f, 2.5f, 2f, 3f], result);
+    }
+
+    [Fact]
+    public void A_late_update_from_a_participant_or_older_than_one_round_is_refused_with_the_reason()
+    {
+        var round = NewRound("a");
+        List<(UpdateSlice, Infrastructure.UpdateStream.StreamPosition?)> Of(string client, int from) =>
+            [.. UpdateSliceCodec.Slice(TaskId, from, client, DeltaB, 4, SliceSize).Select(s => (s, (Infrastructure.UpdateStream.StreamPosition?)null))];
+        UpdateSubmitted ManifestOf(string client, int from) => new(TaskId, from, client, 4, 3, Parameters, "d", null, new LocalMetrics(0.5, 1, 1));
+
+        Assert.Equal("the client is a participant of this round: its fresh update supersedes the late one",
+            round.FoldLate(ManifestOf("a", RoundNumber - 1), Of("a", RoundNumber - 1), RoundNumber - 1));
+        Assert.Equal("it is 2 rounds old; only the previous round's updates are folded",
+            round.FoldLate(ManifestOf("z", RoundNumber - 2), Of("z", RoundNumber - 2), RoundNumber - 2));
+    }
+
+    [Fact]
     public void The_model_is_cut_into_the_expected_number_of_slices()
     {
         var round = NewRound("a");

@@ -74,6 +74,29 @@ public class TaskSpecValidatorTests
     }
 
     [Theory]
+    [InlineData("drop", null)]
+    [InlineData("fold", null)]
+    [InlineData("keep", "LateUpdates 'keep' is unknown (known: drop, fold)")]
+    [InlineData("", "LateUpdates '' is unknown (known: drop, fold)")]
+    public void Late_updates_are_dropped_or_folded(string policy, string? problem) =>
+        Assert.Equal(problem is null ? [] : [problem], TaskSpecValidator.Validate("mnist-1", Valid with { LateUpdates = policy }));
+
+    [Fact]
+    public void Folding_late_updates_is_refused_where_a_round_must_take_only_fresh_updates_of_its_own_model()
+    {
+        var fold = Valid with { LateUpdates = "fold" };
+        Assert.StartsWith("LateUpdates 'fold' cannot be combined with Poisson sampling",
+            SingleProblem(fold with { Sampling = ClientSampling.Poisson }), StringComparison.Ordinal);
+        Assert.StartsWith("LateUpdates 'fold' cannot be combined with central DP",
+            SingleProblem(fold with { Privacy = new PrivacyConfig(true, 1.0, 1.0, 8, 1e-5) }), StringComparison.Ordinal);
+        Assert.StartsWith("LateUpdates 'fold' cannot be combined with secure aggregation",
+            SingleProblem(fold with { Privacy = PrivacyConfig.None with { SecureAggregation = SecureAggregationMode.SecAgg, SecureAggregationClip = 1 }, MinClientsPerRound = 3 }), StringComparison.Ordinal);
+        Assert.StartsWith("LateUpdates 'fold' cannot be combined with the robust strategy 'median'",
+            SingleProblem(fold with { Strategy = "median" }), StringComparison.Ordinal);
+        Assert.StartsWith("LateUpdates 'fold' cannot be combined with SCAFFOLD", SingleProblem(fold with { Strategy = "scaffold" }), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("krum", 1, 0.5, "MinClientsPerRound 1 with Quorum 0.5: strategy 'krum' with a Byzantine share of 0.2 needs n > 2f + 2 and so rounds of at least 3 updates, but a round may aggregate as few as 1 (after dropouts); raise MinClientsPerRound to 5")]
     [InlineData("bulyan", 10, 1.0, "MinClientsPerRound 10 with Quorum 1: strategy 'bulyan' with a Byzantine share of 0.2 needs n >= 4f + 3 and so rounds of at least 11 updates, but a round may aggregate as few as 10 (after dropouts); raise MinClientsPerRound to 11")]
     [InlineData("multi-krum", 4, 0.5, "as few as 2 (after dropouts); raise MinClientsPerRound to 5")]
