@@ -61,6 +61,11 @@ public sealed record RoundMetrics(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Late { get; init; }
 
+    /// <summary>Late updates of the previous round folded into this one (--late-updates fold; null when none).</summary>
+    [JsonPropertyName("late_folded")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? LateFolded { get; init; }
+
     /// <summary>Async: the mean and largest staleness (versions behind) of the updates this version was made of.</summary>
     [JsonPropertyName("mean_staleness")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

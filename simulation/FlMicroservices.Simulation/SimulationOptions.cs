@@ -91,6 +91,9 @@ public sealed record SimulationOptions
     /// <summary>Share of extra clients picked each round; the round closes once the clients it needs sent (0: none; docs/selection.md).</summary>
     public double OverSelection { get; init; }
 
+    /// <summary>An update that arrives after its round closed: drop (the default) or fold into the next round with a staleness weight (docs/selection.md).</summary>
+    public string LateUpdates { get; init; } = Core.Aggregation.LateUpdatePolicy.Drop;
+
     /// <summary>Aggregation strategy name (see the aggregation service's catalog).</summary>
     public string Strategy { get; init; } = "fedavg";
     /// <summary>Strategy parameters by name (e.g. "server-lr", "f"), passed to the strategy factory as text.</summary>
@@ -227,6 +230,12 @@ public sealed record SimulationOptions
             problems.Add("--over-selection cannot be combined with central DP: the first updates to arrive are not a random sample");
         else if (OverSelection > 0 && SecAgg is not null) problems.Add("--over-selection cannot be combined with --secagg: its protocol counts on every client it admitted");
         var centralDp = ValidatePrivacy(problems);
+        if (!Core.Aggregation.LateUpdatePolicy.IsKnown(LateUpdates))
+            problems.Add($"--late-updates '{LateUpdates}' is unknown ({string.Join(", ", Core.Aggregation.LateUpdatePolicy.Names)})");
+        else
+            foreach (var problem in Core.Aggregation.LateUpdatePolicy.Problems(LateUpdates, Strategy, Sampling == "poisson",
+                         (DpNoiseMultiplier is not null || DpEpsilonBudget is not null) && !DpLocal, SecAgg is not null))
+                problems.Add($"--late-updates {LateUpdates} {problem}");
         if (SecAgg is not (null or "secagg" or "secagg-plus")) problems.Add($"--secagg '{SecAgg}' is unknown (secagg, secagg-plus)");
         if (!SigningAlgorithms.IsKnown(Signing))
             problems.Add($"--signing '{Signing}' is unknown ({SigningAlgorithms.EcdsaP256}, {SigningAlgorithms.MlDsa65}, {SigningAlgorithms.None})");
@@ -309,6 +318,7 @@ public sealed record SimulationOptions
         if (DropoutRate > 0) problems.Add($"--dropout {refused}: the device profiles' failure probability drops clients");
         if (Compression != Core.Compression.CompressionSpec.NoneText) problems.Add($"--compression {Compression} {refused}: the async simulation sends float32 updates");
         if (OverSelection > 0) problems.Add($"--over-selection {refused}: there are no rounds to close early; --concurrency says how many clients train at once");
+        if (LateUpdates != Core.Aggregation.LateUpdatePolicy.Drop) problems.Add($"--late-updates {LateUpdates} {refused}: FedBuff folds every update by its staleness already");
     }
 
     /// <summary>Async: FedBuff's server learning rate η_g, from --server-lr (default 1: the model moves by the weighted mean).</summary>

@@ -72,6 +72,7 @@ public static class SimulationRunner
                 Signing = options.Signing,
                 Selection = options.Selection,
                 OverSelection = options.OverSelection,
+                LateUpdates = options.LateUpdates,
                 Compression = options.Compression,
             };
             await bus.Publish(new CreateTask(taskId, spec), cancellationToken);
@@ -290,7 +291,11 @@ public static class SimulationRunner
         var trainLoss = completed.Contributors.Length > 0 ? completed.Contributors.Average(c => c.TrainLoss) : double.NaN;
         return new RoundMetrics(completed.Round, completed.ModelVersion, completed.Participants.Length, completed.Contributors.Length,
             completed.Dropouts.Length, completed.Rejected.Length, completed.Accuracy, completed.Loss, trainLoss, completed.RolledBack,
-            completed.Succeeded, roundWall, training, overhead) { BytesUp = nodeStats.UpdateBytes(completed.TaskId, completed.Round) };
+            completed.Succeeded, roundWall, training, overhead)
+        {
+            BytesUp = nodeStats.UpdateBytes(completed.TaskId, completed.Round),
+            LateFolded = completed.Contributors.Count(c => c.LateFrom is not null) is > 0 and var folded ? folded : null,
+        };
     }
 
     // The round in simulated time, as the node's clocked participation recorded it before the round's updates went out.

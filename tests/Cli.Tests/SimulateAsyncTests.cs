@@ -36,6 +36,7 @@ public sealed class SimulateAsyncTests : IDisposable
     [InlineData("--mode async --dashboard", "--dashboard cannot be combined with --mode async")]
     [InlineData("--mode async --over-selection 0.5", "--over-selection cannot be combined with --mode async")]
     [InlineData("--mode async --compression q8", "--compression q8 cannot be combined with --mode async")]
+    [InlineData("--mode async --late-updates fold", "--late-updates fold cannot be combined with --mode async")]
     public async Task A_bad_or_unsupported_async_setting_exits_with_code_2_naming_it(string options, string named)
     {
         var (code, errors) = await SimulateCli.RunAsync(["simulate", .. options.Split(' '), "--out", _out]);

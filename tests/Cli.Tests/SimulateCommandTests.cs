@@ -31,9 +31,24 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--round-deadline", "-5", "--round-deadline")]
     [InlineData("--selection", "greedy", "--selection")]
     [InlineData("--round-deadline", "1e300", "--round-deadline")]
+    [InlineData("--late-updates", "keep", "--late-updates 'keep' is unknown (drop, fold)")]
     public async Task An_invalid_option_exits_with_code_2_and_names_it(string option, string value, string named)
     {
         var (code, errors) = await RunAsync("simulate", option, value, "--out", "/tmp/never-written");
+
+        Assert.Equal(2, code);
+        Assert.Contains(named, errors);
+    }
+
+    [Theory]
+    [InlineData("--strategy median", "--late-updates fold cannot be combined with the robust strategy 'median'")]
+    [InlineData("--sampling poisson", "--late-updates fold cannot be combined with Poisson sampling")]
+    [InlineData("--dp-noise-multiplier 1.0 --dp-epsilon-budget 8", "--late-updates fold cannot be combined with central DP")]
+    [InlineData("--dp-epsilon-budget 8", "--late-updates fold cannot be combined with central DP")]
+    [InlineData("--secagg secagg", "--late-updates fold cannot be combined with secure aggregation")]
+    public async Task Folding_late_updates_where_it_cannot_be_sound_exits_with_code_2_and_says_why(string options, string named)
+    {
+        var (code, errors) = await RunAsync(["simulate", "--late-updates", "fold", .. options.Split(' '), "--out", "/tmp/never-written"]);
 
         Assert.Equal(2, code);
         Assert.Contains(named, errors);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FlMicroservices.Contracts.V1;
+using FlMicroservices.Core.Aggregation;
 using FlMicroservices.Core.Data;
 using FlMicroservices.Node;
 using FlMicroservices.Simulation;
@@ -132,6 +133,42 @@ public sealed class SimulatedClockTests : IDisposable
     }
 
     [Fact]
+    public void Under_fold_a_late_client_sends_after_the_close_declines_the_next_round_while_busy_and_counts_only_if_it_arrives_before_that_closes()
+    {
+        var clock = new SimulatedClock(10_000);
+        var profiles = new Dictionary<string, DeviceProfile>
+        {
+            ["fast"] = Bare, ["slow"] = Bare with { Speed = 0.25 }, ["snail"] = Bare with { Speed = 0.05 }, ["mid"] = Bare with { Speed = 1.0 / 3 },
+        };
+        var gate = new ClockedParticipation(clock, profiles, deadlineSeconds: 100, NoDropouts());
+
+        // Round 1 needs one update: fast arrives at 1 s and closes it; slow (4 s) and snail (20 s) send after the close.
+        var first = Round(1, "fast", "slow", "snail") with { Settings = new RoundSettings(TargetUpdates: 1, LateUpdates: LateUpdatePolicy.Fold) };
+        var admitted = gate.Admit(first, Clients("fast", "slow", "snail")).Admitted;
+        var verdicts = gate.Submit(first, Clients("fast", "slow", "snail"), admitted, [10_000, 10_000, 10_000], 0);
+        Assert.Equal([(true, false), (false, true), (false, true)], verdicts.Select(v => (v.Sends, v.SendsAfterClose)));
+        Assert.Equal(1, clock.Round(1)!.End, 9);
+
+        // Round 2 starts at 1 s: slow and snail are still busy and decline; mid takes 3 s, so the round closes at 4 s.
+        var second = Round(2, "mid", "slow", "snail") with { Settings = new RoundSettings(LateUpdates: LateUpdatePolicy.Fold) };
+        var admission = gate.Admit(second, Clients("mid", "slow", "snail"));
+        Assert.Equal(["slow", "snail"], admission.Declined.Select(d => d.Client.ClientId));
+        Assert.All(admission.Declined, d => Assert.StartsWith("busy: its update of round 1 arrives at", d.Reason, StringComparison.Ordinal));
+        gate.Submit(second, Clients("mid", "slow", "snail"), admission.Admitted, [10_000], 0);
+        Assert.Equal(4, clock.Round(2)!.End, 9);
+
+        Assert.True(gate.ArrivesBeforeClose(second, 1, "slow")); // at 4 s
+        Assert.False(gate.ArrivesBeforeClose(second, 1, "snail")); // at 20 s: two rounds late, dropped
+        Assert.False(gate.ArrivesBeforeClose(second, 1, "fast")); // it was never late
+
+        // Under drop nothing is held back: the late client only declines.
+        var dropping = new ClockedParticipation(new SimulatedClock(10_000), profiles, deadlineSeconds: 100, NoDropouts());
+        var plain = Round(1, "fast", "slow") with { Settings = new RoundSettings(TargetUpdates: 1) };
+        var dropped = dropping.Submit(plain, Clients("fast", "slow"), dropping.Admit(plain, Clients("fast", "slow")).Admitted, [10_000, 10_000], 0);
+        Assert.Equal([(true, false), (false, false)], dropped.Select(v => (v.Sends, v.SendsAfterClose)));
+    }
+
+    [Fact]
     public void Named_distributions_repeat_with_their_seed_and_differ_in_spread()
     {
         Assert.Equal(DeviceProfiles.Create("heavy-tail", 500, 7), DeviceProfiles.Create("heavy-tail", 500, 7));
@@ -183,11 +220,12 @@ public sealed class SimulatedClockTests : IDisposable
     }
 
     // Five clients under a 30 s simulated deadline: four reference devices on a slow link, and one so slow that it misses every deadline.
-    private SimulationOptions FourDevicesAndAStraggler()
+    private SimulationOptions FourDevicesAndAStraggler(double stragglerSpeed = 0.00001)
     {
         Directory.CreateDirectory(_out);
         var csv = Path.Combine(_out, "profiles.csv");
-        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4), "0.00001,1e5,1e6,0.05,0,0,0,0"]);
+        File.WriteAllLines(csv, [DeviceProfiles.CsvHeader, .. Enumerable.Repeat("1,1e5,1e6,0.05,0,0,0,0", 4),
+            FormattableString.Invariant($"{stragglerSpeed:R},1e5,1e6,0.05,0,0,0,0")]);
         return new SimulationOptions
         {
             Dataset = "synthetic", Clients = 5, LocalEpochs = 1, Seed = 5, Parallelism = 2, OutDir = _out, Profiles = "csv:" + csv,
@@ -213,6 +251,41 @@ public sealed class SimulatedClockTests : IDisposable
             Assert.Equal(1, r.Late); // the straggler, told the round closed without it
             Assert.InRange(r.SimulatedSeconds!.Value, 0.1, 29); // the fourth update's time, not the 30 s deadline
         });
+    }
+
+    [Theory]
+    [InlineData(LateUpdatePolicy.Fold)]
+    [InlineData(LateUpdatePolicy.Drop)]
+    public async Task With_fold_the_straggler_of_round_1_sends_into_round_2_at_its_staleness_weight_and_with_drop_it_does_not(string policy)
+    {
+        // At half speed the straggler finishes after round 1 closed with the 4 fast updates, and before round 2 does; while it
+        // finishes it is busy and declines round 2, into which its late update is folded.
+        var options = FourDevicesAndAStraggler(stragglerSpeed: 0.5) with
+        {
+            Fraction = 0.8, Rounds = 3, OverSelection = 0.25, LateUpdates = policy, RoundTimeout = SimulationOptions.RoundTimeoutFor(null, 0, roundDeadline: 30),
+        };
+        var events = new EventLog();
+
+        var result = await SimulationRunner.RunAsync(options, events: events);
+
+        Assert.Equal(3, result.Rounds);
+        var completed = events.All.Select(e => e.Message).OfType<RoundCompleted>().OrderBy(r => r.Round).ToArray();
+        var straggler = Assert.Single(events.All.Select(e => e.Message).OfType<UpdateDeclined>(), d => d.Round == 1).ClientId;
+        if (policy == LateUpdatePolicy.Fold)
+        {
+            Assert.Equal([(4, 1, 0, (int?)null), (5, 0, 1, 1), (4, 1, 0, null)], result.PerRound.Select(r => (r.Contributors, r.Late!.Value, r.Unavailable!.Value, r.LateFolded)));
+            // Its round-1 manifest went out after round 1 closed; round 2 counts it with its examples times 1/sqrt(2), rounded.
+            var sent = Assert.Single(events.All.Select(e => e.Message).OfType<UpdateSubmitted>(), u => u.ClientId == straggler && u.Round == 1);
+            var folded = Assert.Single(completed[1].Contributors, c => c.LateFrom is not null);
+            Assert.Equal((straggler, 1, LateUpdatePolicy.FoldedWeight(sent.ExampleCount)), (folded.ClientId, folded.LateFrom!.Value, folded.ExampleCount));
+            Assert.True(folded.ExampleCount < sent.ExampleCount);
+        }
+        else
+        {
+            Assert.All(result.PerRound, r => Assert.Equal((4, 1, 0, (int?)null), (r.Contributors, r.Late!.Value, r.Unavailable!.Value, r.LateFolded)));
+            Assert.DoesNotContain(events.All.Select(e => e.Message).OfType<UpdateSubmitted>(), u => u.ClientId == straggler && u.Round == 1);
+            Assert.All(completed, r => Assert.All(r.Contributors, c => Assert.Null(c.LateFrom)));
+        }
     }
 
     [Fact]

@@ -121,7 +121,9 @@ public sealed class RoundAggregation
         if (IsClosed) return "the round is closed";
         if (Shard is not null) return "sharded aggregation does not fold late updates";
         if (fromRound != Started.Round - 1) return $"it is {Started.Round - fromRound} rounds old; only the previous round's updates are folded";
-        if (_clients.ContainsKey(manifest.ClientId)) return "the client is a participant of this round: its fresh update supersedes the late one";
+        // A participant that declined this round (still busy with the last one) sends its late update instead of a fresh one.
+        if (_clients.TryGetValue(manifest.ClientId, out var participant) && (participant.Declined is null || participant.Received > 0 || participant.Manifest is not null))
+            return "the client is a participant of this round: its fresh update supersedes the late one";
         if (manifest.ExampleCount < 1) return $"manifest announces {manifest.ExampleCount} examples";
         var weight = LateUpdatePolicy.FoldedWeight(manifest.ExampleCount);
         _clients[manifest.ClientId] = new ClientProgress(SliceCount) { LateFrom = fromRound };

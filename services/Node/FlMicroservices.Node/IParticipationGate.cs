@@ -21,6 +21,13 @@ public interface IParticipationGate
     /// <param name="modelValues">Values in the model a client downloads and in the update it sends.</param>
     IReadOnlyList<SubmitVerdict> Submit(RoundStarted round, IReadOnlyList<HostedClient> selected, IReadOnlyList<HostedClient> admitted,
         IReadOnlyList<long> samplesProcessed, int modelValues);
+
+    /// <summary>
+    /// A client's update that <see cref="Submit"/> held for after round <paramref name="heldRound"/> closed
+    /// (<see cref="SubmitVerdict.SendsAfterClose"/>): whether it arrives before <paramref name="next"/> closes. Asked after
+    /// <see cref="Submit"/> of <paramref name="next"/>; an update that would not is dropped.
+    /// </summary>
+    bool ArrivesBeforeClose(RoundStarted next, int heldRound, string clientId) => true;
 }
 
 /// <summary>A gate's answer to a round: who trains, and who says no with a reason.</summary>
@@ -34,7 +41,8 @@ public sealed record Admission(IReadOnlyList<HostedClient> Admitted, IReadOnlyLi
 public sealed record GateDecline(HostedClient Client, string Reason, double? Seconds = null);
 
 /// <summary>What one trained client does: sends (with its round time when the gate knows it), declines with a reason, or goes silent.</summary>
-public sealed record SubmitVerdict(bool Sends, double? Seconds = null, string? DeclineReason = null)
+/// <param name="SendsAfterClose">With a decline: the client still sends its update, after the round closed, for the task to fold into the next round (late-update fold, docs/selection.md).</param>
+public sealed record SubmitVerdict(bool Sends, double? Seconds = null, string? DeclineReason = null, bool SendsAfterClose = false)
 {
     public static SubmitVerdict Send { get; } = new(true);
 }

@@ -45,6 +45,7 @@ public static class NodeExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IParticipationGate, NodeGate>(); // a simulation's clock may come first
         services.AddSingleton<RoundParticipation>();
+        services.AddSingleton<LateUploads>();
         services.AddHostedService<NodeMembershipService>();
         return services;
     }

@@ -28,6 +28,7 @@ public sealed class RoundParticipation(
     Privacy.PrivacyPins pins,
     CommandSigning signing,
     IParticipationGate gate,
+    LateUploads late,
     IOptions<NodeOptions> options,
     ILogger<RoundParticipation> logger)
 {
@@ -88,9 +89,19 @@ public sealed class RoundParticipation(
         var verdicts = SecAgg.SecureRoundParticipation.Handles(round)
             ? Enumerable.Repeat(SubmitVerdict.Send, active.Length).ToArray()
             : gate.Submit(round, mine, active, results.Select(r => (long)r.Result.ExampleCount * round.Training.LocalEpochs).ToArray(), stored.Length);
+        // Updates held back from the previous round go first, so that they reach this round before its fresh updates can close it.
+        foreach (var held in late.Take(round.TaskId, round.Round - 1))
+            if (gate.ArrivesBeforeClose(round, held.Round.Round, held.ClientId))
+                await uplink.SendAsync(held.Round, held.ClientId, held.Delta, held.ExampleCount, held.Metrics, publish, cancellationToken);
         for (var i = 0; i < active.Length; i++)
         {
-            if (verdicts[i].Sends)
+            if (verdicts[i] is { Sends: false, SendsAfterClose: true, DeclineReason: { } lateReason })
+            {
+                await DeclineAsync(round, active[i].ClientId, lateReason, verdicts[i].Seconds, publish, cancellationToken);
+                late.Hold(new LateUpload(round, active[i].ClientId, DeltaOf(active[i].ClientId, global, scaffoldRound, results[i].Result), results[i].Result.ExampleCount,
+                    new LocalMetrics(results[i].Result.MeanLoss, results[i].Seconds, results[i].Result.Steps, verdicts[i].Seconds ?? roundWatch.Elapsed.TotalSeconds)));
+            }
+            else if (verdicts[i].Sends)
                 await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result,
                     new LocalMetrics(results[i].Result.MeanLoss, results[i].Seconds, results[i].Result.Steps, verdicts[i].Seconds ?? roundWatch.Elapsed.TotalSeconds),
                     publish, cancellationToken);
@@ -146,16 +157,18 @@ public sealed class RoundParticipation(
         };
     }
 
+    private static float[] DeltaOf(string clientId, float[] global, ScaffoldRound? scaffoldRound, TrainResult result)
+    {
+        if (scaffoldRound is not null) return scaffoldRound.Delta(clientId, result); // [y - x ; c_i+ - c_i], 2P values
+        var delta = new float[global.Length];
+        TensorPrimitives.Subtract(result.Parameters, global, delta);
+        return delta;
+    }
+
     private async Task SubmitAsync(RoundStarted round, HostedClient client, float[] global, ScaffoldRound? scaffoldRound, TrainResult result, LocalMetrics metrics, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var clientId = client.ClientId;
-        float[] delta;
-        if (scaffoldRound is not null) delta = scaffoldRound.Delta(clientId, result); // [y - x ; c_i+ - c_i], 2P values
-        else
-        {
-            delta = new float[global.Length];
-            TensorPrimitives.Subtract(result.Parameters, global, delta);
-        }
+        var delta = DeltaOf(clientId, global, scaffoldRound, result);
         await uplink.SendAsync(round, clientId, delta, result.ExampleCount, metrics, publish, cancellationToken);
         if (!SecAgg.SecureRoundParticipation.Handles(round))
             scaffoldRound?.Commit(clientId); // SCAFFOLD: the client keeps c_i+ once its update is out

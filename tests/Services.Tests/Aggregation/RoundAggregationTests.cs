@@ -149,17 +149,26 @@ public class RoundAggregationTests
     }
 
     [Fact]
-    public void A_late_update_from_a_participant_or_older_than_one_round_is_refused_with_the_reason()
+    public void A_late_update_from_a_participant_or_older_than_one_round_is_refused_with_the_reason_unless_the_participant_declined()
     {
-        var round = NewRound("a");
+        var round = NewRound("a", "b");
         List<(UpdateSlice, Infrastructure.UpdateStream.StreamPosition?)> Of(string client, int from) =>
             [.. UpdateSliceCodec.Slice(TaskId, from, client, DeltaB, 4, SliceSize).Select(s => (s, (Infrastructure.UpdateStream.StreamPosition?)null))];
-        UpdateSubmitted ManifestOf(string client, int from) => new(TaskId, from, client, 4, 3, Parameters, "d", null, new LocalMetrics(0.5, 1, 1));
+        UpdateSubmitted ManifestOf(string client, int from) => new(TaskId, from, client, 4, 3, Parameters,
+            UpdateDigest.Of(UpdateSliceCodec.Slice(TaskId, from, client, DeltaB, 4, SliceSize).ToList()), null, new LocalMetrics(0.5, 1, 1));
 
         Assert.Equal("the client is a participant of this round: its fresh update supersedes the late one",
             round.FoldLate(ManifestOf("a", RoundNumber - 1), Of("a", RoundNumber - 1), RoundNumber - 1));
         Assert.Equal("it is 2 rounds old; only the previous round's updates are folded",
             round.FoldLate(ManifestOf("z", RoundNumber - 2), Of("z", RoundNumber - 2), RoundNumber - 2));
+
+        // b declined this round (still busy with the last one): its late update comes instead of a fresh one.
+        Assert.Null(round.Decline(new UpdateDeclined(TaskId, RoundNumber, "b", "busy")));
+        Assert.Null(round.FoldLate(ManifestOf("b", RoundNumber - 1), Of("b", RoundNumber - 1), RoundNumber - 1));
+        Deliver(round, "a", DeltaA, 1);
+        var outcome = round.Close(Global, new float[Parameters]);
+        Assert.Equal([("a", (int?)null), ("b", RoundNumber - 1)], outcome.Contributors.Select(c => (c.ClientId, c.LateFrom)));
+        Assert.Empty(outcome.Dropouts);
     }
 
     [Fact]

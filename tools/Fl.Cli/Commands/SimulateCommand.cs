@@ -54,6 +54,11 @@ public static class SimulateCommand
             Description = "Pick this share more clients than a round needs and close the round once the needed updates arrived (0 to 1; docs/selection.md)",
             DefaultValueFactory = _ => 0,
         };
+        var lateUpdates = new Option<string>("--late-updates")
+        {
+            Description = "An update that arrives after its round closed: drop, or fold it into the next round weighted by 1/sqrt(2) (docs/selection.md)",
+            DefaultValueFactory = _ => defaults.LateUpdates,
+        };
         var mode = new Option<string>("--mode")
         {
             Description = "sync (rounds through the services) or async (FedBuff on the simulated clock: clients train continuously, a new version every --buffer updates; docs/fedbuff.md)",
@@ -134,6 +139,7 @@ public static class SimulateCommand
         command.Add(profiles);
         command.Add(selection);
         command.Add(overSelection);
+        command.Add(lateUpdates);
         command.Add(roundDeadline);
         command.Add(byzantineShare);
         command.Add(secAgg);
@@ -169,6 +175,7 @@ public static class SimulateCommand
                 Profiles = parse.GetValue(profiles),
                 Selection = parse.GetValue(selection)!,
                 OverSelection = parse.GetValue(overSelection),
+                LateUpdates = parse.GetValue(lateUpdates)!,
                 Mode = parse.GetValue(mode)!,
                 Buffer = parse.GetValue(buffer),
                 MaxStaleness = parse.GetValue(maxStaleness),
