@@ -26,6 +26,15 @@ public class RoundPlannerTests
         Assert.Equal(SigningAlgorithms.EcdsaP256, new TaskSpec { ModelName = "mlp", SampleShape = [4], ClassCount = 2, Rounds = 1, Training = new TrainingConfig(1, 1, 0.1) }.Signing);
     }
 
+    [Theory]
+    [InlineData("fold", "fold")]
+    [InlineData("drop", null)]
+    public void The_tasks_late_update_policy_is_planned_for_every_round_and_drop_is_left_out(string policy, string? planned)
+    {
+        Assert.Equal(planned, RoundPlanner.Plan(Spec("fedavg") with { LateUpdates = policy }, Round3).LateUpdates);
+        Assert.Equal("drop", Spec("fedavg").LateUpdates); // the default
+    }
+
     public static TheoryData<string, string, RoundSettings> Strategies() => new()
     {
         { "fedavg", "", RoundSettings.None },
