@@ -253,6 +253,32 @@ public sealed class SimulatedClockTests : IDisposable
         });
     }
 
+    [Fact]
+    public async Task With_over_selection_the_client_a_round_did_not_wait_for_is_recorded_as_declined_and_never_demoted()
+    {
+        // The straggler is picked every round and cut every round by the target of 4. A client the round did not wait for is not
+        // silent: were it counted as a missed round, three rounds in a row would demote it (DemotionOptions.AfterMissedRounds),
+        // for a wall-clock period, and which rounds it then sat out would depend on the machine's speed, not on the seed.
+        var options = FourDevicesAndAStraggler(stragglerSpeed: 0.5) with
+        {
+            Fraction = 0.8, Rounds = 5, OverSelection = 0.25, RoundTimeout = SimulationOptions.RoundTimeoutFor(null, 0, roundDeadline: 30),
+        };
+        var events = new EventLog();
+
+        var result = await SimulationRunner.RunAsync(options, events: events);
+
+        Assert.Equal(5, result.Rounds);
+        var completed = events.All.Select(e => e.Message).OfType<RoundCompleted>().OrderBy(r => r.Round).ToArray();
+        Assert.Equal(5, completed.Length);
+        Assert.All(completed, r =>
+        {
+            Assert.Equal(5, r.Participants!.Length); // nobody demoted: all five healthy and picked every round
+            Assert.Equal(4, r.Contributors.Length);
+            var cut = Assert.Single(r.Dropouts);
+            Assert.Contains(r.Declined!, d => d.ClientId == cut); // declined (its own decline, or not waited for), never silent
+        });
+    }
+
     [Theory]
     [InlineData(LateUpdatePolicy.Fold)]
     [InlineData(LateUpdatePolicy.Drop)]

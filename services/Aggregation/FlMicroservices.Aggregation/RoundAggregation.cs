@@ -351,6 +351,15 @@ public sealed class RoundAggregation
         }
         var needed = QuorumOf(Started);
         var fresh = contributors.Count(c => c.LateFrom is null); // folded late updates do not make a quorum
+        // Closed on its over-selection target: the participants not heard from by then were not waited for, which is not silence
+        // (the registry counts silence as a missed round). Their own declines may still be on their way.
+        if (Shard is null && Started.Settings?.TargetUpdates is { } target && fresh >= target)
+        {
+            var heard = declined.Select(d => d.ClientId).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in dropouts.Where(id => !heard.Contains(id)))
+                declined.Add(new DeclinedUpdate(id, $"not waited for: the round closed with its {target} updates first", null));
+            declined.Sort((a, b) => StringComparer.Ordinal.Compare(a.ClientId, b.ClientId));
+        }
         if (fresh < needed || _aggregator.FoldedSlices == 0)
             return new RoundOutcome(false, contributors, rejected, dropouts,
                 $"quorum not reached: {fresh} complete updates, {needed} needed" + (declined.Count > 0 ? $" ({declined.Count} declined)" : ""), declined);

@@ -89,10 +89,10 @@ public sealed class RoundParticipation(
         var verdicts = SecAgg.SecureRoundParticipation.Handles(round)
             ? Enumerable.Repeat(SubmitVerdict.Send, active.Length).ToArray()
             : gate.Submit(round, mine, active, results.Select(r => (long)r.Result.ExampleCount * round.Training.LocalEpochs).ToArray(), stored.Length);
-        // Updates held back from the previous round go first, so that they reach this round before its fresh updates can close it.
-        foreach (var held in late.Take(round.TaskId, round.Round - 1))
-            if (gate.ArrivesBeforeClose(round, held.Round.Round, held.ClientId))
-                await uplink.SendAsync(held.Round, held.ClientId, held.Delta, held.ExampleCount, held.Metrics, publish, cancellationToken);
+        // The previous round's held updates, taken before this round's late ones are held (holding drops older rounds').
+        var held = late.Take(round.TaskId, round.Round - 1);
+        // Declines go out before any update: with over-selection the fresh updates can close the round, and a participant the round
+        // had not heard from by then would be recorded as silent (a missed round) instead of declined.
         for (var i = 0; i < active.Length; i++)
         {
             if (verdicts[i] is { Sends: false, SendsAfterClose: true, DeclineReason: { } lateReason })
@@ -101,13 +101,18 @@ public sealed class RoundParticipation(
                 late.Hold(new LateUpload(round, active[i].ClientId, DeltaOf(active[i].ClientId, global, scaffoldRound, results[i].Result), results[i].Result.ExampleCount,
                     new LocalMetrics(results[i].Result.MeanLoss, results[i].Seconds, results[i].Result.Steps, verdicts[i].Seconds ?? roundWatch.Elapsed.TotalSeconds)));
             }
-            else if (verdicts[i].Sends)
+            else if (verdicts[i] is { Sends: false, DeclineReason: { } reason })
+                await DeclineAsync(round, active[i].ClientId, reason, verdicts[i].Seconds, publish, cancellationToken);
+        }
+        // Updates held back from the previous round go next, so that they reach this round before its fresh updates can close it.
+        foreach (var upload in held)
+            if (gate.ArrivesBeforeClose(round, upload.Round.Round, upload.ClientId))
+                await uplink.SendAsync(upload.Round, upload.ClientId, upload.Delta, upload.ExampleCount, upload.Metrics, publish, cancellationToken);
+        for (var i = 0; i < active.Length; i++)
+            if (verdicts[i].Sends)
                 await SubmitAsync(round, active[i], global, scaffoldRound, results[i].Result,
                     new LocalMetrics(results[i].Result.MeanLoss, results[i].Seconds, results[i].Result.Steps, verdicts[i].Seconds ?? roundWatch.Elapsed.TotalSeconds),
                     publish, cancellationToken);
-            else if (verdicts[i].DeclineReason is { } reason)
-                await DeclineAsync(round, active[i].ClientId, reason, verdicts[i].Seconds, publish, cancellationToken);
-        }
     }
 
     // Tells the aggregation not to wait for the client (docs/simulated-clock.md, "Declines").

@@ -108,6 +108,10 @@ public class RoundAggregationTests
         Assert.True(outcome.Succeeded);
         Assert.Equal(["a", "b"], outcome.Contributors.Select(c => c.ClientId));
         Assert.Equal(["c"], outcome.Dropouts);
+        // c was not waited for, which is not silence: it is recorded as declined, so the registry does not count a missed round.
+        var notWaited = Assert.Single(outcome.Declined!);
+        Assert.Equal("c", notWaited.ClientId);
+        Assert.Equal("not waited for: the round closed with its 2 updates first", notWaited.Reason);
         // The same FedAvg of a and b as without c in the round: global + (1 a + 3 b) / 4.
         Assert.Equal([11f, 2f, 2.5f, 2f, 3f], result);
     }
