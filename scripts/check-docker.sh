@@ -456,7 +456,8 @@ SECRET_FILES = {"ConnectionStrings__rabbitmq", "ConnectionStrings__redis", "Conn
                 "kafka-tls.pem", "kafka-jaas.conf", "kafka-client.properties"}
 # Signed commands (docs/security.md): each issuer's key, mounted only into its own service, and the services that check its public key.
 COMMAND_KEYS = {"selector": {"aggregation", "node", "edge", "dashboard"}, "aggregation": {"node", "edge", "model-registry"},
-                "model-registry": {"registry", "selector", "privacy-accounting", "reward"}, "registry": {"selector", "privacy-accounting", "model-registry", "aggregation"},
+                "model-registry": {"registry", "selector", "privacy-accounting", "reward", "dashboard"},
+                "registry": {"selector", "privacy-accounting", "model-registry", "aggregation", "dashboard"},
                 "privacy-accounting": {"selector"}, "reward": set()}
 SECRET_FILES |= {f"{issuer}.command-key{suffix}" for issuer in COMMAND_KEYS for suffix in ("", ".pub")}
 # ... and broker/NAME.password for every broker account (docker/rabbitmq/accounts.tsv).

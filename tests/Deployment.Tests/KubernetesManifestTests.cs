@@ -248,7 +248,7 @@ public sealed class KubernetesManifestTests : IDisposable
     {
         ["selector"] = ["registry", "model-registry", "privacy-accounting"], ["aggregation"] = ["selector", "registry"], ["node"] = ["selector", "aggregation"],
         ["registry"] = ["model-registry"], ["model-registry"] = ["registry", "aggregation"], ["privacy-accounting"] = ["registry", "model-registry"],
-        ["reward"] = ["model-registry"], ["edge"] = ["selector", "aggregation"], ["dashboard"] = ["selector"],
+        ["reward"] = ["model-registry"], ["edge"] = ["selector", "aggregation"], ["dashboard"] = ["selector", "registry", "model-registry"],
     };
 
     [Fact]
