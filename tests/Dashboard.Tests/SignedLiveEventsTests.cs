@@ -12,11 +12,8 @@ using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Dashboard.Tests;
 
-/// <summary>
-/// With signed commands on, the dashboard shows TaskCreated, RoundStarted, RoundCompleted and ModelVersionPublished only as
-/// their issuers signed them (TaskCompleted: <see cref="SignedTaskCompletedTests"/>).
-/// </summary>
-public sealed class SignedRoundEventsTests : IDisposable
+/// <summary>With signed commands on, the dashboard shows each event it reads on the bus only as its issuer signed it.</summary>
+public sealed class SignedLiveEventsTests : IDisposable
 {
     private const string Foreign = "signature does not verify against the key of";
     private readonly TempDirectory _folder = new();
@@ -36,7 +33,9 @@ public sealed class SignedRoundEventsTests : IDisposable
 
     private static ModelVersionPublished Published(string task) => new(task, 2, 2, 1, 10, "sha256:0a1b", 0.9, 0.3, false);
 
-    public static TheoryData<string> Messages => ["TaskCreated", "RoundStarted", "RoundCompleted", "ModelVersionPublished"];
+    private static TaskCompleted Ended(string task) => new(task, 3, 3, 0.9, "all rounds completed", DateTimeOffset.UtcNow);
+
+    public static TheoryData<string> Messages => ["TaskCreated", "RoundStarted", "RoundCompleted", "ModelVersionPublished", "TaskCompleted"];
 
     [Theory]
     [MemberData(nameof(Messages))]
@@ -51,6 +50,9 @@ public sealed class SignedRoundEventsTests : IDisposable
             BrokerAccounts.ModelRegistry, BrokerAccounts.Registry),
         "ModelVersionPublished" => OnlySignedShownAsync<ModelVersionPublishedConsumer, ModelVersionPublished>(Published, m => m with { Version = 7 },
             BrokerAccounts.ModelRegistry, BrokerAccounts.Selector),
+        // A forged TaskCompleted would tell operators a running task had ended.
+        "TaskCompleted" => OnlySignedShownAsync<TaskCompletedConsumer, TaskCompleted>(Ended, m => m with { Succeeded = false, Reason = "cancelled by operator" },
+            BrokerAccounts.Selector, BrokerAccounts.Registry),
         _ => throw new ArgumentOutOfRangeException(nameof(message)),
     };
 
