@@ -55,7 +55,7 @@ public sealed class ShardedRounds(
         _reported[key] = round;
         registry.MarkClosed(key); // later slices of it are late
         checkpointer.WriteControl();
-        await bus.Publish(round.Report(), cancellationToken);
+        await bus.Publish(signing.Sign(round.Report()), cancellationToken);
         if (Coordinates) _ = FailSilentShardsAsync(key);
     }
 
@@ -79,7 +79,7 @@ public sealed class ShardedRounds(
         var decision = ShardCoordinator.Decide(own, [.. reports.Values.OrderBy(r => r.Shard)]);
         _reports.Remove(key);
         _decided[key] = (decision, own, Stopwatch.StartNew());
-        await bus.Publish(decision.Message, cancellationToken);
+        await bus.Publish(signing.Sign(decision.Message), cancellationToken);
         if (decision.Message.FailureReason is not null) await PublishAsync(key, null, [], cancellationToken); // nothing to wait for
     }
 
@@ -105,7 +105,7 @@ public sealed class ShardedRounds(
             finished = new ShardRoundFinished(decision.TaskId, decision.Round, Shard!.Index,
                 failure is null ? ShardCoordinator.OwnedValues(next, started.SliceElements, Shard) : null, failure);
         }
-        await bus.Publish(finished, cancellationToken);
+        await bus.Publish(signing.Sign(finished), cancellationToken);
     }
 
     /// <summary>Coordinator: one shard's slices of the next model; once all are in, assembles, stores and publishes the round.</summary>
@@ -166,7 +166,7 @@ public sealed class ShardedRounds(
                     var reason = $"shard(s) {Silent(_reports.GetValueOrDefault(key)?.Keys)} did not report within {Timeout.TotalSeconds:0} s";
                     _reports.Remove(key);
                     _decided[key] = (new ShardCoordinator.Decision(new ShardRoundDecided(key.Task, key.Round, [], null, reason), [], []), own, Stopwatch.StartNew());
-                    await bus.Publish(_decided[key].Decision.Message, _shutdown.Token);
+                    await bus.Publish(signing.Sign(_decided[key].Decision.Message), _shutdown.Token);
                     await PublishAsync(key, null, [], _shutdown.Token);
                     return;
                 }

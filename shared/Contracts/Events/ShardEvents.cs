@@ -17,6 +17,7 @@ public sealed record ShardClientState(
 /// <summary>Shard → coordinator: a shard closed its part of a round.</summary>
 /// <param name="DistanceClients">Distance-based strategies: the clients of <paramref name="SquaredDistances"/> (ordinal order).</param>
 /// <param name="SquaredDistances">Row-major n × n partial squared distances over the shard's slices; never an update.</param>
+/// <param name="IssuerSignature">The aggregation service's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record ShardRoundReported(
     string TaskId,
     int Round,
@@ -24,20 +25,25 @@ public sealed record ShardRoundReported(
     int ShardCount,
     ShardClientState[] Clients,
     string[]? DistanceClients,
-    double[]? SquaredDistances);
+    double[]? SquaredDistances,
+    string? IssuerSignature = null);
 
 /// <summary>Coordinator → every shard: who is out (each shard takes their slices back out), and the selection, if any.</summary>
+/// <param name="IssuerSignature">The aggregation service's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record ShardRoundDecided(
     string TaskId,
     int Round,
     RejectedUpdate[] Excluded,
     string[]? Selected,
-    string? FailureReason);
+    string? FailureReason,
+    string? IssuerSignature = null);
 
 /// <summary>Shard → coordinator: the shard's slices of the next model (its slices only, in ascending slice order).</summary>
+/// <param name="IssuerSignature">The aggregation service's signature (base64, ECDSA P-256) over the rest of the message, in deployments with per-process broker accounts (docs/security.md, "Signed commands"); null otherwise.</param>
 public sealed record ShardRoundFinished(
     string TaskId,
     int Round,
     int Shard,
     float[]? OwnedValues,
-    string? FailureReason);
+    string? FailureReason,
+    string? IssuerSignature = null);

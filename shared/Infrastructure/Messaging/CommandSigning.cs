@@ -11,8 +11,9 @@ namespace FlMicroservices.Infrastructure.Messaging;
 /// <summary>
 /// Signatures of the issuing service on the messages parties act on (<see cref="SignedCommands"/>: RoundStarted,
 /// SecAggServerMessage, RoundCompleted, TaskCreated, RoundAggregated, ModelVersionPublished, ClientRegistered, TaskCompleted,
-/// RewardsIssued, PrivacyBudgetDecision): the issuing account signs with its key, every reader checks against that account's
-/// public key (docs/security.md, "Signed commands").
+/// RewardsIssued, PrivacyBudgetDecision, and the aggregation shards' ShardRoundReported, ShardRoundDecided and
+/// ShardRoundFinished): the issuing account signs with its key, every reader checks against that account's public key
+/// (docs/security.md, "Signed commands").
 /// </summary>
 /// <remarks>
 /// On when Messaging:AccountsDirectory is set (a deployment with one broker user per process): each issuing account's key pair

@@ -27,6 +27,13 @@ public static class SignedCommands
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
         [typeof(PrivacyBudgetDecision)] = new SignedCommand<PrivacyBudgetDecision>(BrokerAccounts.PrivacyAccounting,
             m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
+        // The aggregation's instances to one another (Aggregation:ShardCount > 1): every instance holds the aggregation's key.
+        [typeof(ShardRoundReported)] = new SignedCommand<ShardRoundReported>(BrokerAccounts.Aggregation,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round} from shard {m.Shard}"),
+        [typeof(ShardRoundDecided)] = new SignedCommand<ShardRoundDecided>(BrokerAccounts.Aggregation,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round}"),
+        [typeof(ShardRoundFinished)] = new SignedCommand<ShardRoundFinished>(BrokerAccounts.Aggregation,
+            m => m.IssuerSignature, (m, s) => m with { IssuerSignature = s }, m => $"{m.TaskId}/{m.Round} from shard {m.Shard}"),
     };
 
     /// <summary>The signed message types.</summary>

@@ -11,7 +11,8 @@ namespace FlMicroservices.Infrastructure.Tests.Messaging;
 /// <summary>
 /// The issuers' signatures on SecAggServerMessage and RoundAggregated (aggregation), RoundCompleted and ModelVersionPublished
 /// (model registry), TaskCreated and ClientRegistered (registry), TaskCompleted (selector), RewardsIssued (reward) and
-/// PrivacyBudgetDecision (privacy accountant): what a reader accepts after the wire, and what it refuses with the reason
+/// PrivacyBudgetDecision (privacy accountant), ShardRoundReported, ShardRoundDecided and ShardRoundFinished (the aggregation's
+/// instances to one another): what a reader accepts after the wire, and what it refuses with the reason
 /// (RoundStarted: <see cref="CommandSigningTests"/>).
 /// </summary>
 public sealed class SignedCommandsTests : IDisposable
@@ -56,6 +57,14 @@ public sealed class SignedCommandsTests : IDisposable
 
     private static PrivacyBudgetDecision Decision() => new("task-1", 3, false, 8.25, "round 3 would spend ε = 8.25 of 8");
 
+    private static ShardRoundReported Reported() => new("task-1", 3, 1, 2,
+        [new ShardClientState("client-a", [1, 3], [11u, 13u], 2.5, null), new ShardClientState("client-b", [1, 3], [21u, 23u], 0.75, null)],
+        ["client-a", "client-b"], [0, 1.5, 1.5, 0]);
+
+    private static ShardRoundDecided Decided() => new("task-1", 3, [new RejectedUpdate("client-c", "NaN in slice 7")], ["client-a"], null);
+
+    private static ShardRoundFinished Finished() => new("task-1", 3, 1, [0.5f, -0.25f, 1f], null);
+
     // What a reader gets: the message after MassTransit's JSON serializer took it over the wire.
     private static T OverTheWire<T>(T message) =>
         JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(message, SystemTextJsonMessageSerializer.Options), SystemTextJsonMessageSerializer.Options)!;
@@ -86,6 +95,13 @@ public sealed class SignedCommandsTests : IDisposable
         { "RewardsIssued", "balance" }, { "RewardsIssued", "reward added" }, { "RewardsIssued", "total" },
         { "PrivacyBudgetDecision", "task" }, { "PrivacyBudgetDecision", "round" }, { "PrivacyBudgetDecision", "allowed" },
         { "PrivacyBudgetDecision", "epsilon" }, { "PrivacyBudgetDecision", "reason" },
+        { "ShardRoundReported", "task" }, { "ShardRoundReported", "round" }, { "ShardRoundReported", "shard" }, { "ShardRoundReported", "shard count" },
+        { "ShardRoundReported", "client rejected" }, { "ShardRoundReported", "client removed" }, { "ShardRoundReported", "checksum" },
+        { "ShardRoundReported", "sum of squares" }, { "ShardRoundReported", "distance" },
+        { "ShardRoundDecided", "task" }, { "ShardRoundDecided", "round" }, { "ShardRoundDecided", "excluded" }, { "ShardRoundDecided", "selected" },
+        { "ShardRoundDecided", "failure reason" },
+        { "ShardRoundFinished", "task" }, { "ShardRoundFinished", "round" }, { "ShardRoundFinished", "shard" }, { "ShardRoundFinished", "values" },
+        { "ShardRoundFinished", "failure reason" },
     };
 
     [Theory]
@@ -223,6 +239,43 @@ public sealed class SignedCommandsTests : IDisposable
                     _ => throw new ArgumentOutOfRangeException(nameof(field)),
                 });
                 break;
+            case "ShardRoundReported":
+                Check(Reported(), BrokerAccounts.Aggregation, BrokerAccounts.Aggregation, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "shard" => m with { Shard = 0 },
+                    "shard count" => m with { ShardCount = 3 },
+                    "client rejected" => m with { Clients = [m.Clients[0] with { Rejection = "forged" }, m.Clients[1]] },
+                    "client removed" => m with { Clients = [m.Clients[0]] },
+                    "checksum" => m with { Clients = [m.Clients[0] with { Checksums = [11u, 14u] }, m.Clients[1]] },
+                    "sum of squares" => m with { Clients = [m.Clients[0], m.Clients[1] with { SumOfSquares = 75 }] },
+                    "distance" => m with { SquaredDistances = [0, 150, 150, 0] },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "ShardRoundDecided":
+                Check(Decided(), BrokerAccounts.Aggregation, BrokerAccounts.Aggregation, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "excluded" => m with { Excluded = [.. m.Excluded, new RejectedUpdate("client-a", "forged")] },
+                    "selected" => m with { Selected = ["client-a", "client-c"] },
+                    "failure reason" => m with { FailureReason = "forged" },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
+            case "ShardRoundFinished":
+                Check(Finished(), BrokerAccounts.Aggregation, BrokerAccounts.Aggregation, m => field switch
+                {
+                    "task" => m with { TaskId = "task-2" },
+                    "round" => m with { Round = 4 },
+                    "shard" => m with { Shard = 0 },
+                    "values" => m with { OwnedValues = [0.5f, -0.25f, 100f] },
+                    "failure reason" => m with { OwnedValues = null, FailureReason = "forged" },
+                    _ => throw new ArgumentOutOfRangeException(nameof(field)),
+                });
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(message));
         }
     }
@@ -241,7 +294,7 @@ public sealed class SignedCommandsTests : IDisposable
     }
 
     public static TheoryData<string> Messages => ["SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished",
-        "ClientRegistered", "TaskCompleted", "RewardsIssued", "PrivacyBudgetDecision"];
+        "ClientRegistered", "TaskCompleted", "RewardsIssued", "PrivacyBudgetDecision", "ShardRoundReported", "ShardRoundDecided", "ShardRoundFinished"];
 
     [Theory]
     [MemberData(nameof(Messages))]
@@ -258,6 +311,9 @@ public sealed class SignedCommandsTests : IDisposable
             case "TaskCompleted": Refusals(Ended(), BrokerAccounts.Selector, BrokerAccounts.Dashboard, BrokerAccounts.Registry); break;
             case "RewardsIssued": Refusals(Rewards(), BrokerAccounts.Reward, BrokerAccounts.Selector, BrokerAccounts.PrivacyAccounting); break;
             case "PrivacyBudgetDecision": Refusals(Decision(), BrokerAccounts.PrivacyAccounting, BrokerAccounts.Selector, BrokerAccounts.Reward); break;
+            case "ShardRoundReported": Refusals(Reported(), BrokerAccounts.Aggregation, BrokerAccounts.Aggregation, BrokerAccounts.Registry); break;
+            case "ShardRoundDecided": Refusals(Decided(), BrokerAccounts.Aggregation, BrokerAccounts.Aggregation, BrokerAccounts.ModelRegistry); break;
+            case "ShardRoundFinished": Refusals(Finished(), BrokerAccounts.Aggregation, BrokerAccounts.Aggregation, BrokerAccounts.Reward); break;
             default: throw new ArgumentOutOfRangeException(nameof(message));
         }
     }
@@ -308,7 +364,8 @@ public sealed class SignedCommandsTests : IDisposable
             "selector.command-key"], keys);
         Assert.Equal(6, Directory.GetFiles(_directory, "*.command-key.pub").Length);
         Assert.Equal(["RoundStarted", "SecAggServerMessage", "RoundCompleted", "TaskCreated", "RoundAggregated", "ModelVersionPublished", "ClientRegistered",
-            "TaskCompleted", "RewardsIssued", "PrivacyBudgetDecision"], SignedCommands.Types.Select(t => t.Name));
+            "TaskCompleted", "RewardsIssued", "PrivacyBudgetDecision", "ShardRoundReported", "ShardRoundDecided", "ShardRoundFinished"],
+            SignedCommands.Types.Select(t => t.Name));
         Assert.Throws<ArgumentException>(() => CommandSigning.Statement(new TaskRejected("t", "r", At)));
     }
 

@@ -7,6 +7,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace FlMicroservices.Testing.Aggregation;
 
@@ -26,6 +27,9 @@ public sealed class AggregationInstance : IAsyncDisposable
     public ClientKeyDirectory Keys => _provider.GetRequiredService<ClientKeyDirectory>();
     public LateUpdateStore Late => _provider.GetRequiredService<LateUpdateStore>();
 
+    /// <summary>One of the instance's consumers, built from its services as the bus would build it.</summary>
+    public T Consumer<T>() where T : class, IConsumer => ActivatorUtilities.CreateInstance<T>(_provider);
+
     /// <summary>The instance's stream consumer (present when a stream was given).</summary>
     public SliceIngestionService Ingestion => _provider.GetServices<IHostedService>().OfType<SliceIngestionService>().Single();
 
@@ -35,8 +39,9 @@ public sealed class AggregationInstance : IAsyncDisposable
     /// <param name="options">Its "Aggregation" settings (defaults when null).</param>
     /// <param name="stream">Its update stream: consumed by the ingestion service and read back for retraction when it can be.</param>
     /// <param name="signing">Its signed commands (docs/security.md, "Signed commands"); off when null.</param>
+    /// <param name="logs">Where its log entries also go, for tests that assert what it recorded.</param>
     public static async Task<AggregationInstance> StartAsync(IBus bus, IModelStore models, AggregationOptions? options = null, IUpdateStreamConsumerFactory? stream = null,
-        CommandSigning? signing = null)
+        CommandSigning? signing = null, ILoggerProvider? logs = null)
     {
         options ??= new AggregationOptions { CheckpointDirectory = "" }; // checkpoints only where a test names a folder
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -52,6 +57,7 @@ public sealed class AggregationInstance : IAsyncDisposable
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
+        if (logs is not null) services.AddSingleton(logs);
         services.AddSingleton(bus);
         services.AddSingleton(models);
         services.AddSingleton(stream ?? new InProcessUpdateStream(1)); // an empty one: the ingestion service is never started then

@@ -1,7 +1,11 @@
+using System.Security.Cryptography;
 using FlMicroservices.Aggregation;
+using FlMicroservices.Aggregation.Consumers;
 using FlMicroservices.Contracts.V1;
 using FlMicroservices.Contracts.Wire;
 using FlMicroservices.Core.Aggregation;
+using FlMicroservices.Core.Security;
+using FlMicroservices.Infrastructure.Messaging;
 using FlMicroservices.Infrastructure.Models;
 using FlMicroservices.Infrastructure.UpdateStream;
 using FlMicroservices.Testing;
@@ -13,7 +17,8 @@ namespace FlMicroservices.Services.Tests.Aggregation;
 /// <summary>
 /// Aggregation sharded by slice over several instances, each reading the update stream in its own consumer group and
 /// folding only its slices, talking through the message bus: the coordinator publishes exactly the model one instance
-/// would, rejected clients are taken out on every shard, and a silent shard fails the round with a reason.
+/// would, rejected clients are taken out on every shard, and a silent shard fails the round with a reason. The shards sign
+/// what they send one another with the aggregation's key, and refuse what it did not sign.
 /// </summary>
 public sealed class ShardedAggregationTests : IAsyncDisposable
 {
@@ -21,7 +26,14 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
     private const int SliceElements = 256; // 12 slices
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fl-shards-" + Guid.NewGuid().ToString("N"));
     private readonly List<AggregationInstance> _shards = [];
+    private readonly List<CommandSigning> _signing = [];
+    private readonly RecordedLogs _logs = new();
+    private readonly CommandSigning _selector;
+    private readonly int[] _reportsConsumed = new int[3]; // per shard: the ShardRoundReported its consumer has finished with
     private HarnessHost? _bus;
+
+    // The selector's signature on RoundStarted, which the shards check before they open a round.
+    public ShardedAggregationTests() => _selector = CommandSigning.For(Accounts, BrokerAccounts.Selector);
 
     [Theory]
     [InlineData("fedavg", 2, false)]
@@ -46,7 +58,7 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
         await StartShardsAsync(models, stream, shardCount, TimeSpan.FromSeconds(30));
 
-        foreach (var shard in _shards) await shard.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var shard in _shards) await shard.Opener.OpenAsync(_selector.Sign(started), CancellationToken.None);
         foreach (var shard in _shards) foreach (var m in manifests) await shard.Router.OnManifestAsync(m, CancellationToken.None);
         var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(60));
 
@@ -75,7 +87,7 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
         await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(1), onlyFirst: true);
 
-        await _shards[0].Opener.OpenAsync(started, CancellationToken.None);
+        await _shards[0].Opener.OpenAsync(_selector.Sign(started), CancellationToken.None);
         foreach (var m in manifests) await _shards[0].Router.OnManifestAsync(m, CancellationToken.None);
         var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(30));
 
@@ -92,12 +104,50 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         var stream = new InProcessUpdateStream(partitionCount: 2);
         foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
         await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(30));
-        foreach (var shard in _shards) await shard.Opener.OpenAsync(started, CancellationToken.None);
+        foreach (var shard in _shards) await shard.Opener.OpenAsync(_selector.Sign(started), CancellationToken.None);
         foreach (var shard in _shards) foreach (var m in manifests) await shard.Router.OnManifestAsync(m, CancellationToken.None);
 
         var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(30));
         Assert.False(aggregated.Succeeded);
         Assert.Contains("ShardCount", aggregated.FailureReason);
+    }
+
+    [Fact]
+    public async Task Forged_shard_reports_are_refused_and_the_round_ends_as_it_would_without_them()
+    {
+        var (models, started, updates, manifests, global) = await ArrangeAsync("fedavg", clients: 8);
+        var stream = new InProcessUpdateStream(partitionCount: 2);
+        foreach (var u in updates) foreach (var slice in u.Slices) await stream.ProduceAsync(slice, CancellationToken.None);
+        await StartShardsAsync(models, stream, shardCount: 2, TimeSpan.FromSeconds(30));
+        using (CommandSigning.For(Accounts, BrokerAccounts.Registry)) { } // writes another service's key pair
+        using var registrysKey = PrivateKey(BrokerAccounts.Registry);
+        using var impostor = CommandSigning.For(Path.Combine(_root, "impostor"), BrokerAccounts.Aggregation); // the aggregation's name, a key of its own
+
+        // Shard 1's part of the round as a forger reports it: every client but c0 rejected, nothing folded.
+        var forged = new ShardRoundReported("t", 1, 1, 2, [.. updates.Select(u => new ShardClientState(u.Client, [], [], 0, u.Client == "c0" ? null : "forged"))],
+            null, null);
+        var byRegistry = SignedCommands.Of<ShardRoundReported>().WithSignature(forged, Convert.ToBase64String(registrysKey.Sign(CommandSigning.Statement(forged))));
+        foreach (var report in new[] { forged, byRegistry, impostor.Sign(forged) }) await _bus!.Bus.Publish(report);
+        // The coordinator closes its part first: had it taken a forged report for shard 1, it would decide the round on it now.
+        await _shards[0].Opener.OpenAsync(_selector.Sign(started), CancellationToken.None);
+        foreach (var m in manifests) await _shards[0].Router.OnManifestAsync(m, CancellationToken.None);
+        await Eventually.TrueAsync(() => Volatile.Read(ref _reportsConsumed[0]) == 4, TimeSpan.FromSeconds(30),
+            "the three forgeries and the coordinator's own report consumed by the coordinator");
+        await _shards[1].Opener.OpenAsync(_selector.Sign(started), CancellationToken.None);
+        foreach (var m in manifests) await _shards[1].Router.OnManifestAsync(m, CancellationToken.None);
+        var aggregated = await _bus!.NextPublishedAsync<RoundAggregated>(TimeSpan.FromSeconds(60));
+
+        Assert.True(aggregated.Succeeded, aggregated.FailureReason);
+        Assert.Empty(aggregated.Rejected);
+        Assert.Equal(8, aggregated.Contributors.Length);
+        Assert.Equal(SingleInstance(started, updates, global), await models.LoadCandidateAsync(aggregated.AggregateRef!, CancellationToken.None));
+        // Each shard refused each forgery: the unsigned one, and the two signed with another key.
+        const string Refused = "Refused ShardRoundReported t/1 from shard 1: ";
+        var refusals = _logs.Entries.Where(e => e.StartsWith("Refused ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(6, refusals.Length);
+        Assert.Equal(2, refusals.Count(e => e == Refused + "ShardRoundReported carries no signature of fl-aggregation, which issues it"));
+        Assert.Equal(4, refusals.Count(e =>
+            e == Refused + "ShardRoundReported's signature does not verify against the key of fl-aggregation: it was altered or signed by another key"));
     }
 
     [Fact]
@@ -119,16 +169,19 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
                 var index = k;
                 cfg.ReceiveEndpoint($"shard-{k}", e =>
                 {
-                    e.Handler<ShardRoundReported>(c => _shards[index].Shards.OnReportedAsync(c.Message, c.CancellationToken));
-                    e.Handler<ShardRoundDecided>(c => _shards[index].Shards.OnDecidedAsync(c.Message, c.CancellationToken));
-                    e.Handler<ShardRoundFinished>(c => _shards[index].Shards.OnFinishedAsync(c.Message, c.CancellationToken));
+                    e.Consumer(() => new Counted<ShardRoundReported>(_shards[index].Consumer<ShardRoundReportedConsumer>(),
+                        () => Interlocked.Increment(ref _reportsConsumed[index])));
+                    e.Consumer(() => _shards[index].Consumer<ShardRoundDecidedConsumer>());
+                    e.Consumer(() => _shards[index].Consumer<ShardRoundFinishedConsumer>());
                 });
             }
         });
         for (var k = 0; k < count; k++)
         {
             var options = new AggregationOptions { ShardCount = shardCount, ShardIndex = k, ShardTimeout = timeout, CheckpointDirectory = "" };
-            var shard = await AggregationInstance.StartAsync(_bus.Bus, models, options, stream);
+            // Every shard signs with the aggregation's key (one key file, as every instance of the account mounts it).
+            _signing.Add(CommandSigning.For(Accounts, BrokerAccounts.Aggregation));
+            var shard = await AggregationInstance.StartAsync(_bus.Bus, models, options, stream, _signing[^1], _logs);
             _shards.Add(shard);
             await shard.StartIngestionAsync();
         }
@@ -172,6 +225,25 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
         return result;
     }
 
+    private string Accounts => Path.Combine(_root, "accounts");
+
+    // A shard's consumer that counts the messages it has finished with.
+    private sealed class Counted<T>(IConsumer<T> consumer, Action finished) : IConsumer<T> where T : class
+    {
+        public async Task Consume(ConsumeContext<T> context)
+        {
+            await consumer.Consume(context);
+            finished();
+        }
+    }
+
+    // A service's key as the service holds it (NAME.command-key, PKCS#8 PEM).
+    private EcdsaP256KeyPair PrivateKey(BrokerAccount account)
+    {
+        var pem = File.ReadAllText(Path.Combine(Accounts, account.Name + ".command-key"));
+        return EcdsaP256KeyPair.Import(Convert.FromBase64String(pem[PemEncoding.Find(pem).Base64Data]));
+    }
+
     private static double Norm(IEnumerable<UpdateSlice> slices) =>
         Math.Sqrt(slices.OrderBy(s => s.SliceIndex).Sum(s => WeightedSliceSums.SumOfSquares(s.AsFloats())));
 
@@ -179,6 +251,8 @@ public sealed class ShardedAggregationTests : IAsyncDisposable
     {
         foreach (var shard in _shards) await shard.DisposeAsync();
         if (_bus is not null) await _bus.DisposeAsync();
+        foreach (var signing in _signing) signing.Dispose();
+        _selector.Dispose();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 }
